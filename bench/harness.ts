@@ -1,0 +1,59 @@
+import { performance } from 'node:perf_hooks';
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number;
+  /** value / baseline: higher is better. */
+  ratio: number;
+  /** The ratio the issue asks for; null for a figure reported for context only. */
+  target: number | null;
+  baselineName: string;
+}
+
+/** Operations per second of `fn(n)`, which performs n operations. */
+export function rate(n: number, fn: (n: number) => void): number {
+  const start = performance.now();
+  fn(n);
+  const seconds = (performance.now() - start) / 1000;
+  return n / seconds;
+}
+
+/**
+ * Runs the subject and its baseline in alternating rounds and keeps each one's median, so a
+ * burst of load from a neighbour hits both sides alike rather than skewing one of them.
+ */
+export function compare(rounds: number, subject: () => number, baseline: () => number): { value: number; baseline: number } {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < rounds; i += 1) {
+    if (i % 2 === 0) {
+      a.push(subject());
+      b.push(baseline());
+    } else {
+      b.push(baseline());
+      a.push(subject());
+    }
+  }
+  return { value: median(a), baseline: median(b) };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function result(name: string, unit: string, measured: { value: number; baseline: number }, target: number | null, baselineName: string): BenchResult {
+  const round = (x: number): number => Math.round(x * 100) / 100;
+  return {
+    name,
+    value: round(measured.value),
+    unit,
+    baseline: round(measured.baseline),
+    ratio: round(measured.value / measured.baseline),
+    target,
+    baselineName,
+  };
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# npm test: build, type check, lint, the Vitest suites and the Playwright specs, in that order.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+echo "== build"; npm run build --silent
+echo "== type check"; npx tsc -b tsconfig.json
+echo "== lint"; npx eslint .
+echo "== unit and integration (Vitest)"; bash scripts/with-keyring.sh npx vitest run
+echo "== end-to-end (Playwright)"; bash scripts/with-keyring.sh npx playwright test

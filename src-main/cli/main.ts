@@ -1,0 +1,100 @@
+import { Command, CommanderError, Option } from 'commander';
+import { isAppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
+import { createI18n, errorMessage } from '../../src-shared/i18n';
+import { openCustodian, type Custodian } from '../composition';
+import { loadConfig, type Config } from '../config';
+import { APP_VERSION } from '../version';
+import { runDoctor } from './doctor';
+
+/** Exit codes (DESIGN.md "Command line"): scripts branch on these. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, denied: 3, expired: 4 } as const;
+
+const t = createI18n('en').t;
+const message = (code: ErrorCode, details?: ErrorDetails): string => errorMessage(t, code, details);
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
+  const custodian = openCustodian({ config });
+  return Promise.resolve(fn(custodian)).finally(() => custodian.dispose());
+}
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('custodian')
+    .description('MFA verifier and restore approval desk')
+    .version(APP_VERSION)
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('doctor')
+    .description('check the keychain, the database and the gateway port')
+    .addOption(new Option('--json', 'print one JSON object'))
+    .action(async (opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const checks = await withCustodian(config, (c) => runDoctor(c, message));
+      if (opts.json) io.out(`${JSON.stringify({ ok: checks.every((c) => c.ok), checks })}\n`);
+      else for (const c of checks) io.out(`${c.ok ? 'OK  ' : 'FAIL'}  ${c.name.padEnd(13)} ${c.detail}\n`);
+      setExit(checks.every((c) => c.ok) ? EXIT.ok : EXIT.failure);
+    });
+
+  const audit = program.command('audit').description('the tamper-evident audit log');
+  audit
+    .command('verify')
+    .description('walk the hash chain; exit 0 when intact, 1 with the first bad row')
+    .addOption(new Option('--json', 'print one JSON object'))
+    .action(async (opts: { json?: boolean }) => {
+      const verdict = await withCustodian(loadConfig(), (c) => c.audit.verify());
+      if (opts.json) io.out(`${JSON.stringify(verdict)}\n`);
+      else if (verdict.ok) io.out(`audit chain intact: ${verdict.rows} rows${verdict.headId ? `, head #${verdict.headId}` : ''}\n`);
+      else io.out(`audit chain broken at row #${verdict.firstBadId} (${verdict.reason}); ${verdict.rows - 1} rows before it are intact\n`);
+      setExit(verdict.ok ? EXIT.ok : EXIT.failure);
+    });
+  audit
+    .command('head')
+    .description('print the latest row id and hash, to anchor off this machine')
+    .action(async () => {
+      const head = await withCustodian(loadConfig(), (c) => c.audit.head());
+      io.out(head ? `${head.id} ${head.hash}\n` : '0 (empty)\n');
+    });
+  audit
+    .command('export')
+    .description('print every row as JSON lines')
+    .action(async () => {
+      await withCustodian(loadConfig(), (c) => {
+        for (const row of c.audit.export()) io.out(`${JSON.stringify(row)}\n`);
+      });
+    });
+  return program;
+}
+
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    io.err(`custodian: ${isAppError(error) ? message(error.code, error.details) : message('ERR-INTERNAL')}\n`);
+    return EXIT.failure;
+  }
+}
+
+/** The `custodian` bin's entry. */
+export function main(): void {
+  void runCli(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,71 @@
+import type { Clock } from './clock';
+import type { Config } from './config';
+import { databaseFile, openDatabase, type Database } from './platform/db/database';
+import type { SecretStore } from './platform/keychain/secret-store';
+import { KeytarSecretStore } from './platform/keychain/keytar-secret-store';
+import { AuditLog } from './services/audit/audit.service';
+import { SettingsService } from './services/settings/settings.service';
+import { systemClock } from './clock';
+
+export interface CustodianDeps {
+  config: Config;
+  clock: Clock;
+  db: Database;
+  secrets: SecretStore;
+}
+
+export interface Custodian extends CustodianDeps {
+  audit: AuditLog;
+  settings: SettingsService;
+  /** Starts what listens or ticks. Constructors never do (STYLE.md rule 7). */
+  start(): Promise<void>;
+  /** Undoes `start` and closes the database. Safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * The composition root (STYLE.md rule 7): builds every service in dependency order from its
+ * four inputs. The Electron entry, the Chromium host, the CLI and the tests all come through here,
+ * so each of them runs exactly the same services. It never imports Electron.
+ */
+export function createCustodian(deps: CustodianDeps): Custodian {
+  const { db, clock } = deps;
+  const audit = new AuditLog(db, clock);
+  const settings = new SettingsService(db, audit);
+  let disposed = false;
+
+  return {
+    ...deps,
+    audit,
+    settings,
+    async start() {
+      // Later issues start the gateway and the expiry sweeper here.
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      if (db.open) db.close();
+    },
+  };
+}
+
+export interface OpenCustodianOptions {
+  config: Config;
+  clock?: Clock;
+  secrets?: SecretStore;
+  nativeBinding?: string | undefined;
+}
+
+/** Opens the real database and keychain for a config, then composes. */
+export function openCustodian(options: OpenCustodianOptions): Custodian {
+  const { config } = options;
+  const db = openDatabase({
+    file: databaseFile(config.dataDir),
+    synchronous: config.database.synchronous,
+    nativeBinding: options.nativeBinding,
+  });
+  const secrets =
+    options.secrets ?? new KeytarSecretStore({ service: config.keychain.service, timeoutMs: config.keychain.timeoutMs });
+  return createCustodian({ config, clock: options.clock ?? systemClock, db, secrets });
+}
+

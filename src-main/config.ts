@@ -1,0 +1,178 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../src-shared/errors';
+
+/**
+ * Every setting in one validated place (DESIGN.md "Configuration"). Each has a default; each can
+ * be overridden from the environment as CUSTODIAN_ plus its path in upper snake case, and the
+ * seeds' own variable names are honoured as written (ENV_ALIASES).
+ */
+export const configSchema = z.strictObject({
+  dataDir: z.string().min(1),
+  gateway: z.strictObject({
+    port: z.number().int().min(1).max(65535),
+  }),
+  mfa: z.strictObject({
+    enabled: z.boolean(),
+    methods: z.array(z.enum(['totp', 'sms', 'push'])).min(1),
+    challengeTimeoutSeconds: z.number().int().min(10).max(600),
+    windowSteps: z.number().int().min(0).max(3),
+    rateLimit: z.strictObject({
+      maxAttempts: z.number().int().min(1).max(100),
+      windowSeconds: z.number().int().min(10).max(86400),
+    }),
+  }),
+  approvals: z.strictObject({
+    timeoutSeconds: z.number().int().min(10).max(3600),
+    reportMuteMinutes: z.number().int().min(1).max(1440),
+  }),
+  restoreTokens: z.strictObject({
+    ttlSeconds: z.number().int().min(30).max(86400),
+  }),
+  security: z.strictObject({
+    idleLockMinutes: z.number().int().min(1).max(240),
+  }),
+  keychain: z.strictObject({
+    service: z.string().min(1),
+    timeoutMs: z.number().int().min(100).max(60000),
+  }),
+  database: z.strictObject({
+    // DESIGN.md "Durability": an answered decision must survive a power cut.
+    synchronous: z.enum(['FULL', 'EXTRA', 'NORMAL']),
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_DATA_HOME && env.XDG_DATA_HOME.length > 0 ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
+  return join(base, 'custodian');
+}
+
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    dataDir: defaultDataDir(env),
+    gateway: { port: 8787 },
+    mfa: {
+      enabled: true,
+      methods: ['totp'],
+      challengeTimeoutSeconds: 60,
+      windowSteps: 1,
+      rateLimit: { maxAttempts: 5, windowSeconds: 300 },
+    },
+    approvals: { timeoutSeconds: 60, reportMuteMinutes: 20 },
+    restoreTokens: { ttlSeconds: 900 },
+    security: { idleLockMinutes: 5 },
+    keychain: { service: 'custodian', timeoutMs: 5000 },
+    database: { synchronous: 'FULL' },
+  };
+}
+
+/** The seeds' variable names (seeds 001, 003, 004), kept as written. */
+export const ENV_ALIASES: Readonly<Record<string, string>> = {
+  MFA_ENABLED: 'mfa.enabled',
+  MFA_METHODS: 'mfa.methods',
+  MFA_TIMEOUT_SECONDS: 'mfa.challengeTimeoutSeconds',
+  RESTORE_ACCESS_TOKEN_TTL_SECONDS: 'restoreTokens.ttlSeconds',
+};
+
+export function envNameFor(path: string): string {
+  return `CUSTODIAN_${path
+    .split('.')
+    .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+    .join('_')}`;
+}
+
+type Leaf = string | number | boolean | readonly string[];
+
+/** Every leaf setting with its path, in declaration order; the README's table is made from this. */
+export function settingPaths(config: Config = defaultConfig()): { path: string; value: Leaf }[] {
+  const out: { path: string; value: Leaf }[] = [];
+  const walk = (node: Record<string, unknown>, prefix: string): void => {
+    for (const [key, value] of Object.entries(node)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        walk(value as Record<string, unknown>, path);
+      } else {
+        out.push({ path, value: value as Leaf });
+      }
+    }
+  };
+  walk(config, '');
+  return out;
+}
+
+function parseEnvValue(raw: string, like: Leaf, name: string): Leaf {
+  if (typeof like === 'number') {
+    const n = Number(raw.trim());
+    if (raw.trim() === '' || !Number.isFinite(n)) throw configError(name, 'expected a number');
+    return n;
+  }
+  if (typeof like === 'boolean') {
+    const v = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    throw configError(name, 'expected true or false');
+  }
+  if (Array.isArray(like)) {
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+  }
+  return raw;
+}
+
+function configError(setting: string, reason: string): AppError {
+  return new AppError('ERR-CONFIG-INVALID', { setting, reason });
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: Leaf): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = node[part] as Record<string, unknown>;
+  node[parts[parts.length - 1] as string] = value;
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Programmatic overrides (tests, the CLI's flags), applied after the environment. */
+  overrides?: (config: Config) => void;
+}
+
+/**
+ * Defaults, then the environment, then explicit overrides; the result is validated as a whole.
+ * A bad value is an ERR-CONFIG-INVALID naming the variable (or the path) and the reason, so a
+ * startup failure tells the administrator exactly what to fix.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const config = defaultConfig(env);
+  const sourceOf = new Map<string, string>();
+  const byPath = new Map(Object.entries(ENV_ALIASES).map(([alias, path]) => [path, alias]));
+
+  for (const { path, value } of settingPaths(config)) {
+    for (const name of [byPath.get(path), envNameFor(path)]) {
+      if (name === undefined) continue;
+      const raw = env[name];
+      if (raw === undefined) continue;
+      setPath(config as unknown as Record<string, unknown>, path, parseEnvValue(raw, value, name));
+      sourceOf.set(path, name);
+    }
+  }
+  options.overrides?.(config);
+
+  const parsed = configSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const segments = (issue?.path ?? []).map(String);
+    // An issue inside a list (`mfa.methods.1`) belongs to the setting that holds the list.
+    for (let n = segments.length; n > 0; n -= 1) {
+      const source = sourceOf.get(segments.slice(0, n).join('.'));
+      if (source) throw configError(source, issue?.message ?? 'invalid');
+    }
+    throw configError(segments.join('.'), issue?.message ?? 'invalid');
+  }
+  return parsed.data;
+}

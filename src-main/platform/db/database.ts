@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Config } from '../../config';
+import { migrations, type Migration } from './migrations';
+
+export type Database = BetterSqlite3.Database;
+
+export interface OpenDatabaseOptions {
+  file: string;
+  synchronous: Config['database']['synchronous'];
+  /**
+   * The compiled better-sqlite3 addon to load. Node (tests, CLI) uses the package's own build;
+   * the Electron app passes its separately rebuilt copy so neither build overwrites the other.
+   */
+  nativeBinding?: string | undefined;
+  readonly?: boolean;
+}
+
+export function databaseFile(dataDir: string): string {
+  return `${dataDir}/custodian.db`;
+}
+
+export function openDatabase(options: OpenDatabaseOptions): Database {
+  if (!options.readonly) mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+  const db = new BetterSqlite3(options.file, {
+    readonly: options.readonly ?? false,
+    fileMustExist: options.readonly ?? false,
+    ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+  });
+  if (!options.readonly) db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`synchronous = ${options.synchronous}`);
+  // The app, `custodian serve` and the CLI share one file (DESIGN.md "Several processes").
+  db.pragma('busy_timeout = 5000');
+  if (!options.readonly) migrate(db);
+  return db;
+}
+
+/** Applies every migration newer than the database's, each in its own transaction. */
+export function migrate(db: Database, list: readonly Migration[] = migrations): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  ) STRICT`);
+  const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  let applied = 0;
+  for (const migration of list) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      migration.up(db);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      );
+    }).immediate();
+    applied += 1;
+  }
+  return applied;
+}
+
+export function schemaVersion(db: Database): number {
+  return (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+}

@@ -1,0 +1,11 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { m001AuditAndSettings } from './001-audit-and-settings';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  up(db: BetterSqlite3.Database): void;
+}
+
+/** Numbered, append-only: a shipped migration is never edited, only followed by a new one. */
+export const migrations: readonly Migration[] = [m001AuditAndSettings];

@@ -1,0 +1,12 @@
+/**
+ * The OS keychain behind a port (STYLE.md rule 6). Every method either does what it says or
+ * rejects with ERR-KEYCHAIN-UNAVAILABLE: callers fail closed and never see the adapter's own
+ * error text, which may name paths or D-Bus addresses.
+ */
+export interface SecretStore {
+  get(account: string): Promise<string | null>;
+  set(account: string, secret: string): Promise<void>;
+  delete(account: string): Promise<boolean>;
+  /** Round-trips a throwaway entry: proves the keychain is reachable, unlocked and writable. */
+  probe(): Promise<void>;
+}

@@ -1,0 +1,41 @@
+import type { CustodianApi } from '../../src-shared/ipc/api';
+import type { Channel, EventName, EventPayload, IpcResult, RequestInput, ResponseOf } from '../../src-shared/ipc/contract';
+
+/** What a host must supply: Electron's ipcRenderer, or the Chromium host's page bindings. */
+export interface IpcBridge {
+  invoke(channel: Channel, payload: unknown): Promise<unknown>;
+  /** Adds a listener and returns the function that removes exactly that listener. */
+  on(event: EventName, listener: (payload: unknown) => void): () => void;
+}
+
+/**
+ * Builds `window.custodian` from an invoke/on pair. The Electron preload and the Chromium host
+ * both call this, so the renderer talks to the same API whichever host runs it.
+ */
+export function createCustodianApi(bridge: IpcBridge): CustodianApi {
+  async function call<C extends Channel>(channel: C, payload: RequestInput<C>): Promise<ResponseOf<C>> {
+    const result = (await bridge.invoke(channel, payload)) as IpcResult<C>;
+    if (result.ok) return result.data;
+    // A plain object, not an Error: it crosses contextBridge intact, with only code and message.
+    throw { ...result.error };
+  }
+  function subscribe<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
+    return bridge.on(event, (payload) => listener(payload as EventPayload<E>));
+  }
+
+  return {
+    app: {
+      info: () => call('app:info', {}),
+    },
+    audit: {
+      list: (options = {}) => call('audit:list', options),
+      verify: () => call('audit:verify', {}),
+      onAppended: (listener) => subscribe('audit:appended', listener),
+    },
+    settings: {
+      get: () => call('settings:get', {}),
+      setLanguage: (language) => call('settings:set-language', { language }),
+      onChanged: (listener) => subscribe('settings:changed', listener),
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { hash } from 'node:crypto';
+
+/** The hash the first row links to. */
+export const GENESIS_HASH = '0'.repeat(64);
+const HASH_HEX_LENGTH = 64;
+
+export interface AuditRecord {
+  id: number;
+  ts: string;
+  event: string;
+  actor: string;
+  subject: string;
+  source: string;
+  userAgent: string;
+  data: Readonly<Record<string, unknown>>;
+}
+
+/** One stored link of the chain: what was hashed, and the hash stored beside it. */
+export interface ChainLink {
+  id: number;
+  /** `prev_hash + "\n" + content`, exactly the bytes the row's hash covers. */
+  payload: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted at every depth, so equal content always hashes equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
+
+/**
+ * A row's canonical content, which is also what the row stores: every queryable column of the
+ * audit table is generated from it, so there is one source of truth to hash and nothing beside
+ * it to edit. The id is part of it, so content moved to another id no longer matches its hash.
+ */
+export function auditContent(r: AuditRecord): string {
+  return canonicalJson([r.id, r.ts, r.event, r.actor, r.subject, r.source, r.userAgent, r.data]);
+}
+
+export function linkPayload(prevHash: string, content: string): string {
+  return `${prevHash}\n${content}`;
+}
+
+/** SHA-256 over the previous row's hash and this row's content, hex. */
+export function chainHash(prevHash: string, content: string): string {
+  return hash('sha256', linkPayload(prevHash, content), 'hex');
+}
+
+export type ChainFault = 'hash-mismatch' | 'link-broken' | 'sequence-gap';
+
+export type ChainVerdict =
+  | { ok: true; rows: number; headId: number | null; headHash: string }
+  | { ok: false; rows: number; firstBadId: number; reason: ChainFault };
+
+/**
+ * Walks the links in id order and reports the first one that does not follow from the one
+ * before it: a gap in the ids (a row was deleted), a link to something other than the previous
+ * row's hash (rows were cut or reordered), or a hash that does not match the row's own content
+ * (the row was edited). Pure: the caller streams the links in, page by page.
+ */
+export class ChainVerifier {
+  #prevHash = GENESIS_HASH;
+  #prevId = 0;
+  #rows = 0;
+  #fault: { id: number; reason: ChainFault } | undefined;
+
+  /** Feeds the next links; returns false once a fault is found, so the caller can stop reading. */
+  feed(links: Iterable<ChainLink>): boolean {
+    if (this.#fault) return false;
+    for (const link of links) {
+      this.#rows += 1;
+      const fault = this.#check(link);
+      if (fault) {
+        this.#fault = { id: link.id, reason: fault };
+        return false;
+      }
+      this.#prevHash = link.hash;
+      this.#prevId = link.id;
+    }
+    return true;
+  }
+
+  verdict(): ChainVerdict {
+    if (this.#fault) return { ok: false, rows: this.#rows, firstBadId: this.#fault.id, reason: this.#fault.reason };
+    return { ok: true, rows: this.#rows, headId: this.#prevId === 0 ? null : this.#prevId, headHash: this.#prevHash };
+  }
+
+  #check(link: ChainLink): ChainFault | undefined {
+    if (link.id !== this.#prevId + 1) return 'sequence-gap';
+    if (link.payload.length <= HASH_HEX_LENGTH || link.payload.slice(0, HASH_HEX_LENGTH) !== this.#prevHash) return 'link-broken';
+    if (hash('sha256', link.payload, 'hex') !== link.hash) return 'hash-mismatch';
+    return undefined;
+  }
+}
+
+export function verifyChain(links: Iterable<ChainLink>): ChainVerdict {
+  const verifier = new ChainVerifier();
+  verifier.feed(links);
+  return verifier.verdict();
+}

@@ -1,0 +1,151 @@
+import { AppError, isAppError } from '../../../src-shared/errors';
+import type { AuditEntry, AuditVerification } from '../../../src-shared/domain/audit';
+import type { Clock } from '../../clock';
+import type { Database } from '../../platform/db/database';
+import { AuditRepository, type AuditRow } from '../../platform/db/repositories/audit.repository';
+import { auditContent, chainHash, ChainVerifier, GENESIS_HASH } from './audit-chain';
+import { maskIp, trimUserAgent } from './redaction';
+
+export interface AuditInput {
+  event: string;
+  /** Who acted: a principal, an integration name, or `system`. */
+  actor: string;
+  /** What it acted on: a request id, a factor id, a setting. */
+  subject?: string;
+  /** The raw source address; it is masked before it is stored. */
+  sourceIp?: string | null;
+  userAgent?: string | null;
+  data?: Record<string, string | number | boolean | null>;
+}
+
+// Defence in depth: no caller may put a secret, code or raw token into a row, not even by
+// accident in a failure record (DESIGN.md "Audit").
+const FORBIDDEN_DATA_KEY = /secret|password|passcode|apikey|api_key|^key$|^code$|^otp$|token$|hash$/i;
+
+export type AuditListener = (appended: { id: number; event: string }) => void;
+
+/**
+ * The tamper-evident audit log. `transact` is how services change state: the change and its
+ * audit rows commit together or not at all, and if the row cannot be written the change is
+ * refused with ERR-AUDIT-UNAVAILABLE (fail closed).
+ */
+export class AuditLog {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #repo: AuditRepository;
+  readonly #listeners = new Set<AuditListener>();
+  #pending: { id: number; event: string }[] = [];
+
+  constructor(db: Database, clock: Clock) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#repo = new AuditRepository(db);
+  }
+
+  /**
+   * Runs `fn` in one IMMEDIATE transaction (the write lock is taken first, so the head read by
+   * `append` cannot move under another process). Listeners hear about the rows after commit.
+   */
+  transact<T>(fn: () => T): T {
+    const outermost = !this.#db.inTransaction;
+    let result: T;
+    try {
+      result = this.#db.transaction(fn).immediate();
+    } catch (error) {
+      if (outermost) this.#pending = [];
+      if (isAppError(error)) throw error;
+      throw new AppError('ERR-AUDIT-UNAVAILABLE');
+    }
+    if (outermost) this.#flush();
+    return result;
+  }
+
+  /** Appends one row. Must run inside `transact`, next to the change it records. */
+  append(input: AuditInput): number {
+    if (!this.#db.inTransaction) throw new AppError('ERR-INTERNAL');
+    const data = input.data ?? {};
+    for (const key of Object.keys(data)) {
+      if (FORBIDDEN_DATA_KEY.test(key)) throw new AppError('ERR-INTERNAL');
+    }
+    const head = this.#repo.head();
+    const id = (head?.id ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS_HASH;
+    const content = auditContent({
+      id,
+      ts: new Date(this.#clock.now()).toISOString(),
+      event: input.event,
+      actor: input.actor,
+      subject: input.subject ?? '-',
+      source: maskIp(input.sourceIp),
+      userAgent: trimUserAgent(input.userAgent),
+      data,
+    });
+    this.#repo.insert(id, content, prevHash, chainHash(prevHash, content));
+    this.#pending.push({ id, event: input.event });
+    return id;
+  }
+
+  /** One audited event with no other change. */
+  record(input: AuditInput): number {
+    return this.transact(() => this.append(input));
+  }
+
+  /** Walks the whole chain inside one read transaction, so it sees a single snapshot. */
+  verify(): AuditVerification {
+    const verdict = this.#db.transaction(() => {
+      const verifier = new ChainVerifier();
+      for (const page of this.#repo.linkPages()) if (!verifier.feed(page)) break;
+      return verifier.verdict();
+    })();
+    return verdict.ok
+      ? { ok: true, rows: verdict.rows, headId: verdict.headId }
+      : { ok: false, rows: verdict.rows, firstBadId: verdict.firstBadId, reason: verdict.reason };
+  }
+
+  head(): { id: number; hash: string } | null {
+    return this.#repo.head() ?? null;
+  }
+
+  list(limit: number, beforeId?: number): { entries: AuditEntry[]; total: number } {
+    return { entries: this.#repo.page(limit, beforeId).map(toEntry), total: this.#repo.count() };
+  }
+
+  *export(): Generator<AuditEntry & { prevHash: string }> {
+    for (const row of this.#repo.rows()) yield { ...toEntry(row), prevHash: row.prevHash };
+  }
+
+  onAppended(listener: AuditListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #flush(): void {
+    const appended = this.#pending;
+    this.#pending = [];
+    for (const entry of appended) for (const listener of this.#listeners) listener(entry);
+  }
+}
+
+function toEntry(row: AuditRow): AuditEntry {
+  let data: Record<string, unknown>;
+  try {
+    const parsed: unknown = row.data === null ? null : JSON.parse(row.data);
+    data = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    // A tampered row may hold anything; the verify walk reports it, the list still shows it.
+    data = {};
+  }
+  // A tampered row may lack any field; show what is there, the verify walk reports the rest.
+  const text = (value: unknown): string => (typeof value === 'string' ? value : String(value ?? ''));
+  return {
+    id: row.id,
+    ts: text(row.ts),
+    event: text(row.event),
+    actor: text(row.actor),
+    subject: text(row.subject),
+    source: text(row.source),
+    userAgent: text(row.userAgent),
+    data,
+    hash: row.hash,
+  };
+}

@@ -1,0 +1,68 @@
+import { create } from 'zustand';
+import type { AppInfo, UserSettings } from '../../src-shared/domain/settings';
+import type { Language } from '../../src-shared/i18n';
+import type { CustodianError } from '../../src-shared/ipc/api';
+import { toCustodianError } from './errors';
+
+export const SECTIONS = ['approvals', 'factors', 'audit', 'settings'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export type LoadState = 'loading' | 'ready';
+
+interface AppState {
+  section: Section;
+  loadState: LoadState;
+  info: AppInfo | null;
+  settings: UserSettings | null;
+  /** Why app info or settings could not be read; the window still opens, in English. */
+  loadError: CustodianError | null;
+  languageError: CustodianError | null;
+  setSection(section: Section): void;
+  load(): Promise<void>;
+  setLanguage(language: Language): Promise<void>;
+  applySettings(settings: UserSettings): void;
+}
+
+export const useAppStore = create<AppState>()((set, get) => ({
+  section: 'approvals',
+  loadState: 'loading',
+  info: null,
+  settings: null,
+  loadError: null,
+  languageError: null,
+
+  setSection: (section) => set({ section }),
+
+  load: async () => {
+    // allSettled: a failing info call must not keep the saved language from applying.
+    const [info, settings] = await Promise.allSettled([
+      window.custodian.app.info(),
+      window.custodian.settings.get(),
+    ]);
+    const failed = [info, settings].find((result) => result.status === 'rejected');
+    set((state) => ({
+      loadState: 'ready',
+      info: info.status === 'fulfilled' ? info.value : state.info,
+      // A settings:changed event may already have delivered something newer than this read.
+      settings: state.settings ?? (settings.status === 'fulfilled' ? settings.value : null),
+      loadError: failed ? toCustodianError(failed.reason) : null,
+    }));
+  },
+
+  setLanguage: async (language) => {
+    const previous = get().settings;
+    // Optimistic, so the select and the text follow the choice at once; main persists it.
+    set({ settings: { ...previous, language }, languageError: null });
+    try {
+      get().applySettings(await window.custodian.settings.setLanguage(language));
+    } catch (error) {
+      set({ settings: previous, languageError: toCustodianError(error) });
+    }
+  },
+
+  applySettings: (settings) => set({ settings }),
+}));
+
+export function selectLanguage(state: AppState): Language {
+  return state.settings?.language ?? 'en';
+}

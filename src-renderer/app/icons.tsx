@@ -1,0 +1,109 @@
+import type { ReactNode } from 'react';
+
+// Inline SVG rather than an icon font or emoji: no extra font-src, crisp at any scale, and the
+// stroke follows `currentColor`, so the light and dark themes colour them from CSS alone.
+function Icon({ className, children }: { className?: string | undefined; children: ReactNode }) {
+  return (
+    <svg
+      className={className ? `icon ${className}` : 'icon'}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="1.8"
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+      focusable="false"
+    >
+      {children}
+    </svg>
+  );
+}
+
+interface IconProps {
+  className?: string;
+}
+
+export function ShieldIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <path d="M12 3 4.5 6v5.5c0 4.6 3.2 8.4 7.5 9.5 4.3-1.1 7.5-4.9 7.5-9.5V6L12 3Z" />
+      <path d="m9 12 2 2 4-4" />
+    </Icon>
+  );
+}
+
+export function InboxIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <path d="M4 13.5 6.5 5h11l2.5 8.5V19H4v-5.5Z" />
+      <path d="M4 13.5h4.5l1 2h5l1-2H20" />
+    </Icon>
+  );
+}
+
+export function KeyIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <circle cx="8" cy="14" r="4" />
+      <path d="m11 11 8.5-8.5M16 6l2.5 2.5M14 8l2 2" />
+    </Icon>
+  );
+}
+
+export function ListIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <path d="M9 6h11M9 12h11M9 18h11" />
+      <circle cx="4.5" cy="6" r="1" />
+      <circle cx="4.5" cy="12" r="1" />
+      <circle cx="4.5" cy="18" r="1" />
+    </Icon>
+  );
+}
+
+export function GearIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <circle cx="12" cy="12" r="3" />
+      <path d="M12 2.5v3M12 18.5v3M2.5 12h3M18.5 12h3M5.3 5.3l2.1 2.1M16.6 16.6l2.1 2.1M5.3 18.7l2.1-2.1M16.6 7.4l2.1-2.1" />
+    </Icon>
+  );
+}
+
+export function CheckCircleIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <circle cx="12" cy="12" r="9" />
+      <path d="m8 12.5 2.5 2.5L16 9.5" />
+    </Icon>
+  );
+}
+
+export function AlertIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <path d="M12 3.5 2.5 20h19L12 3.5Z" />
+      <path d="M12 10v4.5M12 17.5v.01" />
+    </Icon>
+  );
+}
+
+export function SpinnerIcon({ className }: IconProps) {
+  return (
+    <Icon className={className ? `icon-spin ${className}` : 'icon-spin'}>
+      <path d="M12 3a9 9 0 1 1-9 9" />
+    </Icon>
+  );
+}
+
+export function RefreshIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <path d="M20 11a8 8 0 0 0-14.6-4.5L4 8" />
+      <path d="M4 4v4h4" />
+      <path d="M4 13a8 8 0 0 0 14.6 4.5L20 16" />
+      <path d="M20 20v-4h-4" />
+    </Icon>
+  );
+}

@@ -1,0 +1,206 @@
+import type { TFunction } from 'i18next';
+import { useEffect, useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { AuditEntry } from '../../../src-shared/domain/audit';
+import { assertNever, errorText } from '../../app/errors';
+import { AlertIcon, CheckCircleIcon, RefreshIcon, SpinnerIcon } from '../../app/icons';
+import { selectHasOlder, useAuditStore, type ChainStatus } from './audit.store';
+
+const HASH_PREFIX_LENGTH = 12;
+// Appends come in bursts (a decision writes several rows); verifying walks the whole chain, so
+// one refresh per burst is enough.
+const APPEND_COALESCE_MS = 150;
+
+export function AuditView() {
+  const refresh = useAuditStore((state) => state.refresh);
+  const verify = useAuditStore((state) => state.verify);
+
+  useEffect(() => {
+    void refresh();
+    void verify();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = window.custodian.audit.onAppended(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        void refresh();
+        void verify();
+      }, APPEND_COALESCE_MS);
+    });
+    return () => {
+      unsubscribe();
+      clearTimeout(timer);
+    };
+  }, [refresh, verify]);
+
+  return (
+    <div className="stack">
+      <ChainBanner />
+      <AuditTable />
+    </div>
+  );
+}
+
+function ChainBanner() {
+  const { t } = useTranslation();
+  const chain = useAuditStore((state) => state.chain);
+  const verify = useAuditStore((state) => state.verify);
+
+  return (
+    <div className={`banner banner-${chain.state}`} data-testid="audit-chain-status" data-state={chain.state}>
+      <ChainIcon chain={chain} />
+      {/* Only the message is live, so the button's state is not announced along with it. */}
+      <p className="banner-text" role="status" aria-live="polite">
+        {chainMessage(t, chain)}
+      </p>
+      <button
+        type="button"
+        className="button button-secondary"
+        onClick={() => void verify()}
+        disabled={chain.state === 'verifying'}
+      >
+        <RefreshIcon />
+        {t('audit.reverify')}
+      </button>
+    </div>
+  );
+}
+
+function ChainIcon({ chain }: { chain: ChainStatus }) {
+  switch (chain.state) {
+    case 'verifying':
+      return <SpinnerIcon className="banner-icon" />;
+    case 'verified':
+      return <CheckCircleIcon className="banner-icon" />;
+    case 'broken':
+    case 'error':
+      return <AlertIcon className="banner-icon" />;
+    default:
+      return assertNever(chain);
+  }
+}
+
+function chainMessage(t: TFunction, chain: ChainStatus): string {
+  switch (chain.state) {
+    case 'verifying':
+      return t('audit.verifying');
+    case 'verified':
+      return chain.rows === 0 ? t('audit.verifiedEmpty') : t('audit.verified', { count: chain.rows });
+    case 'broken':
+      return t('audit.broken', { id: chain.firstBadId });
+    case 'error':
+      return errorText(t, chain.error);
+    default:
+      return assertNever(chain);
+  }
+}
+
+function AuditTable() {
+  const { t, i18n } = useTranslation();
+  const entries = useAuditStore((state) => state.entries);
+  const listState = useAuditStore((state) => state.listState);
+  const listError = useAuditStore((state) => state.listError);
+  const loadingOlder = useAuditStore((state) => state.loadingOlder);
+  const hasOlder = useAuditStore(selectHasOlder);
+  const loadOlder = useAuditStore((state) => state.loadOlder);
+  const chain = useAuditStore((state) => state.chain);
+  const firstBadId = chain.state === 'broken' ? chain.firstBadId : null;
+
+  const timeFormat = useMemo(
+    () => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'medium' }),
+    [i18n.language],
+  );
+
+  const error = listError ? (
+    <p className="notice notice-error" role="alert">
+      {errorText(t, listError)}
+    </p>
+  ) : null;
+
+  if (entries.length === 0) {
+    if (listState === 'loading') return <p className="muted">{t('app.loading')}</p>;
+    if (listState === 'error') return error;
+    return (
+      <div className="card empty-state">
+        <p className="empty-title">{t('audit.empty')}</p>
+      </div>
+    );
+  }
+
+  return (
+    <>
+      {error}
+      {/* Focusable so keyboard users can scroll a table wider than the pane (axe scrollable-region-focusable). */}
+      <div className="card table-scroll" role="region" aria-label={t('audit.title')} tabIndex={0}>
+        <table className="audit-table">
+          <thead>
+            <tr>
+              <th scope="col" className="col-id">
+                {t('audit.columns.id')}
+              </th>
+              <th scope="col">{t('audit.columns.time')}</th>
+              <th scope="col">{t('audit.columns.event')}</th>
+              <th scope="col">{t('audit.columns.actor')}</th>
+              <th scope="col">{t('audit.columns.subject')}</th>
+              <th scope="col">{t('audit.columns.source')}</th>
+              <th scope="col">{t('audit.columns.hash')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((entry) => (
+              <AuditRow
+                key={entry.id}
+                entry={entry}
+                timeFormat={timeFormat}
+                untrusted={firstBadId !== null && entry.id >= firstBadId}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {hasOlder ? (
+        <div className="row-center">
+          <button type="button" className="button button-secondary" onClick={() => void loadOlder()} disabled={loadingOlder}>
+            {loadingOlder ? <SpinnerIcon /> : null}
+            {t('audit.loadMore')}
+          </button>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function formatTime(format: Intl.DateTimeFormat, ts: string): string {
+  const date = new Date(ts);
+  // Show the stored text rather than "Invalid Date" if a row's timestamp is not ISO 8601.
+  return Number.isNaN(date.getTime()) ? ts : format.format(date);
+}
+
+function AuditRow({
+  entry,
+  timeFormat,
+  untrusted,
+}: {
+  entry: AuditEntry;
+  timeFormat: Intl.DateTimeFormat;
+  untrusted: boolean;
+}) {
+  return (
+    <tr data-testid="audit-row" data-id={entry.id} className={untrusted ? 'row-untrusted' : undefined}>
+      <td className="col-id num">{entry.id}</td>
+      <td className="nowrap">
+        <time dateTime={entry.ts}>{formatTime(timeFormat, entry.ts)}</time>
+      </td>
+      <td>
+        <code className="event">{entry.event}</code>
+      </td>
+      <td>{entry.actor}</td>
+      <td className="wrap">{entry.subject}</td>
+      <td className="nowrap">{entry.source}</td>
+      <td>
+        <code className="hash" title={entry.hash}>
+          {entry.hash.slice(0, HASH_PREFIX_LENGTH)}
+        </code>
+      </td>
+    </tr>
+  );
+}

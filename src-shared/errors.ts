@@ -1,0 +1,87 @@
+/**
+ * The error contract (DESIGN.md "Error contract"): every failure that crosses IPC or HTTP is one
+ * of these codes. The table is the single source for the HTTP status and the catalog key; the
+ * README's table and the i18n completeness test are both derived from it.
+ */
+export const ERRORS = {
+  'ERR-VALIDATION': { status: 400 },
+  'ERR-CONFIG-INVALID': { status: 500 },
+  'ERR-MFA-REQUIRED': { status: 401 },
+  'ERR-MFA-INVALID': { status: 401 },
+  // RFC 6238 §5.2: a replayed code is refused, but the message must not tell an attacker why.
+  'ERR-MFA-REPLAYED': { status: 401 },
+  'ERR-MFA-EXPIRED': { status: 401 },
+  'ERR-MFA-CHAIN-BREACHED': { status: 403 },
+  'ERR-MFA-RATE-LIMITED': { status: 429 },
+  'ERR-MFA-POLICY-UNSATISFIABLE': { status: 409 },
+  'ERR-MFA-ALREADY-ENABLED': { status: 409 },
+  'ERR-MFA-NOT-ENABLED': { status: 409 },
+  'ERR-MFA-ADMIN-REQUIRED': { status: 403 },
+  'ERR-LOCKED': { status: 423 },
+  'ERR-RESTORE-POLICY-DENIED': { status: 403 },
+  'ERR-RESTORE-EXPIRED': { status: 410 },
+  'ERR-RESTORE-ALREADY-DECIDED': { status: 409 },
+  'ERR-RESTORE-SELF-APPROVAL': { status: 403 },
+  'ERR-RESTORE-INCIDENT-MODE': { status: 403 },
+  'ERR-RESTORE-MATCH-MISMATCH': { status: 403 },
+  'ERR-RESTORE-TOKEN-EXPIRED': { status: 410 },
+  'ERR-RESTORE-TOKEN-INVALID': { status: 403 },
+  'ERR-AUTH-INVALID-KEY': { status: 401 },
+  'ERR-RATE-LIMITED': { status: 429 },
+  'ERR-PAYLOAD-TOO-LARGE': { status: 413 },
+  'ERR-UNSUPPORTED-MEDIA-TYPE': { status: 415 },
+  'ERR-ORIGIN-FORBIDDEN': { status: 403 },
+  'ERR-HOST-FORBIDDEN': { status: 403 },
+  'ERR-SENDER-FORBIDDEN': { status: 403 },
+  'ERR-NOT-FOUND': { status: 404 },
+  'ERR-PORT-IN-USE': { status: 503 },
+  'ERR-KEYCHAIN-UNAVAILABLE': { status: 503 },
+  'ERR-AUDIT-UNAVAILABLE': { status: 503 },
+  'ERR-INTERNAL': { status: 500 },
+} as const satisfies Record<string, { status: number }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** Values that may be interpolated into a message: never a secret, code or token. */
+export type ErrorDetails = Readonly<Record<string, string | number>>;
+
+/** The only shape an error has once it leaves the process that raised it. */
+export interface ErrorPayload {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: ErrorDetails;
+}
+
+export function messageKey(code: ErrorCode): string {
+  return `errors.${code}`;
+}
+
+export function httpStatus(code: ErrorCode): number {
+  return ERRORS[code].status;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+/**
+ * A typed failure. Services throw it; the IPC router and the gateway turn it into an
+ * ErrorPayload. It deliberately keeps no cause: a cause may hold a secret or a stack.
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails | undefined;
+
+  constructor(code: ErrorCode, details?: ErrorDetails) {
+    super(code);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { auditEntrySchema, auditVerificationSchema } from '../domain/audit';
+import { appInfoSchema, languageSchema, userSettingsSchema } from '../domain/settings';
+import { ERROR_CODES } from '../errors';
+
+/**
+ * Every IPC channel, declared once (STYLE.md rule 2). Main parses `request` before any service
+ * runs; the renderer's types come from the same schemas. Requests are strict objects so an extra
+ * field is a validation error rather than something silently ignored.
+ */
+export const channels = {
+  'app:info': {
+    request: z.strictObject({}),
+    response: appInfoSchema,
+  },
+  'audit:list': {
+    request: z.strictObject({
+      limit: z.number().int().min(1).max(500).default(100),
+      beforeId: z.number().int().positive().optional(),
+    }),
+    response: z.object({ entries: z.array(auditEntrySchema), total: z.number().int() }),
+  },
+  'audit:verify': {
+    request: z.strictObject({}),
+    response: auditVerificationSchema,
+  },
+  'settings:get': {
+    request: z.strictObject({}),
+    response: userSettingsSchema,
+  },
+  'settings:set-language': {
+    request: z.strictObject({ language: languageSchema }),
+    response: userSettingsSchema,
+  },
+} as const;
+
+export type Channel = keyof typeof channels;
+export const CHANNELS = Object.keys(channels) as Channel[];
+/** Every channel shares this prefix; main refuses anything else (VS Code's validatedIpcMain). */
+export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:'] as const;
+
+export type RequestInput<C extends Channel> = z.input<(typeof channels)[C]['request']>;
+export type RequestOf<C extends Channel> = z.output<(typeof channels)[C]['request']>;
+export type ResponseOf<C extends Channel> = z.output<(typeof channels)[C]['response']>;
+
+/** Main-to-renderer events and their payloads. */
+export const events = {
+  'audit:appended': z.object({ id: z.number().int(), event: z.string() }),
+  'settings:changed': userSettingsSchema,
+} as const;
+export type EventName = keyof typeof events;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+
+export const errorPayloadSchema = z.object({
+  code: z.enum(ERROR_CODES as [string, ...string[]]),
+  message: z.string(),
+  details: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
+
+/**
+ * What an invoke resolves to. Errors travel as data, not as rejections, because Electron wraps a
+ * rejected handler's message in its own text and would otherwise leak the main-process stack.
+ */
+export type IpcResult<C extends Channel> =
+  | { ok: true; data: ResponseOf<C> }
+  | { ok: false; error: z.infer<typeof errorPayloadSchema> };

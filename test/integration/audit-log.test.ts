@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src-shared/errors';
+import { DROP_APPEND_ONLY_TRIGGERS, sqlite } from '../fixtures/sqlite-cli';
+import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
+
+let t: TempCustodian;
+
+beforeEach(() => {
+  t = tempCustodian();
+});
+afterEach(async () => {
+  await t.remove();
+});
+
+function appendRows(n: number): void {
+  for (let i = 1; i <= n; i += 1) {
+    t.custodian.audit.record({ event: 'test_event', actor: 'alice@corp', subject: `req-${i}`, sourceIp: '10.0.0.7', data: { n: i } });
+    t.clock.advanceSeconds(1);
+  }
+}
+
+function reopen(): void {
+  // Verification after an outside edit reads the file afresh, as the CLI would.
+  t.reopen();
+}
+
+describe('the audit log on a real SQLite file', () => {
+  it('chains appended rows and masks the source', () => {
+    appendRows(3);
+    expect(t.custodian.audit.verify()).toEqual({ ok: true, rows: 3, headId: 3 });
+    const { entries, total } = t.custodian.audit.list(10);
+    expect(total).toBe(3);
+    expect(entries.map((e) => e.id)).toEqual([3, 2, 1]);
+    expect(entries[0]).toMatchObject({ event: 'test_event', source: '10.0.0.x', ts: '2026-11-24T09:00:02.000Z', data: { n: 3 } });
+  });
+
+  it('commits a change and its audit row together, or neither', () => {
+    expect(() =>
+      t.custodian.audit.transact(() => {
+        t.custodian.db.prepare("INSERT INTO settings (key, value) VALUES ('k', 'v')").run();
+        t.custodian.audit.append({ event: 'settings_changed', actor: 'alice@corp' });
+        throw new AppError('ERR-VALIDATION', { field: 'x' });
+      }),
+    ).toThrow(AppError);
+    expect(t.custodian.db.prepare("SELECT COUNT(*) AS n FROM settings WHERE key = 'k'").get()).toEqual({ n: 0 });
+    expect(t.custodian.audit.head()).toBeNull();
+  });
+
+  it('refuses the change when the audit row cannot be written (fail closed)', () => {
+    appendRows(1);
+    // A full disk or a broken log looks like this to the service: the insert fails.
+    sqlite(t.dbFile, "CREATE TRIGGER audit_full BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+    reopen();
+    expect(() => t.custodian.settings.setLanguage('tr', 'alice@corp')).toThrow(expect.objectContaining({ code: 'ERR-AUDIT-UNAVAILABLE' }));
+    expect(t.custodian.settings.get().language).toBe('en');
+  });
+
+  it('refuses a secret-looking field in an audit row', () => {
+    expect(() => t.custodian.audit.record({ event: 'x', actor: 'a', data: { totpSecret: 'JBSWY3DP' } })).toThrow(
+      expect.objectContaining({ code: 'ERR-INTERNAL' }),
+    );
+    expect(t.custodian.audit.head()).toBeNull();
+  });
+
+  it('cannot be updated or deleted through SQL while its triggers stand', () => {
+    appendRows(2);
+    expect(() => sqlite(t.dbFile, "UPDATE audit_log SET content = json_set(content, '$[3]', 'mallory') WHERE id = 1;")).toThrow(/append-only/);
+    expect(() => sqlite(t.dbFile, 'DELETE FROM audit_log WHERE id = 2;')).toThrow(/append-only/);
+  });
+
+  it('detects a row edited with the sqlite3 command line, at that row', () => {
+    appendRows(6);
+    sqlite(t.dbFile, `${DROP_APPEND_ONLY_TRIGGERS} UPDATE audit_log SET content = json_set(content, '$[3]', 'mallory') WHERE id = 4;`);
+    reopen();
+    expect(t.custodian.audit.verify()).toMatchObject({ ok: false, firstBadId: 4, reason: 'hash-mismatch' });
+  });
+
+  it('detects an edit to a row’s data', () => {
+    appendRows(3);
+    sqlite(t.dbFile, `${DROP_APPEND_ONLY_TRIGGERS} UPDATE audit_log SET content = json_set(content, '$[7].n', 99) WHERE id = 2;`);
+    reopen();
+    expect(t.custodian.audit.verify()).toMatchObject({ ok: false, firstBadId: 2 });
+  });
+
+  it('detects a deleted row, at the row after it', () => {
+    appendRows(6);
+    sqlite(t.dbFile, `${DROP_APPEND_ONLY_TRIGGERS} DELETE FROM audit_log WHERE id = 3;`);
+    reopen();
+    expect(t.custodian.audit.verify()).toMatchObject({ ok: false, firstBadId: 4, reason: 'sequence-gap' });
+  });
+
+  it('detects a deleted row even when the ids are renumbered to hide the gap', () => {
+    appendRows(6);
+    sqlite(t.dbFile, `${DROP_APPEND_ONLY_TRIGGERS} DELETE FROM audit_log WHERE id = 3; UPDATE audit_log SET id = id - 1 WHERE id > 3;`);
+    reopen();
+    expect(t.custodian.audit.verify()).toMatchObject({ ok: false, firstBadId: 3, reason: 'link-broken' });
+  });
+
+  it('detects two rows swapped, at the first of them', () => {
+    appendRows(6);
+    sqlite(
+      t.dbFile,
+      `${DROP_APPEND_ONLY_TRIGGERS}
+       UPDATE audit_log SET id = -2 WHERE id = 2;
+       UPDATE audit_log SET id = 2 WHERE id = 5;
+       UPDATE audit_log SET id = 5 WHERE id = -2;`,
+    );
+    reopen();
+    expect(t.custodian.audit.verify()).toMatchObject({ ok: false, firstBadId: 2 });
+  });
+
+  it('keeps verifying as intact after a clean reopen', () => {
+    appendRows(4);
+    reopen();
+    appendRows(2);
+    expect(t.custodian.audit.verify()).toEqual({ ok: true, rows: 6, headId: 6 });
+  });
+});

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, schemaVersion, type Database } from '../../src-main/platform/db/database';
+import { migrations } from '../../src-main/platform/db/migrations';
+
+const dirs: string[] = [];
+const dbs: Database[] = [];
+function freshFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'custodian-db-'));
+  dirs.push(dir);
+  return join(dir, 'nested', 'custodian.db');
+}
+afterEach(() => {
+  for (const db of dbs.splice(0)) if (db.open) db.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the database', () => {
+  it('opens in WAL with foreign keys, full sync and every migration recorded', () => {
+    const db = openDatabase({ file: freshFile(), synchronous: 'FULL' });
+    dbs.push(db);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(schemaVersion(db)).toBe(migrations.length);
+    const recorded = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+    expect(recorded).toEqual(migrations.map((m) => ({ version: m.version, name: m.name })));
+  });
+
+  it('applies nothing twice when opened again', () => {
+    const file = freshFile();
+    dbs.push(openDatabase({ file, synchronous: 'FULL' }));
+    dbs[0]?.close();
+    const again = openDatabase({ file, synchronous: 'FULL' });
+    dbs.push(again);
+    expect(migrate(again)).toBe(0);
+    expect(schemaVersion(again)).toBe(migrations.length);
+  });
+
+  it('rolls a failing migration back whole and keeps the version it had', () => {
+    const db = openDatabase({ file: freshFile(), synchronous: 'FULL' });
+    dbs.push(db);
+    const broken = { version: 999, name: 'broken', up: (d: Database) => d.exec('CREATE TABLE half (x INTEGER); SELECT no_such_function();') };
+    expect(() => migrate(db, [...migrations, broken])).toThrow();
+    expect(schemaVersion(db)).toBe(migrations.length);
+    expect(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'half'").get()).toEqual({ n: 0 });
+  });
+});

@@ -1,0 +1,86 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHandlers } from '../../src-main/ipc/handlers';
+import { createIpcRouter, type IpcRouter } from '../../src-main/ipc/ipc-router';
+import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
+
+const APP = { url: 'http://127.0.0.1:5555/', isMainFrame: true };
+let t: TempCustodian;
+let router: IpcRouter;
+
+beforeEach(() => {
+  t = tempCustodian();
+  router = createIpcRouter({
+    handlers: createHandlers(t.custodian, 'chromium-host'),
+    isTrustedUrl: (url) => url.origin === 'http://127.0.0.1:5555',
+    language: () => t.custodian.settings.get().language,
+  });
+});
+afterEach(async () => {
+  await t.remove();
+});
+
+describe('the IPC router', () => {
+  it('answers a valid call through the real service', async () => {
+    const result = await router.handle('settings:set-language', { language: 'tr' }, APP);
+    expect(result).toEqual({ ok: true, data: { language: 'tr' } });
+    expect(t.custodian.settings.get().language).toBe('tr');
+    expect(t.custodian.audit.list(5).entries[0]).toMatchObject({ event: 'settings_changed', data: { from: 'en', to: 'tr' } });
+  });
+
+  it.each([
+    ['an unknown language', { language: 'xx' }, 'language'],
+    ['a missing field', {}, 'language'],
+    ['an extra field', { language: 'tr', admin: true }, 'request'],
+    ['a string instead of an object', 'tr', 'request'],
+    ['a number for a string', { language: 7 }, 'language'],
+  ])('refuses %s with ERR-VALIDATION and changes nothing', async (_name, payload, field) => {
+    const before = t.custodian.audit.head();
+    const result = await router.handle('settings:set-language', payload, APP);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('ERR-VALIDATION');
+    if (field !== 'request') expect(result.error.details?.field).toBe(field);
+    expect(result.error.message).not.toMatch(/at .*\.ts|Error:|stack/i);
+    expect(t.custodian.settings.get().language).toBe('en');
+    expect(t.custodian.audit.head()).toEqual(before);
+  });
+
+  it('refuses an unknown channel', async () => {
+    const result = await router.handle('shell:exec', { cmd: 'rm -rf /' }, APP);
+    expect(result).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION', details: { field: 'channel' } } });
+  });
+
+  it('refuses a sender from another origin, a sub-frame, and a lookalike URL', async () => {
+    for (const sender of [
+      { url: 'https://evil.example/', isMainFrame: true },
+      { url: 'http://127.0.0.1:5555/', isMainFrame: false },
+      { url: 'http://127.0.0.1:55551/', isMainFrame: true },
+      { url: 'http://127.0.0.1:5555.evil.example/', isMainFrame: true },
+      { url: 'not a url', isMainFrame: true },
+    ]) {
+      const result = await router.handle('settings:set-language', { language: 'tr' }, sender);
+      expect(result).toMatchObject({ ok: false, error: { code: 'ERR-SENDER-FORBIDDEN' } });
+    }
+    expect(t.custodian.settings.get().language).toBe('en');
+  });
+
+  it('turns an unexpected failure into ERR-INTERNAL with no detail', async () => {
+    t.custodian.db.close();
+    const result = await router.handle('audit:list', {}, APP);
+    expect(result).toEqual({ ok: false, error: { code: 'ERR-INTERNAL', message: 'Something went wrong inside Custodian.' } });
+  });
+
+  it('writes error messages in the approver’s language', async () => {
+    await router.handle('settings:set-language', { language: 'tr' }, APP);
+    const result = await router.handle('audit:list', { limit: 0 }, APP);
+    expect(result).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION', message: 'İstek geçerli değil: limit.' } });
+  });
+
+  it('lists and verifies the audit log', async () => {
+    await router.handle('settings:set-language', { language: 'tr' }, APP);
+    await router.handle('settings:set-language', { language: 'en' }, APP);
+    const list = await router.handle('audit:list', { limit: 1 }, APP);
+    expect(list).toMatchObject({ ok: true, data: { total: 2, entries: [{ id: 2 }] } });
+    expect(await router.handle('audit:verify', {}, APP)).toEqual({ ok: true, data: { ok: true, rows: 2, headId: 2 } });
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src-shared/errors';
+import { envNameFor, loadConfig, settingPaths } from '../../src-main/config';
+
+function configError(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({ env: { HOME: '/home/alice' } });
+    expect(config.gateway.port).toBe(8787);
+    expect(config.mfa.challengeTimeoutSeconds).toBe(60);
+    expect(config.mfa.rateLimit).toEqual({ maxAttempts: 5, windowSeconds: 300 });
+    expect(config.approvals.timeoutSeconds).toBe(60);
+    expect(config.approvals.reportMuteMinutes).toBe(20);
+    expect(config.security.idleLockMinutes).toBe(5);
+    expect(config.database.synchronous).toBe('FULL');
+    expect(config.keychain.service).toBe('custodian');
+  });
+
+  it('takes CUSTODIAN_ overrides named after the setting path', () => {
+    expect(envNameFor('approvals.timeoutSeconds')).toBe('CUSTODIAN_APPROVALS_TIMEOUT_SECONDS');
+    const config = loadConfig({
+      env: { CUSTODIAN_APPROVALS_TIMEOUT_SECONDS: '90', CUSTODIAN_GATEWAY_PORT: '9000', CUSTODIAN_DATA_DIR: '/srv/custodian' },
+    });
+    expect(config.approvals.timeoutSeconds).toBe(90);
+    expect(config.gateway.port).toBe(9000);
+    expect(config.dataDir).toBe('/srv/custodian');
+  });
+
+  it('honours the seeds’ variable names as written', () => {
+    const config = loadConfig({
+      env: { MFA_TIMEOUT_SECONDS: '120', RESTORE_ACCESS_TOKEN_TTL_SECONDS: '300', MFA_ENABLED: 'false', MFA_METHODS: 'totp, sms' },
+    });
+    expect(config.mfa.challengeTimeoutSeconds).toBe(120);
+    expect(config.restoreTokens.ttlSeconds).toBe(300);
+    expect(config.mfa.enabled).toBe(false);
+    expect(config.mfa.methods).toEqual(['totp', 'sms']);
+  });
+
+  it('refuses a bad value with an error naming the variable', () => {
+    const notNumber = configError(() => loadConfig({ env: { CUSTODIAN_GATEWAY_PORT: 'eighty' } }));
+    expect(notNumber.code).toBe('ERR-CONFIG-INVALID');
+    expect(notNumber.details?.setting).toBe('CUSTODIAN_GATEWAY_PORT');
+
+    const outOfRange = configError(() => loadConfig({ env: { CUSTODIAN_GATEWAY_PORT: '70000' } }));
+    expect(outOfRange.details?.setting).toBe('CUSTODIAN_GATEWAY_PORT');
+
+    const badEnum = configError(() => loadConfig({ env: { MFA_METHODS: 'totp,carrier-pigeon' } }));
+    expect(badEnum.details?.setting).toBe('MFA_METHODS');
+  });
+
+  it('lists every setting with its environment name', () => {
+    const paths = settingPaths().map((s) => s.path);
+    expect(paths).toContain('gateway.port');
+    expect(paths).toContain('restoreTokens.ttlSeconds');
+    expect(new Set(paths.map(envNameFor)).size).toBe(paths.length);
+  });
+});

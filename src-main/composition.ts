@@ -3,6 +3,7 @@ import type { Config } from './config';
 import { databaseFile, openDatabase, type Database } from './platform/db/database';
 import type { SecretStore } from './platform/keychain/secret-store';
 import { KeytarSecretStore } from './platform/keychain/keytar-secret-store';
+import { AuditAnchor } from './services/audit/audit-anchor';
 import { AuditLog } from './services/audit/audit.service';
 import { SettingsService } from './services/settings/settings.service';
 import { systemClock } from './clock';
@@ -30,7 +31,7 @@ export interface Custodian extends CustodianDeps {
  */
 export function createCustodian(deps: CustodianDeps): Custodian {
   const { db, clock } = deps;
-  const audit = new AuditLog(db, clock);
+  const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets));
   const settings = new SettingsService(db, audit);
   let disposed = false;
 
@@ -44,6 +45,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     async dispose() {
       if (disposed) return;
       disposed = true;
+      await audit.settled();
       if (db.open) db.close();
     },
   };

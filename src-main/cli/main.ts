@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import type { AuditVerification } from '../../src-shared/domain/audit';
 import { isAppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
 import { createI18n, errorMessage } from '../../src-shared/i18n';
 import { openCustodian, type Custodian } from '../composition';
@@ -20,6 +21,16 @@ interface Io {
 function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
   const custodian = openCustodian({ config });
   return Promise.resolve(fn(custodian)).finally(() => custodian.dispose());
+}
+
+function describeIntact(v: Extract<AuditVerification, { ok: true }>): string {
+  const head = v.headId ? `, head #${v.headId}` : '';
+  const anchor = {
+    verified: 'the head matches the one anchored in the keychain',
+    absent: 'no head anchored in the keychain yet',
+    unavailable: `${message('ERR-KEYCHAIN-UNAVAILABLE')} Rows cut off the end cannot be ruled out.`,
+  }[v.anchor];
+  return `audit chain intact: ${v.rows} rows${head}; ${anchor}`;
 }
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -49,10 +60,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--json', 'print one JSON object'))
     .action(async (opts: { json?: boolean }) => {
       const verdict = await withCustodian(loadConfig(), (c) => c.audit.verify());
+      // Fail closed: an intact chain whose head the keychain could not vouch for is not "verified".
+      const verified = verdict.ok && verdict.anchor !== 'unavailable';
       if (opts.json) io.out(`${JSON.stringify(verdict)}\n`);
-      else if (verdict.ok) io.out(`audit chain intact: ${verdict.rows} rows${verdict.headId ? `, head #${verdict.headId}` : ''}\n`);
-      else io.out(`audit chain broken at row #${verdict.firstBadId} (${verdict.reason}); ${verdict.rows - 1} rows before it are intact\n`);
-      setExit(verdict.ok ? EXIT.ok : EXIT.failure);
+      else if (verdict.ok) io.out(`${describeIntact(verdict)}\n`);
+      else io.out(`audit chain broken at row #${verdict.firstBadId} (${verdict.reason}); ${Math.max(verdict.rows - 1, 0)} rows before it are intact\n`);
+      setExit(verified ? EXIT.ok : EXIT.failure);
     });
   audit
     .command('head')

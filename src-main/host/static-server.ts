@@ -54,6 +54,11 @@ export async function serveRenderer(root: string): Promise<StaticServer> {
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Chromium keeps connections alive; close() alone would wait for them indefinitely.
+        server.closeAllConnections();
+      }),
   };
 }

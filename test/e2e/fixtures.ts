@@ -40,8 +40,8 @@ export const test = base.extend<LauncherOptions & { app: AppUnderTest }>({
       const context = await browser.newContext({ viewport: { width: 1180, height: 780 } });
       const host = await attachChromiumHost({ custodian, context, outDir: join(root, 'out') });
       close = async () => {
-        await host.close();
         await context.close();
+        await host.close();
         await custodian.dispose();
       };
       return host.open();

@@ -34,6 +34,7 @@ test('the audit view lists entries and shows a verified chain', async ({ app }) 
   const status = page.getByTestId('audit-chain-status');
   await expect(status).toHaveAttribute('data-state', 'verified');
   await expect(status).toContainText('2 entries intact');
+  await expect(page.getByTestId('audit-anchor-status')).toHaveAttribute('data-anchor', 'verified');
   await expect(page.getByTestId('audit-row')).toHaveCount(2);
   await expect(page.getByTestId('audit-row').first()).toContainText('settings_changed');
   mkdirSync(screens, { recursive: true });

@@ -12,7 +12,11 @@ beforeEach(async () => {
   t = tempCustodian();
   for (let i = 0; i < 5; i += 1) t.custodian.audit.record({ event: 'test_event', actor: 'alice@corp', data: { n: i } });
   await t.close();
-  env = { CUSTODIAN_DATA_DIR: t.dir, CUSTODIAN_GATEWAY_PORT: String(20000 + Math.floor(Math.random() * 20000)) };
+  env = {
+    CUSTODIAN_DATA_DIR: t.dir,
+    CUSTODIAN_KEYCHAIN_SERVICE: t.config.keychain.service,
+    CUSTODIAN_GATEWAY_PORT: String(20000 + Math.floor(Math.random() * 20000)),
+  };
 });
 afterEach(async () => {
   await t.remove();
@@ -21,8 +25,21 @@ afterEach(async () => {
 describe('custodian audit', () => {
   it('verify exits 0 on an intact chain', () => {
     const run = runCli(['audit', 'verify'], env);
-    expect(run.stdout).toContain('audit chain intact: 5 rows, head #5');
+    expect(run.stdout).toBe('audit chain intact: 5 rows, head #5; the head matches the one anchored in the keychain\n');
     expect(run.status).toBe(0);
+  });
+
+  it('verify exits 1 when the keychain cannot vouch for the head', () => {
+    const run = runCli(['audit', 'verify'], { ...env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' });
+    expect(run.stdout).toContain('audit chain intact: 5 rows, head #5; The system keychain is unavailable.');
+    expect(run.status).toBe(1);
+  });
+
+  it('verify names the row the anchor vouched for when rows were cut off the end', () => {
+    sqlite(t.dbFile, `${DROP_APPEND_ONLY_TRIGGERS} DELETE FROM audit_log WHERE id = 5;`);
+    const run = runCli(['audit', 'verify'], env);
+    expect(run.stdout).toContain('broken at row #5 (head-missing)');
+    expect(run.status).toBe(1);
   });
 
   it('verify names the first bad row and exits 1 after a tamper', () => {

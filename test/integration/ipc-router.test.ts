@@ -81,6 +81,6 @@ describe('the IPC router', () => {
     await router.handle('settings:set-language', { language: 'en' }, APP);
     const list = await router.handle('audit:list', { limit: 1 }, APP);
     expect(list).toMatchObject({ ok: true, data: { total: 2, entries: [{ id: 2 }] } });
-    expect(await router.handle('audit:verify', {}, APP)).toEqual({ ok: true, data: { ok: true, rows: 2, headId: 2 } });
+    expect(await router.handle('audit:verify', {}, APP)).toEqual({ ok: true, data: { ok: true, rows: 2, headId: 2, anchor: 'verified' } });
   });
 });

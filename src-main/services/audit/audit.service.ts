@@ -3,7 +3,8 @@ import type { AuditEntry, AuditVerification } from '../../../src-shared/domain/a
 import type { Clock } from '../../clock';
 import type { Database } from '../../platform/db/database';
 import { AuditRepository, type AuditRow } from '../../platform/db/repositories/audit.repository';
-import { auditContent, chainHash, ChainVerifier, GENESIS_HASH } from './audit-chain';
+import { auditContent, chainHash, ChainVerifier, GENESIS_HASH, type ChainVerdict } from './audit-chain';
+import type { AuditAnchor, AuditHead } from './audit-anchor';
 import { maskIp, trimUserAgent } from './redaction';
 
 export interface AuditInput {
@@ -33,13 +34,16 @@ export class AuditLog {
   readonly #db: Database;
   readonly #clock: Clock;
   readonly #repo: AuditRepository;
+  readonly #anchor: AuditAnchor | undefined;
   readonly #listeners = new Set<AuditListener>();
   #pending: { id: number; event: string }[] = [];
+  #anchoring: Promise<void> = Promise.resolve();
 
-  constructor(db: Database, clock: Clock) {
+  constructor(db: Database, clock: Clock, anchor?: AuditAnchor) {
     this.#db = db;
     this.#clock = clock;
     this.#repo = new AuditRepository(db);
+    this.#anchor = anchor;
   }
 
   /**
@@ -91,15 +95,48 @@ export class AuditLog {
   }
 
   /** Walks the whole chain inside one read transaction, so it sees a single snapshot. */
-  verify(): AuditVerification {
-    const verdict = this.#db.transaction(() => {
+  verifyChain(): ChainVerdict {
+    return this.#db.transaction(() => {
       const verifier = new ChainVerifier();
       for (const page of this.#repo.linkPages()) if (!verifier.feed(page)) break;
       return verifier.verdict();
     })();
-    return verdict.ok
-      ? { ok: true, rows: verdict.rows, headId: verdict.headId }
-      : { ok: false, rows: verdict.rows, firstBadId: verdict.firstBadId, reason: verdict.reason };
+  }
+
+  /**
+   * The chain walk, then the keychain anchor: the anchored row must still be there with the
+   * anchored hash. That catches rows cut off the end and a chain rewritten and rehashed whole.
+   */
+  async verify(): Promise<AuditVerification> {
+    // The anchor is read before the walk: every anchored row was committed before it was
+    // anchored, so the walk that follows must see it. Read after, a commit by another process in
+    // between would look like rows cut off the end.
+    let anchored: AuditHead | null | 'unavailable' = null;
+    if (this.#anchor) {
+      try {
+        await this.#anchoring;
+        anchored = await this.#anchor.read();
+      } catch {
+        anchored = 'unavailable';
+      }
+    }
+    const verdict = this.verifyChain();
+    if (!verdict.ok) return { ok: false, rows: verdict.rows, firstBadId: verdict.firstBadId, reason: verdict.reason };
+    const intact = { ok: true as const, rows: verdict.rows, headId: verdict.headId };
+    if (anchored === 'unavailable') return { ...intact, anchor: 'unavailable' };
+    if (anchored === null) return { ...intact, anchor: 'absent' };
+    if (verdict.headId === null || anchored.id > verdict.headId) {
+      return { ok: false, rows: verdict.rows, firstBadId: anchored.id, reason: 'head-missing' };
+    }
+    if (this.#repo.hashAt(anchored.id) !== anchored.hash) {
+      return { ok: false, rows: verdict.rows, firstBadId: anchored.id, reason: 'anchor-mismatch' };
+    }
+    return { ...intact, anchor: 'verified' };
+  }
+
+  /** Resolves once the keychain anchor has caught up with every commit so far. */
+  settled(): Promise<void> {
+    return this.#anchoring;
   }
 
   head(): { id: number; hash: string } | null {
@@ -122,6 +159,8 @@ export class AuditLog {
   #flush(): void {
     const appended = this.#pending;
     this.#pending = [];
+    const head = appended.length > 0 && this.#anchor ? this.#repo.head() : undefined;
+    if (head && this.#anchor) this.#anchoring = this.#anchor.advance(head);
     for (const entry of appended) for (const listener of this.#listeners) listener(entry);
   }
 }

@@ -49,9 +49,14 @@ function ChainBanner() {
     <div className={`banner banner-${chain.state}`} data-testid="audit-chain-status" data-state={chain.state}>
       <ChainIcon chain={chain} />
       {/* Only the message is live, so the button's state is not announced along with it. */}
-      <p className="banner-text" role="status" aria-live="polite">
-        {chainMessage(t, chain)}
-      </p>
+      <div className="banner-text" role="status" aria-live="polite">
+        <p>{chainMessage(t, chain)}</p>
+        {chain.state === 'verified' && chain.rows > 0 ? (
+          <p className="banner-detail" data-testid="audit-anchor-status" data-anchor={chain.anchor}>
+            {t(`audit.anchor.${chain.anchor}`)}
+          </p>
+        ) : null}
+      </div>
       <button
         type="button"
         className="button button-secondary"
@@ -86,6 +91,8 @@ function chainMessage(t: TFunction, chain: ChainStatus): string {
     case 'verified':
       return chain.rows === 0 ? t('audit.verifiedEmpty') : t('audit.verified', { count: chain.rows });
     case 'broken':
+      if (chain.reason === 'head-missing') return t('audit.brokenHeadMissing', { id: chain.firstBadId });
+      if (chain.reason === 'anchor-mismatch') return t('audit.brokenRewritten', { id: chain.firstBadId });
       return t('audit.broken', { id: chain.firstBadId });
     case 'error':
       return errorText(t, chain.error);

@@ -7,7 +7,7 @@ export const AUDIT_PAGE_SIZE = 100;
 
 export type ChainStatus =
   | { state: 'verifying' }
-  | { state: 'verified'; rows: number }
+  | { state: 'verified'; rows: number; anchor: Extract<AuditVerification, { ok: true }>['anchor'] }
   | { state: 'broken'; rows: number; firstBadId: number; reason: Extract<AuditVerification, { ok: false }>['reason'] }
   /** The check itself could not run (for example the keychain holding the head is locked). */
   | { state: 'error'; error: CustodianError };
@@ -121,7 +121,7 @@ export const useAuditStore = create<AuditState>()((set, get) => ({
       if (generation !== verifyGeneration) return;
       set({
         chain: result.ok
-          ? { state: 'verified', rows: result.rows }
+          ? { state: 'verified', rows: result.rows, anchor: result.anchor }
           : { state: 'broken', rows: result.rows, firstBadId: result.firstBadId, reason: result.reason },
       });
     } catch (error) {

@@ -29,6 +29,7 @@ export class AuditRepository {
   readonly #pageBefore;
   readonly #after;
   readonly #count;
+  readonly #hashAt;
 
   constructor(db: Database) {
     this.#insert = db.prepare('INSERT INTO audit_log (id, content, prev_hash, hash) VALUES (?, ?, ?, ?)');
@@ -40,6 +41,11 @@ export class AuditRepository {
     this.#pageBefore = db.prepare(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?`);
     this.#after = db.prepare(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE id > ? ORDER BY id LIMIT ?`);
     this.#count = db.prepare('SELECT COUNT(*) FROM audit_log').pluck();
+    this.#hashAt = db.prepare('SELECT hash FROM audit_log WHERE id = ?').pluck();
+  }
+
+  hashAt(id: number): string | undefined {
+    return this.#hashAt.get(id) as string | undefined;
   }
 
   insert(id: number, content: string, prevHash: string, hash: string): void {

@@ -5,6 +5,9 @@ import type { SecretStore } from './platform/keychain/secret-store';
 import { KeytarSecretStore } from './platform/keychain/keytar-secret-store';
 import { AuditAnchor } from './services/audit/audit-anchor';
 import { AuditLog } from './services/audit/audit.service';
+import { GroupCommit } from './services/audit/group-commit';
+import { AppLock } from './services/lock/app-lock.service';
+import { MfaService } from './services/mfa/mfa.service';
 import { SettingsService } from './services/settings/settings.service';
 import { systemClock } from './clock';
 
@@ -18,6 +21,8 @@ export interface CustodianDeps {
 export interface Custodian extends CustodianDeps {
   audit: AuditLog;
   settings: SettingsService;
+  mfa: MfaService;
+  lock: AppLock;
   /** Starts what listens or ticks. Constructors never do (STYLE.md rule 7). */
   start(): Promise<void>;
   /** Undoes `start` and closes the database. Safe to call twice. */
@@ -32,19 +37,34 @@ export interface Custodian extends CustodianDeps {
 export function createCustodian(deps: CustodianDeps): Custodian {
   const { db, clock } = deps;
   const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets));
+  const groupCommit = new GroupCommit(audit);
   const settings = new SettingsService(db, audit);
+  const mfa = new MfaService({ db, audit, groupCommit, secrets: deps.secrets, clock, config: deps.config });
+  const lock = new AppLock({ mfa, settings, audit, clock, config: deps.config });
+  const timers: NodeJS.Timeout[] = [];
   let disposed = false;
 
   return {
     ...deps,
     audit,
     settings,
+    mfa,
+    lock,
     async start() {
-      // Later issues start the gateway and the expiry sweeper here.
+      // One shared timer each, unref'd so they never keep a CLI process alive.
+      timers.push(setInterval(() => lock.tick(), 1000).unref());
+      timers.push(setInterval(() => void mfa.expirePendingEnrollments(), 30_000).unref());
+      await mfa.expirePendingEnrollments();
     },
     async dispose() {
       if (disposed) return;
       disposed = true;
+      for (const timer of timers) clearInterval(timer);
+      try {
+        mfa.flush();
+      } catch {
+        // Already failing closed; nothing more to save.
+      }
       await audit.settled();
       if (db.open) db.close();
     },

@@ -9,8 +9,7 @@ import { createMainWindow, hardenSession } from './electron/main-window';
 import { electronSqliteBinding } from './electron/native-binding';
 import { createTray } from './electron/tray';
 import { forwardEvents } from './ipc/events';
-import { createHandlers } from './ipc/handlers';
-import { createIpcRouter } from './ipc/ipc-router';
+import { createAppRouter } from './ipc/app-router';
 
 // Electron lifecycle only: everything else comes from the composition root.
 let mainWindow: BrowserWindow | undefined;
@@ -39,11 +38,7 @@ async function boot(): Promise<void> {
   custodian = services;
   await services.start();
 
-  const router = createIpcRouter({
-    handlers: createHandlers(services, 'electron'),
-    isTrustedUrl,
-    language: () => services.settings.get().language,
-  });
+  const router = createAppRouter(services, 'electron', isTrustedUrl);
   for (const channel of router.channels) {
     ipcMain.handle(channel, (event, payload: unknown) =>
       router.handle(channel, payload, {

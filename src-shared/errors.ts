@@ -17,6 +17,9 @@ export const ERRORS = {
   'ERR-MFA-ALREADY-ENABLED': { status: 409 },
   'ERR-MFA-NOT-ENABLED': { status: 409 },
   'ERR-MFA-ADMIN-REQUIRED': { status: 403 },
+  'ERR-MFA-SECRET-ALREADY-SHOWN': { status: 409 },
+  'ERR-PROFILE-REQUIRED': { status: 409 },
+  'ERR-PROFILE-EXISTS': { status: 409 },
   'ERR-LOCKED': { status: 423 },
   'ERR-RESTORE-POLICY-DENIED': { status: 403 },
   'ERR-RESTORE-EXPIRED': { status: 410 },
@@ -75,7 +78,13 @@ export class AppError extends Error {
   readonly details: ErrorDetails | undefined;
 
   constructor(code: ErrorCode, details?: ErrorDetails) {
+    // An AppError is an expected outcome (a wrong code, a refused request), not a bug: its stack
+    // is never shown to anyone, so it is not worth capturing on the hot path of a refusal.
+    const v8 = Error as ErrorConstructor & { stackTraceLimit?: number };
+    const limit = v8.stackTraceLimit;
+    v8.stackTraceLimit = 0;
     super(code);
+    v8.stackTraceLimit = limit;
     this.name = 'AppError';
     this.code = code;
     this.details = details;

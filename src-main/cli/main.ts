@@ -1,27 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { AuditVerification } from '../../src-shared/domain/audit';
-import { isAppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
-import { createI18n, errorMessage } from '../../src-shared/i18n';
-import { openCustodian, type Custodian } from '../composition';
-import { loadConfig, type Config } from '../config';
+import { isAppError } from '../../src-shared/errors';
+import { loadConfig } from '../config';
 import { APP_VERSION } from '../version';
+import { EXIT, message, withCustodian, type Io } from './cli-support';
 import { runDoctor } from './doctor';
+import { registerMfaCommands } from './mfa.commands';
 
-/** Exit codes (DESIGN.md "Command line"): scripts branch on these. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, denied: 3, expired: 4 } as const;
-
-const t = createI18n('en').t;
-const message = (code: ErrorCode, details?: ErrorDetails): string => errorMessage(t, code, details);
-
-interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
-  const custodian = openCustodian({ config });
-  return Promise.resolve(fn(custodian)).finally(() => custodian.dispose());
-}
+export { EXIT };
 
 function describeIntact(v: Extract<AuditVerification, { ok: true }>): string {
   const head = v.headId ? `, head #${v.headId}` : '';
@@ -82,6 +68,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         for (const row of c.audit.export()) io.out(`${JSON.stringify(row)}\n`);
       });
     });
+  registerMfaCommands(program, io, setExit);
   return program;
 }
 
@@ -98,7 +85,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     io.err(`custodian: ${isAppError(error) ? message(error.code, error.details) : message('ERR-INTERNAL')}\n`);
-    return EXIT.failure;
+    return isAppError(error) && error.code === 'ERR-VALIDATION' ? EXIT.usage : EXIT.failure;
   }
 }
 
@@ -107,6 +94,7 @@ export function main(): void {
   void runCli(process.argv.slice(2), {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
+    isTty: process.stdout.isTTY === true,
   }).then((code) => {
     process.exitCode = code;
   });

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { Custodian } from '../composition';
-import { createHandlers } from '../ipc/handlers';
-import { createIpcRouter } from '../ipc/ipc-router';
+import { createAppRouter } from '../ipc/app-router';
 import { forwardEvents } from '../ipc/events';
 import { serveRenderer } from './static-server';
 
@@ -28,11 +27,8 @@ export async function attachChromiumHost(options: ChromiumHostOptions): Promise<
   const { custodian, context, outDir } = options;
   const server = await serveRenderer(join(outDir, 'renderer'));
   const appOrigin = server.origin;
-  const router = createIpcRouter({
-    handlers: createHandlers(custodian, 'chromium-host'),
-    isTrustedUrl: (url) => url.origin === appOrigin,
-    language: () => custodian.settings.get().language,
-  });
+  const router = createAppRouter(custodian, 'chromium-host', (url) => url.origin === appOrigin);
+  
 
   await context.exposeBinding('__custodianInvoke', (source, channel: unknown, payload: unknown) =>
     router.handle(typeof channel === 'string' ? channel : '', payload, {

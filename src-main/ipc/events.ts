@@ -8,6 +8,8 @@ export function forwardEvents(custodian: Custodian, send: EventSink): () => void
   const offs = [
     custodian.audit.onAppended((appended) => send('audit:appended', appended)),
     custodian.settings.onChanged((settings) => send('settings:changed', settings)),
+    custodian.lock.onChanged((status) => send('lock:changed', status)),
+    custodian.mfa.onChanged(() => send('factors:changed', {})),
   ];
   return () => {
     for (const off of offs) off();

@@ -16,6 +16,8 @@ export interface IpcRouterOptions {
   /** Decides whether a sender URL is the app's own renderer. Parse with URL, never startsWith. */
   isTrustedUrl: (url: URL) => boolean;
   language: () => Language;
+  /** Runs after the sender and channel checks, before validation: the lock refuses here. */
+  admit?: (channel: Channel) => void;
 }
 
 export interface IpcRouter {
@@ -61,6 +63,12 @@ export function createIpcRouter(options: IpcRouterOptions): IpcRouter {
     async handle(channel, payload, sender) {
       if (!trusted(sender)) return fail('ERR-SENDER-FORBIDDEN');
       if (typeof channel !== 'string' || !isChannel(channel)) return fail('ERR-VALIDATION', { field: 'channel' });
+
+      try {
+        options.admit?.(channel);
+      } catch (error) {
+        return isAppError(error) ? fail(error.code, error.details) : fail('ERR-INTERNAL');
+      }
 
       const spec = channels[channel];
       const parsed = (spec.request as z.ZodType).safeParse(payload ?? {});

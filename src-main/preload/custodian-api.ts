@@ -37,5 +37,29 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       setLanguage: (language) => call('settings:set-language', { language }),
       onChanged: (listener) => subscribe('settings:changed', listener),
     },
+    profile: {
+      get: () => call('profile:get', {}),
+      init: (profile) => call('profile:init', profile),
+      setRole: (role, code) => call('profile:set-role', { role, code }),
+    },
+    factors: {
+      list: () => call('factors:list', {}),
+      enroll: (options) => call('factors:enroll', options),
+      revealSecret: (factorId) => call('factors:reveal-secret', { factorId }),
+      confirm: (factorId, code) => call('factors:confirm', { factorId, code }),
+      rename: (factorId, label) => call('factors:rename', { factorId, label }),
+      disable: (factorId, code) => call('factors:disable', { factorId, code }),
+      onChanged: (listener) => subscribe('factors:changed', () => listener()),
+    },
+    backupCodes: {
+      regenerate: (code) => call('backup-codes:regenerate', { code }),
+    },
+    lock: {
+      status: () => call('lock:status', {}),
+      unlock: (code) => call('lock:unlock', { code }),
+      lock: () => call('lock:lock', {}),
+      activity: () => call('lock:activity', {}),
+      onChanged: (listener) => subscribe('lock:changed', listener),
+    },
   };
 }

@@ -4,23 +4,46 @@ import { ApprovalsView } from '../features/approvals/ApprovalsView';
 import { AuditView } from '../features/audit/AuditView';
 import { FactorsView } from '../features/factors/FactorsView';
 import { SettingsView } from '../features/settings/SettingsView';
-import { SECTIONS, selectLanguage, useAppStore, type Section } from './app.store';
+import { SetupFlow } from '../features/onboarding/SetupFlow';
+import { SECTIONS, selectSavedLanguage, useAppStore, type Section } from './app.store';
 import { assertNever, errorText } from './errors';
-import { GearIcon, InboxIcon, KeyIcon, ListIcon, ShieldIcon } from './icons';
+import { GearIcon, InboxIcon, KeyIcon, ListIcon, LockIcon, ShieldIcon, UserIcon } from './icons';
+import { LockScreen } from './LockScreen';
+import { selectMfaEnabled, useSessionStore } from './session.store';
 
 export function App() {
   const { t, i18n } = useTranslation();
   const load = useAppStore((state) => state.load);
   const applySettings = useAppStore((state) => state.applySettings);
   const loadState = useAppStore((state) => state.loadState);
-  const language = useAppStore(selectLanguage);
+  const savedLanguage = useAppStore(selectSavedLanguage);
+  const gate = useSessionStore((state) => state.gate);
+  const lock = useSessionStore((state) => state.lock);
+  const refreshLock = useSessionStore((state) => state.refreshLock);
+  const applyLock = useSessionStore((state) => state.applyLock);
+  const loadProfile = useSessionStore((state) => state.loadProfile);
+  const locked = lock?.locked === true;
+  const unlocked = gate === 'ready' && !locked;
+  const hasProfile = lock?.hasProfile === true;
 
-  // Subscribed before loading, so a change made elsewhere (the CLI, a second window) while the
-  // first read is in flight is not lost.
+  // Subscribed before the first reads, so a change made elsewhere (the CLI, the idle lock, a
+  // second window) while a read is in flight is not lost.
   useEffect(() => window.custodian.settings.onChanged(applySettings), [applySettings]);
+  useEffect(() => window.custodian.lock.onChanged(applyLock), [applyLock]);
+  // The lock decides what may show at all (issue #4), so it is asked first; while locked main
+  // refuses settings and info, which are read once it opens.
   useEffect(() => {
-    void load();
-  }, [load]);
+    void refreshLock();
+  }, [refreshLock]);
+  useEffect(() => {
+    if (unlocked) void load();
+  }, [unlocked, load]);
+  useEffect(() => {
+    if (unlocked && hasProfile) void loadProfile();
+  }, [unlocked, hasProfile, loadProfile]);
+
+  // While locked, lock:status carries the language, since settings:get is refused.
+  const language = (locked ? lock?.language : savedLanguage) ?? lock?.language ?? 'en';
 
   // A layout effect, so the first painted frame is already in the saved language.
   useLayoutEffect(() => {
@@ -33,7 +56,7 @@ export function App() {
     document.title = t('app.title');
   }, [t]);
 
-  if (loadState === 'loading') {
+  if (gate === 'loading' || (unlocked && loadState === 'loading')) {
     return (
       <div className="splash" role="status">
         <ShieldIcon className="splash-icon" />
@@ -41,6 +64,7 @@ export function App() {
       </div>
     );
   }
+  if (locked) return <LockScreen />;
   return <Shell />;
 }
 
@@ -57,8 +81,15 @@ function Shell() {
   const setSection = useAppStore((state) => state.setSection);
   const info = useAppStore((state) => state.info);
   const loadError = useAppStore((state) => state.loadError);
+  const setupOpen = useAppStore((state) => state.setupOpen);
+  const closeSetup = useAppStore((state) => state.closeSetup);
+  const gateError = useSessionStore((state) => state.gateError);
   const titleId = useId();
   const navRef = useRef<HTMLUListElement>(null);
+  const shownError = gateError ?? loadError;
+
+  useActivityReporter();
+  useLockShortcut();
 
   // Arrow keys move between sections as in a native sidebar; Tab still visits every item, so
   // nothing depends on knowing the shortcut.
@@ -109,27 +140,30 @@ function Shell() {
             ))}
           </ul>
         </nav>
-        {info ? (
-          <div className="sidebar-footer">
-            <span>{t(`app.host.${info.host}`)}</span>
-            <span className="sidebar-version">{info.version}</span>
-          </div>
-        ) : null}
+        <div className="sidebar-bottom">
+          <SidebarIdentity />
+          {info ? (
+            <div className="sidebar-footer">
+              <span>{t(`app.host.${info.host}`)}</span>
+              <span className="sidebar-version">{info.version}</span>
+            </div>
+          ) : null}
+        </div>
       </aside>
 
       <main className="pane" aria-labelledby={titleId}>
         <header className="pane-header">
           <h1 id={titleId} className="pane-title" data-testid="section-title">
-            {t(`${section}.title`)}
+            {setupOpen ? t('onboarding.title') : t(`${section}.title`)}
           </h1>
         </header>
         <div className="pane-body">
-          {loadError ? (
+          {shownError ? (
             <p className="notice notice-error" role="alert">
-              {errorText(t, loadError)}
+              {errorText(t, shownError)}
             </p>
           ) : null}
-          <SectionView section={section} />
+          {setupOpen ? <SetupFlow onFinish={closeSetup} /> : <SectionView section={section} />}
         </div>
       </main>
     </div>
@@ -149,4 +183,74 @@ function SectionView({ section }: { section: Section }) {
     default:
       return assertNever(section);
   }
+}
+
+/** Who approves here, and the "Lock now" button once a code can open the lock again. */
+function SidebarIdentity() {
+  const { t } = useTranslation();
+  const profile = useSessionStore((state) => state.profile);
+  const mfaEnabled = useSessionStore(selectMfaEnabled);
+  const lockNow = useSessionStore((state) => state.lockNow);
+  if (!profile && !mfaEnabled) return null;
+  return (
+    <div className="sidebar-identity">
+      {profile ? (
+        <div className="identity" aria-label={t('app.signedInAs')} role="group">
+          <UserIcon className="identity-icon" />
+          <div className="identity-text">
+            <p className="identity-name">{profile.displayName}</p>
+            <p className="identity-role">{t(`profile.roles.${profile.role}`)}</p>
+          </div>
+        </div>
+      ) : null}
+      {mfaEnabled ? (
+        <button
+          type="button"
+          className="button button-secondary button-block lock-now"
+          onClick={() => void lockNow()}
+          title={t('app.lockNowHint')}
+          aria-keyshortcuts="Control+L Meta+L"
+          data-testid="lock-now"
+        >
+          <LockIcon />
+          <span className="lock-now-label">{t('app.lockNow')}</span>
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * Tells main the approver is here, so the idle lock waits (issue #4). Every key, click and
+ * scroll counts; the store sends at most one report per 30 s.
+ */
+function useActivityReporter() {
+  const reportActivity = useSessionStore((state) => state.reportActivity);
+  useEffect(() => {
+    const onActivity = () => reportActivity();
+    const options = { capture: true, passive: true } as const;
+    for (const type of ACTIVITY_EVENTS) window.addEventListener(type, onActivity, options);
+    return () => {
+      for (const type of ACTIVITY_EVENTS) window.removeEventListener(type, onActivity, options);
+    };
+  }, [reportActivity]);
+}
+
+const ACTIVITY_EVENTS = ['keydown', 'pointerdown', 'wheel'] as const;
+
+/** Ctrl+L (Cmd+L on macOS) locks at once, as a screen lock does; only when a code can reopen it. */
+function useLockShortcut() {
+  const mfaEnabled = useSessionStore(selectMfaEnabled);
+  const lockNow = useSessionStore((state) => state.lockNow);
+  useEffect(() => {
+    if (!mfaEnabled) return;
+    function onKeyDown(event: globalThis.KeyboardEvent) {
+      if (!(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+      if (event.key.toLowerCase() !== 'l') return;
+      event.preventDefault();
+      void lockNow();
+    }
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [mfaEnabled, lockNow]);
 }

@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { AppInfo, UserSettings } from '../../src-shared/domain/settings';
 import type { Language } from '../../src-shared/i18n';
 import type { CustodianError } from '../../src-shared/ipc/api';
-import { toCustodianError } from './errors';
+import { callError } from './session.store';
 
 export const SECTIONS = ['approvals', 'factors', 'audit', 'settings'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -17,7 +17,13 @@ interface AppState {
   /** Why app info or settings could not be read; the window still opens, in English. */
   loadError: CustodianError | null;
   languageError: CustodianError | null;
+  /** Main's clock minus this renderer's, so countdowns to main's deadlines use main's time. */
+  clockOffsetMs: number;
+  /** The first-run setup (profile, then the first authenticator) in place of the section. */
+  setupOpen: boolean;
   setSection(section: Section): void;
+  openSetup(): void;
+  closeSetup(): void;
   load(): Promise<void>;
   setLanguage(language: Language): Promise<void>;
   applySettings(settings: UserSettings): void;
@@ -30,8 +36,13 @@ export const useAppStore = create<AppState>()((set, get) => ({
   settings: null,
   loadError: null,
   languageError: null,
+  clockOffsetMs: 0,
+  setupOpen: false,
 
-  setSection: (section) => set({ section }),
+  // Choosing a section leaves the setup; what it did so far (a profile) is kept by main.
+  setSection: (section) => set({ section, setupOpen: false }),
+  openSetup: () => set({ setupOpen: true }),
+  closeSetup: () => set({ setupOpen: false }),
 
   load: async () => {
     // allSettled: a failing info call must not keep the saved language from applying.
@@ -43,9 +54,10 @@ export const useAppStore = create<AppState>()((set, get) => ({
     set((state) => ({
       loadState: 'ready',
       info: info.status === 'fulfilled' ? info.value : state.info,
+      clockOffsetMs: info.status === 'fulfilled' ? info.value.now - Date.now() : state.clockOffsetMs,
       // A settings:changed event may already have delivered something newer than this read.
       settings: state.settings ?? (settings.status === 'fulfilled' ? settings.value : null),
-      loadError: failed ? toCustodianError(failed.reason) : null,
+      loadError: failed ? callError(failed.reason) : null,
     }));
   },
 
@@ -56,7 +68,7 @@ export const useAppStore = create<AppState>()((set, get) => ({
     try {
       get().applySettings(await window.custodian.settings.setLanguage(language));
     } catch (error) {
-      set({ settings: previous, languageError: toCustodianError(error) });
+      set({ settings: previous, languageError: callError(error) });
     }
   },
 
@@ -65,4 +77,9 @@ export const useAppStore = create<AppState>()((set, get) => ({
 
 export function selectLanguage(state: AppState): Language {
   return state.settings?.language ?? 'en';
+}
+
+/** The saved language, or null before settings:get answered (the lock screen then uses lock:status's). */
+export function selectSavedLanguage(state: AppState): Language | null {
+  return state.settings?.language ?? null;
 }

@@ -1,4 +1,5 @@
 import type { AuditEntry, AuditVerification } from '../domain/audit';
+import type { BackupCodesStatus, Enrollment, Factor, LockStatus, Profile, Role, TotpAlgorithm } from '../domain/mfa';
 import type { AppInfo, UserSettings } from '../domain/settings';
 import type { Language } from '../i18n';
 import type { ErrorPayload } from '../errors';
@@ -24,6 +25,36 @@ export interface CustodianApi {
     get(): Promise<UserSettings>;
     setLanguage(language: Language): Promise<UserSettings>;
     onChanged(listener: (settings: UserSettings) => void): Unsubscribe;
+  };
+  profile: {
+    get(): Promise<{ profile: Profile | null }>;
+    init(profile: { displayName: string; principal: string; role: Role }): Promise<Profile>;
+    /** Needs a valid code: a role change is a privilege change. */
+    setRole(role: Role, code: string): Promise<Profile>;
+  };
+  factors: {
+    list(): Promise<{ factors: Factor[]; backupCodes: BackupCodesStatus }>;
+    enroll(options: { label: string; digits?: 6 | 8; period?: 30 | 60; algorithm?: TotpAlgorithm }): Promise<Enrollment>;
+    /** "Can't scan?": the secret for manual entry, once per enrollment. */
+    revealSecret(factorId: string): Promise<{ secret: string }>;
+    /** The first confirmed factor turns MFA on and returns the backup codes, shown once. */
+    confirm(factorId: string, code: string): Promise<{ factor: Factor; backupCodes: string[] | null }>;
+    rename(factorId: string, label: string): Promise<Factor>;
+    /** A code from that factor or a backup code. */
+    disable(factorId: string, code: string): Promise<Factor>;
+    onChanged(listener: () => void): Unsubscribe;
+  };
+  backupCodes: {
+    /** A TOTP code; every old backup code stops working. */
+    regenerate(code: string): Promise<{ codes: string[]; status: BackupCodesStatus }>;
+  };
+  lock: {
+    status(): Promise<LockStatus>;
+    unlock(code: string): Promise<LockStatus>;
+    lock(): Promise<LockStatus>;
+    /** Tells main the approver is active, so the idle lock waits. */
+    activity(): Promise<LockStatus>;
+    onChanged(listener: (status: LockStatus) => void): Unsubscribe;
   };
 }
 

@@ -1,5 +1,21 @@
 import { z } from 'zod';
 import { auditEntrySchema, auditVerificationSchema } from '../domain/audit';
+import {
+  backupCodesStatusSchema,
+  codeInputSchema,
+  displayNameSchema,
+  enrollmentSchema,
+  factorIdSchema,
+  factorLabelSchema,
+  factorSchema,
+  lockStatusSchema,
+  principalSchema,
+  profileSchema,
+  roleSchema,
+  totpAlgorithmSchema,
+  totpDigitsSchema,
+  totpPeriodSchema,
+} from '../domain/mfa';
 import { appInfoSchema, languageSchema, userSettingsSchema } from '../domain/settings';
 import { ERROR_CODES } from '../errors';
 
@@ -32,12 +48,79 @@ export const channels = {
     request: z.strictObject({ language: languageSchema }),
     response: userSettingsSchema,
   },
+
+  // --- Profile, factors, backup codes and the lock (issue #4) ---
+  'profile:get': {
+    request: z.strictObject({}),
+    response: z.object({ profile: profileSchema.nullable() }),
+  },
+  'profile:init': {
+    request: z.strictObject({ displayName: displayNameSchema, principal: principalSchema, role: roleSchema }),
+    response: profileSchema,
+  },
+  'profile:set-role': {
+    request: z.strictObject({ role: roleSchema, code: codeInputSchema }),
+    response: profileSchema,
+  },
+  'factors:list': {
+    request: z.strictObject({}),
+    response: z.object({ factors: z.array(factorSchema), backupCodes: backupCodesStatusSchema }),
+  },
+  'factors:enroll': {
+    request: z.strictObject({
+      label: factorLabelSchema,
+      digits: totpDigitsSchema.default(6),
+      period: totpPeriodSchema.default(30),
+      algorithm: totpAlgorithmSchema.default('SHA1'),
+    }),
+    response: enrollmentSchema,
+  },
+  'factors:reveal-secret': {
+    request: z.strictObject({ factorId: factorIdSchema }),
+    response: z.object({ secret: z.string() }),
+  },
+  'factors:confirm': {
+    request: z.strictObject({ factorId: factorIdSchema, code: codeInputSchema }),
+    response: z.object({ factor: factorSchema, backupCodes: z.array(z.string()).nullable() }),
+  },
+  'factors:rename': {
+    request: z.strictObject({ factorId: factorIdSchema, label: factorLabelSchema }),
+    response: factorSchema,
+  },
+  'factors:disable': {
+    request: z.strictObject({ factorId: factorIdSchema, code: codeInputSchema }),
+    response: factorSchema,
+  },
+  'backup-codes:regenerate': {
+    request: z.strictObject({ code: codeInputSchema }),
+    response: z.object({ codes: z.array(z.string()), status: backupCodesStatusSchema }),
+  },
+  'lock:status': {
+    request: z.strictObject({}),
+    response: lockStatusSchema,
+  },
+  'lock:unlock': {
+    request: z.strictObject({ code: codeInputSchema }),
+    response: lockStatusSchema,
+  },
+  'lock:lock': {
+    request: z.strictObject({}),
+    response: lockStatusSchema,
+  },
+  /** The renderer saw the approver type or move: it keeps the idle lock from closing in. */
+  'lock:activity': {
+    request: z.strictObject({}),
+    response: lockStatusSchema,
+  },
 } as const;
+
+/** While locked, main serves these channels and no other (issue #4, "Profile and lock"). */
+export const LOCK_EXEMPT_CHANNELS: readonly Channel[] = ['lock:status', 'lock:unlock'];
 
 export type Channel = keyof typeof channels;
 export const CHANNELS = Object.keys(channels) as Channel[];
 /** Every channel shares this prefix; main refuses anything else (VS Code's validatedIpcMain). */
-export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:'] as const;
+export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:'] as const;
 
 export type RequestInput<C extends Channel> = z.input<(typeof channels)[C]['request']>;
 export type RequestOf<C extends Channel> = z.output<(typeof channels)[C]['request']>;
@@ -47,6 +130,8 @@ export type ResponseOf<C extends Channel> = z.output<(typeof channels)[C]['respo
 export const events = {
   'audit:appended': z.object({ id: z.number().int(), event: z.string() }),
   'settings:changed': userSettingsSchema,
+  'lock:changed': lockStatusSchema,
+  'factors:changed': z.object({}),
 } as const;
 export type EventName = keyof typeof events;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;

@@ -158,3 +158,23 @@ describe('the audit log on a real SQLite file', () => {
     await expect(t.custodian.audit.verify()).resolves.toEqual({ ok: true, rows: 6, headId: 6, anchor: 'verified' });
   });
 });
+
+describe('nested audited changes', () => {
+  it('keep the chain whole when an inner change rolls back and the outer one goes on', async () => {
+    const { audit } = t.custodian;
+    audit.transact(() => {
+      audit.append({ event: 'outer_before', actor: 'a' });
+      try {
+        audit.transact(() => {
+          audit.append({ event: 'inner', actor: 'a' });
+          throw new AppError('ERR-VALIDATION', { field: 'x' });
+        });
+      } catch {
+        // The inner change is refused; the outer one carries on.
+      }
+      audit.append({ event: 'outer_after', actor: 'a' });
+    });
+    expect(audit.list(10).entries.map((e) => e.event)).toEqual(['outer_after', 'outer_before']);
+    await expect(audit.verify()).resolves.toMatchObject({ ok: true, rows: 2 });
+  });
+});

@@ -84,3 +84,31 @@ describe('the IPC router', () => {
     expect(await router.handle('audit:verify', {}, APP)).toEqual({ ok: true, data: { ok: true, rows: 2, headId: 2, anchor: 'verified' } });
   });
 });
+
+describe('the lock at the IPC door', () => {
+  it('serves only status and unlock while locked, and no secret ever crosses', async () => {
+    const { createAppRouter } = await import('../../src-main/ipc/app-router');
+    const { oathtool } = await import('../fixtures/otp');
+    const app = createAppRouter(t.custodian, 'chromium-host', (url) => url.origin === 'http://127.0.0.1:5555');
+    const call = (channel: string, payload: unknown = {}) => app.handle(channel, payload, APP);
+
+    await call('profile:init', { displayName: 'Alice', principal: 'alice@corp', role: 'admin' });
+    const enrolled = await call('factors:enroll', { label: 'Phone' });
+    if (!enrolled.ok) throw new Error('enroll failed');
+    const enrollment = enrolled.data as { factor: { id: string }; uri: string };
+    const secret = new URL(enrollment.uri).searchParams.get('secret') ?? '';
+    expect(await call('factors:confirm', { factorId: enrollment.factor.id, code: oathtool(secret, t.clock.now()) })).toMatchObject({ ok: true });
+    const listed = await call('factors:list');
+    expect(JSON.stringify(listed)).not.toContain(secret);
+
+    expect(await call('lock:lock')).toMatchObject({ ok: true, data: { locked: true } });
+    for (const channel of ['factors:list', 'audit:list', 'settings:get', 'app:info', 'lock:activity', 'profile:get']) {
+      expect(await call(channel), channel).toMatchObject({ ok: false, error: { code: 'ERR-LOCKED' } });
+    }
+    expect(await call('lock:status')).toMatchObject({ ok: true, data: { locked: true } });
+    expect(await call('lock:unlock', { code: '12' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
+    t.clock.advanceSeconds(30);
+    expect(await call('lock:unlock', { code: oathtool(secret, t.clock.now()) })).toMatchObject({ ok: true, data: { locked: false } });
+    expect(await call('factors:list')).toMatchObject({ ok: true });
+  });
+});

@@ -42,6 +42,16 @@ export function auditContent(r: AuditRecord): string {
   return canonicalJson([r.id, r.ts, r.event, r.actor, r.subject, r.source, r.userAgent, r.data]);
 }
 
+/**
+ * The same text as `auditContent` for the rows the service writes, whose data is flat: sorting
+ * one level by hand spares the replacer call per value that `canonicalJson` pays.
+ */
+export function flatAuditContent(r: Omit<AuditRecord, 'data'> & { data: Readonly<Record<string, string | number | boolean | null>> }): string {
+  const sorted: Record<string, string | number | boolean | null> = {};
+  for (const key of Object.keys(r.data).sort()) sorted[key] = r.data[key] ?? null;
+  return JSON.stringify([r.id, r.ts, r.event, r.actor, r.subject, r.source, r.userAgent, sorted]);
+}
+
 export function linkPayload(prevHash: string, content: string): string {
   return `${prevHash}\n${content}`;
 }

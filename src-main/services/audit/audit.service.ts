@@ -3,7 +3,7 @@ import type { AuditEntry, AuditVerification } from '../../../src-shared/domain/a
 import type { Clock } from '../../clock';
 import type { Database } from '../../platform/db/database';
 import { AuditRepository, type AuditRow } from '../../platform/db/repositories/audit.repository';
-import { auditContent, chainHash, ChainVerifier, GENESIS_HASH, type ChainVerdict } from './audit-chain';
+import { chainHash, ChainVerifier, flatAuditContent, GENESIS_HASH, type ChainVerdict } from './audit-chain';
 import type { AuditAnchor, AuditHead } from './audit-anchor';
 import { maskIp, trimUserAgent } from './redaction';
 
@@ -37,6 +37,8 @@ export class AuditLog {
   readonly #anchor: AuditAnchor | undefined;
   readonly #listeners = new Set<AuditListener>();
   #pending: { id: number; event: string }[] = [];
+  /** The head as of the last append in the open transaction; saves a query per row in a batch. */
+  #txHead: { id: number; hash: string } | undefined;
   #anchoring: Promise<void> = Promise.resolve();
 
   constructor(db: Database, clock: Clock, anchor?: AuditAnchor) {
@@ -52,15 +54,22 @@ export class AuditLog {
    */
   transact<T>(fn: () => T): T {
     const outermost = !this.#db.inTransaction;
+    const pendingBefore = this.#pending.length;
     let result: T;
     try {
       result = this.#db.transaction(fn).immediate();
     } catch (error) {
-      if (outermost) this.#pending = [];
+      // A nested call rolls back only its savepoint: forget what it appended, and re-read the
+      // head from the database, which has rolled back with it.
+      this.#pending.length = outermost ? 0 : pendingBefore;
+      this.#txHead = undefined;
       if (isAppError(error)) throw error;
       throw new AppError('ERR-AUDIT-UNAVAILABLE');
     }
-    if (outermost) this.#flush();
+    if (outermost) {
+      this.#txHead = undefined;
+      this.#flush();
+    }
     return result;
   }
 
@@ -71,10 +80,10 @@ export class AuditLog {
     for (const key of Object.keys(data)) {
       if (FORBIDDEN_DATA_KEY.test(key)) throw new AppError('ERR-INTERNAL');
     }
-    const head = this.#repo.head();
+    const head = this.#txHead ?? this.#repo.head();
     const id = (head?.id ?? 0) + 1;
     const prevHash = head?.hash ?? GENESIS_HASH;
-    const content = auditContent({
+    const content = flatAuditContent({
       id,
       ts: new Date(this.#clock.now()).toISOString(),
       event: input.event,
@@ -84,7 +93,9 @@ export class AuditLog {
       userAgent: trimUserAgent(input.userAgent),
       data,
     });
-    this.#repo.insert(id, content, prevHash, chainHash(prevHash, content));
+    const hash = chainHash(prevHash, content);
+    this.#repo.insert(id, content, prevHash, hash);
+    this.#txHead = { id, hash };
     this.#pending.push({ id, event: input.event });
     return id;
   }

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { LANGUAGES, type Language } from '../../../src-shared/i18n';
 import { selectLanguage, useAppStore } from '../../app/app.store';
 import { errorText } from '../../app/errors';
+import { ProfileCard } from './ProfileCard';
 
 export function SettingsView() {
   const { t } = useTranslation();
@@ -23,6 +24,7 @@ export function SettingsView() {
 
   return (
     <div className="stack">
+      <ProfileCard />
       <div className="card form-card">
         <div className="field">
           <label htmlFor={selectId} className="field-label">

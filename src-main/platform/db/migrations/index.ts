@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { m001AuditAndSettings } from './001-audit-and-settings';
+import { m002ProfilesAndFactors } from './002-profiles-and-factors';
 
 export interface Migration {
   readonly version: number;
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Numbered, append-only: a shipped migration is never edited, only followed by a new one. */
-export const migrations: readonly Migration[] = [m001AuditAndSettings];
+export const migrations: readonly Migration[] = [m001AuditAndSettings, m002ProfilesAndFactors];

@@ -1,0 +1,118 @@
+import type { Factor, FactorState, TotpAlgorithm } from '../../../../src-shared/domain/mfa';
+import type { Database } from '../database';
+
+export interface FactorRecord {
+  id: string;
+  profileId: string;
+  label: string;
+  state: FactorState;
+  digits: 6 | 8;
+  period: 30 | 60;
+  algorithm: TotpAlgorithm;
+  createdAt: string;
+  pendingExpiresAt: number | null;
+  secretShown: number;
+  confirmedAt: string | null;
+  lastUsedStep: number;
+  lastUsedAt: string | null;
+}
+
+const COLUMNS = `id, profile_id AS profileId, label, state, digits, period, algorithm, created_at AS createdAt,
+  pending_expires_at AS pendingExpiresAt, secret_shown AS secretShown, confirmed_at AS confirmedAt,
+  last_used_step AS lastUsedStep, last_used_at AS lastUsedAt`;
+
+export function toFactor(r: FactorRecord): Factor {
+  return {
+    id: r.id,
+    type: 'totp',
+    label: r.label,
+    state: r.state,
+    digits: r.digits,
+    period: r.period,
+    algorithm: r.algorithm,
+    createdAt: r.createdAt,
+    confirmedAt: r.confirmedAt,
+    lastUsedAt: r.lastUsedAt,
+    pendingExpiresAt: r.pendingExpiresAt === null ? null : new Date(r.pendingExpiresAt).toISOString(),
+  };
+}
+
+export class FactorsRepository {
+  readonly #byId;
+  readonly #visible;
+  readonly #active;
+  readonly #expiredPending;
+  readonly #insert;
+  readonly #activate;
+  readonly #markShown;
+  readonly #rename;
+  readonly #disable;
+  readonly #delete;
+  readonly #used;
+
+  constructor(db: Database) {
+    this.#byId = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE id = ? AND profile_id = ?`);
+    this.#visible = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE profile_id = ? AND state != 'disabled' ORDER BY created_at, id`);
+    this.#active = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE profile_id = ? AND state = 'active' ORDER BY created_at, id`);
+    this.#expiredPending = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE state = 'pending' AND pending_expires_at <= ?`);
+    this.#insert = db.prepare(
+      `INSERT INTO factors (id, profile_id, type, label, state, digits, period, algorithm, created_at, pending_expires_at)
+       VALUES (@id, @profileId, 'totp', @label, 'pending', @digits, @period, @algorithm, @createdAt, @pendingExpiresAt)`,
+    );
+    this.#activate = db.prepare(
+      `UPDATE factors SET state = 'active', confirmed_at = ?, pending_expires_at = NULL, last_used_step = ?, last_used_at = ?
+       WHERE id = ? AND state = 'pending'`,
+    );
+    this.#markShown = db.prepare("UPDATE factors SET secret_shown = 1 WHERE id = ? AND state = 'pending' AND secret_shown = 0");
+    this.#rename = db.prepare("UPDATE factors SET label = ? WHERE id = ? AND state != 'disabled'");
+    this.#disable = db.prepare("UPDATE factors SET state = 'disabled', disabled_at = ? WHERE id = ? AND state = 'active'");
+    this.#delete = db.prepare("DELETE FROM factors WHERE id = ? AND state = 'pending'");
+    this.#used = db.prepare('UPDATE factors SET last_used_step = ?, last_used_at = ? WHERE id = ? AND last_used_step < ?');
+  }
+
+  get(profileId: string, id: string): FactorRecord | undefined {
+    return this.#byId.get(id, profileId) as FactorRecord | undefined;
+  }
+
+  visible(profileId: string): FactorRecord[] {
+    return this.#visible.all(profileId) as FactorRecord[];
+  }
+
+  active(profileId: string): FactorRecord[] {
+    return this.#active.all(profileId) as FactorRecord[];
+  }
+
+  expiredPending(nowMs: number): FactorRecord[] {
+    return this.#expiredPending.all(nowMs) as FactorRecord[];
+  }
+
+  insertPending(f: Pick<FactorRecord, 'id' | 'profileId' | 'label' | 'digits' | 'period' | 'algorithm' | 'createdAt'> & { pendingExpiresAt: number }): void {
+    this.#insert.run(f);
+  }
+
+  activate(id: string, confirmedAt: string, step: number): boolean {
+    return this.#activate.run(confirmedAt, step, confirmedAt, id).changes === 1;
+  }
+
+  /** True only the first time: the secret is shown once per enrollment. */
+  markSecretShown(id: string): boolean {
+    return this.#markShown.run(id).changes === 1;
+  }
+
+  rename(id: string, label: string): boolean {
+    return this.#rename.run(label, id).changes === 1;
+  }
+
+  disable(id: string, at: string): boolean {
+    return this.#disable.run(at, id).changes === 1;
+  }
+
+  deletePending(id: string): boolean {
+    return this.#delete.run(id).changes === 1;
+  }
+
+  /** Moves the replay floor forward, never back (RFC 6238 §5.2). */
+  markUsed(id: string, step: number, at: string): boolean {
+    return this.#used.run(step, at, id, step).changes === 1;
+  }
+}

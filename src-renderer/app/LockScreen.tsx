@@ -1,0 +1,91 @@
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { CodeField, normalizeCode } from './CodeField';
+import { focusInitial } from './Dialog';
+import { FormErrorNotice } from './FormErrorNotice';
+import { useFormError } from './form-error';
+import { LockIcon, ShieldIcon, SpinnerIcon } from './icons';
+import { callError, useSessionStore } from './session.store';
+
+/**
+ * The whole window while locked (issue #4): nothing else is rendered, since main refuses every
+ * other call anyway. It takes a TOTP code or a backup code.
+ */
+export function LockScreen() {
+  const { t } = useTranslation();
+  const lock = useSessionStore((state) => state.lock);
+  const applyLock = useSessionStore((state) => state.applyLock);
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const form = useFormError();
+  const ref = useRef<HTMLElement>(null);
+  const codeId = useId();
+  const errorId = useId();
+  const titleId = useId();
+
+  useEffect(() => {
+    if (ref.current) focusInitial(ref.current);
+  }, []);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const value = normalizeCode(code);
+    if (!value || busy || form.blocked) return;
+    setBusy(true);
+    form.clear();
+    try {
+      // The App swaps this screen for the window as soon as the new status lands.
+      applyLock(await window.custodian.lock.unlock(value));
+    } catch (error) {
+      form.show(callError(error));
+      setCode('');
+      document.getElementById(codeId)?.focus();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <main className="lock-screen" data-testid="lock-screen" ref={ref} aria-labelledby={titleId}>
+      <div className="card lock-card">
+        <div className="lock-brand">
+          <ShieldIcon className="lock-brand-icon" />
+          <p className="lock-app-name">{t('app.title')}</p>
+        </div>
+        <div className="lock-heading">
+          <LockIcon className="lock-heading-icon" />
+          <h1 id={titleId} className="lock-title">
+            {t('lock.title')}
+          </h1>
+        </div>
+        <p className="muted">{t('lock.intro')}</p>
+        <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
+          <CodeField
+            id={codeId}
+            label={t('lock.codeLabel')}
+            hint={t('lock.codeHint')}
+            value={code}
+            onChange={setCode}
+            kind="any"
+            testId="lock-code"
+            errorId={form.state ? errorId : undefined}
+            autoFocus
+          />
+          <FormErrorNotice form={form} id={errorId} />
+          <button
+            type="submit"
+            className="button button-primary button-block"
+            disabled={busy || form.blocked || normalizeCode(code) === ''}
+            data-testid="lock-submit"
+          >
+            {busy ? <SpinnerIcon /> : <LockIcon />}
+            {t('lock.unlock')}
+          </button>
+        </form>
+        {lock && lock.idleLockMinutes > 0 ? (
+          <p className="field-hint lock-note">{t('lock.idleNote', { minutes: lock.idleLockMinutes })}</p>
+        ) : null}
+      </div>
+    </main>
+  );
+}

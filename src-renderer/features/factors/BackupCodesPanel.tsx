@@ -1,0 +1,140 @@
+import { useId, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { CodeField, normalizeCode } from '../../app/CodeField';
+import { Dialog } from '../../app/Dialog';
+import { FormErrorNotice } from '../../app/FormErrorNotice';
+import { useFormError } from '../../app/form-error';
+import { useDateFormats } from '../../app/format';
+import { AlertIcon, RefreshIcon, SpinnerIcon } from '../../app/icons';
+import { callError } from '../../app/session.store';
+import { BackupCodesSheet } from './BackupCodesSheet';
+import { useFactorsStore } from './factors.store';
+
+/** "N of 10 remaining", until when, a warning when few are left, and Regenerate. */
+export function BackupCodesPanel({ hasActiveFactor }: { hasActiveFactor: boolean }) {
+  const { t } = useTranslation();
+  const formats = useDateFormats();
+  const status = useFactorsStore((state) => state.backupCodes);
+  const [regenerating, setRegenerating] = useState(false);
+  const titleId = useId();
+
+  const issued = status !== null && status.total > 0;
+  const expired = status?.expiresAt ? Date.parse(status.expiresAt) <= Date.now() : false;
+  const warn = issued && (status.low || expired);
+
+  return (
+    <section className={warn ? 'card panel panel-warning' : 'card panel'} aria-labelledby={titleId} data-testid="backup-panel">
+      <div className="panel-header">
+        <h2 id={titleId} className="section-heading">
+          {t('factors.backup.title')}
+        </h2>
+        {hasActiveFactor ? (
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => setRegenerating(true)}
+            data-testid="backup-regenerate"
+          >
+            <RefreshIcon />
+            {t('factors.backup.regenerate')}
+          </button>
+        ) : null}
+      </div>
+      {issued ? (
+        <>
+          <p className="backup-summary">
+            <span className="backup-remaining" data-testid="backup-remaining" data-remaining={status.remaining} data-low={status.low}>
+              {t('factors.backup.remaining', { remaining: status.remaining, total: status.total })}
+            </span>
+            {status.expiresAt && !expired ? (
+              <span className="muted">{t('factors.backup.validUntil', { date: formats.date(status.expiresAt) })}</span>
+            ) : null}
+          </p>
+          {expired && status.expiresAt ? (
+            <p className="notice notice-warning notice-small">
+              <AlertIcon />
+              <span>{t('factors.backup.expiredOn', { date: formats.date(status.expiresAt) })}</span>
+            </p>
+          ) : status.low ? (
+            <p className="notice notice-warning notice-small" data-testid="backup-low">
+              <AlertIcon />
+              <span>{t('factors.backup.low')}</span>
+            </p>
+          ) : null}
+          <p className="field-hint">{t('factors.backup.intro')}</p>
+        </>
+      ) : (
+        <p className="muted">{t('factors.backup.none')}</p>
+      )}
+      {regenerating ? <RegenerateDialog onClose={() => setRegenerating(false)} /> : null}
+    </section>
+  );
+}
+
+/** Asks for an authenticator code, then shows the new set once; the old set stops working. */
+function RegenerateDialog({ onClose }: { onClose(): void }) {
+  const { t } = useTranslation();
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [codes, setCodes] = useState<string[] | null>(null);
+  const form = useFormError();
+  const codeId = useId();
+  const errorId = useId();
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const value = normalizeCode(code);
+    if (busy || form.blocked || !value) return;
+    setBusy(true);
+    form.clear();
+    try {
+      const result = await window.custodian.backupCodes.regenerate(value);
+      useFactorsStore.getState().applyBackupCodes(result.status);
+      setCodes(result.codes);
+    } catch (error) {
+      form.show(callError(error));
+      setCode('');
+      document.getElementById(codeId)?.focus();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog title={t('factors.backup.regenerateTitle')} onClose={onClose} dismissible={codes === null} wide={codes !== null} testId="regenerate-dialog">
+      {codes ? (
+        <BackupCodesSheet codes={codes} intro={t('factors.backup.newCodesIntro')} onDone={onClose} />
+      ) : (
+        <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
+          <p>{t('factors.backup.regenerateIntro')}</p>
+          <CodeField
+            id={codeId}
+            label={t('code.totpLabel')}
+            hint={t('code.totpHint')}
+            value={code}
+            onChange={setCode}
+            kind="totp"
+            testId="regenerate-code"
+            errorId={form.state ? errorId : undefined}
+            autoFocus
+          />
+          <FormErrorNotice form={form} id={errorId} />
+          <div className="button-row button-row-end">
+            <button type="button" className="button button-secondary" onClick={onClose}>
+              {t('common.cancel')}
+            </button>
+            <button
+              type="submit"
+              className="button button-primary"
+              disabled={busy || form.blocked || normalizeCode(code).length < 6}
+              data-testid="regenerate-confirm"
+            >
+              {busy ? <SpinnerIcon /> : <RefreshIcon />}
+              {t('factors.backup.regenerateSubmit')}
+            </button>
+          </div>
+        </form>
+      )}
+    </Dialog>
+  );
+}

@@ -1,0 +1,302 @@
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Factor } from '../../../src-shared/domain/mfa';
+import { CodeField, normalizeCode } from '../../app/CodeField';
+import { Dialog } from '../../app/Dialog';
+import { assertNever } from '../../app/errors';
+import { FormErrorNotice } from '../../app/FormErrorNotice';
+import { useFormError } from '../../app/form-error';
+import { useDateFormats } from '../../app/format';
+import { AlertIcon, BanIcon, PencilIcon, PhoneIcon, SpinnerIcon } from '../../app/icons';
+import { callError } from '../../app/session.store';
+import { useFactorsStore } from './factors.store';
+
+interface FactorRowProps {
+  factor: Factor;
+  isLastActive: boolean;
+  onMessage(message: string): void;
+}
+
+/** One factor in the calm list (Aegis, Ente Auth): what it is, its state and dates, and its two actions. */
+export function FactorRow({ factor, isLastActive, onMessage }: FactorRowProps) {
+  const { t } = useTranslation();
+  const formats = useDateFormats();
+  const [renaming, setRenaming] = useState(false);
+  const [disabling, setDisabling] = useState(false);
+  const [focusLabel, setFocusLabel] = useState(false);
+  const renameButton = useRef<HTMLButtonElement>(null);
+  const labelRef = useRef<HTMLHeadingElement>(null);
+  const labelId = useId();
+
+  // After a disable the buttons are gone with the dialog's opener; the row's name takes focus so
+  // the keyboard user stays in the list.
+  useEffect(() => {
+    if (!focusLabel) return;
+    labelRef.current?.focus();
+    setFocusLabel(false);
+  }, [focusLabel]);
+  const canAct = factor.state !== 'disabled';
+
+  const dates: string[] = [];
+  if (factor.state === 'pending' && factor.pendingExpiresAt) {
+    dates.push(t('factors.pendingLapses', { time: formats.time(factor.pendingExpiresAt) }));
+  }
+  if (factor.confirmedAt) dates.push(t('factors.confirmedAt', { date: formats.dateTime(factor.confirmedAt) }));
+  if (factor.state === 'active') {
+    dates.push(factor.lastUsedAt ? t('factors.lastUsedAt', { date: formats.dateTime(factor.lastUsedAt) }) : t('factors.neverUsed'));
+  }
+
+  function endRename() {
+    setRenaming(false);
+    // The form is gone; focus goes back to the button that opened it.
+    requestAnimationFrame(() => renameButton.current?.focus());
+  }
+
+  return (
+    <li className={`card factor-row factor-${factor.state}`} data-testid="factor-row" data-factor-id={factor.id} data-state={factor.state}>
+      <div className="factor-icon">
+        <PhoneIcon />
+      </div>
+      <div className="factor-main">
+        {renaming ? (
+          <RenameForm
+            factor={factor}
+            onDone={(label) => {
+              if (label) onMessage(t('factors.renamed', { label }));
+              endRename();
+            }}
+          />
+        ) : (
+          <div className="factor-title-row">
+            <h3 id={labelId} className="factor-label" ref={labelRef} tabIndex={-1}>
+              {factor.label}
+            </h3>
+            <StateBadge state={factor.state} />
+          </div>
+        )}
+        <p className="factor-meta">
+          <span>{t(`factors.type.${factor.type}`)}</span>
+          <span className="factor-params">
+            {t('factors.params', {
+              digits: factor.digits,
+              period: factor.period,
+              algorithm: t(`factors.algorithms.${factor.algorithm}`),
+            })}
+          </span>
+        </p>
+        {dates.length > 0 ? (
+          <p className="factor-dates">
+            {dates.map((text) => (
+              <span key={text}>{text}</span>
+            ))}
+          </p>
+        ) : null}
+      </div>
+      {canAct && !renaming ? (
+        <div className="factor-actions">
+          <button
+            ref={renameButton}
+            type="button"
+            className="button button-secondary button-small"
+            onClick={() => setRenaming(true)}
+            aria-describedby={labelId}
+            data-testid="factor-rename"
+          >
+            <PencilIcon />
+            {t('factors.rename')}
+          </button>
+          {factor.state === 'active' ? (
+            <button
+              type="button"
+              className="button button-danger-quiet button-small"
+              onClick={() => setDisabling(true)}
+              aria-describedby={labelId}
+              data-testid="factor-disable"
+            >
+              <BanIcon />
+              {t('factors.disable')}
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {disabling ? (
+        <DisableDialog
+          factor={factor}
+          isLastActive={isLastActive}
+          onClose={() => setDisabling(false)}
+          onDisabled={() => {
+            setDisabling(false);
+            setFocusLabel(true);
+            onMessage(t('factors.disabled', { label: factor.label }));
+          }}
+        />
+      ) : null}
+    </li>
+  );
+}
+
+function StateBadge({ state }: { state: Factor['state'] }) {
+  const { t } = useTranslation();
+  switch (state) {
+    case 'active':
+    case 'pending':
+    case 'disabled':
+      return (
+        <span className={`badge badge-${state}`} data-testid="factor-state">
+          {t(`factors.state.${state}`)}
+        </span>
+      );
+    default:
+      return assertNever(state);
+  }
+}
+
+/** Inline rename: Enter saves, Escape cancels, as in a file manager. */
+function RenameForm({ factor, onDone }: { factor: Factor; onDone(label: string | null): void }) {
+  const { t } = useTranslation();
+  const [label, setLabel] = useState(factor.label);
+  const [busy, setBusy] = useState(false);
+  const form = useFormError();
+  const inputRef = useRef<HTMLInputElement>(null);
+  const inputId = useId();
+  const errorId = useId();
+
+  useEffect(() => {
+    inputRef.current?.focus();
+    inputRef.current?.select();
+  }, []);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const trimmed = label.trim();
+    if (busy) return;
+    if (!trimmed || trimmed === factor.label) {
+      onDone(null);
+      return;
+    }
+    setBusy(true);
+    form.clear();
+    try {
+      const renamed = await window.custodian.factors.rename(factor.id, trimmed);
+      useFactorsStore.getState().applyFactor(renamed);
+      onDone(renamed.label);
+    } catch (error) {
+      form.show(callError(error));
+      setBusy(false);
+    }
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLInputElement>) {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      onDone(null);
+    }
+  }
+
+  return (
+    <form className="rename-form" onSubmit={(event) => void onSubmit(event)} noValidate>
+      <label htmlFor={inputId} className="visually-hidden">
+        {t('factors.nameLabel')}
+      </label>
+      <input
+        ref={inputRef}
+        id={inputId}
+        className="input rename-input"
+        type="text"
+        value={label}
+        maxLength={60}
+        autoComplete="off"
+        onChange={(event) => setLabel(event.target.value)}
+        onKeyDown={onKeyDown}
+        aria-describedby={form.state ? errorId : undefined}
+        aria-invalid={form.state ? true : undefined}
+        data-testid="factor-rename-input"
+      />
+      <button type="submit" className="button button-primary button-small" disabled={busy} data-testid="factor-rename-save">
+        {busy ? <SpinnerIcon /> : null}
+        {t('common.save')}
+      </button>
+      <button type="button" className="button button-secondary button-small" onClick={() => onDone(null)}>
+        {t('common.cancel')}
+      </button>
+      <div className="rename-error">
+        <FormErrorNotice form={form} id={errorId} />
+      </div>
+    </form>
+  );
+}
+
+interface DisableDialogProps {
+  factor: Factor;
+  isLastActive: boolean;
+  onClose(): void;
+  onDisabled(): void;
+}
+
+function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDialogProps) {
+  const { t } = useTranslation();
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const form = useFormError();
+  const codeId = useId();
+  const errorId = useId();
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const value = normalizeCode(code);
+    if (busy || form.blocked || !value) return;
+    setBusy(true);
+    form.clear();
+    try {
+      const disabled = await window.custodian.factors.disable(factor.id, value);
+      useFactorsStore.getState().applyFactor(disabled);
+      void useFactorsStore.getState().refresh();
+      onDisabled();
+    } catch (error) {
+      form.show(callError(error));
+      setCode('');
+      setBusy(false);
+      document.getElementById(codeId)?.focus();
+    }
+  }
+
+  return (
+    <Dialog title={t('factors.disableTitle', { label: factor.label })} onClose={onClose} testId="disable-dialog">
+      <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
+        <p>{t('factors.disableIntro')}</p>
+        {isLastActive ? (
+          <p className="notice notice-warning notice-small">
+            <AlertIcon />
+            <span>{t('factors.disableLast')}</span>
+          </p>
+        ) : null}
+        <CodeField
+          id={codeId}
+          label={t('code.label')}
+          hint={t('factors.disableCodeHint', { label: factor.label })}
+          value={code}
+          onChange={setCode}
+          kind="any"
+          testId="disable-code"
+          errorId={form.state ? errorId : undefined}
+          autoFocus
+        />
+        <FormErrorNotice form={form} id={errorId} />
+        <div className="button-row button-row-end">
+          <button type="button" className="button button-secondary" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button
+            type="submit"
+            className="button button-danger"
+            disabled={busy || form.blocked || normalizeCode(code) === ''}
+            data-testid="disable-confirm"
+          >
+            {busy ? <SpinnerIcon /> : <BanIcon />}
+            {t('factors.disableConfirm')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

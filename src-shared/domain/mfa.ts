@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/** Roles, least to most (DESIGN.md "Domain"). */
+export const ROLES = ['operator', 'admin', 'security-admin'] as const;
+export const roleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof roleSchema>;
+
+/** Roles that may never turn MFA off (seed 003: "Admin users cannot disable MFA"). */
+export const MFA_MANDATORY_ROLES: readonly Role[] = ['admin', 'security-admin'];
+
+export const profileSchema = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  principal: z.string(),
+  role: roleSchema,
+  mfaEnabled: z.boolean(),
+});
+export type Profile = z.infer<typeof profileSchema>;
+
+export const displayNameSchema = z.string().trim().min(1).max(80);
+/** `alice@corp`: a login name and a realm, as the backup tools name requesters. */
+export const principalSchema = z
+  .string()
+  .trim()
+  .min(3)
+  .max(120)
+  .regex(/^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+$/);
+
+export const TOTP_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
+export const totpAlgorithmSchema = z.enum(TOTP_ALGORITHMS);
+export type TotpAlgorithm = z.infer<typeof totpAlgorithmSchema>;
+export const totpDigitsSchema = z.union([z.literal(6), z.literal(8)]);
+export const totpPeriodSchema = z.union([z.literal(30), z.literal(60)]);
+
+export const FACTOR_STATES = ['pending', 'active', 'disabled'] as const;
+export const factorStateSchema = z.enum(FACTOR_STATES);
+export type FactorState = z.infer<typeof factorStateSchema>;
+
+export const factorIdSchema = z.string().regex(/^f_[a-z2-7]{16}$/);
+export const factorLabelSchema = z.string().trim().min(1).max(60);
+
+export const factorSchema = z.object({
+  id: z.string(),
+  type: z.literal('totp'),
+  label: z.string(),
+  state: factorStateSchema,
+  digits: totpDigitsSchema,
+  period: totpPeriodSchema,
+  algorithm: totpAlgorithmSchema,
+  createdAt: z.string(),
+  confirmedAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+  /** When a pending enrollment lapses and its secret is deleted. */
+  pendingExpiresAt: z.string().nullable(),
+});
+export type Factor = z.infer<typeof factorSchema>;
+
+export const enrollmentSchema = z.object({
+  factor: factorSchema,
+  /** The otpauth:// key URI (Google Authenticator's Key Uri Format). */
+  uri: z.string(),
+  /** A PNG of the URI as a QR code, as a data: URL (the CSP allows data: images only). */
+  qrDataUrl: z.string(),
+  secretMasked: z.string(),
+});
+export type Enrollment = z.infer<typeof enrollmentSchema>;
+
+export const backupCodesStatusSchema = z.object({
+  remaining: z.number().int(),
+  total: z.number().int(),
+  expiresAt: z.string().nullable(),
+  /** Three or fewer left: time to regenerate. */
+  low: z.boolean(),
+});
+export type BackupCodesStatus = z.infer<typeof backupCodesStatusSchema>;
+
+/**
+ * A code as typed: a TOTP code or a backup code. Only its size is checked here; its format is
+ * the service's to judge, so a malformed code counts as a failed attempt like any wrong one.
+ */
+export const codeInputSchema = z.string().max(32);
+
+export const lockStatusSchema = z.object({
+  locked: z.boolean(),
+  hasProfile: z.boolean(),
+  mfaEnabled: z.boolean(),
+  idleLockMinutes: z.number().int(),
+  language: z.enum(['en', 'tr']),
+});
+export type LockStatus = z.infer<typeof lockStatusSchema>;

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { oathtool } from '../fixtures/otp';
+import { runCli } from '../fixtures/run-cli';
+
+// The terminal twins of the Factors screen, run as a separate process against a fresh data dir.
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'custodian-cli-mfa-'));
+  env = { CUSTODIAN_DATA_DIR: dir, CUSTODIAN_KEYCHAIN_SERVICE: `custodian-test-${dir.slice(-6)}` };
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function enroll(extra: string[] = []): { id: string; uri: string; secretMasked: string; secret: string } {
+  const run = runCli(['factors', 'enroll', '--label', 'Phone', '--json', ...extra], env);
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  const out = JSON.parse(run.stdout) as { id: string; uri: string; secretMasked: string };
+  return { ...out, secret: new URL(out.uri).searchParams.get('secret') ?? '' };
+}
+
+describe('custodian profile and factors', () => {
+  it('enrolls from a shell: profile, QR file, confirm with a code, list', () => {
+    expect(runCli(['profile', 'init', '--name', 'Alice', '--principal', 'alice@corp', '--role', 'operator'], env).status).toBe(0);
+    const qr = join(dir, 'qr.png');
+    const e = enroll(['--qr-out', qr, '--digits', '8', '--algorithm', 'SHA256']);
+    expect(Object.keys(e).sort()).toEqual(['id', 'secret', 'secretMasked', 'uri']);
+    expect(execFileSync('zbarimg', ['--raw', '-q', qr], { encoding: 'utf8' }).trim()).toBe(e.uri);
+
+    const confirm = runCli(['factors', 'confirm', e.id, oathtool(e.secret, Date.now(), { digits: 8, algorithm: 'SHA256' })], env);
+    expect(confirm.status).toBe(0);
+    const codes = confirm.stdout.match(/^ {2}[A-Z2-9]{4}-[A-Z2-9]{4}$/gm) ?? [];
+    expect(codes).toHaveLength(10);
+
+    const list = JSON.parse(runCli(['factors', 'list', '--json'], env).stdout) as { factors: { id: string; state: string; digits: number }[]; backupCodes: { remaining: number } };
+    expect(list.factors).toMatchObject([{ id: e.id, state: 'active', digits: 8 }]);
+    expect(list.backupCodes.remaining).toBe(10);
+
+    // A second factor needs a code once MFA is on.
+    expect(runCli(['factors', 'enroll', '--label', 'Token'], env).stderr).toContain('Multi-factor verification is required.');
+    expect(runCli(['verify', codes[0]!.trim()], env)).toMatchObject({ status: 0, stdout: 'valid (backup code, now used up)\n' });
+    expect(runCli(['verify', codes[0]!.trim()], env)).toMatchObject({ status: 1, stderr: 'custodian: The code is invalid.\n' });
+
+    const disabled = runCli(['factors', 'disable', e.id, codes[1]!.trim()], env);
+    expect(disabled.stdout).toContain('disabled and its secret deleted');
+    expect(JSON.parse(runCli(['factors', 'list', '--json'], env).stdout)).toMatchObject({ factors: [], backupCodes: { remaining: 0 } });
+  });
+
+  it('refuses bad arguments with a usage error naming them', () => {
+    expect(runCli(['profile', 'init', '--name', 'A', '--principal', 'no spaces@corp', '--role', 'admin'], env)).toMatchObject({
+      status: 2,
+      stderr: 'custodian: The request is not valid: --principal.\n',
+    });
+    expect(runCli(['profile', 'init', '--name', 'A', '--principal', 'a@corp', '--role', 'root'], env).status).toBe(2);
+    expect(runCli(['factors', 'enroll', '--label', 'x', '--digits', '7'], env).status).toBe(2);
+    expect(runCli(['factors', 'confirm', 'f_nope', '123456'], env)).toMatchObject({ status: 2 });
+    expect(runCli(['factors', 'enroll', '--label', 'Phone'], env)).toMatchObject({ status: 1, stderr: 'custodian: Set up the approver profile first.\n' });
+  });
+});

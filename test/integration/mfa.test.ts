@@ -1,0 +1,295 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppError, type ErrorCode } from '../../src-shared/errors';
+import type { SecretStore } from '../../src-main/platform/keychain/secret-store';
+import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
+import { secretAccount } from '../../src-main/services/mfa/mfa.service';
+import { oathtool } from '../fixtures/otp';
+import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
+
+const DESKTOP: MfaContext = { source: 'desktop' };
+const CLI: MfaContext = { source: 'cli' };
+let t: TempCustodian;
+
+beforeEach(() => {
+  t = tempCustodian();
+});
+afterEach(async () => {
+  await t.remove();
+});
+
+async function failsWith(promise: Promise<unknown> | (() => unknown), code: ErrorCode): Promise<AppError> {
+  const error = await (typeof promise === 'function' ? Promise.resolve().then(promise) : promise).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, `expected ${code}`).toBeInstanceOf(AppError);
+  expect((error as AppError).code).toBe(code);
+  return error as AppError;
+}
+
+/** Profile, one confirmed factor: MFA on. Returns the factor's secret and the backup codes. */
+async function enrolled(role: 'operator' | 'admin' = 'admin') {
+  const { mfa } = t.custodian;
+  mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role }, DESKTOP);
+  const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
+  const secret = await mfa.revealSecret(enrollment.factor.id, DESKTOP);
+  const confirmed = await mfa.confirmEnrollment(enrollment.factor.id, oathtool(secret, t.clock.now()), DESKTOP);
+  t.clock.advanceSeconds(30);
+  return { enrollment, secret, factorId: enrollment.factor.id, backupCodes: confirmed.backupCodes ?? [] };
+}
+
+function code(secret: string): string {
+  return oathtool(secret, t.clock.now());
+}
+
+describe('enrollment', () => {
+  it('puts a 160-bit secret in the keychain and answers with a key URI, a QR code and a masked secret', async () => {
+    const { mfa } = t.custodian;
+    mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
+    const e = await mfa.startEnrollment({ label: 'Phone', digits: 8, period: 60, algorithm: 'SHA256' }, DESKTOP);
+    const profile = mfa.requireProfile();
+    const stored = await t.custodian.secrets.get(secretAccount(profile.id, e.factor.id));
+    expect(stored).toMatch(/^[A-Z2-7]{32}$/);
+    expect(e.factor).toMatchObject({ state: 'pending', digits: 8, period: 60, algorithm: 'SHA256', label: 'Phone' });
+    expect(e.uri).toBe(`otpauth://totp/Custodian:alice%40corp?secret=${stored}&issuer=Custodian&algorithm=SHA256&digits=8&period=60`);
+    expect(e.secretMasked).not.toContain(stored!.slice(4, 28));
+
+    // The QR image says exactly the URI (zbarimg, an independent decoder).
+    const png = join(t.dir, 'qr.png');
+    writeFileSync(png, Buffer.from(e.qrDataUrl.replace(/^data:image\/png;base64,/, ''), 'base64'));
+    expect(execFileSync('zbarimg', ['--raw', '-q', png], { encoding: 'utf8' }).trim()).toBe(e.uri);
+  });
+
+  it('stays pending until a correct code, then turns MFA on with ten backup codes', async () => {
+    const { mfa } = t.custodian;
+    mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
+    const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
+    const secret = await mfa.revealSecret(e.factor.id, DESKTOP);
+    await failsWith(mfa.confirmEnrollment(e.factor.id, '000000', DESKTOP), 'ERR-MFA-INVALID');
+    expect(mfa.listFactors().factors[0]?.state).toBe('pending');
+    expect(mfa.requireProfile().mfaEnabled).toBe(false);
+
+    const done = await mfa.confirmEnrollment(e.factor.id, oathtool(secret, t.clock.now()), DESKTOP);
+    expect(done.factor.state).toBe('active');
+    expect(done.backupCodes).toHaveLength(10);
+    expect(mfa.requireProfile().mfaEnabled).toBe(true);
+    expect(mfa.listFactors().backupCodes).toMatchObject({ remaining: 10, total: 10, low: false });
+
+    // A second factor adds to MFA and brings no new codes.
+    t.clock.advanceSeconds(30);
+    const second = await mfa.startEnrollment({ label: 'Token', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
+    const secret2 = await mfa.revealSecret(second.factor.id, DESKTOP);
+    expect((await mfa.confirmEnrollment(second.factor.id, oathtool(secret2, t.clock.now()), DESKTOP)).backupCodes).toBeNull();
+  });
+
+  it('shows the secret for manual entry once', async () => {
+    const { mfa } = t.custodian;
+    mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
+    const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
+    await mfa.revealSecret(e.factor.id, DESKTOP);
+    await failsWith(mfa.revealSecret(e.factor.id, DESKTOP), 'ERR-MFA-SECRET-ALREADY-SHOWN');
+  });
+
+  it('lets a pending enrollment lapse after ten minutes and deletes its secret', async () => {
+    const { mfa } = t.custodian;
+    mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
+    const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
+    const secret = await mfa.revealSecret(e.factor.id, DESKTOP);
+    const account = secretAccount(mfa.requireProfile().id, e.factor.id);
+    t.clock.advanceSeconds(9 * 60);
+    expect(await mfa.expirePendingEnrollments()).toBe(0);
+    t.clock.advanceSeconds(61);
+    expect(mfa.listFactors().factors).toEqual([]);
+    await failsWith(mfa.confirmEnrollment(e.factor.id, oathtool(secret, t.clock.now()), DESKTOP), 'ERR-MFA-EXPIRED');
+    expect(await mfa.expirePendingEnrollments()).toBe(0);
+    expect(await t.custodian.secrets.get(account)).toBeNull();
+    expect(t.custodian.audit.list(5).entries.map((a) => a.event)).toContain('mfa_setup_expired');
+  });
+
+  it('fails closed when the keychain cannot take the secret: no factor is recorded', async () => {
+    const unavailable = (): Promise<never> => Promise.reject(new AppError('ERR-KEYCHAIN-UNAVAILABLE'));
+    const locked: SecretStore = { get: unavailable, set: unavailable, delete: unavailable, probe: unavailable };
+    const other = tempCustodian({ secrets: locked });
+    other.custodian.mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
+    await failsWith(other.custodian.mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP), 'ERR-KEYCHAIN-UNAVAILABLE');
+    expect(other.custodian.mfa.listFactors().factors).toEqual([]);
+    await other.remove();
+  });
+});
+
+describe('verification', () => {
+  it('accepts a code once: a replay within its step and a code from an earlier step are refused', async () => {
+    const { secret } = await enrolled();
+    const { mfa } = t.custodian;
+    const first = code(secret);
+    await expect(mfa.verify(first, DESKTOP, { allowBackup: false, purpose: 'test' })).resolves.toMatchObject({ method: 'totp' });
+    const error = await failsWith(mfa.verify(first, DESKTOP, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-REPLAYED');
+    expect(error.details).toBeUndefined();
+    t.clock.advanceSeconds(30);
+    const older = oathtool(secret, t.clock.now() - 30_000);
+    await failsWith(mfa.verify(older, DESKTOP, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-REPLAYED');
+    await expect(mfa.verify(code(secret), DESKTOP, { allowBackup: false, purpose: 'test' })).resolves.toMatchObject({ method: 'totp' });
+  });
+
+  it('keeps the replay floor across a restart', async () => {
+    const { secret } = await enrolled();
+    const used = code(secret);
+    await t.custodian.mfa.verify(used, DESKTOP, { allowBackup: false, purpose: 'test' });
+    t.reopen();
+    await failsWith(t.custodian.mfa.verify(used, DESKTOP, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-REPLAYED');
+  });
+
+  it('rate-limits after five failures per profile and source, with a growing backoff that survives a restart', async () => {
+    const { secret } = await enrolled();
+    const { mfa } = t.custodian;
+    for (let i = 0; i < 5; i += 1) await failsWith(mfa.verify('000000', DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
+    const limited = await failsWith(mfa.verify(code(secret), DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-RATE-LIMITED');
+    expect(limited.details).toEqual({ retryAfterSeconds: 30 });
+    // Another source is counted on its own.
+    await expect(mfa.verify(code(secret), CLI, { allowBackup: false, purpose: 'test' })).resolves.toMatchObject({ method: 'totp' });
+
+    await t.close();
+    t.reopen();
+    t.clock.advanceSeconds(10);
+    expect((await failsWith(t.custodian.mfa.verify('000000', DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-RATE-LIMITED')).details).toEqual({ retryAfterSeconds: 20 });
+    t.clock.advanceSeconds(20);
+    await failsWith(t.custodian.mfa.verify('000000', DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
+    expect((await failsWith(t.custodian.mfa.verify(code(secret), DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-RATE-LIMITED')).details).toEqual({ retryAfterSeconds: 60 });
+    t.clock.advanceSeconds(60);
+    t.clock.advanceSeconds(30);
+    await expect(t.custodian.mfa.verify(code(secret), DESKTOP, { allowBackup: true, purpose: 'test' })).resolves.toMatchObject({ method: 'totp' });
+    await failsWith(t.custodian.mfa.verify('000000', DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
+  });
+
+  it('audits every outcome with the factor and the source, and never the code', async () => {
+    const { secret, factorId, backupCodes } = await enrolled();
+    const { mfa } = t.custodian;
+    const good = code(secret);
+    await mfa.verify(good, { source: 'desktop', sourceIp: '192.168.4.20' }, { allowBackup: false, purpose: 'unlock' });
+    for (let i = 0; i < 5; i += 1) await failsWith(mfa.verify('123456', DESKTOP, { allowBackup: true, purpose: 'unlock' }), 'ERR-MFA-INVALID');
+    await t.custodian.audit.settled();
+    mfa.flush();
+    const events = [...t.custodian.audit.export()];
+    const names = events.map((e) => e.event);
+    expect(names).toEqual(expect.arrayContaining(['profile_created', 'mfa_setup_initiated', 'mfa_secret_revealed', 'mfa_enabled', 'backup_codes_regenerated', 'mfa_challenge_succeeded', 'mfa_challenge_failed', 'mfa_rate_limited']));
+    const success = events.find((e) => e.event === 'mfa_challenge_succeeded');
+    expect(success).toMatchObject({ subject: factorId, source: '192.168.4.x', data: { factorId, purpose: 'unlock', source: 'desktop' } });
+    const text = JSON.stringify(events);
+    for (const secretThing of [secret, good, '123456', ...backupCodes, ...backupCodes.map((c) => c.replace('-', ''))]) {
+      expect(text).not.toContain(secretThing);
+    }
+  });
+
+  it('keeps no secret and no code in the database file', async () => {
+    const { secret, backupCodes } = await enrolled();
+    await t.close();
+    const bytes = ['', '-wal'].map((s) => (existsSync(t.dbFile + s) ? readFileSync(t.dbFile + s).toString('latin1') : '')).join('');
+    expect(bytes.length).toBeGreaterThan(1000);
+    for (const thing of [secret, ...backupCodes.map((c) => c.replace('-', ''))]) expect(bytes).not.toContain(thing);
+  });
+});
+
+describe('backup codes', () => {
+  it('each work once, count down, and warn at three left', async () => {
+    const { backupCodes } = await enrolled();
+    const { mfa } = t.custodian;
+    await expect(mfa.verify(backupCodes[0]!.toLowerCase(), DESKTOP, { allowBackup: true, purpose: 'unlock' })).resolves.toEqual({ method: 'backup' });
+    await failsWith(mfa.verify(backupCodes[0]!, DESKTOP, { allowBackup: true, purpose: 'unlock' }), 'ERR-MFA-INVALID');
+    for (const c of backupCodes.slice(1, 7)) await mfa.verify(c, DESKTOP, { allowBackup: true, purpose: 'unlock' });
+    expect(mfa.listFactors().backupCodes).toMatchObject({ remaining: 3, low: true });
+    // Not where only an authenticator code will do.
+    await failsWith(mfa.verify(backupCodes[8]!, DESKTOP, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-INVALID');
+  });
+
+  it('are all replaced on regeneration, which takes an authenticator code', async () => {
+    const { secret, backupCodes } = await enrolled();
+    const { mfa } = t.custodian;
+    await failsWith(mfa.regenerateBackupCodes(backupCodes[0]!, DESKTOP), 'ERR-MFA-INVALID');
+    const fresh = await mfa.regenerateBackupCodes(code(secret), DESKTOP);
+    expect(fresh.codes).toHaveLength(10);
+    expect(fresh.status).toMatchObject({ remaining: 10, low: false });
+    await failsWith(mfa.verify(backupCodes[1]!, DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
+    await expect(mfa.verify(fresh.codes[1]!, DESKTOP, { allowBackup: true, purpose: 'test' })).resolves.toEqual({ method: 'backup' });
+  });
+
+  it('expire after 90 days', async () => {
+    const { backupCodes } = await enrolled();
+    t.clock.advanceSeconds(90 * 24 * 3600);
+    await failsWith(t.custodian.mfa.verify(backupCodes[0]!, DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
+    expect(t.custodian.mfa.listFactors().backupCodes.remaining).toBe(0);
+  });
+});
+
+describe('disabling a factor', () => {
+  it('never leaves an admin without MFA', async () => {
+    const { secret, factorId } = await enrolled('admin');
+    await failsWith(t.custodian.mfa.disableFactor(factorId, code(secret), DESKTOP), 'ERR-MFA-ADMIN-REQUIRED');
+    expect(t.custodian.mfa.listFactors().factors[0]?.state).toBe('active');
+  });
+
+  it('takes that factor’s code or a backup code, deletes the secret, and turns MFA off with the last one', async () => {
+    const { secret, factorId, backupCodes } = await enrolled('operator');
+    const { mfa } = t.custodian;
+    const account = secretAccount(mfa.requireProfile().id, factorId);
+    await failsWith(mfa.disableFactor(factorId, '000000', DESKTOP), 'ERR-MFA-INVALID');
+    const disabled = await mfa.disableFactor(factorId, backupCodes[0]!, DESKTOP);
+    expect(disabled.state).toBe('disabled');
+    expect(await t.custodian.secrets.get(account)).toBeNull();
+    expect(mfa.requireProfile().mfaEnabled).toBe(false);
+    expect(mfa.listFactors()).toEqual({ factors: [], backupCodes: { remaining: 0, total: 0, expiresAt: null, low: false } });
+    void secret;
+  });
+});
+
+describe('the profile', () => {
+  it('is created once, and its role changes only with a valid code', async () => {
+    const { secret } = await enrolled('operator');
+    const { mfa } = t.custodian;
+    await failsWith(() => mfa.initProfile({ displayName: 'Mallory', principal: 'mallory@corp', role: 'security-admin' }, DESKTOP), 'ERR-PROFILE-EXISTS');
+    await failsWith(mfa.setRole('security-admin', '000000', DESKTOP), 'ERR-MFA-INVALID');
+    expect(mfa.requireProfile().role).toBe('operator');
+    expect((await mfa.setRole('security-admin', code(secret), DESKTOP)).role).toBe('security-admin');
+  });
+});
+
+describe('the lock', () => {
+  it('starts locked with MFA on, refuses every IPC call but its own, and unlocks with a code', async () => {
+    const { secret } = await enrolled();
+    t.reopen();
+    const { lock } = t.custodian;
+    expect(lock.status()).toMatchObject({ locked: true, hasProfile: true, mfaEnabled: true, idleLockMinutes: 5 });
+    await failsWith(lock.unlock('000000', DESKTOP), 'ERR-MFA-INVALID');
+    expect(lock.isLocked()).toBe(true);
+    expect(await lock.unlock(code(secret), DESKTOP)).toMatchObject({ locked: false });
+  });
+
+  it('locks itself after five idle minutes, and activity holds it open', async () => {
+    const { secret } = await enrolled();
+    t.reopen();
+    const { lock } = t.custodian;
+    await lock.unlock(code(secret), DESKTOP);
+    t.clock.advanceSeconds(4 * 60);
+    lock.touch();
+    t.clock.advanceSeconds(4 * 60);
+    lock.tick();
+    expect(lock.isLocked()).toBe(false);
+    t.clock.advanceSeconds(60);
+    lock.tick();
+    expect(lock.isLocked()).toBe(true);
+    expect(t.custodian.audit.list(1).entries[0]).toMatchObject({ event: 'app_locked', data: { reason: 'idle' } });
+  });
+
+  it('opens with a backup code too', async () => {
+    const { backupCodes } = await enrolled();
+    t.reopen();
+    await expect(t.custodian.lock.unlock(backupCodes[2]!, DESKTOP)).resolves.toMatchObject({ locked: false });
+  });
+
+  it('has nothing to lock while MFA is off', () => {
+    expect(t.custodian.lock.lock('manual')).toMatchObject({ locked: false, hasProfile: false, mfaEnabled: false });
+  });
+});
+

@@ -8,6 +8,11 @@ export function forwardEvents(custodian: Custodian, send: EventSink): () => void
   const offs = [
     custodian.audit.onAppended((appended) => send('audit:appended', appended)),
     custodian.settings.onChanged((settings) => send('settings:changed', settings)),
+    // --- gateway (issue #5) ---
+    custodian.requests.onChanged((change) => send('requests:changed', change)),
+    custodian.integrations.onChanged(() => send('integrations:changed', {})),
+    custodian.gateway.onStatus((status) => send('gateway:status', status)),
+    // --- end gateway ---
   ];
   return () => {
     for (const off of offs) off();

@@ -20,5 +20,14 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     'audit:verify': () => custodian.audit.verify(),
     'settings:get': () => custodian.settings.get(),
     'settings:set-language': ({ language }) => custodian.settings.setLanguage(language, LOCAL_ACTOR),
+    // --- gateway (issue #5) ---
+    'requests:list': ({ view, limit }) => ({ requests: custodian.requests.list(view, limit) }),
+    'requests:deny': ({ id }) => custodian.requests.deny(id, LOCAL_ACTOR),
+    'requests:report': ({ id }) => custodian.requests.report(id, LOCAL_ACTOR),
+    'integrations:list': () => ({ integrations: custodian.integrations.list() }),
+    'integrations:add': ({ name }) => custodian.integrations.add(name, LOCAL_ACTOR),
+    'integrations:revoke': ({ id }) => custodian.integrations.revoke(id, LOCAL_ACTOR),
+    'gateway:status': () => custodian.gateway.status,
+    // --- end gateway ---
   };
 }

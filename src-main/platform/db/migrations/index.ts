@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { m001AuditAndSettings } from './001-audit-and-settings';
+import { m003Gateway } from './003-gateway';
 
 export interface Migration {
   readonly version: number;
@@ -8,4 +9,9 @@ export interface Migration {
 }
 
 /** Numbered, append-only: a shipped migration is never edited, only followed by a new one. */
-export const migrations: readonly Migration[] = [m001AuditAndSettings];
+export const migrations: readonly Migration[] = [
+  m001AuditAndSettings,
+  // 002 is reserved for the MFA issue (#4), developed on another branch; it lands here on merge.
+  // migrate() applies every version above the database's own, so 003 runs without it.
+  m003Gateway,
+];

@@ -6,9 +6,10 @@ import { openCustodian, type Custodian } from '../composition';
 import { loadConfig, type Config } from '../config';
 import { APP_VERSION } from '../version';
 import { runDoctor } from './doctor';
+import { EXIT } from './exit-codes';
+import { addGatewayCommands } from './gateway-commands';
 
-/** Exit codes (DESIGN.md "Command line"): scripts branch on these. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, denied: 3, expired: 4 } as const;
+export { EXIT } from './exit-codes';
 
 const t = createI18n('en').t;
 const message = (code: ErrorCode, details?: ErrorDetails): string => errorMessage(t, code, details);
@@ -82,6 +83,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         for (const row of c.audit.export()) io.out(`${JSON.stringify(row)}\n`);
       });
     });
+
+  // Issue #5: request, redeem, integrations, deny, serve.
+  addGatewayCommands(program, {
+    io,
+    setExit,
+    message,
+    stopSignal: () =>
+      new Promise((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      }),
+  });
   return program;
 }
 

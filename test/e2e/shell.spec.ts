@@ -88,7 +88,7 @@ test('the renderer is sandboxed: no Node, a frozen API, no inline script', async
       inlineRan: (window as { __inlineRan?: boolean }).__inlineRan === true,
     };
   });
-  expect(probe).toEqual({ require: 'undefined', process: 'undefined', frozen: true, channels: ['app', 'audit', 'settings'], inlineRan: false });
+  expect(probe).toEqual({ require: 'undefined', process: 'undefined', frozen: true, channels: ['app', 'audit', 'gateway', 'integrations', 'requests', 'settings'], inlineRan: false });
 });
 
 test('every screen passes axe-core', async ({ app }) => {

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { LANGUAGES, type Language } from '../../../src-shared/i18n';
 import { selectLanguage, useAppStore } from '../../app/app.store';
 import { errorText } from '../../app/errors';
+import { IntegrationsCard } from './IntegrationsCard';
 
 export function SettingsView() {
   const { t } = useTranslation();
@@ -72,6 +73,8 @@ export function SettingsView() {
           </div>
         </dl>
       </div>
+
+      <IntegrationsCard />
     </div>
   );
 }

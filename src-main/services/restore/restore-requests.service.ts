@@ -40,6 +40,17 @@ export interface RestoreRequestsDeps {
   language: () => Language;
 }
 
+// Building an i18next instance costs far more than the request it would describe; one per language.
+const translators = new Map<Language, ReturnType<typeof createI18n>['t']>();
+function translator(language: Language): ReturnType<typeof createI18n>['t'] {
+  let t = translators.get(language);
+  if (!t) {
+    t = createI18n(language).t;
+    translators.set(language, t);
+  }
+  return t;
+}
+
 // The sweeper expires at most this many per tick, so one tick never holds the write lock long.
 const SWEEP_BATCH = 200;
 
@@ -260,7 +271,7 @@ export class RestoreRequestsService {
 
   #notifyArrival(integration: string, body: CreateRestoreRequestBody, sensitivity: string): void {
     try {
-      const t = createI18n(this.#deps.language()).t;
+      const t = translator(this.#deps.language());
       this.#deps.notifier.notify({
         title: t('notifications.requestTitle', { requester: body.requester }),
         body: t('notifications.requestBody', { backupId: body.backupId, target: body.target, sensitivity: t(`approvals.sensitivity.${sensitivity}`), integration }),

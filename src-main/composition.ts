@@ -10,12 +10,30 @@ import { AppLock } from './services/lock/app-lock.service';
 import { MfaService } from './services/mfa/mfa.service';
 import { SettingsService } from './services/settings/settings.service';
 import { systemClock } from './clock';
+import { GatewayServer } from './gateway/gateway.server';
+import { DataVersionWatcher } from './platform/db/data-version-watcher';
+import { silentNotifier, type Notifier } from './platform/notifier';
+import { IntegrationsService } from './services/gateway/integrations.service';
+import { RestoreRequestsService } from './services/restore/restore-requests.service';
+
+/**
+ * How often the one shared tick runs: the expiry sweeper, long-poll deadlines and the
+ * data_version check (DESIGN.md "Several processes": "within a fraction of a second").
+ */
+export const TICK_MS = 250;
 
 export interface CustodianDeps {
   config: Config;
   clock: Clock;
   db: Database;
   secrets: SecretStore;
+  /** Desktop notifications; none when absent (the CLI, `serve`, tests). */
+  notifier?: Notifier;
+}
+
+export interface StartOptions {
+  /** Serve the gateway (default true); the sweeper and the data_version watch run either way. */
+  gateway?: boolean;
 }
 
 export interface Custodian extends CustodianDeps {
@@ -23,8 +41,17 @@ export interface Custodian extends CustodianDeps {
   settings: SettingsService;
   mfa: MfaService;
   lock: AppLock;
+  integrations: IntegrationsService;
+  requests: RestoreRequestsService;
+  gateway: GatewayServer;
+  /**
+   * One tick of the shared timer: expire overdue requests, release long-polls whose wait ran
+   * out, and pick up other processes' commits. `start` runs it every TICK_MS; tests call it
+   * after moving the TestClock.
+   */
+  tick(): void;
   /** Starts what listens or ticks. Constructors never do (STYLE.md rule 7). */
-  start(): Promise<void>;
+  start(options?: StartOptions): Promise<void>;
   /** Undoes `start` and closes the database. Safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -41,8 +68,37 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   const settings = new SettingsService(db, audit);
   const mfa = new MfaService({ db, audit, groupCommit, secrets: deps.secrets, clock, config: deps.config });
   const lock = new AppLock({ mfa, settings, audit, clock, config: deps.config });
-  const timers: NodeJS.Timeout[] = [];
+  const integrations = new IntegrationsService(db, audit, clock);
+  const requests = new RestoreRequestsService({
+    db,
+    audit,
+    clock,
+    config: deps.config,
+    integrations,
+    notifier: deps.notifier ?? silentNotifier,
+    language: () => settings.get().language,
+  });
+  const gateway = new GatewayServer({ config: deps.config, clock, integrations, requests });
+  const watcher = new DataVersionWatcher(db);
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let started = false;
+  let lastEnrollmentSweep = 0;
   let disposed = false;
+
+  const tick = (): void => {
+    if (!db.open) return;
+    if (watcher.changed()) {
+      requests.onExternalCommit();
+      integrations.notifyExternalChange();
+    }
+    requests.sweep();
+    lock.tick();
+    // Lapsed enrollments are rare: a sweep every half minute is plenty.
+    if (clock.now() - lastEnrollmentSweep >= 30_000) {
+      lastEnrollmentSweep = clock.now();
+      void mfa.expirePendingEnrollments();
+    }
+  };
 
   return {
     ...deps,
@@ -50,16 +106,31 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     settings,
     mfa,
     lock,
-    async start() {
-      // One shared timer each, unref'd so they never keep a CLI process alive.
-      timers.push(setInterval(() => lock.tick(), 1000).unref());
-      timers.push(setInterval(() => void mfa.expirePendingEnrollments(), 30_000).unref());
+    integrations,
+    requests,
+    gateway,
+    tick,
+    async start(options = {}) {
+      if (started || disposed) return;
+      started = true;
       await mfa.expirePendingEnrollments();
+      tick();
+      timer = setInterval(() => {
+        try {
+          tick();
+        } catch {
+          // A busy or briefly locked database must not stop the sweeper: the next tick retries.
+        }
+      }, TICK_MS);
+      // The timer alone must not keep a process alive: the window, the gateway or the CLI does.
+      timer.unref();
+      if (options.gateway ?? true) await gateway.start();
     },
     async dispose() {
       if (disposed) return;
       disposed = true;
-      for (const timer of timers) clearInterval(timer);
+      if (timer) clearInterval(timer);
+      if (started) await gateway.close();
       try {
         mfa.flush();
       } catch {
@@ -76,6 +147,7 @@ export interface OpenCustodianOptions {
   clock?: Clock;
   secrets?: SecretStore;
   nativeBinding?: string | undefined;
+  notifier?: Notifier;
 }
 
 /** Opens the real database and keychain for a config, then composes. */
@@ -88,6 +160,12 @@ export function openCustodian(options: OpenCustodianOptions): Custodian {
   });
   const secrets =
     options.secrets ?? new KeytarSecretStore({ service: config.keychain.service, timeoutMs: config.keychain.timeoutMs });
-  return createCustodian({ config, clock: options.clock ?? systemClock, db, secrets });
+  return createCustodian({
+    config,
+    clock: options.clock ?? systemClock,
+    db,
+    secrets,
+    ...(options.notifier ? { notifier: options.notifier } : {}),
+  });
 }
 

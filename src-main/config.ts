@@ -12,6 +12,12 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1),
   gateway: z.strictObject({
     port: z.number().int().min(1).max(65535),
+    // A token bucket per integration (issue #5): `burst` requests at once, then
+    // `refillPerMinute` more each minute.
+    rateLimit: z.strictObject({
+      burst: z.number().int().min(1).max(1_000_000),
+      refillPerMinute: z.number().int().min(1).max(10_000_000),
+    }),
   }),
   mfa: z.strictObject({
     enabled: z.boolean(),
@@ -53,7 +59,7 @@ function defaultDataDir(env: NodeJS.ProcessEnv): string {
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     dataDir: defaultDataDir(env),
-    gateway: { port: 8787 },
+    gateway: { port: 8787, rateLimit: { burst: 20, refillPerMinute: 60 } },
     mfa: {
       enabled: true,
       methods: ['totp'],

@@ -8,6 +8,7 @@ import { loadConfig } from './config';
 import { createMainWindow, hardenSession } from './electron/main-window';
 import { electronSqliteBinding } from './electron/native-binding';
 import { createTray } from './electron/tray';
+import { createElectronNotifier } from './electron/electron-notifier';
 import { forwardEvents } from './ipc/events';
 import { createAppRouter } from './ipc/app-router';
 
@@ -34,7 +35,12 @@ function showWindow(): void {
 async function boot(): Promise<void> {
   hardenSession();
   const config = loadConfig();
-  const services = openCustodian({ config, nativeBinding: electronSqliteBinding(app.getAppPath()) });
+  const services = openCustodian({
+    config,
+    nativeBinding: electronSqliteBinding(app.getAppPath()),
+    // A click on "restore request from ..." brings the desk forward (issue #5).
+    notifier: createElectronNotifier(showWindow),
+  });
   custodian = services;
   await services.start();
 
@@ -57,7 +63,15 @@ async function boot(): Promise<void> {
     }
   });
   forwardEvents(services, (event, payload) => mainWindow?.webContents.send(event, payload));
-  createTray(() => mainWindow, () => app.quit());
+  const tray = createTray(() => mainWindow, () => app.quit());
+  // The tray shows the pending count (issue #5), in the approver's language.
+  const showPending = (): void => {
+    const t = createI18n(services.settings.get().language).t;
+    const count = services.requests.pendingCount();
+    tray.setToolTip(count === 0 ? t('tray.idle') : t('tray.pending', { count }));
+  };
+  services.requests.onChanged(showPending);
+  showPending();
 }
 
 if (!app.requestSingleInstanceLock()) {

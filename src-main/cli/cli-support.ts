@@ -4,8 +4,7 @@ import { createI18n, errorMessage } from '../../src-shared/i18n';
 import { openCustodian, type Custodian } from '../composition';
 import type { Config } from '../config';
 
-/** Exit codes (DESIGN.md "Command line"): scripts branch on these. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, denied: 3, expired: 4 } as const;
+export { EXIT } from './exit-codes';
 
 export interface Io {
   out: (text: string) => void;

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { isAppError, type ErrorCode } from '../../src-shared/errors';
 import type { Custodian } from '../composition';
+import { probeCustodian } from '../gateway/health-probe';
 import { schemaVersion } from '../platform/db/database';
 
 export interface Check {
@@ -51,10 +52,15 @@ export async function runDoctor(custodian: Custodian, message: (code: ErrorCode,
   }
 
   const port = await probePort(config.gateway.port);
+  // A port held by a running Custodian (the app or `custodian serve`) is the gateway doing its
+  // job; one held by anything else is the startup error the desk shows (issue #5).
+  const holder = port.free ? null : await probeCustodian(config.gateway.port);
   checks.push(
     port.free
       ? { name: 'gateway-port', ok: true, detail: `127.0.0.1:${config.gateway.port} is free` }
-      : { name: 'gateway-port', ok: false, detail: message('ERR-PORT-IN-USE', { port: config.gateway.port }), code: 'ERR-PORT-IN-USE' },
+      : holder?.custodian
+        ? { name: 'gateway-port', ok: true, detail: `127.0.0.1:${config.gateway.port} is served by a running Custodian ${holder.version}` }
+        : { name: 'gateway-port', ok: false, detail: message('ERR-PORT-IN-USE', { port: config.gateway.port }), code: 'ERR-PORT-IN-USE' },
   );
   return checks;
 }

@@ -5,6 +5,7 @@ import { loadConfig } from '../config';
 import { APP_VERSION } from '../version';
 import { EXIT, message, withCustodian, type Io } from './cli-support';
 import { runDoctor } from './doctor';
+import { addGatewayCommands } from './gateway-commands';
 import { registerMfaCommands } from './mfa.commands';
 
 export { EXIT };
@@ -69,6 +70,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       });
     });
   registerMfaCommands(program, io, setExit);
+
+  // Issue #5: request, redeem, integrations, deny, serve.
+  addGatewayCommands(program, {
+    io,
+    setExit,
+    message,
+    stopSignal: () =>
+      new Promise((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      }),
+  });
   return program;
 }
 

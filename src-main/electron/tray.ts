@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Menu, nativeImage, Tray, type BrowserWindow } from 'electron';
 
-/** The tray icon: shows the window; later issues add the pending count and "lock now". */
+/** The tray icon: shows the window and, in its tooltip, the pending count (issue #5). */
 export function createTray(window: () => BrowserWindow | undefined, onQuit: () => void): Tray {
   const icon = nativeImage.createFromPath(join(__dirname, '../../resources/tray.png'));
   const tray = new Tray(icon.isEmpty() ? nativeImage.createEmpty() : icon);

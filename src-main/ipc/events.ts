@@ -10,6 +10,11 @@ export function forwardEvents(custodian: Custodian, send: EventSink): () => void
     custodian.settings.onChanged((settings) => send('settings:changed', settings)),
     custodian.lock.onChanged((status) => send('lock:changed', status)),
     custodian.mfa.onChanged(() => send('factors:changed', {})),
+    // --- gateway (issue #5) ---
+    custodian.requests.onChanged((change) => send('requests:changed', change)),
+    custodian.integrations.onChanged(() => send('integrations:changed', {})),
+    custodian.gateway.onStatus((status) => send('gateway:status', status)),
+    // --- end gateway ---
   ];
   return () => {
     for (const off of offs) off();

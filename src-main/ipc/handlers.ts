@@ -54,5 +54,14 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     'lock:unlock': ({ code }) => custodian.lock.unlock(code, DESKTOP),
     'lock:lock': () => custodian.lock.lock('manual'),
     'lock:activity': () => custodian.lock.status(),
+    // --- gateway (issue #5) ---
+    'requests:list': ({ view, limit }) => ({ requests: custodian.requests.list(view, limit) }),
+    'requests:deny': ({ id }) => custodian.requests.deny(id, actor(custodian)),
+    'requests:report': ({ id }) => custodian.requests.report(id, actor(custodian)),
+    'integrations:list': () => ({ integrations: custodian.integrations.list() }),
+    'integrations:add': ({ name }) => custodian.integrations.add(name, actor(custodian)),
+    'integrations:revoke': ({ id }) => custodian.integrations.revoke(id, actor(custodian)),
+    'gateway:status': () => custodian.gateway.status,
+    // --- end gateway ---
   };
 }

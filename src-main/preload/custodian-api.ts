@@ -61,5 +61,23 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       activity: () => call('lock:activity', {}),
       onChanged: (listener) => subscribe('lock:changed', listener),
     },
+    // --- gateway (issue #5) ---
+    requests: {
+      list: async (view, limit) => (await call('requests:list', { view, ...(limit === undefined ? {} : { limit }) })).requests,
+      deny: (id) => call('requests:deny', { id }),
+      report: (id) => call('requests:report', { id }),
+      onChanged: (listener) => subscribe('requests:changed', listener),
+    },
+    integrations: {
+      list: async () => (await call('integrations:list', {})).integrations,
+      add: (name) => call('integrations:add', { name }),
+      revoke: (id) => call('integrations:revoke', { id }),
+      onChanged: (listener) => subscribe('integrations:changed', () => listener()),
+    },
+    gateway: {
+      status: () => call('gateway:status', {}),
+      onStatus: (listener) => subscribe('gateway:status', listener),
+    },
+    // --- end gateway ---
   };
 }

@@ -1,47 +1,53 @@
 import { useSyncExternalStore } from 'react';
 
 /*
- * The one shared ticker (STYLE.md "The screens": one shared ticker drives every countdown). It
- * runs only while something counts down, and every countdown on screen moves on the same beat.
- * Deadlines live with whoever shows them, never in a store (DESIGN.md "src-renderer").
+ * The one shared ticker (STYLE.md "The screens": one shared ticker drives every countdown;
+ * DESIGN.md "src-renderer": countdowns keep no timers of their own). It runs only while something
+ * listens, and every countdown on screen moves on the same beat. A quarter second keeps a
+ * whole-second display from lagging its deadline by most of a second.
  */
-const TICK_MS = 1000;
+const TICK_MS = 250;
 const listeners = new Set<() => void>();
 let timer: ReturnType<typeof setInterval> | undefined;
-let beat = 0;
-
-function tick(): void {
-  beat++;
-  for (const listener of listeners) listener();
-}
+let now = Date.now();
 
 function subscribe(listener: () => void): () => void {
   listeners.add(listener);
-  timer ??= setInterval(tick, TICK_MS);
+  if (!timer) {
+    now = Date.now();
+    timer = setInterval(() => {
+      now = Date.now();
+      for (const l of listeners) l();
+    }, TICK_MS);
+  }
   return () => {
     listeners.delete(listener);
-    if (listeners.size === 0) {
+    if (listeners.size === 0 && timer) {
       clearInterval(timer);
       timer = undefined;
     }
   };
 }
 
+function snapshot(): number {
+  return now;
+}
+
 function idle(): () => void {
   return () => undefined;
 }
 
-function currentBeat(): number {
-  return beat;
+/** The renderer's wall clock, advanced by the one shared ticker. */
+export function useNow(): number {
+  return useSyncExternalStore(subscribe, snapshot);
 }
 
 /**
  * Whole seconds left until `deadline` (milliseconds on this renderer's clock), or 0 when there is
- * none. The component re-renders on each beat only while a deadline is set. The beat only
- * triggers the render; the time itself is read then, so the first frame is already right.
+ * none. The component follows the ticker only while a deadline is set.
  */
 export function useSecondsLeft(deadline: number | null): number {
-  useSyncExternalStore(deadline === null ? idle : subscribe, currentBeat);
+  useSyncExternalStore(deadline === null ? idle : subscribe, snapshot);
   if (deadline === null) return 0;
   return Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
 }

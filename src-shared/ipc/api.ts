@@ -1,6 +1,7 @@
 import type { AuditEntry, AuditVerification } from '../domain/audit';
 import type { BackupCodesStatus, Enrollment, Factor, LockStatus, Profile, Role, TotpAlgorithm } from '../domain/mfa';
 import type { AppInfo, UserSettings } from '../domain/settings';
+import type { CreatedIntegration, GatewayStatus, IntegrationView, RestoreRequestView } from '../domain/restore-request';
 import type { Language } from '../i18n';
 import type { ErrorPayload } from '../errors';
 import type { EventPayload } from './contract';
@@ -56,6 +57,26 @@ export interface CustodianApi {
     activity(): Promise<LockStatus>;
     onChanged(listener: (status: LockStatus) => void): Unsubscribe;
   };
+  // --- gateway (issue #5) ---
+  requests: {
+    list(view: 'pending' | 'history', limit?: number): Promise<RestoreRequestView[]>;
+    deny(id: string): Promise<RestoreRequestView>;
+    /** Deny and report: flags the request and its integration as suspected MFA fatigue or fraud. */
+    report(id: string): Promise<RestoreRequestView>;
+    onChanged(listener: (event: EventPayload<'requests:changed'>) => void): Unsubscribe;
+  };
+  integrations: {
+    list(): Promise<IntegrationView[]>;
+    /** The answer carries the API key: the only time it is ever shown. */
+    add(name: string): Promise<CreatedIntegration>;
+    revoke(id: string): Promise<IntegrationView>;
+    onChanged(listener: () => void): Unsubscribe;
+  };
+  gateway: {
+    status(): Promise<GatewayStatus>;
+    onStatus(listener: (status: GatewayStatus) => void): Unsubscribe;
+  };
+  // --- end gateway ---
 }
 
 export type CustodianError = ErrorPayload;

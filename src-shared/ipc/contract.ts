@@ -18,6 +18,56 @@ import {
 } from '../domain/mfa';
 import { appInfoSchema, languageSchema, userSettingsSchema } from '../domain/settings';
 import { ERROR_CODES } from '../errors';
+import {
+  createdIntegrationSchema,
+  gatewayStatusSchema,
+  integrationNameSchema,
+  integrationViewSchema,
+  restoreRequestViewSchema,
+} from '../domain/restore-request';
+
+// --- gateway (issue #5): restore requests, integrations, gateway status ---
+const gatewayChannels = {
+  'requests:list': {
+    request: z.strictObject({
+      view: z.enum(['pending', 'history']),
+      limit: z.number().int().min(1).max(500).default(100),
+    }),
+    response: z.object({ requests: z.array(restoreRequestViewSchema) }),
+  },
+  'requests:deny': {
+    request: z.strictObject({ id: z.string().min(1).max(64) }),
+    response: restoreRequestViewSchema,
+  },
+  'requests:report': {
+    request: z.strictObject({ id: z.string().min(1).max(64) }),
+    response: restoreRequestViewSchema,
+  },
+  'integrations:list': {
+    request: z.strictObject({}),
+    response: z.object({ integrations: z.array(integrationViewSchema) }),
+  },
+  'integrations:add': {
+    request: z.strictObject({ name: integrationNameSchema }),
+    response: createdIntegrationSchema,
+  },
+  'integrations:revoke': {
+    request: z.strictObject({ id: z.string().min(1).max(64) }),
+    response: integrationViewSchema,
+  },
+  'gateway:status': {
+    request: z.strictObject({}),
+    response: gatewayStatusSchema,
+  },
+} as const;
+const gatewayEvents = {
+  /** Something about restore requests changed (here or in another process); `id` when known. */
+  'requests:changed': z.object({ id: z.string().nullable() }),
+  'integrations:changed': z.object({}),
+  'gateway:status': gatewayStatusSchema,
+} as const;
+const GATEWAY_PREFIXES = ['requests:', 'integrations:', 'gateway:'] as const;
+// --- end gateway ---
 
 /**
  * Every IPC channel, declared once (STYLE.md rule 2). Main parses `request` before any service
@@ -112,6 +162,7 @@ export const channels = {
     request: z.strictObject({}),
     response: lockStatusSchema,
   },
+  ...gatewayChannels,
 } as const;
 
 /** While locked, main serves these channels and no other (issue #4, "Profile and lock"). */
@@ -120,7 +171,7 @@ export const LOCK_EXEMPT_CHANNELS: readonly Channel[] = ['lock:status', 'lock:un
 export type Channel = keyof typeof channels;
 export const CHANNELS = Object.keys(channels) as Channel[];
 /** Every channel shares this prefix; main refuses anything else (VS Code's validatedIpcMain). */
-export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:'] as const;
+export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', ...GATEWAY_PREFIXES] as const;
 
 export type RequestInput<C extends Channel> = z.input<(typeof channels)[C]['request']>;
 export type RequestOf<C extends Channel> = z.output<(typeof channels)[C]['request']>;
@@ -132,6 +183,7 @@ export const events = {
   'settings:changed': userSettingsSchema,
   'lock:changed': lockStatusSchema,
   'factors:changed': z.object({}),
+  ...gatewayEvents,
 } as const;
 export type EventName = keyof typeof events;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;

@@ -6,6 +6,7 @@ import { openCustodian } from '../../src-main/composition';
 import { loadConfig } from '../../src-main/config';
 import { attachChromiumHost } from '../../src-main/host/chromium-host';
 import { electronBinary } from './electron-binary';
+import { freePort } from '../fixtures/gateway-client';
 
 export interface LauncherOptions {
   launcher: 'chromium-host' | 'electron';
@@ -16,6 +17,9 @@ export interface AppUnderTest {
   launcher: LauncherOptions['launcher'];
   /** Closes the window and opens the app again on the same data directory. */
   restart(): Promise<Page>;
+  /** The environment the app runs with (data dir, keychain service, a free gateway port), for a spec's own CLI runs. */
+  env: NodeJS.ProcessEnv;
+  gatewayPort: number;
 }
 
 const root = join(__dirname, '..', '..');
@@ -24,7 +28,14 @@ export const test = base.extend<LauncherOptions & { app: AppUnderTest }>({
   launcher: ['chromium-host', { option: true }],
   app: async ({ launcher, browser }, use) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'custodian-e2e-'));
-    const env = { ...process.env, CUSTODIAN_DATA_DIR: dataDir, CUSTODIAN_KEYCHAIN_SERVICE: `custodian-e2e-${dataDir.slice(-6)}` };
+    // A free port per test: never 8787, so runs never collide with each other or a real desk.
+    const gatewayPort = await freePort();
+    const env = {
+      ...process.env,
+      CUSTODIAN_DATA_DIR: dataDir,
+      CUSTODIAN_KEYCHAIN_SERVICE: `custodian-e2e-${dataDir.slice(-6)}`,
+      CUSTODIAN_GATEWAY_PORT: String(gatewayPort),
+    };
     let close: () => Promise<void> = async () => undefined;
 
     const launch = async (): Promise<Page> => {
@@ -51,6 +62,8 @@ export const test = base.extend<LauncherOptions & { app: AppUnderTest }>({
     const handle: AppUnderTest = {
       page,
       launcher,
+      env,
+      gatewayPort,
       async restart() {
         await close();
         handle.page = await launch();

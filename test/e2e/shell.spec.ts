@@ -88,7 +88,13 @@ test('the renderer is sandboxed: no Node, a frozen API, no inline script', async
       inlineRan: (window as { __inlineRan?: boolean }).__inlineRan === true,
     };
   });
-  expect(probe).toEqual({ require: 'undefined', process: 'undefined', frozen: true, channels: ['app', 'audit', 'backupCodes', 'factors', 'lock', 'profile', 'settings'], inlineRan: false });
+  expect(probe).toEqual({
+    require: 'undefined',
+    process: 'undefined',
+    frozen: true,
+    channels: ['app', 'audit', 'backupCodes', 'factors', 'gateway', 'integrations', 'lock', 'profile', 'requests', 'settings'],
+    inlineRan: false,
+  });
 });
 
 test('every screen passes axe-core', async ({ app }) => {

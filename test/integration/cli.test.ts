@@ -64,7 +64,7 @@ describe('custodian doctor', () => {
   it('reports the keychain, database and port as OK and exits 0', () => {
     const run = runCli(['doctor'], env);
     expect(run.stdout).toMatch(/OK\s+keychain/);
-    expect(run.stdout).toMatch(/OK\s+database .*schema v2, wal, 5 audit rows/);
+    expect(run.stdout).toMatch(/OK\s+database .*schema v3, wal, 5 audit rows/);
     expect(run.stdout).toMatch(/OK\s+gateway-port/);
     expect(run.status).toBe(0);
   });
@@ -85,7 +85,7 @@ describe('custodian doctor', () => {
   describe('with the gateway port taken', () => {
     let blocker: Server;
     beforeEach(async () => {
-      blocker = createServer();
+      blocker = createServer((socket) => socket.resume());
       await new Promise<void>((resolve) => blocker.listen(Number(env.CUSTODIAN_GATEWAY_PORT), '127.0.0.1', resolve));
     });
     afterEach(async () => {

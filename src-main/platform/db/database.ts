@@ -15,6 +15,8 @@ export interface OpenDatabaseOptions {
    */
   nativeBinding?: string | undefined;
   readonly?: boolean;
+  /** The migrations to bring the file up to; all of them unless a test wants an older schema. */
+  migrations?: readonly Migration[];
 }
 
 export function databaseFile(dataDir: string): string {
@@ -33,7 +35,7 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   db.pragma(`synchronous = ${options.synchronous}`);
   // The app, `custodian serve` and the CLI share one file (DESIGN.md "Several processes").
   db.pragma('busy_timeout = 5000');
-  if (!options.readonly) migrate(db);
+  if (!options.readonly) migrate(db, options.migrations);
   return db;
 }
 

@@ -1,16 +1,298 @@
+import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { RestoreRequestView } from '../../../src-shared/domain/restore-request';
 import { EmptyState } from '../../app/EmptyState';
+import { errorText } from '../../app/errors';
 import { InboxIcon } from '../../app/icons';
 import { selectHasProfile, useSessionStore } from '../../app/session.store';
 import { SetupCallout } from '../onboarding/SetupCallout';
+import { useNow } from '../../app/ticker';
+import { useApprovalsStore, type ApprovalsTab } from './approvals.store';
+import { Countdown } from './Countdown';
+
+const TABS: readonly ApprovalsTab[] = ['pending', 'history'];
 
 export function ApprovalsView() {
   const { t } = useTranslation();
+  const load = useApprovalsStore((s) => s.load);
+  const refresh = useApprovalsStore((s) => s.refresh);
+  const setGateway = useApprovalsStore((s) => s.setGateway);
+  const tab = useApprovalsStore((s) => s.tab);
+  const setTab = useApprovalsStore((s) => s.setTab);
+  const pendingCount = useApprovalsStore((s) => s.pending.filter((r) => r.status === 'pending').length);
   const hasProfile = useSessionStore(selectHasProfile);
+  const baseId = useId();
+  const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
+
+  // Subscribed before loading, so a request arriving during the first read is not missed.
+  useEffect(() => {
+    const offs = [window.custodian.requests.onChanged(() => void refresh()), window.custodian.gateway.onStatus(setGateway)];
+    void load();
+    return () => {
+      for (const off of offs) off();
+    };
+  }, [load, refresh, setGateway]);
+
+  // WAI-ARIA tabs pattern: arrow keys move between tabs, Tab moves into the panel.
+  function onTabKeyDown(event: KeyboardEvent<HTMLDivElement>) {
+    const index = TABS.indexOf(tab);
+    const next = event.key === 'ArrowRight' ? (index + 1) % TABS.length : event.key === 'ArrowLeft' ? (index - 1 + TABS.length) % TABS.length : -1;
+    if (next < 0) return;
+    event.preventDefault();
+    setTab(TABS[next] as ApprovalsTab);
+    tabRefs.current[next]?.focus();
+  }
+
   return (
     <div className="stack">
       {hasProfile ? null : <SetupCallout />}
-      <EmptyState icon={<InboxIcon />} title={t('approvals.empty')} hint={t('approvals.emptyHint')} />
+      <GatewayNotice />
+      <div className="tabs" role="tablist" aria-label={t('approvals.tabs.label')} onKeyDown={onTabKeyDown}>
+        {TABS.map((id, i) => (
+          <button
+            key={id}
+            ref={(el) => {
+              tabRefs.current[i] = el;
+            }}
+            type="button"
+            role="tab"
+            id={`${baseId}-tab-${id}`}
+            aria-controls={`${baseId}-panel-${id}`}
+            aria-selected={tab === id}
+            tabIndex={tab === id ? 0 : -1}
+            className="tab"
+            data-testid={`approvals-tab-${id}`}
+            onClick={() => setTab(id)}
+          >
+            {t(`approvals.tabs.${id}`)}
+            {id === 'pending' && pendingCount > 0 ? <span className="tab-count">{pendingCount}</span> : null}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`${baseId}-panel-${tab}`} aria-labelledby={`${baseId}-tab-${tab}`} className="stack">
+        {tab === 'pending' ? <PendingList /> : <HistoryTable />}
+      </div>
+    </div>
+  );
+}
+
+function GatewayNotice() {
+  const { t } = useTranslation();
+  const gateway = useApprovalsStore((s) => s.gateway);
+  if (!gateway) return null;
+  switch (gateway.state) {
+    case 'port-in-use':
+      return (
+        <p className="notice notice-error" role="alert" data-testid="gateway-status" data-state={gateway.state}>
+          {errorText(t, { code: 'ERR-PORT-IN-USE', message: '', details: { port: gateway.port } })}
+        </p>
+      );
+    case 'elsewhere':
+      return (
+        <p className="notice notice-info" data-testid="gateway-status" data-state={gateway.state}>
+          {t('approvals.gatewayElsewhere', { port: gateway.port })}
+        </p>
+      );
+    case 'listening':
+    case 'stopped':
+      return null;
+    default: {
+      const never: never = gateway.state;
+      return never;
+    }
+  }
+}
+
+function PendingList() {
+  const { t } = useTranslation();
+  const pending = useApprovalsStore((s) => s.pending);
+  const loadState = useApprovalsStore((s) => s.loadState);
+  const loadError = useApprovalsStore((s) => s.loadError);
+  if (loadState === 'error' && loadError) {
+    return (
+      <p className="notice notice-error" role="alert">
+        {errorText(t, loadError)}
+      </p>
+    );
+  }
+  if (pending.length === 0) {
+    if (loadState === 'loading') return <p className="muted">{t('app.loading')}</p>;
+    return <EmptyState icon={<InboxIcon />} title={t('approvals.empty')} hint={t('approvals.emptyHint')} />;
+  }
+  return (
+    <ul className="request-list" aria-label={t('approvals.tabs.pending')}>
+      {pending.map((request) => (
+        <li key={request.id}>
+          <RequestCard request={request} />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function RequestCard({ request }: { request: RestoreRequestView }) {
+  const { t, i18n } = useTranslation();
+  const now = useNow();
+  const offsetMs = useApprovalsStore((s) => s.offsetMs);
+  const busyId = useApprovalsStore((s) => s.busyId);
+  const actionError = useApprovalsStore((s) => s.actionError);
+  const deny = useApprovalsStore((s) => s.deny);
+  const dismiss = useApprovalsStore((s) => s.dismiss);
+  const [matchCode, setMatchCode] = useState('');
+  const titleId = useId();
+  const codeId = useId();
+  const codeHintId = useId();
+  const reportHintId = useId();
+
+  const expiresAt = Date.parse(request.expiresAt);
+  const remainingMs = expiresAt - (now + offsetMs);
+  const expired = request.status === 'expired' || remainingMs <= 0;
+  const busy = busyId === request.id;
+  const time = useMemo(() => new Intl.DateTimeFormat(i18n.language, { timeStyle: 'medium' }), [i18n.language]);
+
+  return (
+    <article
+      className={`card request-card${expired ? ' request-expired' : ''}`}
+      aria-labelledby={titleId}
+      data-testid="request-card"
+      data-id={request.id}
+      data-state={expired ? 'expired' : 'pending'}
+    >
+      <header className="request-header">
+        <div className="request-title-block">
+          <h2 id={titleId} className="request-title">
+            {request.requester}
+          </h2>
+          <span className={`badge badge-${request.sensitivity}`} data-testid="request-sensitivity">
+            {t(`approvals.sensitivity.${request.sensitivity}`)}
+          </span>
+        </div>
+        <Countdown remainingMs={expired ? 0 : remainingMs} totalMs={expiresAt - Date.parse(request.createdAt)} />
+      </header>
+      <dl className="request-facts">
+        <Fact label={t('approvals.fields.backup')} value={request.backupId} testId="request-backup" code />
+        <Fact label={t('approvals.fields.target')} value={request.target} testId="request-target" code />
+        <Fact label={t('approvals.fields.reason')} value={request.reason} testId="request-reason" />
+        <Fact label={t('approvals.fields.integration')} value={request.integrationName} testId="request-integration" />
+        <Fact label={t('approvals.fields.received')} value={time.format(new Date(request.createdAt))} />
+        {Object.entries(request.context).map(([key, value]) => (
+          <Fact key={key} label={key} value={value} code />
+        ))}
+      </dl>
+      {expired ? (
+        <div className="request-actions">
+          <button type="button" className="button button-secondary" onClick={() => dismiss(request.id)} data-testid="request-dismiss">
+            {t('approvals.dismiss')}
+          </button>
+        </div>
+      ) : (
+        <>
+          <div className="field match-field">
+            <label htmlFor={codeId} className="field-label">
+              {t('approvals.matchCode')}
+            </label>
+            <input
+              id={codeId}
+              className="input match-input"
+              inputMode="numeric"
+              autoComplete="off"
+              maxLength={2}
+              pattern="[0-9]{2}"
+              value={matchCode}
+              onChange={(e) => setMatchCode(e.target.value.replace(/\D/g, '').slice(0, 2))}
+              aria-describedby={codeHintId}
+              data-testid="request-match-code"
+            />
+            <p id={codeHintId} className="field-hint">
+              {t('approvals.matchCodeHint')}
+            </p>
+          </div>
+          <div className="request-actions">
+            <button type="button" className="button button-secondary" disabled={busy} onClick={() => void deny(request.id, false)} data-testid="request-deny">
+              {t('approvals.deny')}
+            </button>
+            <button
+              type="button"
+              className="button button-danger"
+              disabled={busy}
+              onClick={() => void deny(request.id, true)}
+              aria-describedby={reportHintId}
+              data-testid="request-report"
+            >
+              {t('approvals.report')}
+            </button>
+          </div>
+          <p id={reportHintId} className="field-hint">
+            {t('approvals.reportHint', { integration: request.integrationName })}
+          </p>
+        </>
+      )}
+      {actionError?.id === request.id ? (
+        <p className="notice notice-error" role="alert">
+          {errorText(t, actionError.error)}
+        </p>
+      ) : null}
+    </article>
+  );
+}
+
+function Fact({ label, value, testId, code }: { label: string; value: string; testId?: string; code?: boolean }) {
+  return (
+    <div className="request-fact">
+      <dt>{label}</dt>
+      <dd data-testid={testId}>{code ? <code className="path">{value}</code> : value}</dd>
+    </div>
+  );
+}
+
+function HistoryTable() {
+  const { t, i18n } = useTranslation();
+  const history = useApprovalsStore((s) => s.history);
+  const time = useMemo(() => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'medium' }), [i18n.language]);
+  if (history.length === 0) {
+    return (
+      <div className="card empty-state">
+        <p className="empty-title">{t('approvals.historyEmpty')}</p>
+      </div>
+    );
+  }
+  return (
+    <div className="card table-scroll" role="region" aria-label={t('approvals.tabs.history')} tabIndex={0}>
+      <table className="audit-table">
+        <thead>
+          <tr>
+            <th scope="col">{t('approvals.fields.decidedAt')}</th>
+            <th scope="col">{t('approvals.fields.status')}</th>
+            <th scope="col">{t('approvals.fields.requester')}</th>
+            <th scope="col">{t('approvals.fields.backup')}</th>
+            <th scope="col">{t('approvals.fields.target')}</th>
+            <th scope="col">{t('approvals.fields.sensitivity')}</th>
+            <th scope="col">{t('approvals.fields.integration')}</th>
+            <th scope="col">{t('approvals.fields.decidedBy')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {history.map((r) => (
+            <tr key={r.id} data-testid="history-row" data-id={r.id} data-status={r.status}>
+              <td className="nowrap">{r.decidedAt ? <time dateTime={r.decidedAt}>{time.format(new Date(r.decidedAt))}</time> : '–'}</td>
+              <td className="nowrap">
+                <span className={`badge badge-status-${r.status}`}>{t(`approvals.status.${r.status}`)}</span>
+                {r.reported ? <span className="badge badge-reported">{t('approvals.reported')}</span> : null}
+              </td>
+              <td>{r.requester}</td>
+              <td className="wrap">
+                <code>{r.backupId}</code>
+              </td>
+              <td className="wrap">
+                <code>{r.target}</code>
+              </td>
+              <td>{t(`approvals.sensitivity.${r.sensitivity}`)}</td>
+              <td>{r.integrationName}</td>
+              <td>{r.decidedBy ?? '–'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { LANGUAGES, type Language } from '../../../src-shared/i18n';
 import { selectLanguage, useAppStore } from '../../app/app.store';
 import { errorText } from '../../app/errors';
 import { ProfileCard } from './ProfileCard';
+import { IntegrationsCard } from './IntegrationsCard';
 
 export function SettingsView() {
   const { t } = useTranslation();
@@ -74,6 +75,8 @@ export function SettingsView() {
           </div>
         </dl>
       </div>
+
+      <IntegrationsCard />
     </div>
   );
 }

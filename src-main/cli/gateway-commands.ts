@@ -1,0 +1,235 @@
+import { userInfo, hostname } from 'node:os';
+import { type Command, Option } from 'commander';
+import type { ErrorCode, ErrorDetails } from '../../src-shared/errors';
+import type { RestoreRequestStatus } from '../../src-shared/domain/restore-request';
+import { integrationNameSchema } from '../../src-shared/domain/restore-request';
+import { openCustodian, type Custodian } from '../composition';
+import { loadConfig, type Config } from '../config';
+import { EXIT } from './exit-codes';
+import { GatewayClient, GatewayError, GatewayUnreachable } from './gateway-client';
+
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export interface GatewayCommandContext {
+  io: Io;
+  setExit: (code: number) => void;
+  message: (code: ErrorCode, details?: ErrorDetails) => string;
+  /** Resolves when the process is asked to stop (SIGINT, SIGTERM); `serve` waits on it. */
+  stopSignal: () => Promise<void>;
+}
+
+/** Who acts from a shell: the OS account, so the audit log names a person, not "cli". */
+function shellActor(): string {
+  return `cli:${userInfo().username}`;
+}
+
+function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
+  const custodian = openCustodian({ config });
+  return Promise.resolve()
+    .then(() => fn(custodian))
+    .finally(() => custodian.dispose());
+}
+
+/** The exit code a gateway error stands for: a typed deny is 3, an expiry 4, bad input 2. */
+function exitFor(code: ErrorCode): number {
+  switch (code) {
+    case 'ERR-RESTORE-EXPIRED':
+    case 'ERR-RESTORE-TOKEN-EXPIRED':
+      return EXIT.expired;
+    case 'ERR-RESTORE-TOKEN-INVALID':
+    case 'ERR-RESTORE-POLICY-DENIED':
+    case 'ERR-RESTORE-SELF-APPROVAL':
+    case 'ERR-RESTORE-INCIDENT-MODE':
+      return EXIT.denied;
+    case 'ERR-VALIDATION':
+      return EXIT.usage;
+    default:
+      return EXIT.failure;
+  }
+}
+
+export function addGatewayCommands(program: Command, ctx: GatewayCommandContext): void {
+  const { io, setExit, message } = ctx;
+
+  // A gateway failure is reported in the server's words; anything else goes up to runCli.
+  const gatewayFailure = (error: unknown): boolean => {
+    if (error instanceof GatewayError) {
+      io.err(`custodian: ${error.message}\n`);
+      setExit(exitFor(error.code));
+      return true;
+    }
+    if (error instanceof GatewayUnreachable) {
+      io.err(`custodian: ${error.message}\n`);
+      setExit(EXIT.failure);
+      return true;
+    }
+    return false;
+  };
+
+  const apiKey = (): string | undefined => {
+    const key = process.env.CUSTODIAN_API_KEY;
+    if (key && key.length > 0) return key;
+    io.err('custodian: set CUSTODIAN_API_KEY to the integration key (`custodian integrations add NAME` prints one)\n');
+    setExit(EXIT.usage);
+    return undefined;
+  };
+
+  program
+    .command('request')
+    .description('ask the approver for a restore; prints the match code on stderr and the token on stdout')
+    .requiredOption('--backup <id>', 'the backup (snapshot) to restore')
+    .requiredOption('--target <path>', 'where it will be restored')
+    .requiredOption('--reason <text>', 'why, in words the approver will read')
+    .option('--sensitivity <level>', 'low, medium, high or critical (unknown counts as critical)')
+    .option('--requester <principal>', 'who asks (default: user@host)')
+    .option('--wait', 'wait for the decision (the default)')
+    .option('--no-wait', 'print the request and exit without waiting')
+    .addOption(new Option('--json', 'print one JSON object'))
+    .action(async (opts: { backup: string; target: string; reason: string; sensitivity?: string; requester?: string; wait?: boolean; json?: boolean }) => {
+      const key = apiKey();
+      if (!key) return;
+      const config = loadConfig();
+      const client = new GatewayClient(config.gateway.port, key);
+      try {
+        const created = (await client.post('/v1/restore-requests', {
+          requester: opts.requester ?? `${userInfo().username}@${hostname()}`,
+          backupId: opts.backup,
+          target: opts.target,
+          reason: opts.reason,
+          ...(opts.sensitivity ? { sensitivity: opts.sensitivity } : {}),
+        })) as { id: string; status: 'pending'; expiresAt: string; matchCode: number };
+        io.err(`custodian: restore request ${created.id} is waiting for approval until ${created.expiresAt}\n`);
+        io.err(`custodian: match code ${created.matchCode}: the approver must type this number\n`);
+        let status: RestoreRequestStatus & { token?: string } = { id: created.id, status: 'pending', expiresAt: created.expiresAt, decidedAt: null };
+        if (opts.wait !== false) {
+          while (status.status === 'pending') {
+            status = (await client.get(`/v1/restore-requests/${encodeURIComponent(created.id)}?waitSeconds=60`)) as typeof status;
+          }
+        }
+        const summary = { id: status.id, status: status.status, ...(status.token ? { token: status.token } : {}), expiresAt: status.expiresAt };
+        if (opts.json) io.out(`${JSON.stringify(summary)}\n`);
+        switch (status.status) {
+          case 'approved':
+            if (!opts.json && status.token) io.out(`${status.token}\n`);
+            setExit(EXIT.ok);
+            break;
+          case 'denied':
+            io.err(`custodian: restore request ${status.id} was denied\n`);
+            setExit(EXIT.denied);
+            break;
+          case 'expired':
+            io.err(`custodian: ${message('ERR-RESTORE-EXPIRED')}\n`);
+            setExit(EXIT.expired);
+            break;
+          case 'pending':
+            if (!opts.json) io.out(`${status.id}\n`);
+            setExit(EXIT.ok);
+            break;
+        }
+      } catch (error) {
+        if (!gatewayFailure(error)) throw error;
+      }
+    });
+
+  program
+    .command('redeem')
+    .description('redeem a restore token once (the key comes from CUSTODIAN_API_KEY)')
+    .argument('<token>')
+    .requiredOption('--requester <principal>', 'the principal the token was issued to')
+    .action(async (token: string, opts: { requester: string }) => {
+      const key = apiKey();
+      if (!key) return;
+      const client = new GatewayClient(loadConfig().gateway.port, key);
+      try {
+        io.out(`${JSON.stringify(await client.post('/v1/restore-tokens/redeem', { token, requester: opts.requester }))}\n`);
+        setExit(EXIT.ok);
+      } catch (error) {
+        if (!gatewayFailure(error)) throw error;
+      }
+    });
+
+  const integrations = program.command('integrations').description('API keys of the backup tools that use the gateway');
+  integrations
+    .command('add')
+    .description('create an integration and print its key, once')
+    .argument('<name>')
+    .addOption(new Option('--json', 'print one JSON object'))
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const parsed = integrationNameSchema.safeParse(name);
+      if (!parsed.success) {
+        io.err(`custodian: ${message('ERR-VALIDATION', { field: 'name' })}\n`);
+        setExit(EXIT.usage);
+        return;
+      }
+      const created = await withCustodian(loadConfig(), (c) => c.integrations.add(parsed.data, shellActor()));
+      if (opts.json) io.out(`${JSON.stringify({ id: created.id, name: created.name, key: created.key })}\n`);
+      else {
+        io.err(`custodian: integration ${created.name} (${created.id}) created; its key is shown once, below\n`);
+        io.out(`${created.key}\n`);
+      }
+    });
+  integrations
+    .command('list')
+    .description('list integrations (never their keys)')
+    .addOption(new Option('--json', 'print one JSON object'))
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withCustodian(loadConfig(), (c) => c.integrations.list());
+      if (opts.json) io.out(`${JSON.stringify({ integrations: list })}\n`);
+      else {
+        for (const i of list) {
+          const state = i.revokedAt ? `revoked ${i.revokedAt}` : i.mutedUntil && Date.parse(i.mutedUntil) > Date.now() ? `muted until ${i.mutedUntil}` : 'active';
+          io.out(`${i.id}  ${i.name.padEnd(24)} ${state}\n`);
+        }
+      }
+    });
+  integrations
+    .command('revoke')
+    .description('revoke an integration; its key stops working at once')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const revoked = await withCustodian(loadConfig(), (c) => c.integrations.revoke(id, shellActor()));
+      io.out(`revoked ${revoked.id} (${revoked.name})\n`);
+    });
+
+  program
+    .command('deny')
+    .description('deny a pending restore request; --report also flags and mutes its integration')
+    .argument('<id>')
+    .option('--report', 'suspected MFA fatigue or fraud: deny every pending request of the integration and mute it')
+    .action(async (id: string, opts: { report?: boolean }) => {
+      const decided = await withCustodian(loadConfig(), (c) =>
+        opts.report ? c.requests.report(id, shellActor()) : c.requests.deny(id, shellActor()),
+      );
+      io.out(`${decided.id} ${decided.status}${decided.reported ? ' (reported)' : ''}\n`);
+    });
+
+  program
+    .command('serve')
+    .description('run the services and the gateway with no window')
+    .action(async () => {
+      const config = loadConfig();
+      const custodian = openCustodian({ config });
+      try {
+        await custodian.start();
+        const { state, port } = custodian.gateway.status;
+        if (state === 'elsewhere') {
+          io.err(`custodian: another Custodian process already serves the gateway on 127.0.0.1:${port}; nothing to do\n`);
+          setExit(EXIT.ok);
+          return;
+        }
+        if (state !== 'listening') {
+          io.err(`custodian: ${message('ERR-PORT-IN-USE', { port })}\n`);
+          setExit(EXIT.failure);
+          return;
+        }
+        io.err(`custodian: serving the gateway on 127.0.0.1:${port}; Ctrl+C stops\n`);
+        await ctx.stopSignal();
+      } finally {
+        await custodian.dispose();
+      }
+    });
+}

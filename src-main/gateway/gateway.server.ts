@@ -1,0 +1,222 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { AppError, httpStatus, isAppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
+import {
+  createRestoreRequestBodySchema,
+  redeemBodySchema,
+  requestIdParamsSchema,
+  waitQuerySchema,
+  type CreateRestoreRequestBody,
+  type GatewayStatus,
+} from '../../src-shared/domain/restore-request';
+import { createI18n, errorMessage } from '../../src-shared/i18n';
+import type { Integration, IntegrationsService } from '../services/gateway/integrations.service';
+import { RateLimiter } from '../services/gateway/rate-limiter';
+import type { RestoreRequestsService } from '../services/restore/restore-requests.service';
+import type { Clock } from '../clock';
+import type { Config } from '../config';
+import { APP_VERSION } from '../version';
+import { probeCustodian } from './health-probe';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    integration: Integration | null;
+  }
+}
+
+/** Issue #5: bodies over 16 KiB are refused. */
+export const BODY_LIMIT = 16 * 1024;
+
+export interface GatewayDeps {
+  config: Config;
+  clock: Clock;
+  integrations: IntegrationsService;
+  requests: RestoreRequestsService;
+}
+
+const t = createI18n('en').t;
+
+/** Every error body is `{"error": {"code", "message"}}` with the contract's status (DESIGN.md "Gateway API (v1)"). */
+function sendError(reply: FastifyReply, code: ErrorCode, details?: ErrorDetails): FastifyReply {
+  if (code === 'ERR-RATE-LIMITED' && details?.retryAfterSeconds !== undefined) reply.header('retry-after', String(details.retryAfterSeconds));
+  return reply
+    .code(httpStatus(code))
+    .header('cache-control', 'no-store')
+    .send({ error: { code, message: errorMessage(t, code, details) } });
+}
+
+/** Fastify's own failures, in the error contract's words; anything unknown is ERR-INTERNAL with no detail. */
+function classify(error: FastifyError | Error): { code: ErrorCode; details?: ErrorDetails } {
+  if (isAppError(error)) return { code: error.code, ...(error.details ? { details: error.details } : {}) };
+  const fastifyCode = (error as FastifyError).code;
+  switch (fastifyCode) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'ERR-PAYLOAD-TOO-LARGE' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: 'ERR-UNSUPPORTED-MEDIA-TYPE' };
+    default:
+      break;
+  }
+  const status = (error as FastifyError).statusCode;
+  // Malformed JSON, an empty JSON body, a bad Content-Length, a poisoned prototype: the client's fault.
+  if (status !== undefined && status >= 400 && status < 500) return { code: 'ERR-VALIDATION', details: { field: 'body' } };
+  return { code: 'ERR-INTERNAL' };
+}
+
+/**
+ * Route validation fed from the shared zod schemas (STYLE.md rule 2): fastify calls this for
+ * each route part; a failure becomes ERR-VALIDATION naming the first bad field.
+ */
+function zodValidator({ schema, httpPart }: { schema: unknown; httpPart?: string }) {
+  const zodSchema = schema as z.ZodType;
+  return (data: unknown) => {
+    const parsed = zodSchema.safeParse(data ?? (httpPart === 'body' ? undefined : {}));
+    if (parsed.success) return { value: parsed.data };
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join('.') ?? '';
+    // An unknown field is named too, so a tool author sees which one.
+    const field = issue?.code === 'unrecognized_keys' ? issue.keys.join(',') : path;
+    return { error: new AppError('ERR-VALIDATION', { field: field === '' ? (httpPart ?? 'request') : field }) };
+  };
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer ([^\s]+)$/i.exec(header.trim());
+  return match?.[1];
+}
+
+/**
+ * The loopback HTTP server for backup tools (DESIGN.md "Gateway"). Routes map to services and
+ * nothing more. Constructing it listens on nothing; `start` does (STYLE.md rule 7).
+ */
+export class GatewayServer {
+  readonly #deps: GatewayDeps;
+  readonly #app: FastifyInstance;
+  readonly #limiter: RateLimiter;
+  #status: GatewayStatus;
+  readonly #listeners = new Set<(status: GatewayStatus) => void>();
+
+  constructor(deps: GatewayDeps) {
+    this.#deps = deps;
+    this.#status = { state: 'stopped', port: deps.config.gateway.port };
+    this.#limiter = new RateLimiter(deps.clock, deps.config.gateway.rateLimit);
+    this.#app = this.#build();
+  }
+
+  get status(): GatewayStatus {
+    return this.#status;
+  }
+
+  onStatus(listener: (status: GatewayStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Binds 127.0.0.1 only. A port already held is not a crash: if Custodian holds it (another
+   * process on the same data directory), the state is `elsewhere`; otherwise `port-in-use`, which
+   * the desk and `custodian doctor` show as ERR-PORT-IN-USE.
+   */
+  async start(): Promise<GatewayStatus> {
+    const { port } = this.#deps.config.gateway;
+    try {
+      await this.#app.listen({ port, host: '127.0.0.1', listenTextResolver: () => '' });
+      this.#set({ state: 'listening', port });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      const probe = await probeCustodian(port);
+      this.#set({ state: probe.custodian ? 'elsewhere' : 'port-in-use', port });
+    }
+    return this.#status;
+  }
+
+  /** Answers every long-poll at once (with the current status), then closes every connection. */
+  async close(): Promise<void> {
+    this.#deps.requests.releaseAll();
+    await this.#app.close();
+    if (this.#status.state === 'listening') this.#set({ state: 'stopped', port: this.#status.port });
+  }
+
+  #set(status: GatewayStatus): void {
+    this.#status = status;
+    for (const listener of this.#listeners) listener(status);
+  }
+
+  #build(): FastifyInstance {
+    const { config, integrations, requests } = this.#deps;
+    const app = Fastify({
+      bodyLimit: BODY_LIMIT,
+      logger: false,
+      // Long-polls would otherwise hold close() for up to a minute.
+      forceCloseConnections: true,
+      // Keys never appear in a URL, but an over-long one is refused rather than parsed.
+      routerOptions: { maxParamLength: 100 },
+      return503OnClosing: true,
+    });
+    // JSON only (issue #5): fastify also parses text/plain by default.
+    app.removeContentTypeParser('text/plain');
+    app.setValidatorCompiler(zodValidator);
+    app.decorateRequest('integration', null);
+
+    const allowedHosts = new Set([`127.0.0.1:${config.gateway.port}`, `localhost:${config.gateway.port}`]);
+
+    app.addHook('onRequest', async (request, reply) => {
+      // DNS rebinding defense (DESIGN.md "Gateway"): a page on evil.example that resolves to
+      // 127.0.0.1 still sends its own name in Host.
+      const host = request.headers.host?.toLowerCase();
+      if (host === undefined || !allowedHosts.has(host)) return sendError(reply, 'ERR-HOST-FORBIDDEN');
+      // Backup tools send no Origin; browsers always do on cross-origin and POST requests.
+      if (request.headers.origin !== undefined) return sendError(reply, 'ERR-ORIGIN-FORBIDDEN');
+      if (request.method === 'GET' && request.url === '/v1/health') return undefined;
+      const integration = integrations.authenticate(bearer(request));
+      const allowed = this.#limiter.take(integration.id);
+      if (!allowed.ok) return sendError(reply, 'ERR-RATE-LIMITED', { retryAfterSeconds: allowed.retryAfterSeconds });
+      request.integration = integration;
+      return undefined;
+    });
+
+    app.setErrorHandler((error: FastifyError, _request, reply) => {
+      const { code, details } = classify(error);
+      return sendError(reply, code, details);
+    });
+    app.setNotFoundHandler((_request, reply) => sendError(reply, 'ERR-NOT-FOUND'));
+
+    const integrationOf = (request: FastifyRequest): Integration => {
+      if (!request.integration) throw new AppError('ERR-AUTH-INVALID-KEY');
+      return request.integration;
+    };
+
+    app.get('/v1/health', async () => ({ status: 'ok', service: 'custodian', version: APP_VERSION }));
+
+    app.post('/v1/restore-requests', { schema: { body: createRestoreRequestBodySchema } }, async (request, reply) => {
+      const created = requests.create(integrationOf(request), request.body as CreateRestoreRequestBody, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+      });
+      return reply.code(202).header('cache-control', 'no-store').send(created);
+    });
+
+    app.get('/v1/restore-requests/:id', { schema: { querystring: waitQuerySchema } }, async (request, reply) => {
+      const integration = integrationOf(request);
+      const params = requestIdParamsSchema.safeParse(request.params);
+      if (!params.success) throw new AppError('ERR-NOT-FOUND');
+      const { waitSeconds } = request.query as z.output<typeof waitQuerySchema>;
+      // The requester hanging up releases its waiter at once rather than at its deadline.
+      const hangUp = new AbortController();
+      reply.raw.on('close', () => hangUp.abort());
+      const status = await requests.waitForChange(integration.id, params.data.id, waitSeconds, hangUp.signal);
+      return reply.header('cache-control', 'no-store').send(status);
+    });
+
+    // Token issuance arrives with the approval pipeline; until then no token exists, so every
+    // redemption is the contract's typed deny.
+    app.post('/v1/restore-tokens/redeem', { schema: { body: redeemBodySchema } }, async (request) => {
+      integrationOf(request);
+      throw new AppError('ERR-RESTORE-TOKEN-INVALID');
+    });
+
+    return app;
+  }
+}

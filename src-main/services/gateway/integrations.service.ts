@@ -1,0 +1,125 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AppError } from '../../../src-shared/errors';
+import type { CreatedIntegration, IntegrationView } from '../../../src-shared/domain/restore-request';
+import type { Clock } from '../../clock';
+import type { Database } from '../../platform/db/database';
+import { IntegrationsRepository, type IntegrationRow } from '../../platform/db/repositories/integrations.repository';
+import type { AuditLog } from '../audit/audit.service';
+
+export interface Integration {
+  id: string;
+  name: string;
+  mutedUntil: number | null;
+}
+
+// `cst_<id>_<secret>`: the id lets the lookup find one row; the secret is 256 random bits
+// (issue #5), base64url so it survives shells and headers unquoted.
+const KEY_PATTERN = /^cst_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+// Compared when no row matches, so an unknown id costs the same hash and compare as a known one.
+const DUMMY_HASH = createHash('sha256').update('custodian-no-such-integration').digest();
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+export type IntegrationsListener = () => void;
+
+/** Integrations of the gateway: each is a name and an API key shown once, kept only as a hash. */
+export class IntegrationsService {
+  readonly #repo: IntegrationsRepository;
+  readonly #audit: AuditLog;
+  readonly #clock: Clock;
+  readonly #listeners = new Set<IntegrationsListener>();
+
+  constructor(db: Database, audit: AuditLog, clock: Clock) {
+    this.#repo = new IntegrationsRepository(db);
+    this.#audit = audit;
+    this.#clock = clock;
+  }
+
+  add(name: string, actor: string): CreatedIntegration {
+    const id = randomBytes(6).toString('hex');
+    const key = `cst_${id}_${randomBytes(32).toString('base64url')}`;
+    const now = this.#clock.now();
+    this.#audit.transact(() => {
+      if (this.#repo.activeByName(name)) throw new AppError('ERR-VALIDATION', { field: 'name' });
+      this.#repo.insert(id, name, sha256(key).toString('hex'), now);
+      this.#audit.append({ event: 'integration_added', actor, subject: id, data: { name } });
+    });
+    this.#emit();
+    const row = this.#repo.byId(id);
+    if (!row) throw new AppError('ERR-INTERNAL');
+    return { ...toView(row), key };
+  }
+
+  list(): IntegrationView[] {
+    return this.#repo.all().map(toView);
+  }
+
+  /** Takes effect at once: authentication reads the row on every request. */
+  revoke(id: string, actor: string): IntegrationView {
+    const revoked = this.#audit.transact(() => {
+      const row = this.#repo.byId(id);
+      if (!row) throw new AppError('ERR-NOT-FOUND');
+      if (!this.#repo.revoke(id, this.#clock.now())) return false;
+      this.#audit.append({ event: 'integration_revoked', actor, subject: id, data: { name: row.name } });
+      return true;
+    });
+    if (revoked) this.#emit();
+    const row = this.#repo.byId(id);
+    if (!row) throw new AppError('ERR-NOT-FOUND');
+    return toView(row);
+  }
+
+  /**
+   * The integration a bearer key belongs to, or ERR-AUTH-INVALID-KEY. The stored and presented
+   * hashes are compared with timingSafeEqual, and a malformed or unknown key still pays for one
+   * hash and one compare, so timing tells an attacker nothing about which part was wrong.
+   */
+  authenticate(key: string | undefined): Integration {
+    const match = key === undefined ? null : KEY_PATTERN.exec(key);
+    const presented = sha256(key ?? '');
+    const row = match ? this.#repo.byId(match[1] as string) : undefined;
+    const stored = row ? Buffer.from(row.keyHash, 'hex') : DUMMY_HASH;
+    const equal = stored.length === presented.length && timingSafeEqual(stored, presented);
+    if (!row || !equal || !match || row.revokedAt !== null) throw new AppError('ERR-AUTH-INVALID-KEY');
+    return { id: row.id, name: row.name, mutedUntil: row.mutedUntil };
+  }
+
+  byId(id: string): IntegrationRow | undefined {
+    return this.#repo.byId(id);
+  }
+
+  /** Part of a report: runs inside the caller's transaction, beside its audit row. */
+  muteWithin(id: string, until: number): void {
+    this.#repo.mute(id, until);
+  }
+
+  onChanged(listener: IntegrationsListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Another process changed the table: tell this one's listeners. */
+  notifyExternalChange(): void {
+    this.#emit();
+  }
+
+  #emit(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function toView(row: IntegrationRow): IntegrationView {
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: new Date(row.createdAt).toISOString(),
+    revokedAt: iso(row.revokedAt),
+    mutedUntil: iso(row.mutedUntil),
+  };
+}

@@ -1,0 +1,321 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { AppError } from '../../../src-shared/errors';
+import {
+  normalizeSensitivity,
+  type CreateRestoreRequestBody,
+  type RestoreRequestStatus,
+  type RestoreRequestView,
+} from '../../../src-shared/domain/restore-request';
+import { createI18n, type Language } from '../../../src-shared/i18n';
+import type { Clock } from '../../clock';
+import type { Config } from '../../config';
+import type { Database } from '../../platform/db/database';
+import type { Notifier } from '../../platform/notifier';
+import { RestoreRequestsRepository, type RestoreRequestRow } from '../../platform/db/repositories/restore-requests.repository';
+import type { AuditLog } from '../audit/audit.service';
+import type { Integration, IntegrationsService } from '../gateway/integrations.service';
+import { RequestWaiters } from './request-waiters';
+
+export interface RequestSource {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+export interface CreatedRequest {
+  id: string;
+  status: 'pending';
+  expiresAt: string;
+  matchCode: number;
+}
+
+export type RequestsListener = (change: { id: string | null }) => void;
+
+export interface RestoreRequestsDeps {
+  db: Database;
+  audit: AuditLog;
+  clock: Clock;
+  config: Config;
+  integrations: IntegrationsService;
+  notifier: Notifier;
+  language: () => Language;
+}
+
+// Building an i18next instance costs far more than the request it would describe; one per language.
+const translators = new Map<Language, ReturnType<typeof createI18n>['t']>();
+function translator(language: Language): ReturnType<typeof createI18n>['t'] {
+  let t = translators.get(language);
+  if (!t) {
+    t = createI18n(language).t;
+    translators.set(language, t);
+  }
+  return t;
+}
+
+// The sweeper expires at most this many per tick, so one tick never holds the write lock long.
+const SWEEP_BATCH = 200;
+
+/**
+ * Restore requests from arrival to decision (DESIGN.md "Restore approval", issue #5): stored
+ * `pending` with a match code, expired by the sweeper, denied or denied-and-reported by the
+ * approver. Every change commits with its audit row and wakes the requesters long-polling on it.
+ * Approval belongs to the approval-pipeline issue.
+ */
+export class RestoreRequestsService {
+  readonly #repo: RestoreRequestsRepository;
+  readonly #deps: RestoreRequestsDeps;
+  readonly #waiters = new RequestWaiters();
+  readonly #listeners = new Set<RequestsListener>();
+
+  constructor(deps: RestoreRequestsDeps) {
+    this.#deps = deps;
+    this.#repo = new RestoreRequestsRepository(deps.db);
+  }
+
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  create(integration: Integration, body: CreateRestoreRequestBody, source: RequestSource = {}): CreatedRequest {
+    const { audit, clock, config } = this.#deps;
+    const now = clock.now();
+    // Muted after a report (issue #5, as Duo mutes pushes after a fraud report).
+    if (integration.mutedUntil !== null && integration.mutedUntil > now) {
+      throw new AppError('ERR-RATE-LIMITED', { retryAfterSeconds: Math.ceil((integration.mutedUntil - now) / 1000) });
+    }
+    const id = `req_${randomBytes(12).toString('base64url')}`;
+    const matchCode = randomInt(10, 100);
+    const sensitivity = normalizeSensitivity(body.sensitivity);
+    const expiresAt = now + config.approvals.timeoutSeconds * 1000;
+    audit.transact(() => {
+      this.#repo.insert({
+        id,
+        integrationId: integration.id,
+        requester: body.requester,
+        backupId: body.backupId,
+        target: body.target,
+        sensitivity,
+        reason: body.reason,
+        context: JSON.stringify(body.context ?? {}),
+        matchCode,
+        createdAt: now,
+        expiresAt,
+      });
+      audit.append({
+        event: 'restore_request_received',
+        actor: integration.name,
+        subject: id,
+        sourceIp: source.ip ?? null,
+        userAgent: source.userAgent ?? null,
+        data: {
+          integrationId: integration.id,
+          requester: body.requester,
+          backupId: body.backupId,
+          target: body.target,
+          sensitivity,
+          ...(body.sensitivity !== undefined && body.sensitivity !== sensitivity ? { sensitivityGiven: body.sensitivity.slice(0, 32) } : {}),
+        },
+      });
+    });
+    this.#emit(id);
+    this.#notifyArrival(integration.name, body, sensitivity);
+    return { id, status: 'pending', expiresAt: new Date(expiresAt).toISOString(), matchCode };
+  }
+
+  /** A request's status as its own integration sees it; another integration's id is not found. */
+  status(integrationId: string, id: string): RestoreRequestStatus {
+    const row = this.#repo.byId(id);
+    if (!row || row.integrationId !== integrationId) throw new AppError('ERR-NOT-FOUND');
+    return toStatus(row);
+  }
+
+  /**
+   * Answers as soon as the status is not pending, or when `waitSeconds` have passed on the
+   * injected clock. `signal` releases the waiter when the requester hangs up.
+   */
+  async waitForChange(integrationId: string, id: string, waitSeconds: number, signal?: AbortSignal): Promise<RestoreRequestStatus> {
+    let current = this.status(integrationId, id);
+    const deadline = this.#deps.clock.now() + waitSeconds * 1000;
+    while (current.status === 'pending' && this.#deps.clock.now() < deadline && !signal?.aborted) {
+      const { promise, cancel } = this.#waiters.wait(id, deadline);
+      signal?.addEventListener('abort', cancel, { once: true });
+      await promise;
+      signal?.removeEventListener('abort', cancel);
+      current = this.status(integrationId, id);
+    }
+    return current;
+  }
+
+  list(view: 'pending' | 'history', limit: number): RestoreRequestView[] {
+    return (view === 'pending' ? this.#repo.pending(limit) : this.#repo.history(limit)).map(toView);
+  }
+
+  get(id: string): RestoreRequestView {
+    const row = this.#repo.byId(id);
+    if (!row) throw new AppError('ERR-NOT-FOUND');
+    return toView(row);
+  }
+
+  pendingCount(): number {
+    return this.#repo.countPending();
+  }
+
+  deny(id: string, actor: string): RestoreRequestView {
+    const { audit, clock } = this.#deps;
+    audit.transact(() => {
+      const row = this.#decidable(id);
+      this.#repo.decide(id, 'denied', clock.now(), actor, false);
+      audit.append({ event: 'restore_request_denied', actor, subject: id, data: { integrationId: row.integrationId } });
+    });
+    this.#waiters.wake(id);
+    this.#emit(id);
+    return this.get(id);
+  }
+
+  /**
+   * Deny and report (issue #5): flags the request and its integration as suspected MFA fatigue or
+   * fraud, denies every other pending request of that integration and mutes it for
+   * `approvals.reportMuteMinutes`, all in one transaction with their audit rows.
+   */
+  report(id: string, actor: string): RestoreRequestView {
+    const { audit, clock, config, integrations } = this.#deps;
+    const now = clock.now();
+    const others = audit.transact(() => {
+      const row = this.#decidable(id);
+      this.#repo.decide(id, 'denied', now, actor, true);
+      audit.append({
+        event: 'restore_request_reported',
+        actor,
+        subject: id,
+        data: { integrationId: row.integrationId, suspicion: 'mfa-fatigue-or-fraud' },
+      });
+      const denied: string[] = [];
+      for (const other of this.#repo.pendingIdsOf(row.integrationId)) {
+        if (!this.#repo.decide(other, 'denied', now, actor, false)) continue;
+        audit.append({ event: 'restore_request_denied', actor, subject: other, data: { integrationId: row.integrationId, cause: 'integration-reported', reportedRequest: id } });
+        denied.push(other);
+      }
+      const until = now + config.approvals.reportMuteMinutes * 60_000;
+      integrations.muteWithin(row.integrationId, until);
+      audit.append({
+        event: 'integration_muted',
+        actor,
+        subject: row.integrationId,
+        data: { name: row.integrationName, until: new Date(until).toISOString(), reportedRequest: id, suspicion: 'mfa-fatigue-or-fraud' },
+      });
+      return denied;
+    });
+    for (const woken of [id, ...others]) this.#waiters.wake(woken);
+    this.#emit(null);
+    integrations.notifyExternalChange();
+    return this.get(id);
+  }
+
+  /**
+   * One tick of the expiry sweeper: moves overdue requests to `expired` (each with its audit
+   * row), wakes their requesters, then releases long-polls whose wait ran out.
+   */
+  sweep(): void {
+    const { audit, clock } = this.#deps;
+    const now = clock.now();
+    const expired = this.#repo.overdue(now, SWEEP_BATCH).length === 0
+      ? []
+      : audit.transact(() => {
+          const done: string[] = [];
+          for (const row of this.#repo.overdue(now, SWEEP_BATCH)) {
+            // Another process may have decided or expired it a moment ago.
+            if (!this.#repo.expire(row.id)) continue;
+            audit.append({ event: 'restore_request_expired', actor: 'system', subject: row.id, data: { integrationId: row.integrationId } });
+            done.push(row.id);
+          }
+          return done;
+        });
+    for (const id of expired) {
+      this.#waiters.wake(id);
+      this.#emit(id);
+    }
+    this.#waiters.sweep(now);
+  }
+
+  /** Another process committed (DESIGN.md "Several processes"): wake whoever waits on a change. */
+  onExternalCommit(): void {
+    for (const id of this.#waiters.ids()) {
+      const status = this.#repo.statusOf(id);
+      if (status !== 'pending') this.#waiters.wake(id);
+    }
+    this.#emit(null);
+  }
+
+  /** Releases every long-poll, so the gateway can close without waiting a minute. */
+  releaseAll(): void {
+    this.#waiters.wakeAll();
+  }
+
+  onChanged(listener: RequestsListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #decidable(id: string): RestoreRequestRow {
+    const row = this.#repo.byId(id);
+    if (!row) throw new AppError('ERR-NOT-FOUND');
+    if (row.status === 'expired') throw new AppError('ERR-RESTORE-EXPIRED');
+    if (row.status !== 'pending') throw new AppError('ERR-RESTORE-ALREADY-DECIDED');
+    // Overdue but not swept yet: it is expired, whatever the row still says.
+    if (row.expiresAt <= this.#deps.clock.now()) throw new AppError('ERR-RESTORE-EXPIRED');
+    return row;
+  }
+
+  #emit(id: string | null): void {
+    for (const listener of this.#listeners) listener({ id });
+  }
+
+  #notifyArrival(integration: string, body: CreateRestoreRequestBody, sensitivity: string): void {
+    try {
+      const t = translator(this.#deps.language());
+      this.#deps.notifier.notify({
+        title: t('notifications.requestTitle', { requester: body.requester }),
+        body: t('notifications.requestBody', { backupId: body.backupId, target: body.target, sensitivity: t(`approvals.sensitivity.${sensitivity}`), integration }),
+      });
+    } catch {
+      // A notification that cannot be shown must not fail the request: the desk still lists it.
+    }
+  }
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function toStatus(row: RestoreRequestRow): RestoreRequestStatus {
+  return { id: row.id, status: row.status, expiresAt: new Date(row.expiresAt).toISOString(), decidedAt: iso(row.decidedAt) };
+}
+
+function parseContext(text: string): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  } catch {
+    return {};
+  }
+}
+
+function toView(row: RestoreRequestRow): RestoreRequestView {
+  return {
+    id: row.id,
+    integrationId: row.integrationId,
+    integrationName: row.integrationName,
+    requester: row.requester,
+    backupId: row.backupId,
+    target: row.target,
+    sensitivity: row.sensitivity,
+    reason: row.reason,
+    context: parseContext(row.context),
+    status: row.status,
+    reported: row.reported === 1,
+    createdAt: new Date(row.createdAt).toISOString(),
+    expiresAt: new Date(row.expiresAt).toISOString(),
+    decidedAt: iso(row.decidedAt),
+    decidedBy: row.decidedBy,
+  };
+}

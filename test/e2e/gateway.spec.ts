@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+
+const CLI = join(__dirname, '..', '..', 'bin', 'custodian.js');
+const screens = join(__dirname, '..', '..', 'test-results', 'screens');
+
+/** The CLI as a backup script runs it: a separate process, the key in the environment. */
+function custodian(args: string[], env: NodeJS.ProcessEnv): { done: Promise<{ status: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  return { done: new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr }))) };
+}
+
+async function addIntegration(page: Page, name: string): Promise<string> {
+  await page.getByTestId('nav-settings').click();
+  await page.getByTestId('integration-name').fill(name);
+  await page.getByTestId('integration-add').click();
+  const key = await page.getByTestId('integration-key').inputValue();
+  expect(key).toMatch(/^cst_/);
+  await expect(page.getByTestId('integration-row')).toHaveCount(1);
+  await expect(page.getByTestId('gateway-state')).toHaveAttribute('data-state', 'listening');
+  return key;
+}
+
+test('a request sent with the CLI appears with its countdown; the approver denies it and the CLI exits 3', async ({ app }) => {
+  const { page } = app;
+  const key = await addIntegration(page, 'restic-nightly');
+  await page.getByTestId('nav-approvals').click();
+
+  const request = custodian(
+    ['request', '--backup', 'snap-2026-11-24', '--target', '/srv/restore/db', '--reason', 'restore drill', '--sensitivity', 'high', '--requester', 'backup@db1'],
+    { ...app.env, CUSTODIAN_API_KEY: key },
+  );
+
+  const card = page.getByTestId('request-card');
+  await expect(card).toHaveCount(1);
+  await expect(card.getByRole('heading', { name: 'backup@db1' })).toBeVisible();
+  await expect(card.getByTestId('request-backup')).toHaveText('snap-2026-11-24');
+  await expect(card.getByTestId('request-target')).toHaveText('/srv/restore/db');
+  await expect(card.getByTestId('request-reason')).toHaveText('restore drill');
+  await expect(card.getByTestId('request-integration')).toHaveText('restic-nightly');
+  await expect(card.getByTestId('request-sensitivity')).toHaveText('High');
+  await expect(card.getByTestId('request-match-code')).toHaveValue('');
+  const countdown = card.getByTestId('countdown');
+  await expect(countdown).toHaveAttribute('data-state', 'running');
+  const seconds = Number(await countdown.getAttribute('data-seconds'));
+  expect(seconds).toBeGreaterThan(40);
+  expect(seconds).toBeLessThanOrEqual(60);
+  // It counts down, live, with no reload.
+  await expect.poll(async () => Number(await countdown.getAttribute('data-seconds'))).toBeLessThan(seconds);
+
+  mkdirSync(screens, { recursive: true });
+  await page.screenshot({ path: join(screens, `approvals-${app.launcher}.png`) });
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.map((v) => v.id)).toEqual([]);
+
+  // Keyboard only: focus the button and press Enter.
+  await card.getByTestId('request-deny').focus();
+  await page.keyboard.press('Enter');
+  await expect(card).toHaveCount(0);
+
+  const result = await request.done;
+  expect(result.stderr).toMatch(/match code \d\d/);
+  expect(result.status).toBe(3);
+
+  await page.getByTestId('approvals-tab-history').click();
+  const row = page.getByTestId('history-row');
+  await expect(row).toHaveCount(1);
+  await expect(row).toHaveAttribute('data-status', 'denied');
+});
+
+test('deny and report flags the integration and mutes it', async ({ app }) => {
+  const { page } = app;
+  const key = await addIntegration(page, 'borg-weekly');
+  await page.getByTestId('nav-approvals').click();
+  const env = { ...app.env, CUSTODIAN_API_KEY: key };
+  const args = ['request', '--backup', 'snap-1', '--target', '/srv', '--reason', 'unexpected'];
+  const first = custodian(args, env);
+  await expect(page.getByTestId('request-card')).toHaveCount(1);
+  await page.getByTestId('request-report').click();
+  expect((await first.done).status).toBe(3);
+  // Muted: the next request is refused with ERR-RATE-LIMITED, and exits 1.
+  const second = await custodian(args, env).done;
+  expect(second.stderr).toContain('Too many requests');
+  expect(second.status).toBe(1);
+  await page.getByTestId('nav-settings').click();
+  await expect(page.getByTestId('integration-row')).toContainText('Muted until');
+});

@@ -1,0 +1,319 @@
+import { createServer, type Server } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ERRORS, type ErrorCode } from '../../src-shared/errors';
+import type { Notifier } from '../../src-main/platform/notifier';
+import { BODY_LIMIT } from '../../src-main/gateway/gateway.server';
+import { freePort, http, validRequest, type HttpAnswer } from '../fixtures/gateway-client';
+import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
+
+let t: TempCustodian;
+let port: number;
+let key: string;
+let notices: { title: string; body: string }[];
+
+function expectError(answer: HttpAnswer, code: ErrorCode): void {
+  expect(answer.status, answer.text).toBe(ERRORS[code].status);
+  expect(answer.json).toEqual({ error: { code, message: expect.any(String) } });
+  expect(answer.text).not.toMatch(/at \w+ \(|\.ts:\d|node_modules/);
+}
+
+async function create(body: unknown = validRequest, k = key): Promise<HttpAnswer> {
+  return http({ port, path: '/v1/restore-requests', key: k, body });
+}
+
+beforeEach(async () => {
+  port = await freePort();
+  notices = [];
+  const notifier: Notifier = { notify: (n) => notices.push(n) };
+  // A burst big enough for the many-waiters test; the rate-limit test reads it from the config.
+  t = tempCustodian({ env: { CUSTODIAN_GATEWAY_PORT: String(port), CUSTODIAN_GATEWAY_RATE_LIMIT_BURST: '400' }, notifier });
+  await t.custodian.start();
+  expect(t.custodian.gateway.status).toEqual({ state: 'listening', port });
+  key = t.custodian.integrations.add('restic-nightly', 'alice@corp').key;
+});
+afterEach(async () => {
+  await t.remove();
+});
+
+describe('the gateway', () => {
+  it('answers health without a key, on loopback only', async () => {
+    const health = await http({ port, path: '/v1/health' });
+    expect(health.status).toBe(200);
+    expect(health.json).toMatchObject({ status: 'ok', service: 'custodian' });
+  });
+
+  it('stores a request pending with a match code, audits it, notifies and tells the desk', async () => {
+    const changes: (string | null)[] = [];
+    t.custodian.requests.onChanged((c) => changes.push(c.id));
+    const answer = await create({ ...validRequest, context: { host: 'db1' } });
+    expect(answer.status).toBe(202);
+    const body = answer.json as { id: string; status: string; expiresAt: string; matchCode: number };
+    expect(body).toEqual({ id: expect.stringMatching(/^req_/), status: 'pending', expiresAt: expect.any(String), matchCode: expect.any(Number) });
+    expect(body.matchCode).toBeGreaterThanOrEqual(10);
+    expect(body.matchCode).toBeLessThanOrEqual(99);
+    // expiresAt = arrival + approvals.timeoutSeconds (60), on the injected clock.
+    expect(Date.parse(body.expiresAt)).toBe(t.clock.now() + 60_000);
+    expect(changes).toEqual([body.id]);
+    expect(notices).toEqual([{ title: 'Restore request from backup@db1', body: expect.stringContaining('snap-2026-11-24') }]);
+    expect(notices[0]?.body).not.toContain(String(body.matchCode));
+
+    const [view] = t.custodian.requests.list('pending', 10);
+    expect(view).toMatchObject({ id: body.id, integrationName: 'restic-nightly', sensitivity: 'high', context: { host: 'db1' }, status: 'pending' });
+    expect(view).not.toHaveProperty('matchCode');
+
+    const audit = t.custodian.audit.list(10).entries;
+    expect(audit[0]).toMatchObject({ event: 'restore_request_received', actor: 'restic-nightly', subject: body.id, source: '127.0.0.x' });
+    expect(JSON.stringify(audit)).not.toContain(key);
+  });
+
+  it('stores an unknown or missing sensitivity as critical', async () => {
+    await create({ ...validRequest, sensitivity: 'whatever' });
+    const { sensitivity, ...noSensitivity } = validRequest;
+    expect(sensitivity).toBe('high');
+    await create(noSensitivity);
+    expect(t.custodian.requests.list('pending', 10).map((r) => r.sensitivity)).toEqual(['critical', 'critical']);
+  });
+
+  describe('refuses, in the error contract’s shape', () => {
+    it('a missing, malformed, unknown or revoked key with ERR-AUTH-INVALID-KEY', async () => {
+      expectError(await create(validRequest, ''), 'ERR-AUTH-INVALID-KEY');
+      expectError(await create(validRequest, 'nope'), 'ERR-AUTH-INVALID-KEY');
+      expectError(await create(validRequest, key.slice(0, -2) + (key.endsWith('AA') ? 'BB' : 'AA')), 'ERR-AUTH-INVALID-KEY');
+      expectError(await http({ port, path: '/v1/restore-requests', body: validRequest, headers: { authorization: `Basic ${key}` } }), 'ERR-AUTH-INVALID-KEY');
+      expect(t.custodian.requests.list('pending', 10)).toEqual([]);
+    });
+
+    it('a Host other than the loopback name and port (DNS rebinding) with ERR-HOST-FORBIDDEN', async () => {
+      for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1:${port + 1}`, '127.0.0.1', `localhost.evil:${port}`]) {
+        expectError(await http({ port, path: '/v1/health', headers: { host } }), 'ERR-HOST-FORBIDDEN');
+      }
+      expect((await http({ port, path: '/v1/health', headers: { host: `localhost:${port}` } })).status).toBe(200);
+    });
+
+    it('any request with an Origin header with ERR-ORIGIN-FORBIDDEN', async () => {
+      expectError(await http({ port, path: '/v1/restore-requests', key, body: validRequest, headers: { origin: 'http://127.0.0.1:3000' } }), 'ERR-ORIGIN-FORBIDDEN');
+      expectError(await http({ port, path: '/v1/health', headers: { origin: 'null' } }), 'ERR-ORIGIN-FORBIDDEN');
+    });
+
+    it('a body over 16 KiB with ERR-PAYLOAD-TOO-LARGE', async () => {
+      const big = JSON.stringify({ ...validRequest, reason: 'x'.repeat(BODY_LIMIT) });
+      expectError(await create(big), 'ERR-PAYLOAD-TOO-LARGE');
+    });
+
+    it('a body that is not JSON with ERR-UNSUPPORTED-MEDIA-TYPE', async () => {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+        expectError(await http({ port, path: '/v1/restore-requests', key, body: JSON.stringify(validRequest), headers: { 'content-type': type } }), 'ERR-UNSUPPORTED-MEDIA-TYPE');
+      }
+    });
+
+    it('unknown fields, missing fields, bad JSON and poisoned prototypes with ERR-VALIDATION', async () => {
+      const unknown = await create({ ...validRequest, approve: true });
+      expectError(unknown, 'ERR-VALIDATION');
+      expect((unknown.json as { error: { message: string } }).error.message).toContain('approve');
+      expectError(await create({ ...validRequest, requester: undefined }), 'ERR-VALIDATION');
+      expectError(await create({ ...validRequest, target: '' }), 'ERR-VALIDATION');
+      expectError(await create('{"requester":'), 'ERR-VALIDATION');
+      expectError(await create('{"__proto__":{"x":1},"requester":"a","backupId":"b","target":"c","reason":"d"}'), 'ERR-VALIDATION');
+      expectError(await create([validRequest]), 'ERR-VALIDATION');
+      expectError(await http({ port, path: '/v1/restore-requests', key, method: 'POST', headers: { 'content-type': 'application/json' } }), 'ERR-VALIDATION');
+      expect(t.custodian.requests.list('pending', 10)).toEqual([]);
+      // Nothing was audited for refused input either: the only row is the integration's creation.
+      expect(t.custodian.audit.list(10).total).toBe(1);
+    });
+
+    it('unknown paths and ids with ERR-NOT-FOUND', async () => {
+      expectError(await http({ port, path: '/v1/nothing', key }), 'ERR-NOT-FOUND');
+      expectError(await http({ port, path: '/v1/restore-requests/req_doesnotexist00', key }), 'ERR-NOT-FOUND');
+      expectError(await http({ port, path: '/v1/restore-requests/..%2f..%2fetc', key }), 'ERR-NOT-FOUND');
+    });
+
+    it('a redemption with ERR-RESTORE-TOKEN-INVALID until tokens are issued', async () => {
+      expectError(await http({ port, path: '/v1/restore-tokens/redeem', key, body: { token: 'x'.repeat(43), requester: 'backup@db1' } }), 'ERR-RESTORE-TOKEN-INVALID');
+    });
+  });
+
+  it('keeps integrations apart: another integration’s request is not found', async () => {
+    const other = t.custodian.integrations.add('borg-weekly', 'alice@corp').key;
+    const { id } = (await create()).json as { id: string };
+    expectError(await http({ port, path: `/v1/restore-requests/${id}`, key: other }), 'ERR-NOT-FOUND');
+    expect((await http({ port, path: `/v1/restore-requests/${id}`, key })).json).toMatchObject({ id, status: 'pending' });
+  });
+
+  it('revocation takes effect at once', async () => {
+    const { id } = (await create()).json as { id: string };
+    const [integration] = t.custodian.integrations.list();
+    t.custodian.integrations.revoke(integration!.id, 'alice@corp');
+    expectError(await create(), 'ERR-AUTH-INVALID-KEY');
+    expectError(await http({ port, path: `/v1/restore-requests/${id}`, key }), 'ERR-AUTH-INVALID-KEY');
+    expect(t.custodian.audit.list(1).entries[0]).toMatchObject({ event: 'integration_revoked', actor: 'alice@corp' });
+  });
+
+  it('rate-limits each integration with a token bucket and Retry-After', async () => {
+    const limit = t.config.gateway.rateLimit.burst;
+    const other = t.custodian.integrations.add('borg-weekly', 'alice@corp').key;
+    for (let i = 0; i < limit; i += 1) expect((await http({ port, path: '/v1/health/x', key })).status).toBe(404);
+    const limited = await create();
+    expectError(limited, 'ERR-RATE-LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Another integration has its own bucket.
+    expect((await create(validRequest, other)).status).toBe(202);
+    // The bucket refills on the injected clock.
+    t.clock.advanceSeconds(Number(limited.headers['retry-after']));
+    expect((await create()).status).toBe(202);
+  });
+
+  describe('long-polling', () => {
+    it('answers at once when not waiting, and wakes on a deny', async () => {
+      const { id } = (await create()).json as { id: string };
+      expect((await http({ port, path: `/v1/restore-requests/${id}?waitSeconds=0`, key })).json).toMatchObject({ status: 'pending' });
+      const poll = http({ port, path: `/v1/restore-requests/${id}?waitSeconds=60`, key });
+      await until(() => t.custodian.requests.waiting === 1);
+      t.custodian.requests.deny(id, 'alice@corp');
+      const answer = await poll;
+      expect(answer.status).toBe(200);
+      expect(answer.json).toMatchObject({ id, status: 'denied', decidedAt: expect.any(String) });
+      expect(t.custodian.requests.waiting).toBe(0);
+    });
+
+    it('wakes on expiry, moved by the injected clock and one sweeper tick', async () => {
+      const { id } = (await create()).json as { id: string };
+      const poll = http({ port, path: `/v1/restore-requests/${id}?waitSeconds=60`, key });
+      await until(() => t.custodian.requests.waiting === 1);
+      t.clock.advanceSeconds(59);
+      t.custodian.tick();
+      expect(t.custodian.requests.waiting).toBe(1);
+      t.clock.advanceSeconds(1);
+      t.custodian.tick();
+      expect((await poll).json).toMatchObject({ id, status: 'expired' });
+      expect(t.custodian.requests.list('history', 10)[0]).toMatchObject({ id, status: 'expired' });
+      expect(t.custodian.audit.list(1).entries[0]).toMatchObject({ event: 'restore_request_expired', subject: id, actor: 'system' });
+      // A decision on an expired request is refused with its own code.
+      expect(() => t.custodian.requests.deny(id, 'alice@corp')).toThrow(expect.objectContaining({ code: 'ERR-RESTORE-EXPIRED' }));
+    });
+
+    it('answers pending when its wait runs out, and caps the wait at 60 s', async () => {
+      const { id } = (await create()).json as { id: string };
+      const poll = http({ port, path: `/v1/restore-requests/${id}?waitSeconds=3600`, key });
+      await until(() => t.custodian.requests.waiting === 1);
+      t.clock.advanceSeconds(30);
+      t.custodian.tick();
+      expect(t.custodian.requests.waiting).toBe(1);
+      // The request itself expires at 60 s too; give it more time so the wait cap is what answers.
+      t.custodian.requests.onChanged(() => undefined);
+      t.clock.advanceSeconds(30);
+      t.custodian.tick();
+      const answer = (await poll).json as { status: string };
+      expect(['pending', 'expired']).toContain(answer.status);
+      expect(t.custodian.requests.waiting).toBe(0);
+    });
+
+    it('holds hundreds of waiters without a timer each, and releases a waiter when its requester hangs up', async () => {
+      const { id } = (await create()).json as { id: string };
+      const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const before = timers();
+      const hangUps = Array.from({ length: 300 }, () => new AbortController());
+      const polls = hangUps.map((c) => http({ port, path: `/v1/restore-requests/${id}?waitSeconds=60`, key, signal: c.signal }).catch(() => null));
+      await until(() => t.custodian.requests.waiting === 300);
+      // No timer per waiter: a handful of sockets' own timeouts at most, never one per request.
+      expect(timers() - before).toBeLessThan(10);
+      for (const c of hangUps.slice(0, 100)) c.abort();
+      await until(() => t.custodian.requests.waiting === 200);
+      t.custodian.requests.deny(id, 'alice@corp');
+      const answers = await Promise.all(polls);
+      expect(answers.filter((a) => a?.status === 200 && (a.json as { status: string }).status === 'denied')).toHaveLength(200);
+      expect(t.custodian.requests.waiting).toBe(0);
+    });
+
+    it('rejects a bad waitSeconds with ERR-VALIDATION', async () => {
+      const { id } = (await create()).json as { id: string };
+      expectError(await http({ port, path: `/v1/restore-requests/${id}?waitSeconds=soon`, key }), 'ERR-VALIDATION');
+      expectError(await http({ port, path: `/v1/restore-requests/${id}?waitSeconds=-1`, key }), 'ERR-VALIDATION');
+      expectError(await http({ port, path: `/v1/restore-requests/${id}?token=x`, key }), 'ERR-VALIDATION');
+    });
+  });
+
+  describe('deny and report', () => {
+    it('denies, flags the integration, denies its other pending requests and mutes it', async () => {
+      const first = ((await create()).json as { id: string }).id;
+      const second = ((await create({ ...validRequest, backupId: 'snap-2' })).json as { id: string }).id;
+      const poll = http({ port, path: `/v1/restore-requests/${second}?waitSeconds=60`, key });
+      await until(() => t.custodian.requests.waiting === 1);
+
+      const reported = t.custodian.requests.report(first, 'alice@corp');
+      expect(reported).toMatchObject({ id: first, status: 'denied', reported: true, decidedBy: 'alice@corp' });
+      expect((await poll).json).toMatchObject({ id: second, status: 'denied' });
+      expect(t.custodian.requests.list('pending', 10)).toEqual([]);
+
+      const events = t.custodian.audit.list(10).entries.map((e) => `${e.event}:${e.subject}`);
+      expect(events.slice(0, 3)).toEqual([
+        `integration_muted:${reported.integrationId}`,
+        `restore_request_denied:${second}`,
+        `restore_request_reported:${first}`,
+      ]);
+
+      // Muted: new requests are refused with ERR-RATE-LIMITED for reportMuteMinutes (20).
+      const muted = await create();
+      expectError(muted, 'ERR-RATE-LIMITED');
+      expect(Number(muted.headers['retry-after'])).toBe(20 * 60);
+      t.clock.advanceSeconds(20 * 60);
+      expect((await create()).status).toBe(202);
+    });
+
+    it('refuses a second decision with ERR-RESTORE-ALREADY-DECIDED', async () => {
+      const { id } = (await create()).json as { id: string };
+      t.custodian.requests.deny(id, 'alice@corp');
+      expect(() => t.custodian.requests.deny(id, 'alice@corp')).toThrow(expect.objectContaining({ code: 'ERR-RESTORE-ALREADY-DECIDED' }));
+      expect(() => t.custodian.requests.report(id, 'alice@corp')).toThrow(expect.objectContaining({ code: 'ERR-RESTORE-ALREADY-DECIDED' }));
+    });
+  });
+
+  it('the audit chain still verifies after all of it', async () => {
+    const { id } = (await create()).json as { id: string };
+    t.custodian.requests.report(id, 'alice@corp');
+    await expect(t.custodian.audit.verify()).resolves.toMatchObject({ ok: true, anchor: 'verified' });
+  });
+});
+
+describe('the gateway port', () => {
+  let blocker: Server | undefined;
+  afterEach(async () => {
+    await new Promise((resolve) => (blocker ? blocker.close(resolve) : resolve(undefined)));
+    blocker = undefined;
+  });
+
+  it('held by another program is a clear state, not a crash', async () => {
+    const p = await freePort();
+    // Reads and drops what it gets, so the gateway's health probe sees a port held by a stranger.
+    blocker = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => blocker!.listen(p, '127.0.0.1', resolve));
+    const c = tempCustodian({ env: { CUSTODIAN_GATEWAY_PORT: String(p) } });
+    await c.custodian.start();
+    expect(c.custodian.gateway.status).toEqual({ state: 'port-in-use', port: p });
+    await c.remove();
+  });
+
+  it('held by another Custodian is "elsewhere", and a commit there wakes a waiter here', async () => {
+    const p = await freePort();
+    const first = tempCustodian({ env: { CUSTODIAN_GATEWAY_PORT: String(p) } });
+    await first.custodian.start();
+    const k = first.custodian.integrations.add('restic', 'alice@corp').key;
+    // A second process on the same data directory: same file, its own connection.
+    const second = tempCustodian({ env: { CUSTODIAN_GATEWAY_PORT: String(p) }, dir: first.dir });
+    await second.custodian.start();
+    expect(second.custodian.gateway.status).toEqual({ state: 'elsewhere', port: p });
+
+    const { id } = (await http({ port: p, path: '/v1/restore-requests', key: k, body: validRequest })).json as { id: string };
+    const poll = http({ port: p, path: `/v1/restore-requests/${id}?waitSeconds=60`, key: k });
+    await until(() => first.custodian.requests.waiting === 1);
+    second.custodian.requests.deny(id, 'bob@corp');
+    // The first process notices through PRAGMA data_version on its next tick.
+    first.custodian.tick();
+    expect((await poll).json).toMatchObject({ id, status: 'denied' });
+    await second.close();
+    await first.remove();
+  });
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { TestClock } from '../../src-main/clock';
+import { RateLimiter } from '../../src-main/services/gateway/rate-limiter';
+import { RequestWaiters } from '../../src-main/services/restore/request-waiters';
+import { normalizeSensitivity } from '../../src-shared/domain/restore-request';
+
+describe('the token bucket', () => {
+  it('allows a burst, then refills on the injected clock and says when to retry', () => {
+    const clock = new TestClock();
+    const limiter = new RateLimiter(clock, { burst: 3, refillPerMinute: 6 });
+    expect([1, 2, 3].map(() => limiter.take('a').ok)).toEqual([true, true, true]);
+    expect(limiter.take('a')).toEqual({ ok: false, retryAfterSeconds: 10 });
+    expect(limiter.take('b').ok).toBe(true);
+    clock.advanceSeconds(10);
+    expect(limiter.take('a').ok).toBe(true);
+    expect(limiter.take('a').ok).toBe(false);
+  });
+});
+
+describe('the long-poll waiters', () => {
+  it('wake by id, time out on a sweep, and cancel, with no timer of their own', async () => {
+    const waiters = new RequestWaiters();
+    const log: string[] = [];
+    const a = waiters.wait('r1', 1000);
+    const b = waiters.wait('r1', 5000);
+    const c = waiters.wait('r2', 2000);
+    const d = waiters.wait('r3', 9000);
+    void a.promise.then(() => log.push('a'));
+    void b.promise.then(() => log.push('b'));
+    void c.promise.then(() => log.push('c'));
+    void d.promise.then(() => log.push('d'));
+    expect(waiters.size).toBe(4);
+    waiters.sweep(1500);
+    d.cancel();
+    waiters.wake('r1');
+    await Promise.all([a.promise, b.promise, d.promise]);
+    expect(log.sort()).toEqual(['a', 'b', 'd']);
+    expect(waiters.ids()).toEqual(['r2']);
+    waiters.wakeAll();
+    await c.promise;
+    expect(waiters.size).toBe(0);
+  });
+});
+
+describe('sensitivity', () => {
+  it('counts an unknown or missing level as critical', () => {
+    expect(normalizeSensitivity('LOW')).toBe('low');
+    expect(normalizeSensitivity('urgent')).toBe('critical');
+    expect(normalizeSensitivity(undefined)).toBe('critical');
+  });
+});

@@ -63,7 +63,7 @@ async function boot(): Promise<void> {
     }
   });
   forwardEvents(services, (event, payload) => mainWindow?.webContents.send(event, payload));
-  const tray = createTray(() => mainWindow, () => app.quit());
+  const tray = createTray(() => mainWindow, { onLock: () => services.lock.lock('manual'), onQuit: () => app.quit() });
   // The tray shows the pending count (issue #5), in the approver's language.
   const showPending = (): void => {
     const t = createI18n(services.settings.get().language).t;

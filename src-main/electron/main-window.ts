@@ -15,6 +15,7 @@ export function createMainWindow(rendererUrl: string | undefined, rendererFile: 
     minHeight: 560,
     show: false,
     title: 'Custodian',
+    icon: join(__dirname, '../../resources/icon.png'),
     autoHideMenuBar: true,
     webPreferences: {
       preload: join(__dirname, '../preload/electron-preload.js'),

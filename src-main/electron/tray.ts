@@ -1,8 +1,11 @@
 import { join } from 'node:path';
 import { Menu, nativeImage, Tray, type BrowserWindow } from 'electron';
 
-/** The tray icon: shows the window and, in its tooltip, the pending count (issue #5). */
-export function createTray(window: () => BrowserWindow | undefined, onQuit: () => void): Tray {
+/**
+ * The tray icon: shows the window, locks the desk (issue #4: "on demand, tray and a shortcut")
+ * and, in its tooltip, the pending count (issue #5).
+ */
+export function createTray(window: () => BrowserWindow | undefined, actions: { onLock: () => void; onQuit: () => void }): Tray {
   const icon = nativeImage.createFromPath(join(__dirname, '../../resources/tray.png'));
   const tray = new Tray(icon.isEmpty() ? nativeImage.createEmpty() : icon);
   tray.setToolTip('Custodian');
@@ -16,8 +19,9 @@ export function createTray(window: () => BrowserWindow | undefined, onQuit: () =
   tray.setContextMenu(
     Menu.buildFromTemplate([
       { label: 'Show Custodian', click: show },
+      { label: 'Lock now', click: actions.onLock },
       { type: 'separator' },
-      { label: 'Quit', click: onQuit },
+      { label: 'Quit', click: actions.onQuit },
     ]),
   );
   tray.on('click', show);

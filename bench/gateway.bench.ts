@@ -84,7 +84,9 @@ async function bareServer(dir: string, name: string): Promise<{ server: Server; 
     const now = Date.now();
     insertRequest.run(id, b.requester, b.backupId, b.target, b.sensitivity, b.reason, now, now + 60_000);
     const h = head.get() as { id: number; hash: string } | undefined;
-    const content = JSON.stringify([(h?.id ?? 0) + 1, new Date(now).toISOString(), 'restore_request_received', 'bench', id, '127.0.0.x', '-', { backupId: b.backupId }]);
+    // The same audit content the service writes: the same fields, so the same bytes to the WAL.
+    const data = { backupId: b.backupId, integrationId: 'bench', requester: b.requester, sensitivity: b.sensitivity, target: b.target };
+    const content = JSON.stringify([(h?.id ?? 0) + 1, new Date(now).toISOString(), 'restore_request_received', 'bench', id, '127.0.0.x', 'autocannon', data]);
     const prev = h?.hash ?? '0'.repeat(64);
     insertAudit.run((h?.id ?? 0) + 1, content, prev, createHash('sha256').update(`${prev}\n${content}`).digest('hex'));
     return id;

@@ -90,6 +90,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     if (watcher.changed()) {
       requests.onExternalCommit();
       integrations.notifyExternalChange();
+      mfa.externalChange();
     }
     requests.sweep();
     lock.tick();

@@ -293,3 +293,19 @@ describe('the lock', () => {
   });
 });
 
+
+describe('two processes on one data directory', () => {
+  it('refuse a code the other one already accepted, even with a stale copy of the factors', async () => {
+    const { secret } = await enrolled();
+    const db = (await import('../../src-main/platform/db/database')).openDatabase({ file: t.dbFile, synchronous: 'FULL' });
+    const { createCustodian } = await import('../../src-main/composition');
+    const other = createCustodian({ config: t.config, clock: t.clock, db, secrets: t.custodian.secrets });
+    // Both have read the factor (and its replay floor) before either uses the code.
+    t.custodian.mfa.profile();
+    other.mfa.profile();
+    const shared = code(secret);
+    await expect(other.mfa.verify(shared, CLI, { allowBackup: false, purpose: 'test' })).resolves.toMatchObject({ method: 'totp' });
+    await failsWith(t.custodian.mfa.verify(shared, DESKTOP, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-REPLAYED');
+    await other.dispose();
+  });
+});

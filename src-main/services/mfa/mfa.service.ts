@@ -88,13 +88,14 @@ export class MfaService {
   readonly #secretCache = new Map<string, string>();
   readonly #backupKeys = new Map<string, Buffer>();
   readonly #listeners = new Set<() => void>();
-  readonly #dataVersion;
   /**
    * The profile and its active factors as last read. Every verification needs them and they
-   * rarely change: this process drops the copy on each change it makes, and `PRAGMA
-   * data_version` tells when another process (the CLI, `custodian serve`) committed.
+   * rarely change: this process drops the copy on each change it makes, and the composition
+   * root's shared tick calls `externalChange` when another process (the CLI, `custodian serve`)
+   * committed. Within that quarter second a stale copy can do no harm: a factor disabled
+   * elsewhere fails `markUsed`, which also requires it to be active.
    */
-  #snapshot: { version: number; profile: Profile | null; active: FactorRecord[] } | undefined;
+  #snapshot: { profile: Profile | null; active: FactorRecord[] } | undefined;
 
   constructor(deps: MfaServiceDeps) {
     this.#audit = deps.audit;
@@ -106,7 +107,6 @@ export class MfaService {
     this.#factors = new FactorsRepository(deps.db);
     this.#backup = new BackupCodesRepository(deps.db);
     this.#attempts = new MfaAttemptsRepository(deps.db);
-    this.#dataVersion = deps.db.prepare('PRAGMA data_version').pluck();
   }
 
   // --- Profile ---
@@ -429,6 +429,11 @@ export class MfaService {
     return swept;
   }
 
+  /** Another process committed: read the profile and factors afresh. */
+  externalChange(): void {
+    this.#snapshot = undefined;
+  }
+
   /** Drops every secret held in memory (on lock). */
   forgetSecrets(): void {
     this.#secretCache.clear();
@@ -609,10 +614,9 @@ export class MfaService {
   }
 
   #current(): { profile: Profile | null; active: FactorRecord[] } {
-    const version = this.#dataVersion.get() as number;
-    if (this.#snapshot?.version !== version) {
+    if (!this.#snapshot) {
       const profile = this.#profiles.current();
-      this.#snapshot = { version, profile, active: profile ? this.#factors.active(profile.id) : [] };
+      this.#snapshot = { profile, active: profile ? this.#factors.active(profile.id) : [] };
     }
     return this.#snapshot;
   }

@@ -67,7 +67,9 @@ export class FactorsRepository {
     this.#rename = db.prepare("UPDATE factors SET label = ? WHERE id = ? AND state != 'disabled'");
     this.#disable = db.prepare("UPDATE factors SET state = 'disabled', disabled_at = ? WHERE id = ? AND state = 'active'");
     this.#delete = db.prepare("DELETE FROM factors WHERE id = ? AND state = 'pending'");
-    this.#used = db.prepare('UPDATE factors SET last_used_step = ?, last_used_at = ? WHERE id = ? AND last_used_step < ?');
+    this.#used = db.prepare(
+      "UPDATE factors SET last_used_step = ?, last_used_at = ? WHERE id = ? AND state = 'active' AND last_used_step < ?",
+    );
   }
 
   get(profileId: string, id: string): FactorRecord | undefined {
@@ -111,7 +113,7 @@ export class FactorsRepository {
     return this.#delete.run(id).changes === 1;
   }
 
-  /** Moves the replay floor forward, never back (RFC 6238 §5.2). */
+  /** Moves the replay floor forward, never back (RFC 6238 §5.2), and only on an active factor. */
   markUsed(id: string, step: number, at: string): boolean {
     return this.#used.run(step, at, id, step).changes === 1;
   }

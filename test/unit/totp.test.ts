@@ -95,3 +95,17 @@ describe('the key URI at the defaults', () => {
     expect(Object.fromEntries(uri.searchParams)).toEqual({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', issuer: 'Custodian', algorithm: 'SHA1', digits: '6', period: '30' });
   });
 });
+
+describe('Base32 (RFC 4648 §10 test vectors)', () => {
+  it.each([
+    ['', ''],
+    ['f', 'MY'],
+    ['fo', 'MZXQ'],
+    ['foo', 'MZXW6'],
+    ['foob', 'MZXW6YQ'],
+    ['fooba', 'MZXW6YTB'],
+    ['foobar', 'MZXW6YTBOI'],
+  ])('encodes %j as %s', (text, encoded) => {
+    expect(base32(Buffer.from(text))).toBe(encoded);
+  });
+});

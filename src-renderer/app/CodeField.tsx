@@ -1,4 +1,6 @@
 import type { ChangeEvent } from 'react';
+import { FormErrorNotice } from './FormErrorNotice';
+import type { FormError } from './form-error';
 
 interface CodeFieldProps {
   id: string;
@@ -66,4 +68,19 @@ export function CodeField({ id, label, hint, value, onChange, kind, digits, test
 /** What was typed, as main should see it: spaces people add for readability removed. */
 export function normalizeCode(value: string): string {
   return value.replace(/\s+/g, '');
+}
+
+interface CodeEntryProps extends Omit<CodeFieldProps, 'errorId'> {
+  form: FormError;
+  errorId: string;
+}
+
+/** A code field with its form's error under it, the field pointing at the error while one shows. */
+export function CodeEntry({ form, errorId, ...field }: CodeEntryProps) {
+  return (
+    <>
+      <CodeField {...field} errorId={form.state ? errorId : undefined} />
+      <FormErrorNotice form={form} id={errorId} />
+    </>
+  );
 }

@@ -1,10 +1,10 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { CodeField, normalizeCode } from './CodeField';
+import { CodeEntry, normalizeCode } from './CodeField';
 import { focusInitial } from './Dialog';
-import { FormErrorNotice } from './FormErrorNotice';
+import { SubmitButton } from './FormActions';
 import { useFormError } from './form-error';
-import { LockIcon, ShieldIcon, SpinnerIcon } from './icons';
+import { LockIcon, ShieldIcon } from './icons';
 import { callError, useSessionStore } from './session.store';
 
 /**
@@ -60,7 +60,7 @@ export function LockScreen() {
         </div>
         <p className="muted">{t('lock.intro')}</p>
         <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
-          <CodeField
+          <CodeEntry
             id={codeId}
             label={t('lock.codeLabel')}
             hint={t('lock.codeHint')}
@@ -68,19 +68,19 @@ export function LockScreen() {
             onChange={setCode}
             kind="any"
             testId="lock-code"
-            errorId={form.state ? errorId : undefined}
+            form={form}
+            errorId={errorId}
             autoFocus
           />
-          <FormErrorNotice form={form} id={errorId} />
-          <button
-            type="submit"
-            className="button button-primary button-block"
+          <SubmitButton
+            busy={busy}
             disabled={busy || form.blocked || normalizeCode(code) === ''}
-            data-testid="lock-submit"
+            testId="lock-submit"
+            icon={<LockIcon />}
+            className="button button-primary button-block"
           >
-            {busy ? <SpinnerIcon /> : <LockIcon />}
             {t('lock.unlock')}
-          </button>
+          </SubmitButton>
         </form>
         {lock && lock.idleLockMinutes > 0 ? (
           <p className="field-hint lock-note">{t('lock.idleNote', { minutes: lock.idleLockMinutes })}</p>

@@ -1,11 +1,11 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { CodeField, normalizeCode } from '../../app/CodeField';
+import { CodeEntry, normalizeCode } from '../../app/CodeField';
 import { Dialog } from '../../app/Dialog';
-import { FormErrorNotice } from '../../app/FormErrorNotice';
+import { FormActions } from '../../app/FormActions';
 import { useFormError } from '../../app/form-error';
 import { useDateFormats } from '../../app/format';
-import { AlertIcon, RefreshIcon, SpinnerIcon } from '../../app/icons';
+import { AlertIcon, RefreshIcon } from '../../app/icons';
 import { callError } from '../../app/session.store';
 import { BackupCodesSheet } from './BackupCodesSheet';
 import { useFactorsStore } from './factors.store';
@@ -107,7 +107,7 @@ function RegenerateDialog({ onClose }: { onClose(): void }) {
       ) : (
         <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
           <p>{t('factors.backup.regenerateIntro')}</p>
-          <CodeField
+          <CodeEntry
             id={codeId}
             label={t('code.totpLabel')}
             hint={t('code.totpHint')}
@@ -115,24 +115,19 @@ function RegenerateDialog({ onClose }: { onClose(): void }) {
             onChange={setCode}
             kind="totp"
             testId="regenerate-code"
-            errorId={form.state ? errorId : undefined}
+            form={form}
+            errorId={errorId}
             autoFocus
           />
-          <FormErrorNotice form={form} id={errorId} />
-          <div className="button-row button-row-end">
-            <button type="button" className="button button-secondary" onClick={onClose}>
-              {t('common.cancel')}
-            </button>
-            <button
-              type="submit"
-              className="button button-primary"
-              disabled={busy || form.blocked || normalizeCode(code).length < 6}
-              data-testid="regenerate-confirm"
-            >
-              {busy ? <SpinnerIcon /> : <RefreshIcon />}
-              {t('factors.backup.regenerateSubmit')}
-            </button>
-          </div>
+          <FormActions
+            onCancel={onClose}
+            busy={busy}
+            disabled={busy || form.blocked || normalizeCode(code).length < 6}
+            testId="regenerate-confirm"
+            icon={<RefreshIcon />}
+          >
+            {t('factors.backup.regenerateSubmit')}
+          </FormActions>
         </form>
       )}
     </Dialog>

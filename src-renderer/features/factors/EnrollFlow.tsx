@@ -2,12 +2,14 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Enrollment, Factor, TotpAlgorithm } from '../../../src-shared/domain/mfa';
 import { useAppStore } from '../../app/app.store';
-import { CodeField } from '../../app/CodeField';
+import { CodeEntry } from '../../app/CodeField';
 import { CountdownRing } from '../../app/CountdownRing';
 import { focusInitial } from '../../app/Dialog';
+import { FormActions } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useFormError } from '../../app/form-error';
 import { AlertIcon, CopyIcon, SpinnerIcon } from '../../app/icons';
+import { SelectField } from '../../app/SelectField';
 import { callError, selectMfaEnabled, useSessionStore } from '../../app/session.store';
 import { formatMinutes, useSecondsLeft } from '../../app/ticker';
 import { BackupCodesSheet } from './BackupCodesSheet';
@@ -181,80 +183,47 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
         <div className="disclosure-body">
           <p className="field-hint">{t('factors.enroll.advancedHint')}</p>
           <div className="field-grid">
-            <div className="field">
-              <label htmlFor={ids.digits} className="field-label">
-                {t('factors.enroll.digits')}
-              </label>
-              <select
-                id={ids.digits}
-                className="select"
-                value={digits}
-                onChange={(event) => setDigits(Number(event.target.value) === 8 ? 8 : 6)}
-                data-testid="enroll-digits"
-              >
-                {DIGITS.map((value) => (
-                  <option key={value} value={value}>
-                    {t('factors.enroll.digitsOption', { digits: value })}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label htmlFor={ids.period} className="field-label">
-                {t('factors.enroll.period')}
-              </label>
-              <select
-                id={ids.period}
-                className="select"
-                value={period}
-                onChange={(event) => setPeriod(Number(event.target.value) === 60 ? 60 : 30)}
-                data-testid="enroll-period"
-              >
-                {PERIODS.map((value) => (
-                  <option key={value} value={value}>
-                    {t('factors.enroll.periodOption', { period: value })}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label htmlFor={ids.algorithm} className="field-label">
-                {t('factors.enroll.algorithm')}
-              </label>
-              <select
-                id={ids.algorithm}
-                className="select"
-                value={algorithm}
-                onChange={(event) => setAlgorithm(toAlgorithm(event.target.value))}
-                data-testid="enroll-algorithm"
-              >
-                {ALGORITHMS.map((value) => (
-                  <option key={value} value={value}>
-                    {t(`factors.algorithms.${value}`)}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <SelectField
+              id={ids.digits}
+              label={t('factors.enroll.digits')}
+              value={digits}
+              options={DIGITS.map((value) => ({ value, label: t('factors.enroll.digitsOption', { digits: value }) }))}
+              onChange={setDigits}
+              testId="enroll-digits"
+            />
+            <SelectField
+              id={ids.period}
+              label={t('factors.enroll.period')}
+              value={period}
+              options={PERIODS.map((value) => ({ value, label: t('factors.enroll.periodOption', { period: value }) }))}
+              onChange={setPeriod}
+              testId="enroll-period"
+            />
+            <SelectField
+              id={ids.algorithm}
+              label={t('factors.enroll.algorithm')}
+              value={algorithm}
+              options={ALGORITHMS.map((value) => ({ value, label: t(`factors.algorithms.${value}`) }))}
+              onChange={setAlgorithm}
+              testId="enroll-algorithm"
+            />
           </div>
         </div>
       </details>
 
       <FormErrorNotice form={form} id={ids.error} />
-      <div className="button-row button-row-end">
-        <button type="button" className="button button-secondary" onClick={onCancel} data-testid={cancelTestId}>
-          {cancelLabel}
-        </button>
-        <button type="submit" className="button button-primary" disabled={busy || form.blocked} data-testid="enroll-continue">
-          {busy ? <SpinnerIcon /> : null}
-          {t('common.continue')}
-        </button>
-      </div>
+      <FormActions
+        onCancel={onCancel}
+        cancelLabel={cancelLabel}
+        cancelTestId={cancelTestId}
+        busy={busy}
+        disabled={busy || form.blocked}
+        testId="enroll-continue"
+      >
+        {t('common.continue')}
+      </FormActions>
     </form>
   );
-}
-
-function toAlgorithm(value: string): TotpAlgorithm {
-  return ALGORITHMS.find((algorithm) => algorithm === value) ?? 'SHA1';
 }
 
 interface VerifyStepProps extends CancelProps {
@@ -349,7 +318,7 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
       </div>
 
       <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
-        <CodeField
+        <CodeEntry
           id={codeId}
           label={t('factors.enroll.codeLabel')}
           hint={t('factors.enroll.codeHint', { digits: factor.digits })}
@@ -358,10 +327,10 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
           kind="totp"
           digits={factor.digits}
           testId="enroll-code"
-          errorId={form.state ? errorId : undefined}
+          form={form}
+          errorId={errorId}
           autoFocus
         />
-        <FormErrorNotice form={form} id={errorId} />
         {deadline !== null ? (
           <p className="countdown-note" id={noteId}>
             <CountdownRing secondsLeft={secondsLeft} totalSeconds={PENDING_SECONDS} />
@@ -370,20 +339,16 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
             </span>
           </p>
         ) : null}
-        <div className="button-row button-row-end">
-          <button type="button" className="button button-secondary" onClick={onCancel} data-testid={cancelTestId}>
-            {cancelLabel}
-          </button>
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={busy || form.blocked || code.length !== factor.digits}
-            data-testid="enroll-confirm"
-          >
-            {busy ? <SpinnerIcon /> : null}
-            {t('factors.enroll.confirm')}
-          </button>
-        </div>
+        <FormActions
+          onCancel={onCancel}
+          cancelLabel={cancelLabel}
+          cancelTestId={cancelTestId}
+          busy={busy}
+          disabled={busy || form.blocked || code.length !== factor.digits}
+          testId="enroll-confirm"
+        >
+          {t('factors.enroll.confirm')}
+        </FormActions>
       </form>
     </div>
   );

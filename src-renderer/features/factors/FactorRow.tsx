@@ -1,13 +1,14 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Factor } from '../../../src-shared/domain/mfa';
-import { CodeField, normalizeCode } from '../../app/CodeField';
+import { CodeEntry, normalizeCode } from '../../app/CodeField';
 import { Dialog } from '../../app/Dialog';
 import { assertNever } from '../../app/errors';
+import { FormActions, SubmitButton } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useFormError } from '../../app/form-error';
 import { useDateFormats } from '../../app/format';
-import { AlertIcon, BanIcon, PencilIcon, PhoneIcon, SpinnerIcon } from '../../app/icons';
+import { AlertIcon, BanIcon, PencilIcon, PhoneIcon } from '../../app/icons';
 import { callError } from '../../app/session.store';
 import { useFactorsStore } from './factors.store';
 
@@ -212,10 +213,9 @@ function RenameForm({ factor, onDone }: { factor: Factor; onDone(label: string |
         aria-invalid={form.state ? true : undefined}
         data-testid="factor-rename-input"
       />
-      <button type="submit" className="button button-primary button-small" disabled={busy} data-testid="factor-rename-save">
-        {busy ? <SpinnerIcon /> : null}
+      <SubmitButton busy={busy} disabled={busy} testId="factor-rename-save" className="button button-primary button-small">
         {t('common.save')}
-      </button>
+      </SubmitButton>
       <button type="button" className="button button-secondary button-small" onClick={() => onDone(null)}>
         {t('common.cancel')}
       </button>
@@ -270,7 +270,7 @@ function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDia
             <span>{t('factors.disableLast')}</span>
           </p>
         ) : null}
-        <CodeField
+        <CodeEntry
           id={codeId}
           label={t('code.label')}
           hint={t('factors.disableCodeHint', { label: factor.label })}
@@ -278,24 +278,20 @@ function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDia
           onChange={setCode}
           kind="any"
           testId="disable-code"
-          errorId={form.state ? errorId : undefined}
+          form={form}
+          errorId={errorId}
           autoFocus
         />
-        <FormErrorNotice form={form} id={errorId} />
-        <div className="button-row button-row-end">
-          <button type="button" className="button button-secondary" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button
-            type="submit"
-            className="button button-danger"
-            disabled={busy || form.blocked || normalizeCode(code) === ''}
-            data-testid="disable-confirm"
-          >
-            {busy ? <SpinnerIcon /> : <BanIcon />}
-            {t('factors.disableConfirm')}
-          </button>
-        </div>
+        <FormActions
+          onCancel={onClose}
+          busy={busy}
+          disabled={busy || form.blocked || normalizeCode(code) === ''}
+          testId="disable-confirm"
+          icon={<BanIcon />}
+          danger
+        >
+          {t('factors.disableConfirm')}
+        </FormActions>
       </form>
     </Dialog>
   );

@@ -2,11 +2,12 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Role } from '../../../src-shared/domain/mfa';
 import { toCustodianError } from '../../app/errors';
+import { SubmitButton } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useFormError } from '../../app/form-error';
-import { SpinnerIcon } from '../../app/icons';
+import { SelectField } from '../../app/SelectField';
 import { useSessionStore } from '../../app/session.store';
-import { PRINCIPAL_PATTERN, ROLE_OPTIONS, toRole } from './roles';
+import { PRINCIPAL_PATTERN, ROLE_OPTIONS } from './roles';
 
 type FieldName = 'displayName' | 'principal';
 
@@ -24,7 +25,6 @@ export function ProfileForm({ onCreated, onCancel }: { onCreated(): void; onCanc
     displayName: useId(),
     principal: useId(),
     role: useId(),
-    roles: useId(),
     error: useId(),
   };
 
@@ -124,33 +124,13 @@ export function ProfileForm({ onCreated, onCancel }: { onCreated(): void; onCanc
         ) : null}
       </div>
 
-      <div className="field field-wide">
-        <label htmlFor={ids.role} className="field-label">
-          {t('profile.role')}
-        </label>
-        <select
-          id={ids.role}
-          className="select"
-          value={role}
-          onChange={(event) => setRole(toRole(event.target.value) ?? 'operator')}
-          aria-describedby={ids.roles}
-          data-testid="onboarding-role"
-        >
-          {ROLE_OPTIONS.map((option) => (
-            <option key={option} value={option}>
-              {t(`profile.roles.${option}`)}
-            </option>
-          ))}
-        </select>
-        <RoleCeilings id={ids.roles} selected={role} />
-      </div>
+      <RoleField id={ids.role} label={t('profile.role')} value={role} onChange={setRole} testId="onboarding-role" />
 
       <FormErrorNotice form={form} id={ids.error} />
       <div className="button-row">
-        <button type="submit" className="button button-primary" disabled={busy || form.blocked} data-testid="onboarding-submit">
-          {busy ? <SpinnerIcon /> : null}
+        <SubmitButton busy={busy} disabled={busy || form.blocked} testId="onboarding-submit">
           {t('onboarding.submit')}
-        </button>
+        </SubmitButton>
         <button type="button" className="button button-secondary" onClick={onCancel} data-testid="onboarding-cancel">
           {t('common.cancel')}
         </button>
@@ -159,8 +139,38 @@ export function ProfileForm({ onCreated, onCancel }: { onCreated(): void; onCanc
   );
 }
 
+interface RoleFieldProps {
+  id: string;
+  label: string;
+  value: Role;
+  onChange(role: Role): void;
+  testId: string;
+  autoFocus?: boolean;
+}
+
+/** The role picker, with every role's ceiling beside it so the choice is an informed one. */
+export function RoleField({ id, label, value, onChange, testId, autoFocus }: RoleFieldProps) {
+  const { t } = useTranslation();
+  const ceilingsId = useId();
+  return (
+    <SelectField
+      id={id}
+      label={label}
+      value={value}
+      options={ROLE_OPTIONS.map((role) => ({ value: role, label: t(`profile.roles.${role}`) }))}
+      onChange={onChange}
+      testId={testId}
+      describedBy={ceilingsId}
+      wide
+      autoFocus={autoFocus}
+    >
+      <RoleCeilings id={ceilingsId} selected={value} />
+    </SelectField>
+  );
+}
+
 /** Each role's approval ceiling on one line, the chosen one marked. */
-export function RoleCeilings({ id, selected }: { id: string; selected: Role }) {
+function RoleCeilings({ id, selected }: { id: string; selected: Role }) {
   const { t } = useTranslation();
   return (
     <div id={id} className="role-ceilings">

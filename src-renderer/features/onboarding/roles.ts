@@ -7,10 +7,6 @@ import type { Role } from '../../../src-shared/domain/mfa';
  */
 export const ROLE_OPTIONS = ['operator', 'admin', 'security-admin'] as const satisfies readonly Role[];
 
-export function toRole(value: string): Role | null {
-  return ROLE_OPTIONS.find((role) => role === value) ?? null;
-}
-
 /**
  * profile:init's principalSchema, checked here too so a typo is pointed at before the round
  * trip; main's check still decides.

@@ -4,12 +4,11 @@ import type { Profile, Role } from '../../../src-shared/domain/mfa';
 import { CodeField, normalizeCode } from '../../app/CodeField';
 import { Dialog } from '../../app/Dialog';
 import { toCustodianError } from '../../app/errors';
+import { FormActions } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useFormError } from '../../app/form-error';
-import { SpinnerIcon } from '../../app/icons';
 import { selectHasProfile, selectMfaEnabled, useSessionStore } from '../../app/session.store';
-import { RoleCeilings } from '../onboarding/ProfileForm';
-import { ROLE_OPTIONS, toRole } from '../onboarding/roles';
+import { RoleField } from '../onboarding/ProfileForm';
 import { SetupCallout } from '../onboarding/SetupCallout';
 
 /** Who approves here, and the role change that needs a code (profile:set-role). */
@@ -109,7 +108,7 @@ function ChangeRoleDialog({ profile, mfaEnabled, onClose, onChanged }: ChangeRol
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const form = useFormError();
-  const ids = { role: useId(), roles: useId(), code: useId(), error: useId() };
+  const ids = { role: useId(), code: useId(), error: useId() };
   const value = normalizeCode(code);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -132,27 +131,7 @@ function ChangeRoleDialog({ profile, mfaEnabled, onClose, onChanged }: ChangeRol
     <Dialog title={t('profile.changeRoleTitle')} onClose={onClose} testId="change-role-dialog">
       <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
         <p>{mfaEnabled ? t('profile.changeRoleIntro') : t('profile.changeRoleNoMfa')}</p>
-        <div className="field field-wide">
-          <label htmlFor={ids.role} className="field-label">
-            {t('profile.newRole')}
-          </label>
-          <select
-            id={ids.role}
-            className="select"
-            value={role}
-            onChange={(event) => setSelected(toRole(event.target.value) ?? profile.role)}
-            aria-describedby={ids.roles}
-            data-testid="change-role-select"
-            data-autofocus=""
-          >
-            {ROLE_OPTIONS.map((option) => (
-              <option key={option} value={option}>
-                {t(`profile.roles.${option}`)}
-              </option>
-            ))}
-          </select>
-          <RoleCeilings id={ids.roles} selected={role} />
-        </div>
+        <RoleField id={ids.role} label={t('profile.newRole')} value={role} onChange={setSelected} testId="change-role-select" autoFocus />
         {mfaEnabled ? (
           <CodeField
             id={ids.code}
@@ -166,20 +145,14 @@ function ChangeRoleDialog({ profile, mfaEnabled, onClose, onChanged }: ChangeRol
           />
         ) : null}
         <FormErrorNotice form={form} id={ids.error} />
-        <div className="button-row button-row-end">
-          <button type="button" className="button button-secondary" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={busy || form.blocked || role === profile.role || (mfaEnabled && !value)}
-            data-testid="change-role-confirm"
-          >
-            {busy ? <SpinnerIcon /> : null}
-            {t('profile.changeRoleSubmit')}
-          </button>
-        </div>
+        <FormActions
+          onCancel={onClose}
+          busy={busy}
+          disabled={busy || form.blocked || role === profile.role || (mfaEnabled && !value)}
+          testId="change-role-confirm"
+        >
+          {t('profile.changeRoleSubmit')}
+        </FormActions>
       </form>
     </Dialog>
   );

@@ -1,8 +1,9 @@
-import { useId, type ChangeEvent } from 'react';
+import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
-import { LANGUAGES, type Language } from '../../../src-shared/i18n';
+import { LANGUAGES } from '../../../src-shared/i18n';
 import { selectLanguage, useAppStore } from '../../app/app.store';
 import { errorText } from '../../app/errors';
+import { SelectField } from '../../app/SelectField';
 import { ProfileCard } from './ProfileCard';
 import { IntegrationsCard } from './IntegrationsCard';
 
@@ -16,45 +17,27 @@ export function SettingsView() {
   // When app:info failed the shell already shows why; a dash keeps the rows from saying "Loading" forever.
   const missing = loadState === 'loading' ? t('app.loading') : '–';
   const selectId = useId();
-  const hintId = useId();
-
-  function onLanguageChange(event: ChangeEvent<HTMLSelectElement>) {
-    const { value } = event.target;
-    if (isLanguage(value)) void setLanguage(value);
-  }
 
   return (
     <div className="stack">
       <ProfileCard />
       <div className="card form-card">
-        <div className="field">
-          <label htmlFor={selectId} className="field-label">
-            {t('settings.language')}
-          </label>
-          <select
-            id={selectId}
-            className="select"
-            value={language}
-            onChange={onLanguageChange}
-            aria-describedby={hintId}
-            data-testid="language-select"
-          >
-            {LANGUAGES.map((option) => (
-              // Each name in its own language, so someone who cannot read the current one still finds theirs.
-              <option key={option} value={option} lang={option}>
-                {t(`settings.languages.${option}`)}
-              </option>
-            ))}
-          </select>
-          <p id={hintId} className="field-hint">
-            {t('settings.languageHint')}
-          </p>
+        <SelectField
+          id={selectId}
+          label={t('settings.language')}
+          hint={t('settings.languageHint')}
+          value={language}
+          // Each name in its own language, so someone who cannot read the current one still finds theirs.
+          options={LANGUAGES.map((option) => ({ value: option, label: t(`settings.languages.${option}`), lang: option }))}
+          onChange={(value) => void setLanguage(value)}
+          testId="language-select"
+        >
           {languageError ? (
             <p className="notice notice-error" role="alert">
               {errorText(t, languageError)}
             </p>
           ) : null}
-        </div>
+        </SelectField>
       </div>
 
       <div className="card">
@@ -79,9 +62,4 @@ export function SettingsView() {
       <IntegrationsCard />
     </div>
   );
-}
-
-// A plain guard rather than the zod schema: importing zod here would put all of it in the bundle.
-function isLanguage(value: string): value is Language {
-  return (LANGUAGES as readonly string[]).includes(value);
 }

@@ -66,6 +66,21 @@ describe('the gateway', () => {
     expect(JSON.stringify(audit)).not.toContain(key);
   });
 
+  it('notifies once per second at most, and sums up the rest of a burst in one notice', async () => {
+    for (let i = 0; i < 5; i += 1) await create(validRequest);
+    expect(notices).toHaveLength(1);
+    t.clock.advance(500);
+    t.custodian.tick();
+    expect(notices).toHaveLength(1);
+    t.clock.advance(500);
+    t.custodian.tick();
+    expect(notices).toHaveLength(2);
+    expect(notices[1]).toEqual({ title: 'More restore requests', body: '4 more restore requests arrived; the desk lists them all.' });
+    t.clock.advance(2000);
+    await create(validRequest);
+    expect(notices[2]?.title).toBe('Restore request from backup@db1');
+  });
+
   it('stores an unknown or missing sensitivity as critical', async () => {
     await create({ ...validRequest, sensitivity: 'whatever' });
     const { sensitivity, ...noSensitivity } = validRequest;

@@ -40,9 +40,12 @@ export class AuditLog {
   /** The head as of the last append in the open transaction; saves a query per row in a batch. */
   #txHead: { id: number; hash: string } | undefined;
   #anchoring: Promise<void> = Promise.resolve();
+  /** One transaction wrapper for every call: building a new one per call costs more than a row. */
+  readonly #run: ReturnType<Database['transaction']>;
 
   constructor(db: Database, clock: Clock, anchor?: AuditAnchor) {
     this.#db = db;
+    this.#run = db.transaction((fn: () => unknown) => fn());
     this.#clock = clock;
     this.#repo = new AuditRepository(db);
     this.#anchor = anchor;
@@ -57,7 +60,7 @@ export class AuditLog {
     const pendingBefore = this.#pending.length;
     let result: T;
     try {
-      result = this.#db.transaction(fn).immediate();
+      result = this.#run.immediate(fn) as T;
     } catch (error) {
       // A nested call rolls back only its savepoint: forget what it appended, and re-read the
       // head from the database, which has rolled back with it.
@@ -67,8 +70,9 @@ export class AuditLog {
       throw new AppError('ERR-AUDIT-UNAVAILABLE');
     }
     if (outermost) {
+      const head = this.#txHead;
       this.#txHead = undefined;
-      this.#flush();
+      this.#flush(head);
     }
     return result;
   }
@@ -167,10 +171,11 @@ export class AuditLog {
     return () => this.#listeners.delete(listener);
   }
 
-  #flush(): void {
+  #flush(lastAppended: { id: number; hash: string } | undefined): void {
     const appended = this.#pending;
     this.#pending = [];
-    const head = appended.length > 0 && this.#anchor ? this.#repo.head() : undefined;
+    // The head this transaction wrote is the head: it held the write lock until its commit.
+    const head = appended.length > 0 && this.#anchor ? (lastAppended ?? this.#repo.head()) : undefined;
     if (head && this.#anchor) this.#anchoring = this.#anchor.advance(head);
     for (const entry of appended) for (const listener of this.#listeners) listener(entry);
   }

@@ -55,6 +55,13 @@ function translator(language: Language): ReturnType<typeof createI18n>['t'] {
 const SWEEP_BATCH = 200;
 
 /**
+ * At most one arrival notice per this window; the rest of a burst becomes one "N more" notice.
+ * A flood of prompts is what push fatigue attacks rely on, and building each notice's text is
+ * the costliest part of an arrival that is not the database.
+ */
+export const NOTIFY_WINDOW_MS = 1000;
+
+/**
  * Restore requests from arrival to decision (DESIGN.md "Restore approval", issue #5): stored
  * `pending` with a match code, expired by the sweeper, denied or denied-and-reported by the
  * approver. Every change commits with its audit row and wakes the requesters long-polling on it.
@@ -65,6 +72,8 @@ export class RestoreRequestsService {
   readonly #deps: RestoreRequestsDeps;
   readonly #waiters = new RequestWaiters();
   readonly #listeners = new Set<RequestsListener>();
+  #lastNoticeAt = Number.NEGATIVE_INFINITY;
+  #heldBack = 0;
 
   constructor(deps: RestoreRequestsDeps) {
     this.#deps = deps;
@@ -215,6 +224,7 @@ export class RestoreRequestsService {
    * row), wakes their requesters, then releases long-polls whose wait ran out.
    */
   sweep(): void {
+    this.#flushNotices();
     const { audit, clock } = this.#deps;
     const now = clock.now();
     const expired = this.#repo.overdue(now, SWEEP_BATCH).length === 0
@@ -270,12 +280,29 @@ export class RestoreRequestsService {
   }
 
   #notifyArrival(integration: string, body: CreateRestoreRequestBody, sensitivity: string): void {
+    if (this.#deps.clock.now() - this.#lastNoticeAt < NOTIFY_WINDOW_MS) {
+      this.#heldBack += 1;
+      return;
+    }
+    this.#lastNoticeAt = this.#deps.clock.now();
+    this.#notify((t) => ({
+      title: t('notifications.requestTitle', { requester: body.requester }),
+      body: t('notifications.requestBody', { backupId: body.backupId, target: body.target, sensitivity: t(`approvals.sensitivity.${sensitivity}`), integration }),
+    }));
+  }
+
+  /** On the shared tick: once the window has passed, the held-back arrivals become one notice. */
+  #flushNotices(): void {
+    if (this.#heldBack === 0 || this.#deps.clock.now() - this.#lastNoticeAt < NOTIFY_WINDOW_MS) return;
+    const count = this.#heldBack;
+    this.#heldBack = 0;
+    this.#lastNoticeAt = this.#deps.clock.now();
+    this.#notify((t) => ({ title: t('notifications.moreTitle'), body: t('notifications.moreBody', { count }) }));
+  }
+
+  #notify(build: (t: ReturnType<typeof translator>) => { title: string; body: string }): void {
     try {
-      const t = translator(this.#deps.language());
-      this.#deps.notifier.notify({
-        title: t('notifications.requestTitle', { requester: body.requester }),
-        body: t('notifications.requestBody', { backupId: body.backupId, target: body.target, sensitivity: t(`approvals.sensitivity.${sensitivity}`), integration }),
-      });
+      this.#deps.notifier.notify(build(translator(this.#deps.language())));
     } catch {
       // A notification that cannot be shown must not fail the request: the desk still lists it.
     }

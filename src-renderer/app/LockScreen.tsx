@@ -1,11 +1,11 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CodeEntry, normalizeCode } from './CodeField';
 import { focusInitial } from './Dialog';
 import { SubmitButton } from './FormActions';
-import { useFormError } from './form-error';
+import { useCodeSubmit } from './code-submit';
 import { LockIcon, ShieldIcon } from './icons';
-import { callError, useSessionStore } from './session.store';
+import { useSessionStore } from './session.store';
 
 /**
  * The whole window while locked (issue #4): nothing else is rendered, since main refuses every
@@ -15,35 +15,16 @@ export function LockScreen() {
   const { t } = useTranslation();
   const lock = useSessionStore((state) => state.lock);
   const applyLock = useSessionStore((state) => state.applyLock);
-  const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const form = useFormError();
+  const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit(async (value) => {
+    // The App swaps this screen for the window as soon as the new status lands.
+    applyLock(await window.custodian.lock.unlock(value));
+  });
   const ref = useRef<HTMLElement>(null);
-  const codeId = useId();
-  const errorId = useId();
   const titleId = useId();
 
   useEffect(() => {
     if (ref.current) focusInitial(ref.current);
   }, []);
-
-  async function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const value = normalizeCode(code);
-    if (!value || busy || form.blocked) return;
-    setBusy(true);
-    form.clear();
-    try {
-      // The App swaps this screen for the window as soon as the new status lands.
-      applyLock(await window.custodian.lock.unlock(value));
-    } catch (error) {
-      form.show(callError(error));
-      setCode('');
-      document.getElementById(codeId)?.focus();
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <main className="lock-screen" data-testid="lock-screen" ref={ref} aria-labelledby={titleId}>

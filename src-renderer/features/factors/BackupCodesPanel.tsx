@@ -1,12 +1,11 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CodeEntry, normalizeCode } from '../../app/CodeField';
 import { Dialog } from '../../app/Dialog';
 import { FormActions } from '../../app/FormActions';
-import { useFormError } from '../../app/form-error';
+import { useCodeSubmit } from '../../app/code-submit';
 import { useDateFormats } from '../../app/format';
 import { AlertIcon, RefreshIcon } from '../../app/icons';
-import { callError } from '../../app/session.store';
 import { BackupCodesSheet } from './BackupCodesSheet';
 import { useFactorsStore } from './factors.store';
 
@@ -74,31 +73,12 @@ export function BackupCodesPanel({ hasActiveFactor }: { hasActiveFactor: boolean
 /** Asks for an authenticator code, then shows the new set once; the old set stops working. */
 function RegenerateDialog({ onClose }: { onClose(): void }) {
   const { t } = useTranslation();
-  const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
   const [codes, setCodes] = useState<string[] | null>(null);
-  const form = useFormError();
-  const codeId = useId();
-  const errorId = useId();
-
-  async function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const value = normalizeCode(code);
-    if (busy || form.blocked || !value) return;
-    setBusy(true);
-    form.clear();
-    try {
-      const result = await window.custodian.backupCodes.regenerate(value);
-      useFactorsStore.getState().applyBackupCodes(result.status);
-      setCodes(result.codes);
-    } catch (error) {
-      form.show(callError(error));
-      setCode('');
-      document.getElementById(codeId)?.focus();
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit(async (value) => {
+    const result = await window.custodian.backupCodes.regenerate(value);
+    useFactorsStore.getState().applyBackupCodes(result.status);
+    setCodes(result.codes);
+  });
 
   return (
     <Dialog title={t('factors.backup.regenerateTitle')} onClose={onClose} dismissible={codes === null} wide={codes !== null} testId="regenerate-dialog">

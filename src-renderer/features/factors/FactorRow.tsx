@@ -6,6 +6,7 @@ import { Dialog } from '../../app/Dialog';
 import { assertNever } from '../../app/errors';
 import { FormActions, SubmitButton } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
+import { useCodeSubmit } from '../../app/code-submit';
 import { useFormError } from '../../app/form-error';
 import { useDateFormats } from '../../app/format';
 import { AlertIcon, BanIcon, PencilIcon, PhoneIcon } from '../../app/icons';
@@ -235,30 +236,12 @@ interface DisableDialogProps {
 
 function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDialogProps) {
   const { t } = useTranslation();
-  const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const form = useFormError();
-  const codeId = useId();
-  const errorId = useId();
-
-  async function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const value = normalizeCode(code);
-    if (busy || form.blocked || !value) return;
-    setBusy(true);
-    form.clear();
-    try {
-      const disabled = await window.custodian.factors.disable(factor.id, value);
-      useFactorsStore.getState().applyFactor(disabled);
-      void useFactorsStore.getState().refresh();
-      onDisabled();
-    } catch (error) {
-      form.show(callError(error));
-      setCode('');
-      setBusy(false);
-      document.getElementById(codeId)?.focus();
-    }
-  }
+  const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit(async (value) => {
+    const disabled = await window.custodian.factors.disable(factor.id, value);
+    useFactorsStore.getState().applyFactor(disabled);
+    void useFactorsStore.getState().refresh();
+    onDisabled();
+  });
 
   return (
     <Dialog title={t('factors.disableTitle', { label: factor.label })} onClose={onClose} testId="disable-dialog">

@@ -75,6 +75,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     clock,
     config: deps.config,
     integrations,
+    groupCommit,
     notifier: deps.notifier ?? silentNotifier,
     language: () => settings.get().language,
   });

@@ -198,7 +198,7 @@ export class GatewayServer {
     app.get('/v1/health', async () => ({ status: 'ok', service: 'custodian', version: APP_VERSION }));
 
     app.post('/v1/restore-requests', { schema: { body: createRestoreRequestBodySchema } }, async (request, reply) => {
-      const created = requests.create(integrationOf(request), request.body as CreateRestoreRequestBody, {
+      const created = await requests.create(integrationOf(request), request.body as CreateRestoreRequestBody, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],
       });

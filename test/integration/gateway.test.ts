@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERRORS, type ErrorCode } from '../../src-shared/errors';
 import type { Notifier } from '../../src-main/platform/notifier';
@@ -21,15 +22,19 @@ async function create(body: unknown = validRequest, k = key): Promise<HttpAnswer
   return http({ port, path: '/v1/restore-requests', key: k, body });
 }
 
-beforeEach(async () => {
+async function startWith(env: NodeJS.ProcessEnv = {}): Promise<void> {
   port = await freePort();
   notices = [];
   const notifier: Notifier = { notify: (n) => notices.push(n) };
   // A burst big enough for the many-waiters test; the rate-limit test reads it from the config.
-  t = tempCustodian({ env: { CUSTODIAN_GATEWAY_PORT: String(port), CUSTODIAN_GATEWAY_RATE_LIMIT_BURST: '400' }, notifier });
+  t = tempCustodian({ env: { CUSTODIAN_GATEWAY_PORT: String(port), CUSTODIAN_GATEWAY_RATE_LIMIT_BURST: '400', ...env }, notifier });
   await t.custodian.start();
   expect(t.custodian.gateway.status).toEqual({ state: 'listening', port });
   key = t.custodian.integrations.add('restic-nightly', 'alice@corp').key;
+}
+
+beforeEach(async () => {
+  await startWith();
 });
 afterEach(async () => {
   await t.remove();
@@ -80,6 +85,26 @@ describe('the gateway', () => {
     t.clock.advance(2000);
     await create(validRequest);
     expect(notices[2]?.title).toBe('Restore request from backup@db1');
+  });
+
+  it('commits a burst of concurrent arrivals together, each answered only once it is stored', async () => {
+    const other = new BetterSqlite3(t.dbFile, { readonly: true });
+    const stored = other.prepare('SELECT COUNT(*) AS n FROM restore_requests WHERE id = ?');
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        create({ ...validRequest, backupId: `snap-${i}` }).then((answer) => {
+          // Seen by another connection the moment the requester hears 202: durable before answered.
+          const { id } = answer.json as { id: string };
+          return { status: answer.status, id, seen: stored.get(id) };
+        }),
+      ),
+    );
+    other.close();
+    expect(burst.every((b) => b.status === 202 && (b.seen as { n: number }).n === 1)).toBe(true);
+    expect(new Set(burst.map((b) => b.id)).size).toBe(40);
+    expect(t.custodian.requests.list('pending', 100)).toHaveLength(40);
+    expect(t.custodian.audit.list(100).entries.filter((e) => e.event === 'restore_request_received')).toHaveLength(40);
+    await expect(t.custodian.audit.verify()).resolves.toMatchObject({ ok: true, anchor: 'verified' });
   });
 
   it('stores an unknown or missing sensitivity as critical', async () => {
@@ -208,18 +233,24 @@ describe('the gateway', () => {
     });
 
     it('answers pending when its wait runs out, and caps the wait at 60 s', async () => {
+      // Requests outlive the wait here, so it is the cap that answers, not an expiry.
+      await t.remove();
+      await startWith({ CUSTODIAN_APPROVALS_TIMEOUT_SECONDS: '600' });
       const { id } = (await create()).json as { id: string };
-      const poll = http({ port, path: `/v1/restore-requests/${id}?waitSeconds=3600`, key });
-      await until(() => t.custodian.requests.waiting === 1);
-      t.clock.advanceSeconds(30);
+      const short = http({ port, path: `/v1/restore-requests/${id}?waitSeconds=5`, key });
+      const capped = http({ port, path: `/v1/restore-requests/${id}?waitSeconds=3600`, key });
+      await until(() => t.custodian.requests.waiting === 2);
+      t.clock.advanceSeconds(5);
+      t.custodian.tick();
+      expect((await short).json).toMatchObject({ id, status: 'pending' });
+      t.clock.advanceSeconds(54);
       t.custodian.tick();
       expect(t.custodian.requests.waiting).toBe(1);
-      // The request itself expires at 60 s too; give it more time so the wait cap is what answers.
-      t.custodian.requests.onChanged(() => undefined);
-      t.clock.advanceSeconds(30);
+      t.clock.advanceSeconds(1);
       t.custodian.tick();
-      const answer = (await poll).json as { status: string };
-      expect(['pending', 'expired']).toContain(answer.status);
+      const answer = await capped;
+      expect(answer.status).toBe(200);
+      expect(answer.json).toMatchObject({ id, status: 'pending', decidedAt: null });
       expect(t.custodian.requests.waiting).toBe(0);
     });
 
@@ -273,6 +304,17 @@ describe('the gateway', () => {
       expect(Number(muted.headers['retry-after'])).toBe(20 * 60);
       t.clock.advanceSeconds(20 * 60);
       expect((await create()).status).toBe(202);
+    });
+
+    it('also denies an arrival accepted a moment before the report but not yet committed', async () => {
+      const first = ((await create()).json as { id: string }).id;
+      const integration = t.custodian.integrations.authenticate(key);
+      // Queued for the next group commit when the approver reports.
+      const inFlight = t.custodian.requests.create(integration, { ...validRequest, backupId: 'snap-late' });
+      t.custodian.requests.report(first, 'alice@corp');
+      const late = await inFlight;
+      expect(t.custodian.requests.get(late.id)).toMatchObject({ status: 'denied', reported: false });
+      expect(t.custodian.requests.list('pending', 10)).toEqual([]);
     });
 
     it('refuses a second decision with ERR-RESTORE-ALREADY-DECIDED', async () => {

@@ -1,20 +1,32 @@
-import { AppError } from '../../../src-shared/errors';
+import { AppError, isAppError } from '../../../src-shared/errors';
 import type { AuditLog } from './audit.service';
 
 export type Schedule = (flush: () => void) => void;
 
+interface Queued {
+  write: () => unknown;
+  /** Present for `commit`: its caller waits, so a failure is told to it rather than remembered. */
+  settle?: { resolve: (value: unknown) => void; reject: (error: AppError) => void };
+}
+
 /**
  * Commits many small audited writes together (DESIGN.md "Durability": group commit rather than
- * weaker durability). A burst of failed MFA attempts costs one fsync, not one each. Writes queued
- * in one turn of the event loop commit in one transaction at the next.
+ * weaker durability). A burst of failed MFA attempts or of arriving restore requests costs one
+ * fsync, not one each. Writes queued in one turn of the event loop commit in one transaction at
+ * the next; while a commit waits on the disk, the next burst gathers behind it.
  *
- * If a batch cannot be committed, the log has lost rows it promised: from then on `assertHealthy`
- * refuses, and every caller fails closed with ERR-AUDIT-UNAVAILABLE.
+ * Two kinds of write share a batch:
+ * - `enqueue` is fire-and-forget (a failed attempt the caller has already answered). If its batch
+ *   cannot be committed, the log has lost rows it promised: from then on `assertHealthy` refuses,
+ *   and every caller fails closed with ERR-AUDIT-UNAVAILABLE.
+ * - `commit` is awaited (a request answered only once it is durable). Each runs in its own
+ *   savepoint, so one that throws rejects only its own caller; if the batch cannot be committed,
+ *   its callers are refused and nothing was promised.
  */
 export class GroupCommit {
   readonly #audit: AuditLog;
   readonly #schedule: Schedule;
-  #queue: (() => void)[] = [];
+  #queue: Queued[] = [];
   #scheduled = false;
   #failed = false;
 
@@ -29,11 +41,15 @@ export class GroupCommit {
 
   enqueue(write: () => void): void {
     this.assertHealthy();
-    this.#queue.push(write);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      this.#schedule(() => this.flush());
-    }
+    this.#push({ write });
+  }
+
+  /** Resolves with `write`'s result once the batch holding it is committed. */
+  commit<T>(write: () => T): Promise<T> {
+    this.assertHealthy();
+    return new Promise<T>((resolve, reject) => {
+      this.#push({ write, settle: { resolve: resolve as (value: unknown) => void, reject } });
+    });
   }
 
   /** Commits everything queued so far; callers that must order after it call this first. */
@@ -42,17 +58,53 @@ export class GroupCommit {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: AppError })[] = [];
     try {
       this.#audit.transact(() => {
-        for (const write of batch) write();
+        for (const { write, settle } of batch) {
+          if (!settle) {
+            write();
+            continue;
+          }
+          try {
+            outcomes.push({ ok: true, value: this.#audit.transact(write) });
+          } catch (error) {
+            outcomes.push({ ok: false, error: isAppError(error) ? error : new AppError('ERR-AUDIT-UNAVAILABLE') });
+          }
+        }
       });
     } catch {
-      this.#failed = true;
+      if (batch.some((q) => !q.settle)) this.#failed = true;
+      const refused = new AppError('ERR-AUDIT-UNAVAILABLE');
+      for (const { settle } of batch) settle?.reject(refused);
+      this.assertHealthy();
+      return;
     }
-    this.assertHealthy();
+    let i = 0;
+    for (const { settle } of batch) {
+      if (!settle) continue;
+      const outcome = outcomes[i++];
+      if (outcome?.ok) settle.resolve(outcome.value);
+      else settle.reject(outcome?.error ?? new AppError('ERR-INTERNAL'));
+    }
   }
 
   get pending(): number {
     return this.#queue.length;
+  }
+
+  #push(queued: Queued): void {
+    this.#queue.push(queued);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      // A scheduled flush has no caller to throw to; the failure is kept for the next caller.
+      this.#schedule(() => {
+        try {
+          this.flush();
+        } catch {
+          // Remembered in #failed; assertHealthy tells every later caller.
+        }
+      });
+    }
   }
 }

@@ -13,6 +13,7 @@ import type { Database } from '../../platform/db/database';
 import type { Notifier } from '../../platform/notifier';
 import { RestoreRequestsRepository, type RestoreRequestRow } from '../../platform/db/repositories/restore-requests.repository';
 import type { AuditLog } from '../audit/audit.service';
+import type { GroupCommit } from '../audit/group-commit';
 import type { Integration, IntegrationsService } from '../gateway/integrations.service';
 import { RequestWaiters } from './request-waiters';
 
@@ -36,6 +37,7 @@ export interface RestoreRequestsDeps {
   clock: Clock;
   config: Config;
   integrations: IntegrationsService;
+  groupCommit: GroupCommit;
   notifier: Notifier;
   language: () => Language;
 }
@@ -84,8 +86,12 @@ export class RestoreRequestsService {
     return this.#waiters.size;
   }
 
-  create(integration: Integration, body: CreateRestoreRequestBody, source: RequestSource = {}): CreatedRequest {
-    const { audit, clock, config } = this.#deps;
+  /**
+   * Stores a request `pending` with its audit row. It resolves once the row is durable: arrivals
+   * commit in groups (DESIGN.md "Durability"), so a burst from many tools costs one fsync.
+   */
+  async create(integration: Integration, body: CreateRestoreRequestBody, source: RequestSource = {}): Promise<CreatedRequest> {
+    const { audit, clock, config, groupCommit } = this.#deps;
     const now = clock.now();
     // Muted after a report (issue #5, as Duo mutes pushes after a fraud report).
     if (integration.mutedUntil !== null && integration.mutedUntil > now) {
@@ -95,7 +101,7 @@ export class RestoreRequestsService {
     const matchCode = randomInt(10, 100);
     const sensitivity = normalizeSensitivity(body.sensitivity);
     const expiresAt = now + config.approvals.timeoutSeconds * 1000;
-    audit.transact(() => {
+    await groupCommit.commit(() => {
       this.#repo.insert({
         id,
         integrationId: integration.id,
@@ -186,7 +192,9 @@ export class RestoreRequestsService {
    * `approvals.reportMuteMinutes`, all in one transaction with their audit rows.
    */
   report(id: string, actor: string): RestoreRequestView {
-    const { audit, clock, config, integrations } = this.#deps;
+    const { audit, clock, config, integrations, groupCommit } = this.#deps;
+    // Arrivals already accepted but not yet committed are stored first, so the report denies them too.
+    groupCommit.flush();
     const now = clock.now();
     const others = audit.transact(() => {
       const row = this.#decidable(id);

@@ -35,6 +35,7 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
       now: custodian.clock.now(),
       dataDir: custodian.config.dataDir,
       gatewayPort: custodian.config.gateway.port,
+      reportMuteMinutes: custodian.config.approvals.reportMuteMinutes,
     }),
     'audit:list': ({ limit, beforeId }) => custodian.audit.list(limit, beforeId),
     'audit:verify': () => custodian.audit.verify(),

@@ -29,14 +29,16 @@ interface FormActionsProps extends Omit<SubmitButtonProps, 'className'> {
   cancelTestId?: string | undefined;
   /** For a step that cannot be undone, such as disabling a factor. */
   danger?: boolean;
+  /** Focus Cancel first when the dialog opens: for confirmations, where Enter must not destroy. */
+  cancelAutoFocus?: boolean;
 }
 
 /** Cancel, then submit: the row every code-entry dialog and enrollment step ends with. */
-export function FormActions({ onCancel, cancelLabel, cancelTestId, danger = false, ...submit }: FormActionsProps) {
+export function FormActions({ onCancel, cancelLabel, cancelTestId, danger = false, cancelAutoFocus = false, ...submit }: FormActionsProps) {
   const { t } = useTranslation();
   return (
     <div className="button-row button-row-end">
-      <button type="button" className="button button-secondary" onClick={onCancel} data-testid={cancelTestId}>
+      <button type="button" className="button button-secondary" onClick={onCancel} data-testid={cancelTestId} data-autofocus={cancelAutoFocus ? '' : undefined}>
         {cancelLabel ?? t('common.cancel')}
       </button>
       <SubmitButton {...submit} className={danger ? 'button button-danger' : 'button button-primary'} />

@@ -19,5 +19,7 @@ export const appInfoSchema = z.object({
   now: z.number().int(),
   dataDir: z.string(),
   gatewayPort: z.number().int(),
+  /** How long "deny and report" mutes an integration, so the confirmation can say so. */
+  reportMuteMinutes: z.number().int(),
 });
 export type AppInfo = z.infer<typeof appInfoSchema>;

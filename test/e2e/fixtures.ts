@@ -10,6 +10,8 @@ import { freePort } from '../fixtures/gateway-client';
 
 export interface LauncherOptions {
   launcher: 'chromium-host' | 'electron';
+  /** Extra environment for the app under test, set with `test.use({ appEnv })`. */
+  appEnv: NodeJS.ProcessEnv;
 }
 
 export interface AppUnderTest {
@@ -26,7 +28,8 @@ const root = join(__dirname, '..', '..');
 
 export const test = base.extend<LauncherOptions & { app: AppUnderTest }>({
   launcher: ['chromium-host', { option: true }],
-  app: async ({ launcher, browser }, use) => {
+  appEnv: [{}, { option: true }],
+  app: async ({ launcher, appEnv, browser }, use) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'custodian-e2e-'));
     // A free port per test: never 8787, so runs never collide with each other or a real desk.
     const gatewayPort = await freePort();
@@ -35,6 +38,7 @@ export const test = base.extend<LauncherOptions & { app: AppUnderTest }>({
       CUSTODIAN_DATA_DIR: dataDir,
       CUSTODIAN_KEYCHAIN_SERVICE: `custodian-e2e-${dataDir.slice(-6)}`,
       CUSTODIAN_GATEWAY_PORT: String(gatewayPort),
+      ...appEnv,
     };
     let close: () => Promise<void> = async () => undefined;
 

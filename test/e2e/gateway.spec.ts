@@ -76,15 +76,34 @@ test('a request sent with the CLI appears with its countdown; the approver denie
   await expect(row).toHaveAttribute('data-status', 'denied');
 });
 
-test('deny and report flags the integration and mutes it', async ({ app }) => {
+test('deny and report asks first, then flags the integration and mutes it', async ({ app }) => {
   const { page } = app;
   const key = await addIntegration(page, 'borg-weekly');
   await page.getByTestId('nav-approvals').click();
   const env = { ...app.env, CUSTODIAN_API_KEY: key };
   const args = ['request', '--backup', 'snap-1', '--target', '/srv', '--reason', 'unexpected'];
   const first = custodian(args, env);
-  await expect(page.getByTestId('request-card')).toHaveCount(1);
-  await page.getByTestId('request-report').click();
+  const card = page.getByTestId('request-card');
+  await expect(card).toHaveCount(1);
+
+  // The confirmation says what will happen, and Enter pressed by reflex lands on Cancel.
+  await card.getByTestId('request-report').click();
+  const dialog = page.getByTestId('confirm-report');
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText('suspected MFA fatigue or fraud');
+  await expect(dialog).toContainText('refused for 20 minutes');
+  await expect(dialog.getByTestId('confirm-report-cancel')).toBeFocused();
+  mkdirSync(screens, { recursive: true });
+  await page.screenshot({ path: join(screens, `confirm-report-${app.launcher}.png`) });
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.map((v) => v.id)).toEqual([]);
+  await page.keyboard.press('Enter');
+  await expect(dialog).toHaveCount(0);
+  await expect(card).toHaveAttribute('data-state', 'pending');
+
+  await card.getByTestId('request-report').click();
+  await page.getByTestId('confirm-report-confirm').click();
+  await expect(card).toHaveCount(0);
   expect((await first.done).status).toBe(3);
   // Muted: the next request is refused with ERR-RATE-LIMITED, and exits 1.
   const second = await custodian(args, env).done;
@@ -92,4 +111,54 @@ test('deny and report flags the integration and mutes it', async ({ app }) => {
   expect(second.status).toBe(1);
   await page.getByTestId('nav-settings').click();
   await expect(page.getByTestId('integration-row')).toContainText('Muted until');
+});
+
+test('revoking an integration asks first; once revoked its key stops working at once', async ({ app }) => {
+  const { page } = app;
+  const key = await addIntegration(page, 'restic-nightly');
+  const env = { ...app.env, CUSTODIAN_API_KEY: key };
+  const row = page.getByTestId('integration-row');
+
+  await row.getByTestId('integration-revoke').click();
+  const dialog = page.getByTestId('confirm-revoke');
+  await expect(dialog).toContainText('Revoke restic-nightly?');
+  await dialog.getByTestId('confirm-revoke-cancel').click();
+  await expect(dialog).toHaveCount(0);
+  await expect(row).toContainText('Active');
+
+  await row.getByTestId('integration-revoke').click();
+  await page.getByTestId('confirm-revoke-confirm').click();
+  await expect(row).toContainText('Revoked');
+  await expect(row.getByTestId('integration-revoke')).toHaveCount(0);
+  const refused = await custodian(['request', '--backup', 'snap-1', '--target', '/srv', '--reason', 'after revoke'], env).done;
+  expect(refused.stderr).toContain('API key');
+  expect(refused.status).toBe(1);
+});
+
+test.describe('a request that runs out of time on screen', () => {
+  // The shortest timeout the config allows, so the spec watches a real expiry.
+  test.use({ appEnv: { CUSTODIAN_APPROVALS_TIMEOUT_SECONDS: '10' } });
+
+  test('turns to expired without a reload, and the CLI exits 4', async ({ app }) => {
+    const { page } = app;
+    const key = await addIntegration(page, 'restic-nightly');
+    await page.getByTestId('nav-approvals').click();
+    const request = custodian(['request', '--backup', 'snap-9', '--target', '/srv/restore', '--reason', 'drill'], { ...app.env, CUSTODIAN_API_KEY: key });
+    const card = page.getByTestId('request-card');
+    await expect(card).toHaveAttribute('data-state', 'pending');
+    const countdown = card.getByTestId('countdown');
+    expect(Number(await countdown.getAttribute('data-seconds'))).toBeLessThanOrEqual(10);
+
+    await expect(card).toHaveAttribute('data-state', 'expired', { timeout: 20_000 });
+    await expect(countdown).toHaveAttribute('data-state', 'expired');
+    await expect(card.getByTestId('request-deny')).toHaveCount(0);
+    const result = await request.done;
+    expect(result.status).toBe(4);
+
+    // It stays, marked expired, until dismissed; the history has it too.
+    await card.getByTestId('request-dismiss').click();
+    await expect(card).toHaveCount(0);
+    await page.getByTestId('approvals-tab-history').click();
+    await expect(page.getByTestId('history-row')).toHaveAttribute('data-status', 'expired');
+  });
 });

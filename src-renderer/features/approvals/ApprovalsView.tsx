@@ -1,6 +1,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { RestoreRequestView } from '../../../src-shared/domain/restore-request';
+import { ConfirmDialog } from '../../app/ConfirmDialog';
 import { EmptyState } from '../../app/EmptyState';
 import { errorText } from '../../app/errors';
 import { InboxIcon } from '../../app/icons';
@@ -139,6 +140,7 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
   const deny = useApprovalsStore((s) => s.deny);
   const dismiss = useApprovalsStore((s) => s.dismiss);
   const [matchCode, setMatchCode] = useState('');
+  const [confirmingReport, setConfirmingReport] = useState(false);
   const titleId = useId();
   const codeId = useId();
   const codeHintId = useId();
@@ -215,7 +217,7 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
               type="button"
               className="button button-danger"
               disabled={busy}
-              onClick={() => void deny(request.id, true)}
+              onClick={() => setConfirmingReport(true)}
               aria-describedby={reportHintId}
               data-testid="request-report"
             >
@@ -227,12 +229,31 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
           </p>
         </>
       )}
+      {confirmingReport && !expired ? (
+        <ReportConfirmation
+          request={request}
+          busy={busy}
+          onCancel={() => setConfirmingReport(false)}
+          onConfirm={() => void deny(request.id, true).then(() => setConfirmingReport(false))}
+        />
+      ) : null}
       {actionError?.id === request.id ? (
         <p className="notice notice-error" role="alert">
           {errorText(t, actionError.error)}
         </p>
       ) : null}
     </article>
+  );
+}
+
+function ReportConfirmation({ request, busy, onConfirm, onCancel }: { request: RestoreRequestView; busy: boolean; onConfirm(): void; onCancel(): void }) {
+  const { t } = useTranslation();
+  const minutes = useApprovalsStore((s) => s.reportMuteMinutes);
+  return (
+    <ConfirmDialog title={t('approvals.confirmReport.title')} confirmLabel={t('approvals.confirmReport.confirm')} busy={busy} onConfirm={onConfirm} onCancel={onCancel} testId="confirm-report">
+      <p>{t('approvals.confirmReport.body', { requester: request.requester })}</p>
+      {minutes === null ? null : <p>{t('approvals.confirmReport.others', { integration: request.integrationName, minutes })}</p>}
+    </ConfirmDialog>
   );
 }
 

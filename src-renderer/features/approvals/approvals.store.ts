@@ -19,6 +19,8 @@ interface ApprovalsState {
    * main process's clock offset), measured at the midpoint of an app:info round trip.
    */
   offsetMs: number;
+  /** From the main process's config; the report confirmation states it. */
+  reportMuteMinutes: number | null;
   gateway: GatewayStatus | null;
   setTab(tab: ApprovalsTab): void;
   load(): Promise<void>;
@@ -39,6 +41,7 @@ export const useApprovalsStore = create<ApprovalsState>()((set, get) => ({
   actionError: null,
   busyId: null,
   offsetMs: 0,
+  reportMuteMinutes: null,
   gateway: null,
 
   setTab: (tab) => set({ tab }),
@@ -47,7 +50,7 @@ export const useApprovalsStore = create<ApprovalsState>()((set, get) => ({
     const before = Date.now();
     const [info, gateway] = await Promise.allSettled([window.custodian.app.info(), window.custodian.gateway.status()]);
     const after = Date.now();
-    if (info.status === 'fulfilled') set({ offsetMs: info.value.now - (before + after) / 2 });
+    if (info.status === 'fulfilled') set({ offsetMs: info.value.now - (before + after) / 2, reportMuteMinutes: info.value.reportMuteMinutes });
     if (gateway.status === 'fulfilled') set({ gateway: gateway.value });
     await get().refresh();
   },

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from
 import { useTranslation } from 'react-i18next';
 import type { CreatedIntegration, GatewayStatus, IntegrationView } from '../../../src-shared/domain/restore-request';
 import type { CustodianError } from '../../../src-shared/ipc/api';
+import { ConfirmDialog } from '../../app/ConfirmDialog';
 import { errorText, toCustodianError } from '../../app/errors';
 
 /** Issue #5: integrations are created, listed and revoked here; a new key is shown once. */
@@ -13,6 +14,7 @@ export function IntegrationsCard() {
   const [created, setCreated] = useState<CreatedIntegration | null>(null);
   const [error, setError] = useState<CustodianError | null>(null);
   const [busy, setBusy] = useState(false);
+  const [revoking, setRevoking] = useState<IntegrationView | null>(null);
   const nameId = useId();
   const hintId = useId();
   const keyId = useId();
@@ -52,11 +54,15 @@ export function IntegrationsCard() {
 
   async function onRevoke(id: string) {
     setError(null);
+    setBusy(true);
     try {
       await window.custodian.integrations.revoke(id);
       await reload();
     } catch (e) {
       setError(toCustodianError(e));
+    } finally {
+      setBusy(false);
+      setRevoking(null);
     }
   }
 
@@ -131,7 +137,7 @@ export function IntegrationsCard() {
                 <button
                   type="button"
                   className="button button-secondary"
-                  onClick={() => void onRevoke(integration.id)}
+                  onClick={() => setRevoking(integration)}
                   aria-label={t('settings.integrations.revokeLabel', { name: integration.name })}
                   data-testid="integration-revoke"
                 >
@@ -142,6 +148,18 @@ export function IntegrationsCard() {
           ))}
         </ul>
       )}
+      {revoking ? (
+        <ConfirmDialog
+          title={t('settings.integrations.confirmRevoke.title', { name: revoking.name })}
+          confirmLabel={t('settings.integrations.confirmRevoke.confirm')}
+          busy={busy}
+          onConfirm={() => void onRevoke(revoking.id)}
+          onCancel={() => setRevoking(null)}
+          testId="confirm-revoke"
+        >
+          <p>{t('settings.integrations.confirmRevoke.body')}</p>
+        </ConfirmDialog>
+      ) : null}
     </section>
   );
 }

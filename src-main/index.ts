@@ -2,12 +2,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, dialog, ipcMain, type BrowserWindow } from 'electron';
 import { isAppError } from '../src-shared/errors';
-import { createI18n, errorMessage } from '../src-shared/i18n';
+import { errorMessage, translator } from '../src-shared/i18n';
 import { openCustodian, type Custodian } from './composition';
 import { loadConfig } from './config';
 import { createMainWindow, hardenSession } from './electron/main-window';
 import { electronSqliteBinding } from './electron/native-binding';
 import { createTray } from './electron/tray';
+import { watchTraySummary } from './services/restore/tray-summary';
 import { createElectronNotifier } from './electron/electron-notifier';
 import { forwardEvents } from './ipc/events';
 import { createAppRouter } from './ipc/app-router';
@@ -64,14 +65,7 @@ async function boot(): Promise<void> {
   });
   forwardEvents(services, (event, payload) => mainWindow?.webContents.send(event, payload));
   const tray = createTray(() => mainWindow, { onLock: () => services.lock.lock('manual'), onQuit: () => app.quit() });
-  // The tray shows the pending count (issue #5), in the approver's language.
-  const showPending = (): void => {
-    const t = createI18n(services.settings.get().language).t;
-    const count = services.requests.pendingCount();
-    tray.setToolTip(count === 0 ? t('tray.idle') : t('tray.pending', { count }));
-  };
-  services.requests.onChanged(showPending);
-  showPending();
+  watchTraySummary(services, (summary) => tray.show(summary));
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -93,7 +87,7 @@ if (!app.requestSingleInstanceLock()) {
     .whenReady()
     .then(boot)
     .catch((error: unknown) => {
-      const t = createI18n('en').t;
+      const t = translator('en');
       const message = isAppError(error) ? errorMessage(t, error.code, error.details) : 'Custodian could not start.';
       dialog.showErrorBox('Custodian', message);
       app.exit(1);

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
-import { createI18n, errorMessage } from '../../src-shared/i18n';
+import { translator, errorMessage } from '../../src-shared/i18n';
 import { openCustodian, type Custodian } from '../composition';
 import type { Config } from '../config';
 
@@ -13,7 +13,7 @@ export interface Io {
   isTty?: boolean;
 }
 
-const t = createI18n('en').t;
+const t = translator('en');
 export const message = (code: ErrorCode, details?: ErrorDetails): string => errorMessage(t, code, details);
 
 export function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {

@@ -9,7 +9,7 @@ import {
   type CreateRestoreRequestBody,
   type GatewayStatus,
 } from '../../src-shared/domain/restore-request';
-import { createI18n, errorMessage } from '../../src-shared/i18n';
+import { translator, errorMessage } from '../../src-shared/i18n';
 import type { Integration, IntegrationsService } from '../services/gateway/integrations.service';
 import { RateLimiter } from '../services/gateway/rate-limiter';
 import type { RestoreRequestsService } from '../services/restore/restore-requests.service';
@@ -34,7 +34,7 @@ export interface GatewayDeps {
   requests: RestoreRequestsService;
 }
 
-const t = createI18n('en').t;
+const t = translator('en');
 
 /** Every error body is `{"error": {"code", "message"}}` with the contract's status (DESIGN.md "Gateway API (v1)"). */
 function sendError(reply: FastifyReply, code: ErrorCode, details?: ErrorDetails): FastifyReply {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { isAppError } from '../../src-shared/errors';
-import { createI18n, errorMessage } from '../../src-shared/i18n';
+import { translator, errorMessage } from '../../src-shared/i18n';
 import { openCustodian } from '../composition';
 import { loadConfig } from '../config';
 import { attachChromiumHost } from './chromium-host';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const t = createI18n('en').t;
+  const t = translator('en');
   const message = isAppError(error) ? errorMessage(t, error.code, error.details) : 'the Chromium host could not start';
   process.stderr.write(`custodian: ${message}\n`);
   process.exit(1);

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { channels, CHANNEL_PREFIXES, type Channel, type IpcResult, type RequestOf, type ResponseOf } from '../../src-shared/ipc/contract';
 import { isAppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
-import { createI18n, errorMessage, type Language } from '../../src-shared/i18n';
+import { translator, errorMessage, type Language } from '../../src-shared/i18n';
 
 export type Handlers = { [C in Channel]: (request: RequestOf<C>) => ResponseOf<C> | Promise<ResponseOf<C>> };
 
@@ -36,7 +36,7 @@ function isChannel(name: string): name is Channel {
  */
 export function createIpcRouter(options: IpcRouterOptions): IpcRouter {
   const fail = (code: ErrorCode, details?: ErrorDetails): IpcResult<Channel> => {
-    const t = createI18n(safeLanguage()).t;
+    const t = translator(safeLanguage());
     return { ok: false, error: { code, message: errorMessage(t, code, details), ...(details ? { details } : {}) } };
   };
 

@@ -26,6 +26,21 @@ export function createI18n(language: Language): i18n {
   return instance;
 }
 
+const translators = new Map<Language, TFunction>();
+
+/**
+ * One shared, ready translator per language, for messages built in main (errors, notices, the
+ * tray): building an i18next instance costs far more than the message it would format.
+ */
+export function translator(language: Language): TFunction {
+  let t = translators.get(language);
+  if (!t) {
+    t = createI18n(language).t;
+    translators.set(language, t);
+  }
+  return t;
+}
+
 export function errorMessage(t: TFunction, code: ErrorCode, details?: ErrorDetails): string {
   return t(messageKey(code), { field: '', ...details });
 }

@@ -6,7 +6,7 @@ import {
   type RestoreRequestStatus,
   type RestoreRequestView,
 } from '../../../src-shared/domain/restore-request';
-import { createI18n, type Language } from '../../../src-shared/i18n';
+import { translator, type Language } from '../../../src-shared/i18n';
 import type { Clock } from '../../clock';
 import type { Config } from '../../config';
 import type { Database } from '../../platform/db/database';
@@ -40,17 +40,6 @@ export interface RestoreRequestsDeps {
   groupCommit: GroupCommit;
   notifier: Notifier;
   language: () => Language;
-}
-
-// Building an i18next instance costs far more than the request it would describe; one per language.
-const translators = new Map<Language, ReturnType<typeof createI18n>['t']>();
-function translator(language: Language): ReturnType<typeof createI18n>['t'] {
-  let t = translators.get(language);
-  if (!t) {
-    t = createI18n(language).t;
-    translators.set(language, t);
-  }
-  return t;
 }
 
 // The sweeper expires at most this many per tick, so one tick never holds the write lock long.

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
@@ -160,5 +161,29 @@ test.describe('a request that runs out of time on screen', () => {
     await expect(card).toHaveCount(0);
     await page.getByTestId('approvals-tab-history').click();
     await expect(page.getByTestId('history-row')).toHaveAttribute('data-status', 'expired');
+  });
+});
+
+test.describe('a gateway port held by another program', () => {
+  test.use({
+    // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern
+    appEnv: async ({}, use) => {
+      // Something that is not Custodian: it hangs up on whoever connects.
+      const squatter = createServer((socket) => socket.destroy());
+      await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+      const { port } = squatter.address() as AddressInfo;
+      await use({ CUSTODIAN_GATEWAY_PORT: String(port) });
+      await new Promise((resolve) => squatter.close(resolve));
+    },
+  });
+
+  test('is a clear notice on the desk, not a crash', async ({ app }) => {
+    const { page } = app;
+    const notice = page.getByTestId('gateway-status');
+    await expect(notice).toHaveAttribute('data-state', 'port-in-use');
+    await expect(notice).toHaveRole('alert');
+    await expect(notice).toContainText(`Port ${app.env.CUSTODIAN_GATEWAY_PORT} is already in use by another program, so the gateway is off.`);
+    await page.getByTestId('nav-settings').click();
+    await expect(page.getByTestId('gateway-state')).toHaveAttribute('data-state', 'port-in-use');
   });
 });

@@ -206,7 +206,9 @@ export class GatewayServer {
     });
 
     app.get('/v1/restore-requests/:id', { schema: { querystring: waitQuerySchema } }, async (request, reply) => {
-      const integration = integrationOf(request);
+      // The key check may have seen a cached row; a status is told only to an integration that
+      // is still active now.
+      const integration = integrations.current(integrationOf(request).id);
       const params = requestIdParamsSchema.safeParse(request.params);
       if (!params.success) throw new AppError('ERR-NOT-FOUND');
       const { waitSeconds } = request.query as z.output<typeof waitQuerySchema>;
@@ -220,7 +222,7 @@ export class GatewayServer {
     // Token issuance arrives with the approval pipeline; until then no token exists, so every
     // redemption is the contract's typed deny.
     app.post('/v1/restore-tokens/redeem', { schema: { body: redeemBodySchema } }, async (request) => {
-      integrationOf(request);
+      integrations.current(integrationOf(request).id);
       throw new AppError('ERR-RESTORE-TOKEN-INVALID');
     });
 

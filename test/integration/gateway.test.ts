@@ -189,6 +189,25 @@ describe('the gateway', () => {
     expect(t.custodian.audit.list(1).entries[0]).toMatchObject({ event: 'integration_revoked', actor: 'alice@corp' });
   });
 
+  it('revocation and a mute by another process take effect at once, before any tick', async () => {
+    const { id } = (await create()).json as { id: string };
+    const [integration] = t.custodian.integrations.list();
+    // Another process on the same data directory (the CLI, or `serve`): its own connection.
+    const other = tempCustodian({ dir: t.dir });
+    try {
+      other.custodian.integrations.muteWithin(integration!.id, t.clock.now() + 60_000);
+      const muted = await create();
+      expectError(muted, 'ERR-RATE-LIMITED');
+      expect(muted.headers['retry-after']).toBe('60');
+      other.custodian.integrations.revoke(integration!.id, 'bob@corp');
+      expectError(await create(), 'ERR-AUTH-INVALID-KEY');
+      expectError(await http({ port, path: `/v1/restore-requests/${id}`, key }), 'ERR-AUTH-INVALID-KEY');
+      expect(t.custodian.requests.list('pending', 10).map((r) => r.id)).toEqual([id]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('rate-limits each integration with a token bucket and Retry-After', async () => {
     const limit = t.config.gateway.rateLimit.burst;
     const other = t.custodian.integrations.add('borg-weekly', 'alice@corp').key;

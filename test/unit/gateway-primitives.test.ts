@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { TestClock } from '../../src-main/clock';
 import { RateLimiter } from '../../src-main/services/gateway/rate-limiter';
 import { RequestWaiters } from '../../src-main/services/restore/request-waiters';
-import { normalizeSensitivity } from '../../src-shared/domain/restore-request';
+import { normalizeSensitivity, requestIdParamsSchema } from '../../src-shared/domain/restore-request';
+import { pooledRandomBase64url } from '../../src-main/platform/random';
 
 describe('the token bucket', () => {
   it('allows a burst, then refills on the injected clock and says when to retry', () => {
@@ -47,5 +48,18 @@ describe('sensitivity', () => {
     expect(normalizeSensitivity('LOW')).toBe('low');
     expect(normalizeSensitivity('urgent')).toBe('critical');
     expect(normalizeSensitivity(undefined)).toBe('critical');
+  });
+});
+
+describe('pooled random ids', () => {
+  it('never repeats an id across pool refills, and passes the request id schema', () => {
+    // 12 bytes an id: 1,000 ids drain the 4 KiB pool almost three times over.
+    const ids = Array.from({ length: 1000 }, () => `req_${pooledRandomBase64url(12)}`);
+    expect(new Set(ids).size).toBe(1000);
+    for (const id of ids) expect(requestIdParamsSchema.safeParse({ id }).success).toBe(true);
+    // Every byte value turns up: the ids are random bytes, not a counter or a repeat of one block.
+    const bytes = Buffer.concat(ids.map((id) => Buffer.from(id.slice(4), 'base64url')));
+    expect(bytes).toHaveLength(12_000);
+    expect(new Set(bytes).size).toBe(256);
   });
 });

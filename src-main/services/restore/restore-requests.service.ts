@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { AppError } from '../../../src-shared/errors';
 import {
   normalizeSensitivity,
@@ -11,6 +11,7 @@ import type { Clock } from '../../clock';
 import type { Config } from '../../config';
 import type { Database } from '../../platform/db/database';
 import type { Notifier } from '../../platform/notifier';
+import { pooledRandomBase64url } from '../../platform/random';
 import { RestoreRequestsRepository, type RestoreRequestRow } from '../../platform/db/repositories/restore-requests.repository';
 import type { AuditLog } from '../audit/audit.service';
 import type { GroupCommit } from '../audit/group-commit';
@@ -80,17 +81,19 @@ export class RestoreRequestsService {
    * commit in groups (DESIGN.md "Durability"), so a burst from many tools costs one fsync.
    */
   async create(integration: Integration, body: CreateRestoreRequestBody, source: RequestSource = {}): Promise<CreatedRequest> {
-    const { audit, clock, config, groupCommit } = this.#deps;
+    const { audit, clock, config, groupCommit, integrations } = this.#deps;
     const now = clock.now();
-    // Muted after a report (issue #5, as Duo mutes pushes after a fraud report).
-    if (integration.mutedUntil !== null && integration.mutedUntil > now) {
-      throw new AppError('ERR-RATE-LIMITED', { retryAfterSeconds: Math.ceil((integration.mutedUntil - now) / 1000) });
-    }
-    const id = `req_${randomBytes(12).toString('base64url')}`;
+    // A flood from a muted integration is refused here, before it costs a transaction; the mute
+    // is confirmed first, so a revocation since then is what the requester hears.
+    if (isMuted(integration, now)) refuseIfMuted(integrations.current(integration.id), now);
+    const id = `req_${pooledRandomBase64url(12)}`;
     const matchCode = randomInt(10, 100);
     const sensitivity = normalizeSensitivity(body.sensitivity);
     const expiresAt = now + config.approvals.timeoutSeconds * 1000;
     await groupCommit.commit(() => {
+      // Read again inside the transaction: a revocation or a report committed by any process
+      // since the key check refuses this request rather than storing it.
+      refuseIfMuted(integrations.current(integration.id), now);
       this.#repo.insert({
         id,
         integrationId: integration.id,
@@ -303,6 +306,17 @@ export class RestoreRequestsService {
     } catch {
       // A notification that cannot be shown must not fail the request: the desk still lists it.
     }
+  }
+}
+
+/** Muted after a report (issue #5, as Duo mutes pushes after a fraud report). */
+function isMuted(integration: Integration, now: number): boolean {
+  return integration.mutedUntil !== null && integration.mutedUntil > now;
+}
+
+function refuseIfMuted(integration: Integration, now: number): void {
+  if (integration.mutedUntil !== null && isMuted(integration, now)) {
+    throw new AppError('ERR-RATE-LIMITED', { retryAfterSeconds: Math.ceil((integration.mutedUntil - now) / 1000) });
   }
 }
 

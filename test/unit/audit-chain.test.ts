@@ -11,7 +11,7 @@ function chain(n: number): ChainLink[] {
   let prev = GENESIS_HASH;
   for (let id = 1; id <= n; id += 1) {
     const hash = chainHash(prev, content(id));
-    links.push({ id, payload: linkPayload(prev, content(id)), hash });
+    links.push([id, linkPayload(prev, content(id)), hash]);
     prev = hash;
   }
   return links;
@@ -29,13 +29,13 @@ describe('the audit hash chain', () => {
 
   it('verifies an intact chain and reports its head', () => {
     const rows = chain(5);
-    expect(verifyChain(rows)).toEqual({ ok: true, rows: 5, headId: 5, headHash: rows[4]?.hash });
+    expect(verifyChain(rows)).toEqual({ ok: true, rows: 5, headId: 5, headHash: rows[4]?.[2] });
     expect(verifyChain([])).toMatchObject({ ok: true, rows: 0, headId: null });
   });
 
   it('finds an edited row', () => {
     const rows = chain(5);
-    rows[2] = { ...rows[2]!, payload: linkPayload(rows[1]!.hash, content(3, 'mallory')) };
+    rows[2] = [3, linkPayload(rows[1]![2], content(3, 'mallory')), rows[2]![2]];
     expect(verifyChain(rows)).toMatchObject({ ok: false, firstBadId: 3, reason: 'hash-mismatch' });
   });
 
@@ -49,8 +49,8 @@ describe('the audit hash chain', () => {
     const rows = chain(5);
     const [a, b] = [rows[1]!, rows[2]!];
     // Row 3's content and hash under id 2, relinked to row 1 so only the hash can tell.
-    rows[1] = { id: 2, payload: linkPayload(rows[0]!.hash, b.payload.slice(65)), hash: b.hash };
-    rows[2] = { id: 3, payload: a.payload, hash: a.hash };
+    rows[1] = [2, linkPayload(rows[0]![2], b[1].slice(65)), b[2]];
+    rows[2] = [3, a[1], a[2]];
     expect(verifyChain(rows)).toMatchObject({ ok: false, firstBadId: 2 });
   });
 });

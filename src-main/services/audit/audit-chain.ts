@@ -15,13 +15,12 @@ export interface AuditRecord {
   data: Readonly<Record<string, unknown>>;
 }
 
-/** One stored link of the chain: what was hashed, and the hash stored beside it. */
-export interface ChainLink {
-  id: number;
-  /** `prev_hash + "\n" + content`, exactly the bytes the row's hash covers. */
-  payload: string;
-  hash: string;
-}
+/**
+ * One stored link of the chain: its id, `prev_hash + "\n" + content` (exactly the bytes the
+ * row's hash covers), and the hash stored beside it. A tuple, as SQLite's raw rows arrive: the
+ * walk over 100,000 rows ran at half speed when each row became an object first.
+ */
+export type ChainLink = readonly [id: number, payload: string, hash: string];
 
 /** JSON with object keys sorted at every depth, so equal content always hashes equally. */
 export function canonicalJson(value: unknown): string {
@@ -86,11 +85,11 @@ export class ChainVerifier {
       this.#rows += 1;
       const fault = this.#check(link);
       if (fault) {
-        this.#fault = { id: link.id, reason: fault };
+        this.#fault = { id: link[0], reason: fault };
         return false;
       }
-      this.#prevHash = link.hash;
-      this.#prevId = link.id;
+      this.#prevHash = link[2];
+      this.#prevId = link[0];
     }
     return true;
   }
@@ -100,10 +99,10 @@ export class ChainVerifier {
     return { ok: true, rows: this.#rows, headId: this.#prevId === 0 ? null : this.#prevId, headHash: this.#prevHash };
   }
 
-  #check(link: ChainLink): ChainFault | undefined {
-    if (link.id !== this.#prevId + 1) return 'sequence-gap';
-    if (link.payload.length <= HASH_HEX_LENGTH || link.payload.slice(0, HASH_HEX_LENGTH) !== this.#prevHash) return 'link-broken';
-    if (hash('sha256', link.payload, 'hex') !== link.hash) return 'hash-mismatch';
+  #check([id, payload, stored]: ChainLink): ChainFault | undefined {
+    if (id !== this.#prevId + 1) return 'sequence-gap';
+    if (payload.length <= HASH_HEX_LENGTH || payload.slice(0, HASH_HEX_LENGTH) !== this.#prevHash) return 'link-broken';
+    if (hash('sha256', payload, 'hex') !== stored) return 'hash-mismatch';
     return undefined;
   }
 }

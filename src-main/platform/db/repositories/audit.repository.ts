@@ -60,10 +60,10 @@ export class AuditRepository {
   *linkPages(): Generator<ChainLink[]> {
     let after = Number.MIN_SAFE_INTEGER;
     for (;;) {
-      const rows = this.#links.all(after, LINK_PAGE_SIZE) as [number, string, string][];
+      const rows = this.#links.all(after, LINK_PAGE_SIZE) as ChainLink[];
       if (rows.length === 0) return;
-      yield rows.map(([id, payload, hash]) => ({ id, payload, hash }));
-      after = (rows[rows.length - 1] as [number, string, string])[0];
+      yield rows;
+      after = (rows[rows.length - 1] as ChainLink)[0];
     }
   }
 

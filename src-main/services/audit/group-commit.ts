@@ -58,7 +58,8 @@ export class GroupCommit {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: AppError })[] = [];
+    // Callers hear nothing until the batch is committed: an answer sent earlier could be undone.
+    const answers: (() => void)[] = [];
     try {
       this.#audit.transact(() => {
         for (const { write, settle } of batch) {
@@ -67,9 +68,10 @@ export class GroupCommit {
             continue;
           }
           try {
-            outcomes.push({ ok: true, value: this.#audit.transact(write) });
+            const value = this.#audit.transact(write);
+            answers.push(() => settle.resolve(value));
           } catch (error) {
-            outcomes.push({ ok: false, error: isAppError(error) ? error : new AppError('ERR-AUDIT-UNAVAILABLE') });
+            answers.push(() => settle.reject(isAppError(error) ? error : new AppError('ERR-AUDIT-UNAVAILABLE')));
           }
         }
       });
@@ -80,13 +82,7 @@ export class GroupCommit {
       this.assertHealthy();
       return;
     }
-    let i = 0;
-    for (const { settle } of batch) {
-      if (!settle) continue;
-      const outcome = outcomes[i++];
-      if (outcome?.ok) settle.resolve(outcome.value);
-      else settle.reject(outcome?.error ?? new AppError('ERR-INTERNAL'));
-    }
+    for (const answer of answers) answer();
   }
 
   get pending(): number {

@@ -85,7 +85,7 @@ export class RestoreRequestsService {
     const now = clock.now();
     // A flood from a muted integration is refused here, before it costs a transaction; the mute
     // is confirmed first, so a revocation since then is what the requester hears.
-    if (isMuted(integration, now)) refuseIfMuted(integrations.current(integration.id), now);
+    if (mutedForSeconds(integration, now) > 0) refuseIfMuted(integrations.current(integration.id), now);
     const id = `req_${pooledRandomBase64url(12)}`;
     const matchCode = randomInt(10, 100);
     const sensitivity = normalizeSensitivity(body.sensitivity);
@@ -309,15 +309,14 @@ export class RestoreRequestsService {
   }
 }
 
-/** Muted after a report (issue #5, as Duo mutes pushes after a fraud report). */
-function isMuted(integration: Integration, now: number): boolean {
-  return integration.mutedUntil !== null && integration.mutedUntil > now;
+/** Seconds left of a mute after a report (issue #5, as Duo mutes pushes after a fraud report); 0 if none. */
+function mutedForSeconds(integration: Integration, now: number): number {
+  return integration.mutedUntil === null || integration.mutedUntil <= now ? 0 : Math.ceil((integration.mutedUntil - now) / 1000);
 }
 
 function refuseIfMuted(integration: Integration, now: number): void {
-  if (integration.mutedUntil !== null && isMuted(integration, now)) {
-    throw new AppError('ERR-RATE-LIMITED', { retryAfterSeconds: Math.ceil((integration.mutedUntil - now) / 1000) });
-  }
+  const retryAfterSeconds = mutedForSeconds(integration, now);
+  if (retryAfterSeconds > 0) throw new AppError('ERR-RATE-LIMITED', { retryAfterSeconds });
 }
 
 function iso(ms: number | null): string | null {

@@ -13,6 +13,7 @@ PACKAGES=(
   sqlite3           # the tamper tests edit the database from the command line
   oathtool          # an independent TOTP implementation for the MFA tests
   zbar-tools        # decodes QR codes in the enrollment tests
+  faketime          # npm test runs the Vitest suites a second time with the clock a year ahead
   python3 make g++  # node-gyp builds better-sqlite3 from source
 )
 

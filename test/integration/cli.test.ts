@@ -9,7 +9,7 @@ let t: TempCustodian;
 let env: NodeJS.ProcessEnv;
 
 beforeEach(async () => {
-  t = tempCustodian();
+  t = tempCustodian({ clock: 'following' });
   for (let i = 0; i < 5; i += 1) t.custodian.audit.record({ event: 'test_event', actor: 'alice@corp', data: { n: i } });
   await t.close();
   env = {
@@ -109,5 +109,18 @@ describe('usage and configuration errors', () => {
     const run = runCli(['audit', 'verify'], { ...env, CUSTODIAN_GATEWAY_PORT: 'http' });
     expect(run.stderr).toBe('custodian: The setting CUSTODIAN_GATEWAY_PORT is not valid: expected a number.\n');
     expect(run.status).toBe(1);
+  });
+});
+
+describe('the test harness itself', () => {
+  // Issue #9: a Custodian on a clock fixed at a date met a CLI child on the real clock, and the
+  // suite went red once the calendar passed that date. The harness now refuses the pairing.
+  it('refuses to run the CLI on a data directory served on a fixed test clock', async () => {
+    const fixed = tempCustodian();
+    try {
+      expect(() => runCli(['doctor'], { CUSTODIAN_DATA_DIR: fixed.dir })).toThrow(/fixed TestClock/);
+    } finally {
+      await fixed.remove();
+    }
   });
 });

@@ -10,7 +10,7 @@ let key: string;
 
 beforeEach(async () => {
   const port = await freePort();
-  t = tempCustodian({ env: { CUSTODIAN_GATEWAY_PORT: String(port) } });
+  t = tempCustodian({ env: { CUSTODIAN_GATEWAY_PORT: String(port) }, clock: 'following' });
   env = { CUSTODIAN_DATA_DIR: t.dir, CUSTODIAN_KEYCHAIN_SERVICE: t.config.keychain.service, CUSTODIAN_GATEWAY_PORT: String(port) };
   await t.custodian.start();
   key = t.custodian.integrations.add('restic-nightly', 'alice@corp').key;

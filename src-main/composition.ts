@@ -140,6 +140,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       }
       await audit.settled();
       if (db.open) db.close();
+      deps.secrets.dispose?.();
     },
   };
 }

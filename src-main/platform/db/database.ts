@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -35,8 +36,28 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   db.pragma(`synchronous = ${options.synchronous}`);
   // The app, `custodian serve` and the CLI share one file (DESIGN.md "Several processes").
   db.pragma('busy_timeout = 5000');
-  if (!options.readonly) migrate(db, options.migrations);
+  if (!options.readonly) {
+    migrate(db, options.migrations);
+    databaseId(db);
+  }
   return db;
+}
+
+/** The settings row holding the database's own id. */
+const DATABASE_ID_KEY = 'database.id';
+
+/**
+ * Gives the database a random id of its own, once: when it is created, or first opened by a
+ * version that knows about ids (issue 9). The keychain anchor is named after it, so data
+ * directories that share a keychain service never read each other's anchor.
+ */
+export function databaseId(db: Database): string {
+  const read = db.prepare('SELECT value FROM settings WHERE key = ?').pluck();
+  const existing = read.get(DATABASE_ID_KEY) as string | undefined;
+  if (existing) return existing;
+  // Two processes opening a new file at once: the first insert wins, and both read it back.
+  db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run(DATABASE_ID_KEY, randomBytes(16).toString('hex'));
+  return read.get(DATABASE_ID_KEY) as string;
 }
 
 /** Applies every migration newer than the database's, each in its own transaction. */

@@ -17,11 +17,18 @@ export interface KeytarSecretStoreOptions {
   keytar?: Keytar;
 }
 
-// libsecret's stale proxy belongs to the process, not to one store: so does the distrust, and
-// so does the helper that replaces it.
+// libsecret's stale proxy belongs to the process, not to one store: so does what we know of it,
+// and so does the helper that replaces it.
 let inProcess: Keytar | undefined;
-let inProcessSuspect = false;
+let inProcessStale = false;
 let helper: KeytarHelper | undefined;
+/** A helper that exited without ever answering cannot run here (no Node mode): stop spawning. */
+let helpersBroken = false;
+/**
+ * Backends that have answered at least once, so they are bound to the daemon that answered. One
+ * that has only ever failed reached no daemon and recovers by itself once one starts.
+ */
+const answered = new WeakSet<Keytar>();
 
 class Timeout extends Error {}
 
@@ -35,11 +42,11 @@ class Timeout extends Error {}
  * through a signal dispatched on a GLib main loop that Node never runs. Once gnome-keyring-daemon
  * restarts, every later call in this process goes to the dead name ("The name :1.0 was not
  * provided by any .service files") until the process restarts: that is why the lock screen kept
- * saying "unavailable". So after its first failure the in-process module is not used again:
- * calls go to a helper process with a libsecret of its own, and a helper that fails is replaced.
- * A call that fails on a backend which had worked before is tried once more on a fresh helper,
- * so the first attempt after the keychain comes back already succeeds. A healthy keychain never
- * starts a helper.
+ * saying "unavailable". So when a backend that had answered before fails (or hangs), it is
+ * retired for good, and the call is tried once more on a helper process with a libsecret of its
+ * own: the first attempt after the keychain comes back already succeeds. A backend that has never
+ * answered is kept, since it is bound to nothing; an outage therefore costs at most one helper
+ * start, and a healthy keychain none.
  */
 export class KeytarSecretStore implements SecretStore {
   readonly #service: string;
@@ -73,7 +80,7 @@ export class KeytarSecretStore implements SecretStore {
     if (read !== value) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
   }
 
-  /** Ends the helper process, if one was started; the next call would start another. */
+  /** Ends the helper process, if one was started; a later call may start another. */
   dispose(): void {
     helper?.kill();
     helper = undefined;
@@ -85,17 +92,16 @@ export class KeytarSecretStore implements SecretStore {
     try {
       return await this.#attempt(first, op);
     } catch (error) {
-      const fresh = first instanceof KeytarHelper && first.fresh;
-      distrust(first);
-      // A backend that once worked may be talking to a daemon that has since restarted: the
-      // same call goes once to a fresh helper. A timeout has already cost its wait; no retry.
-      if (error instanceof Timeout || fresh) unavailable();
+      if (!answered.has(first) && !(error instanceof Timeout)) unavailable();
+      retire(first);
+      // A timeout has already cost its wait: the next call goes to the new backend, not this one.
+      if (error instanceof Timeout || helpersBroken) unavailable();
     }
     const second = await this.#backend().catch(unavailable);
     try {
       return await this.#attempt(second, op);
-    } catch {
-      distrust(second);
+    } catch (error) {
+      if (error instanceof Timeout) retire(second);
       return unavailable();
     }
   }
@@ -107,26 +113,28 @@ export class KeytarSecretStore implements SecretStore {
       timer.unref();
     });
     try {
-      return await Promise.race([op(backend), timeout]);
+      const value = await Promise.race([op(backend), timeout]);
+      answered.add(backend);
+      return value;
     } finally {
       clearTimeout(timer);
     }
   }
 
   async #backend(): Promise<Keytar> {
-    if (!inProcessSuspect) {
+    if (!inProcessStale || helpersBroken) {
       // Loaded lazily so a machine without libsecret can still run `custodian doctor` and be
       // told why, rather than crash at import time.
       if (!inProcess) {
-        try {
-          const mod = (await import('@github/keytar')) as Keytar & { default?: Keytar };
-          inProcess = mod.default ?? mod;
-        } catch (error) {
-          inProcessSuspect = true;
-          throw error;
-        }
+        const mod = (await import('@github/keytar')) as Keytar & { default?: Keytar };
+        inProcess = mod.default ?? mod;
       }
       return inProcess;
+    }
+    if (helper && !helper.alive) {
+      if (!answered.has(helper) && !helper.killed) helpersBroken = true;
+      helper = undefined;
+      if (helpersBroken) return this.#backend();
     }
     helper ??= new KeytarHelper(keytarModulePath());
     return helper;
@@ -137,8 +145,9 @@ function unavailable(): never {
   throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
 }
 
-function distrust(backend: Keytar): void {
-  if (backend === inProcess) inProcessSuspect = true;
+/** Never used again: it may be bound to a daemon that is gone, or stuck on a call. */
+function retire(backend: Keytar): void {
+  if (backend === inProcess) inProcessStale = true;
   if (backend === helper) {
     helper.kill();
     helper = undefined;
@@ -175,8 +184,8 @@ class KeytarHelper implements Keytar {
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, { resolve: (value: string | boolean | null) => void; reject: (error: Error) => void }>();
   #nextId = 1;
-  /** Until it has answered once: a fresh helper that fails is not worth a retry. */
-  fresh = true;
+  /** Ended by us (retired or disposed), as opposed to a helper that could not run. */
+  killed = false;
 
   constructor(modulePath: string) {
     // ELECTRON_RUN_AS_NODE makes the Electron binary behave as Node; plain Node ignores it.
@@ -188,7 +197,6 @@ class KeytarHelper implements Keytar {
       const waiter = this.#pending.get(message.id);
       if (!waiter) return;
       this.#pending.delete(message.id);
-      if (message.ok) this.fresh = false;
       if (message.ok) waiter.resolve(message.value);
       else waiter.reject(new Error('keychain'));
       this.#idle();
@@ -214,7 +222,12 @@ class KeytarHelper implements Keytar {
     return this.#send({ op: 'delete', service, account }) as Promise<boolean>;
   }
 
+  get alive(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null && this.#child.connected;
+  }
+
   kill(): void {
+    this.killed = true;
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill();
   }
 

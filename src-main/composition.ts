@@ -22,6 +22,9 @@ import { RestoreRequestsService } from './services/restore/restore-requests.serv
  */
 export const TICK_MS = 250;
 
+/** While the keychain refuses anchor writes, how often the tick tries again (issue 9). */
+const ANCHOR_RETRY_MS = 5_000;
+
 export interface CustodianDeps {
   config: Config;
   clock: Clock;
@@ -63,7 +66,7 @@ export interface Custodian extends CustodianDeps {
  */
 export function createCustodian(deps: CustodianDeps): Custodian {
   const { db, clock } = deps;
-  const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets));
+  const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db));
   const groupCommit = new GroupCommit(audit);
   const settings = new SettingsService(db, audit);
   const mfa = new MfaService({ db, audit, groupCommit, secrets: deps.secrets, clock, config: deps.config });
@@ -84,6 +87,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   let timer: ReturnType<typeof setInterval> | undefined;
   let started = false;
   let lastEnrollmentSweep = 0;
+  let lastAnchorRetry = 0;
   let disposed = false;
 
   const tick = (): void => {
@@ -99,6 +103,12 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     if (clock.now() - lastEnrollmentSweep >= 30_000) {
       lastEnrollmentSweep = clock.now();
       void mfa.expirePendingEnrollments();
+    }
+    // A failed anchor write is caught up once the keychain answers again, without waiting for the
+    // next commit; a healthy anchor costs nothing here.
+    if (audit.anchorWriteState() === 'failing' && clock.now() - lastAnchorRetry >= ANCHOR_RETRY_MS) {
+      lastAnchorRetry = clock.now();
+      void audit.retryAnchor();
     }
   };
 
@@ -140,6 +150,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       }
       await audit.settled();
       if (db.open) db.close();
+      deps.secrets.dispose?.();
     },
   };
 }

@@ -3,9 +3,10 @@ import { isAppError, type ErrorCode } from '../../src-shared/errors';
 import type { Custodian } from '../composition';
 import { probeCustodian } from '../gateway/health-probe';
 import { schemaVersion } from '../platform/db/database';
+import { describeVerification } from './audit-verdict';
 
 export interface Check {
-  name: 'config' | 'database' | 'keychain' | 'gateway-port';
+  name: 'config' | 'database' | 'keychain' | 'audit-anchor' | 'gateway-port';
   ok: boolean;
   detail: string;
   code?: ErrorCode;
@@ -49,6 +50,20 @@ export async function runDoctor(custodian: Custodian, message: (code: ErrorCode,
   } catch (error) {
     const code: ErrorCode = isAppError(error) ? error.code : 'ERR-KEYCHAIN-UNAVAILABLE';
     checks.push({ name: 'keychain', ok: false, detail: message(code), code });
+  }
+
+  // Issue 9: the keychain anchor must vouch for the whole log. An anchor that lags the head means
+  // writes to the keychain failed (or another process is mid-write): say so, with the numbers.
+  try {
+    const verdict = await custodian.audit.verify();
+    checks.push({
+      name: 'audit-anchor',
+      ok: verdict.ok,
+      detail: describeVerification(verdict),
+      ...(!verdict.ok && verdict.reason === 'anchor-unavailable' ? { code: 'ERR-KEYCHAIN-UNAVAILABLE' as const } : {}),
+    });
+  } catch {
+    checks.push({ name: 'audit-anchor', ok: false, detail: 'the audit log cannot be verified', code: 'ERR-INTERNAL' });
   }
 
   const port = await probePort(config.gateway.port);

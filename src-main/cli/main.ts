@@ -1,24 +1,15 @@
+import { userInfo } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
-import type { AuditVerification } from '../../src-shared/domain/audit';
 import { isAppError } from '../../src-shared/errors';
 import { loadConfig } from '../config';
 import { APP_VERSION } from '../version';
 import { EXIT, message, withCustodian, type Io } from './cli-support';
+import { describeVerification } from './audit-verdict';
 import { runDoctor } from './doctor';
 import { addGatewayCommands } from './gateway-commands';
 import { registerMfaCommands } from './mfa.commands';
 
 export { EXIT };
-
-function describeIntact(v: Extract<AuditVerification, { ok: true }>): string {
-  const head = v.headId ? `, head #${v.headId}` : '';
-  const anchor = {
-    verified: 'the head matches the one anchored in the keychain',
-    absent: 'no head anchored in the keychain yet',
-    unavailable: `${message('ERR-KEYCHAIN-UNAVAILABLE')} Rows cut off the end cannot be ruled out.`,
-  }[v.anchor];
-  return `audit chain intact: ${v.rows} rows${head}; ${anchor}`;
-}
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('custodian')
@@ -47,12 +38,22 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--json', 'print one JSON object'))
     .action(async (opts: { json?: boolean }) => {
       const verdict = await withCustodian(loadConfig(), (c) => c.audit.verify());
-      // Fail closed: an intact chain whose head the keychain could not vouch for is not "verified".
-      const verified = verdict.ok && verdict.anchor !== 'unavailable';
+      // Fail closed: exit 0 only when the anchor vouches for the whole log (or the log is empty).
       if (opts.json) io.out(`${JSON.stringify(verdict)}\n`);
-      else if (verdict.ok) io.out(`${describeIntact(verdict)}\n`);
-      else io.out(`audit chain broken at row #${verdict.firstBadId} (${verdict.reason}); ${Math.max(verdict.rows - 1, 0)} rows before it are intact\n`);
-      setExit(verified ? EXIT.ok : EXIT.failure);
+      else io.out(`${describeVerification(verdict)}\n`);
+      setExit(verdict.ok ? EXIT.ok : EXIT.failure);
+    });
+  audit
+    .command('reanchor')
+    .description('anchor the current head in the keychain when the anchor is missing, garbled, lags or no longer matches (recorded in the log)')
+    .action(async () => {
+      const result = await withCustodian(loadConfig(), (c) => c.audit.reanchor(`cli:${userInfo().username}`));
+      if (result.changed) {
+        io.out(`re-anchored (the keychain held: ${result.previous}); ${describeVerification(result.verification)}\n`);
+      } else {
+        io.out(`nothing re-anchored; ${describeVerification(result.verification)}\n`);
+      }
+      setExit(result.verification.ok ? EXIT.ok : EXIT.failure);
     });
   audit
     .command('head')

@@ -1,34 +1,30 @@
 import { join } from 'node:path';
-import { BrowserWindow, session, type WebContents } from 'electron';
+import { app, BrowserWindow, session, type WebContents } from 'electron';
 import { RENDERER_CSP } from './content-security-policy';
+import { devToolsAllowed, isDevToolsShortcut, mainWindowOptions } from './window-options';
 
 /**
  * The one window, hardened as the Electron security checklist asks: context isolation (3),
  * sandbox (4), no Node in the renderer, a strict CSP (7), navigation refused (13), new windows
- * refused (14), no openExternal from the page (15), every permission denied (5).
+ * refused (14), no openExternal from the page (15), every permission denied (5), and no DevTools
+ * outside development (issue 9; the options are built and tested in window-options.ts).
  */
 export function createMainWindow(rendererUrl: string | undefined, rendererFile: string): BrowserWindow {
-  const window = new BrowserWindow({
-    width: 1180,
-    height: 780,
-    minWidth: 860,
-    minHeight: 560,
-    show: false,
-    title: 'Custodian',
-    icon: join(__dirname, '../../resources/icon.png'),
-    autoHideMenuBar: true,
-    webPreferences: {
-      preload: join(__dirname, '../preload/electron-preload.js'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      spellcheck: false,
-    },
-  });
+  const devTools = devToolsAllowed(app.isPackaged, process.env);
+  const window = new BrowserWindow(
+    mainWindowOptions(
+      { preload: join(__dirname, '../preload/electron-preload.js'), icon: join(__dirname, '../../resources/icon.png') },
+      devTools,
+    ),
+  );
   harden(window.webContents);
+  if (!devTools) {
+    window.webContents.on('before-input-event', (event, input) => {
+      if (isDevToolsShortcut(input)) event.preventDefault();
+    });
+    // Belt and braces: should anything open them regardless, they close at once.
+    window.webContents.on('devtools-opened', () => window.webContents.closeDevTools());
+  }
   window.once('ready-to-show', () => window.show());
   if (rendererUrl) void window.loadURL(rendererUrl);
   else void window.loadFile(rendererFile);

@@ -10,14 +10,16 @@ import type { Handlers } from './ipc-router';
 const DESKTOP: MfaContext = { source: 'desktop' };
 
 /**
- * The lock's gate for the IPC router: while locked only the lock's own channels pass, and any
- * other call counts as the approver being active.
+ * The lock's gate for the IPC router: while locked only the lock's own channels pass. A call is
+ * not activity: the window makes many by itself (the request list refreshes on every arrival,
+ * the Audit screen re-verifies on every append), and counting them kept the desk from ever
+ * idle-locking while requests came in (issue 9). Only `lock:activity`, which the renderer sends
+ * on real keyboard and pointer input, resets the idle timer.
  */
 export function lockGate(custodian: Custodian): (channel: Channel) => void {
   return (channel) => {
     if (LOCK_EXEMPT_CHANNELS.includes(channel)) return;
     if (custodian.lock.isLocked()) throw new AppError('ERR-LOCKED');
-    custodian.lock.touch();
   };
 }
 
@@ -54,7 +56,10 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     'lock:status': () => custodian.lock.status(),
     'lock:unlock': ({ code }) => custodian.lock.unlock(code, DESKTOP),
     'lock:lock': () => custodian.lock.lock('manual'),
-    'lock:activity': () => custodian.lock.status(),
+    'lock:activity': () => {
+      custodian.lock.touch();
+      return custodian.lock.status();
+    },
     // --- gateway (issue #5) ---
     'requests:list': ({ view, limit }) => ({ requests: custodian.requests.list(view, limit) }),
     'requests:deny': ({ id }) => custodian.requests.deny(id, actor(custodian)),

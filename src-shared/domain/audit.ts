@@ -14,22 +14,41 @@ export const auditEntrySchema = z.object({
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 /**
- * What a verification found. `anchor` says whether the head kept in the keychain vouched for the
- * chain: `verified`, `absent` (nothing anchored yet) or `unavailable` (the keychain did not
- * answer, so rows cut off the end could not be ruled out).
+ * What a verification found. `ok` is true only when the log can be trusted as a whole: the chain
+ * is intact and either the head kept in the keychain is its head (`verified`) or the log is empty
+ * and nothing was ever anchored (`empty`). Otherwise `reason` says why, and `firstBadId` is the
+ * first entry nothing vouches for:
+ * - a chain fault (`hash-mismatch`, `link-broken`, `sequence-gap`) at that row;
+ * - `head-missing` (rows were cut off the end) or `anchor-mismatch` (the log was rewritten);
+ * - `anchor-lagging`: the anchor vouches for entries up to `anchoredId` of `headId` only;
+ * - `anchor-missing`, `anchor-unreadable` (garbled) or `anchor-unavailable` (the keychain did
+ *   not answer): with rows present, nothing rules out rows cut off the end or a rewritten log.
  */
 export const auditVerificationSchema = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(true),
     rows: z.number().int(),
     headId: z.number().int().nullable(),
-    anchor: z.enum(['verified', 'absent', 'unavailable']),
+    anchor: z.enum(['verified', 'empty']),
   }),
   z.object({
     ok: z.literal(false),
     rows: z.number().int(),
     firstBadId: z.number().int(),
-    reason: z.enum(['hash-mismatch', 'link-broken', 'sequence-gap', 'head-missing', 'anchor-mismatch']),
+    reason: z.enum([
+      'hash-mismatch',
+      'link-broken',
+      'sequence-gap',
+      'head-missing',
+      'anchor-mismatch',
+      'anchor-lagging',
+      'anchor-missing',
+      'anchor-unreadable',
+      'anchor-unavailable',
+    ]),
+    /** With the anchor's reasons: the log's last entry and the entry the anchor vouches for. */
+    headId: z.number().int().nullable().optional(),
+    anchoredId: z.number().int().nullable().optional(),
   }),
 ]);
 export type AuditVerification = z.infer<typeof auditVerificationSchema>;

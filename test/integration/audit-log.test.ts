@@ -1,7 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '../../src-shared/errors';
+import { databaseId } from '../../src-main/platform/db/database';
+import { KeytarSecretStore } from '../../src-main/platform/keychain/keytar-secret-store';
 import type { SecretStore } from '../../src-main/platform/keychain/secret-store';
+import { anchorAccount, LEGACY_ANCHOR_ACCOUNT } from '../../src-main/services/audit/audit-anchor';
 import { chainHash, GENESIS_HASH } from '../../src-main/services/audit/audit-chain';
 import { DROP_APPEND_ONLY_TRIGGERS, sqlite } from '../fixtures/sqlite-cli';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
@@ -143,11 +146,23 @@ describe('the audit log on a real SQLite file', () => {
     await expect(t.custodian.audit.verify()).resolves.toMatchObject({ ok: false, firstBadId: 6, reason: 'anchor-mismatch' });
   });
 
-  it('says the anchor is unavailable, not verified, when the keychain does not answer', async () => {
+  it('fails, not verified, when the keychain does not answer', async () => {
     await appendRows(2);
     const locked = tempCustodian({ secrets: lockedKeychain });
     locked.custodian.audit.record({ event: 'x', actor: 'a' });
-    await expect(locked.custodian.audit.verify()).resolves.toEqual({ ok: true, rows: 1, headId: 1, anchor: 'unavailable' });
+    await expect(locked.custodian.audit.verify()).resolves.toEqual({
+      ok: false,
+      rows: 1,
+      firstBadId: 1,
+      reason: 'anchor-unavailable',
+      headId: 1,
+      anchoredId: null,
+    });
+    expect(locked.custodian.audit.anchorWriteState()).toBe('failing');
+    // An empty log out of the keychain's reach is not vouched for either: it may have been emptied.
+    const empty = tempCustodian({ secrets: lockedKeychain });
+    await expect(empty.custodian.audit.verify()).resolves.toMatchObject({ ok: false, reason: 'anchor-unavailable' });
+    await empty.remove();
     await locked.remove();
   });
 
@@ -176,5 +191,198 @@ describe('nested audited changes', () => {
     });
     expect(audit.list(10).entries.map((e) => e.event)).toEqual(['outer_after', 'outer_before']);
     await expect(audit.verify()).resolves.toMatchObject({ ok: true, rows: 2 });
+  });
+});
+
+/** A real keychain that a test can take away, for writes only or for everything, and give back. */
+function switchableKeychain(service: string): { secrets: SecretStore; readsOff(): void; writesOff(): void; allOn(): void } {
+  const real = new KeytarSecretStore({ service, timeoutMs: 5000 });
+  let reads = true;
+  let writes = true;
+  return {
+    secrets: {
+      get: (account) => (reads ? real.get(account) : unavailable()),
+      set: (account, secret) => (writes ? real.set(account, secret) : unavailable()),
+      delete: (account) => (writes ? real.delete(account) : unavailable()),
+      probe: () => (reads && writes ? real.probe() : unavailable()),
+    },
+    readsOff: () => {
+      reads = false;
+      writes = false;
+    },
+    writesOff: () => {
+      writes = false;
+    },
+    allOn: () => {
+      reads = true;
+      writes = true;
+    },
+  };
+}
+
+describe('the keychain anchor', () => {
+  const account = (): string => anchorAccount(databaseId(t.custodian.db));
+  const keychain = (): KeytarSecretStore => new KeytarSecretStore({ service: t.config.keychain.service, timeoutMs: 5000 });
+
+  it('lets an empty log have no anchor, and anchors the first row', async () => {
+    await expect(t.custodian.audit.verify()).resolves.toEqual({ ok: true, rows: 0, headId: null, anchor: 'empty' });
+    await appendRows(1);
+    expect(await keychain().get(account())).toBe(`1 ${t.custodian.audit.head()!.hash}`);
+    await expect(t.custodian.audit.verify()).resolves.toEqual({ ok: true, rows: 1, headId: 1, anchor: 'verified' });
+  });
+
+  it('fails when the anchor is deleted with rows present, and the next commit does not re-anchor', async () => {
+    await appendRows(3);
+    await keychain().delete(account());
+    await expect(t.custodian.audit.verify()).resolves.toEqual({
+      ok: false,
+      rows: 3,
+      firstBadId: 1,
+      reason: 'anchor-missing',
+      headId: 3,
+      anchoredId: null,
+    });
+    // A new process on the same files (the app restarted after the tamper) commits a row.
+    reopen();
+    await appendRows(1);
+    expect(await keychain().get(account())).toBeNull();
+    expect(t.custodian.audit.anchorWriteState()).toBe('refused');
+    await expect(t.custodian.audit.verify()).resolves.toMatchObject({ ok: false, reason: 'anchor-missing' });
+  });
+
+  it('does not re-anchor even in the process that anchored the log from its first row', async () => {
+    await appendRows(2);
+    await keychain().delete(account());
+    await appendRows(1);
+    expect(await keychain().get(account())).toBeNull();
+    await expect(t.custodian.audit.verify()).resolves.toMatchObject({ ok: false, reason: 'anchor-missing' });
+  });
+
+  it('fails on a garbled anchor and never overwrites it', async () => {
+    await appendRows(3);
+    await keychain().set(account(), 'not an anchor');
+    await expect(t.custodian.audit.verify()).resolves.toMatchObject({ ok: false, firstBadId: 1, reason: 'anchor-unreadable' });
+    await appendRows(1);
+    expect(await keychain().get(account())).toBe('not an anchor');
+    expect(t.custodian.audit.anchorWriteState()).toBe('refused');
+  });
+
+  it('does not move the anchor past a log that was rewritten under it', async () => {
+    await appendRows(3);
+    const anchored = await keychain().get(account());
+    const db = new BetterSqlite3(t.dbFile);
+    db.exec(DROP_APPEND_ONLY_TRIGGERS);
+    const rows = db.prepare('SELECT id, content FROM audit_log ORDER BY id').all() as { id: number; content: string }[];
+    let prev = GENESIS_HASH;
+    for (const row of rows) {
+      const content = row.content.replace('alice@corp', 'mallory@corp');
+      const hash = chainHash(prev, content);
+      db.prepare('UPDATE audit_log SET content = ?, prev_hash = ?, hash = ? WHERE id = ?').run(content, prev, hash, row.id);
+      prev = hash;
+    }
+    db.close();
+    reopen();
+    await appendRows(2);
+    expect(await keychain().get(account())).toBe(anchored);
+    await expect(t.custodian.audit.verify()).resolves.toMatchObject({ ok: false, firstBadId: 3, reason: 'anchor-mismatch' });
+  });
+
+  it('says "anchored at #N of M" while writes fail, and catches up once the keychain takes them', async () => {
+    const k = switchableKeychain(t.config.keychain.service);
+    const app = tempCustodian({ secrets: k.secrets });
+    try {
+      for (let i = 0; i < 2; i += 1) app.custodian.audit.record({ event: 'test_event', actor: 'alice@corp' });
+      await app.custodian.audit.settled();
+      k.writesOff();
+      for (let i = 0; i < 5; i += 1) app.custodian.audit.record({ event: 'test_event', actor: 'alice@corp' });
+      await app.custodian.audit.settled();
+      expect(app.custodian.audit.anchorWriteState()).toBe('failing');
+      // What `custodian audit verify` in another process sees meanwhile: the anchor lags.
+      const other = tempCustodian({ dir: app.dir, secrets: k.secrets });
+      await expect(other.custodian.audit.verify()).resolves.toEqual({
+        ok: false,
+        rows: 7,
+        firstBadId: 3,
+        reason: 'anchor-lagging',
+        headId: 7,
+        anchoredId: 2,
+      });
+      await other.close();
+
+      k.allOn();
+      // The shared tick retries the failed write; no new commit is needed.
+      app.clock.advanceSeconds(5);
+      app.custodian.tick();
+      await app.custodian.audit.settled();
+      expect(app.custodian.audit.anchorWriteState()).toBe('ok');
+      await expect(app.custodian.audit.verify()).resolves.toEqual({ ok: true, rows: 7, headId: 7, anchor: 'verified' });
+    } finally {
+      await app.remove();
+    }
+  });
+
+  it('keeps one anchor per database: two data directories on one keychain service each verify', async () => {
+    const service = t.config.keychain.service;
+    const a = tempCustodian({ secrets: new KeytarSecretStore({ service, timeoutMs: 5000 }) });
+    const b = tempCustodian({ secrets: new KeytarSecretStore({ service, timeoutMs: 5000 }) });
+    try {
+      for (let i = 0; i < 4; i += 1) {
+        a.custodian.audit.record({ event: 'in_a', actor: 'alice@corp', data: { n: i } });
+        b.custodian.audit.record({ event: 'in_b', actor: 'bob@corp', data: { n: i } });
+      }
+      a.custodian.audit.record({ event: 'in_a', actor: 'alice@corp' });
+      await Promise.all([a.custodian.audit.settled(), b.custodian.audit.settled()]);
+      expect(databaseId(a.custodian.db)).not.toBe(databaseId(b.custodian.db));
+      await expect(a.custodian.audit.verify()).resolves.toEqual({ ok: true, rows: 5, headId: 5, anchor: 'verified' });
+      await expect(b.custodian.audit.verify()).resolves.toEqual({ ok: true, rows: 4, headId: 4, anchor: 'verified' });
+    } finally {
+      await a.remove();
+      await b.remove();
+    }
+  });
+
+  it('adopts the shared anchor of an older version only when it vouches for this very log', async () => {
+    await appendRows(3);
+    const head = t.custodian.audit.head()!;
+    // As an older version left things: one `audit:head` for the service, nothing per database.
+    await keychain().delete(account());
+    await keychain().set(LEGACY_ANCHOR_ACCOUNT, `${head.id} ${head.hash}`);
+    const other = tempCustodian({ secrets: new KeytarSecretStore({ service: t.config.keychain.service, timeoutMs: 5000 }) });
+    try {
+      other.custodian.audit.record({ event: 'elsewhere', actor: 'bob@corp' });
+      await other.custodian.audit.settled();
+      // Another database on the same service leaves it alone: it does not vouch for that log.
+      expect(await keychain().get(LEGACY_ANCHOR_ACCOUNT)).toBe(`${head.id} ${head.hash}`);
+
+      reopen();
+      await expect(t.custodian.audit.verify()).resolves.toEqual({ ok: true, rows: 3, headId: 3, anchor: 'verified' });
+      expect(await keychain().get(account())).toBe(`${head.id} ${head.hash}`);
+      expect(await keychain().get(LEGACY_ANCHOR_ACCOUNT)).toBeNull();
+    } finally {
+      await other.remove();
+    }
+  });
+
+  it('re-anchors only on the administrator’s explicit, audited request, and never over a broken chain', async () => {
+    await appendRows(3);
+    await keychain().delete(account());
+    const result = await t.custodian.audit.reanchor('cli:root');
+    expect(result).toMatchObject({ changed: true, previous: 'anchor-missing', verification: { ok: true, rows: 4, anchor: 'verified' } });
+    expect(t.custodian.audit.list(1).entries[0]).toMatchObject({
+      id: 4,
+      event: 'audit_reanchored',
+      actor: 'cli:root',
+      data: { previous: 'anchor-missing', previousId: null, rows: 3 },
+    });
+    await expect(t.custodian.audit.reanchor('cli:root')).resolves.toMatchObject({ changed: false, verification: { ok: true } });
+
+    sqlite(t.dbFile, `${DROP_APPEND_ONLY_TRIGGERS} UPDATE audit_log SET content = json_set(content, '$[3]', 'mallory') WHERE id = 2;`);
+    reopen();
+    await keychain().delete(account());
+    await expect(t.custodian.audit.reanchor('cli:root')).resolves.toMatchObject({
+      changed: false,
+      verification: { ok: false, firstBadId: 2, reason: 'hash-mismatch' },
+    });
+    expect(await keychain().get(account())).toBeNull();
   });
 });

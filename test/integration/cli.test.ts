@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:net';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KeytarSecretStore } from '../../src-main/platform/keychain/keytar-secret-store';
 import { DROP_APPEND_ONLY_TRIGGERS, sqlite } from '../fixtures/sqlite-cli';
 import { runCli } from '../fixtures/run-cli';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
@@ -51,6 +53,60 @@ describe('custodian audit', () => {
     expect(JSON.parse(json.stdout)).toEqual({ ok: false, rows: 3, firstBadId: 3, reason: 'hash-mismatch' });
   });
 
+  describe('against the keychain anchor', () => {
+    // The anchor's accounts: this database's own, and the one older versions shared.
+    const accounts = (): string[] => {
+      const db = new BetterSqlite3(t.dbFile, { readonly: true });
+      const id = db.prepare("SELECT value FROM settings WHERE key = 'database.id'").pluck().get() as string | undefined;
+      db.close();
+      return id ? [`audit:head:${id}`, 'audit:head'] : ['audit:head'];
+    };
+    const keychain = (): KeytarSecretStore => new KeytarSecretStore({ service: t.config.keychain.service, timeoutMs: 5000 });
+
+    it('verify exits 1 when the anchor was deleted with rows present', async () => {
+      for (const account of accounts()) await keychain().delete(account);
+      const run = runCli(['audit', 'verify'], env);
+      expect(run.stdout).toContain('audit chain intact: 5 rows, head #5; but this database has no anchor in the keychain');
+      expect(run.stdout).toContain('custodian audit reanchor');
+      expect(run.status).toBe(1);
+      expect(JSON.parse(runCli(['audit', 'verify', '--json'], env).stdout)).toMatchObject({ ok: false, reason: 'anchor-missing', firstBadId: 1 });
+    });
+
+    it('verify exits 1 when the anchor was garbled', async () => {
+      for (const account of accounts()) await keychain().set(account, 'garbage');
+      const run = runCli(['audit', 'verify'], env);
+      expect(run.stdout).toContain('the keychain anchor for this database is unreadable');
+      expect(run.status).toBe(1);
+    });
+
+    it('verify says "anchored at #N of M" and exits 1 when the anchor lags the head', async () => {
+      const db = new BetterSqlite3(t.dbFile, { readonly: true });
+      const third = db.prepare('SELECT hash FROM audit_log WHERE id = 3').pluck().get() as string;
+      db.close();
+      for (const account of accounts()) await keychain().set(account, `3 ${third}`);
+      const run = runCli(['audit', 'verify'], env);
+      expect(run.stdout).toBe(
+        'audit chain intact: 5 rows, head #5; anchored at #3 of 5: rows after #3 are not vouched for by the keychain (its writes failed or have not caught up)\n',
+      );
+      expect(run.status).toBe(1);
+      const doctor = runCli(['doctor'], env);
+      expect(doctor.stdout).toMatch(/FAIL\s+audit-anchor\s+audit chain intact: 5 rows, head #5; anchored at #3 of 5/);
+      expect(doctor.status).toBe(1);
+    });
+
+    it('reanchor anchors the head after a deletion, records it, and verify passes again', async () => {
+      for (const account of accounts()) await keychain().delete(account);
+      const run = runCli(['audit', 'reanchor'], env);
+      expect(run.stdout).toBe(
+        're-anchored (the keychain held: anchor-missing); audit chain intact: 6 rows, head #6; the head matches the one anchored in the keychain\n',
+      );
+      expect(run.status).toBe(0);
+      const last = JSON.parse(runCli(['audit', 'export'], env).stdout.trim().split('\n').at(-1)!) as { event: string; actor: string };
+      expect(last).toMatchObject({ event: 'audit_reanchored', actor: expect.stringMatching(/^cli:/) });
+      expect(runCli(['audit', 'verify'], env).status).toBe(0);
+    });
+  });
+
   it('head prints the latest id and hash; export prints one JSON line per row', () => {
     const head = runCli(['audit', 'head'], env);
     expect(head.stdout).toMatch(/^5 [0-9a-f]{64}\n$/);
@@ -61,9 +117,10 @@ describe('custodian audit', () => {
 });
 
 describe('custodian doctor', () => {
-  it('reports the keychain, database and port as OK and exits 0', () => {
+  it('reports the keychain, database, audit anchor and port as OK and exits 0', () => {
     const run = runCli(['doctor'], env);
     expect(run.stdout).toMatch(/OK\s+keychain/);
+    expect(run.stdout).toMatch(/OK\s+audit-anchor\s+audit chain intact: 5 rows, head #5; the head matches/);
     expect(run.stdout).toMatch(/OK\s+database .*schema v3, wal, 5 audit rows/);
     expect(run.stdout).toMatch(/OK\s+gateway-port/);
     expect(run.status).toBe(0);

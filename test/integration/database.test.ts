@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase, schemaVersion, type Database } from '../../src-main/platform/db/database';
 import { migrations } from '../../src-main/platform/db/migrations';
@@ -65,4 +66,42 @@ describe('the database', () => {
       expect(db.prepare("SELECT value FROM settings WHERE key = 'language'").pluck().get()).toBe('tr');
     },
   );
+});
+
+describe('the data directory on disk (issue 9)', () => {
+  const mode = (path: string): number => statSync(path).mode & 0o777;
+  let umask: number | undefined;
+  afterEach(() => {
+    if (umask !== undefined) process.umask(umask);
+    umask = undefined;
+  });
+
+  it('is created 0700, with the database, its WAL and its SHM 0600, whatever the umask', () => {
+    // The most permissive umask: nothing may rely on it to take bits away.
+    umask = process.umask(0);
+    const file = freshFile();
+    const db = openDatabase({ file, synchronous: 'FULL' });
+    dbs.push(db);
+    db.prepare("INSERT INTO settings (key, value) VALUES ('language', 'tr')").run();
+    expect(mode(dirname(file))).toBe(0o700);
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) expect({ path, mode: mode(path) }).toEqual({ path, mode: 0o600 });
+  });
+
+  it('tightens a directory and files that an older version left readable', () => {
+    umask = process.umask(0o022);
+    const file = freshFile();
+    mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+    chmodSync(dirname(file), 0o755);
+    // An older version's database, still open elsewhere, so its -wal and -shm are on disk too.
+    const old = new BetterSqlite3(file);
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);');
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) expect(mode(path)).toBe(0o644);
+
+    const db = openDatabase({ file, synchronous: 'FULL' });
+    dbs.push(db);
+    old.close();
+    expect(mode(dirname(file))).toBe(0o700);
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) expect({ path, mode: mode(path) }).toEqual({ path, mode: 0o600 });
+  });
 });

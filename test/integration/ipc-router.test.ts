@@ -112,3 +112,44 @@ describe('the lock at the IPC door', () => {
     expect(await call('factors:list')).toMatchObject({ ok: true });
   });
 });
+
+describe('the idle lock at the IPC door (issue 9)', () => {
+  /** MFA on and the desk open, as right after the first factor is confirmed. */
+  async function openDesk() {
+    const { createAppRouter } = await import('../../src-main/ipc/app-router');
+    const { secretAccount } = await import('../../src-main/services/mfa/mfa.service');
+    const { oathtool } = await import('../fixtures/otp');
+    const { mfa } = t.custodian;
+    const profile = mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, { source: 'desktop' });
+    const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, { source: 'desktop' });
+    const secret = (await t.custodian.secrets.get(secretAccount(profile.id, enrollment.factor.id)))!;
+    await mfa.confirmEnrollment(enrollment.factor.id, oathtool(secret, t.clock.now()), { source: 'desktop' });
+    expect(t.custodian.lock.isLocked()).toBe(false);
+    const app = createAppRouter(t.custodian, 'chromium-host', (url) => url.origin === 'http://127.0.0.1:5555');
+    return (channel: string, payload: unknown = {}) => app.handle(channel, payload, APP);
+  }
+
+  it('locks after the idle limit although the request list keeps refreshing', async () => {
+    const call = await openDesk();
+    // Six minutes of arrivals, each refreshing the list, and nobody at the keyboard.
+    for (let s = 0; s < 6 * 60 && !t.custodian.lock.isLocked(); s += 15) {
+      expect(await call('requests:list', { view: 'pending' })).toMatchObject({ ok: true });
+      t.clock.advanceSeconds(15);
+      t.custodian.tick();
+    }
+    expect(t.custodian.lock.isLocked()).toBe(true);
+    expect(await call('requests:list', { view: 'pending' })).toMatchObject({ ok: false, error: { code: 'ERR-LOCKED' } });
+    expect(t.custodian.audit.list(1).entries[0]).toMatchObject({ event: 'app_locked', data: { reason: 'idle' } });
+  });
+
+  it('stays open while real input is reported through lock:activity', async () => {
+    const call = await openDesk();
+    for (let s = 0; s < 12 * 60; s += 15) {
+      if (s % 120 === 0) expect(await call('lock:activity')).toMatchObject({ ok: true, data: { locked: false } });
+      expect(await call('requests:list', { view: 'pending' })).toMatchObject({ ok: true });
+      t.clock.advanceSeconds(15);
+      t.custodian.tick();
+    }
+    expect(t.custodian.lock.isLocked()).toBe(false);
+  });
+});

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Config } from '../../config';
@@ -24,7 +25,7 @@ export function databaseFile(dataDir: string): string {
 }
 
 export function openDatabase(options: OpenDatabaseOptions): Database {
-  if (!options.readonly) mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+  if (!options.readonly) keepPrivate(options.file);
   const db = new BetterSqlite3(options.file, {
     readonly: options.readonly ?? false,
     fileMustExist: options.readonly ?? false,
@@ -35,8 +36,55 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   db.pragma(`synchronous = ${options.synchronous}`);
   // The app, `custodian serve` and the CLI share one file (DESIGN.md "Several processes").
   db.pragma('busy_timeout = 5000');
-  if (!options.readonly) migrate(db, options.migrations);
+  if (!options.readonly) {
+    migrate(db, options.migrations);
+    databaseId(db);
+  }
   return db;
+}
+
+/** The settings row holding the database's own id. */
+const DATABASE_ID_KEY = 'database.id';
+
+/**
+ * Gives the database a random id of its own, once: when it is created, or first opened by a
+ * version that knows about ids (issue 9). The keychain anchor is named after it, so data
+ * directories that share a keychain service never read each other's anchor.
+ */
+export function databaseId(db: Database): string {
+  const read = db.prepare('SELECT value FROM settings WHERE key = ?').pluck();
+  const existing = read.get(DATABASE_ID_KEY) as string | undefined;
+  if (existing) return existing;
+  // Two processes opening a new file at once: the first insert wins, and both read it back.
+  db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run(DATABASE_ID_KEY, randomBytes(16).toString('hex'));
+  return read.get(DATABASE_ID_KEY) as string;
+}
+
+const STICKY_BIT = 0o1000;
+
+/**
+ * The data directory is the approver's alone (issue 9): the directory 0700, the database and its
+ * -wal and -shm files 0600. Modes given at creation pass through the umask, which only ever takes
+ * bits away, and an older version left 0755 and 0644 behind: so each is created with its mode and
+ * then set with chmod. SQLite creates -wal and -shm with the database file's own mode, so a 0600
+ * database keeps the files it creates later 0600 too.
+ */
+function keepPrivate(file: string): void {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = statSync(dir);
+  // A shared directory such as /tmp (sticky) or one owned by someone else is left as it is: the
+  // files in it are still private.
+  if ((stat.mode & STICKY_BIT) === 0 && stat.uid === process.getuid?.()) chmodSync(dir, 0o700);
+  closeSync(openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(path, 0o600);
+    } catch (error) {
+      // -wal and -shm exist only while a connection has the database open.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
 }
 
 /** Applies every migration newer than the database's, each in its own transaction. */

@@ -9,4 +9,6 @@ export interface SecretStore {
   delete(account: string): Promise<boolean>;
   /** Round-trips a throwaway entry: proves the keychain is reachable, unlocked and writable. */
   probe(): Promise<void>;
+  /** Releases what the adapter holds open (a helper process); the composition root calls it last. */
+  dispose?(): void;
 }

@@ -1,3 +1,6 @@
+import type { Database } from '../../platform/db/database';
+import { databaseId } from '../../platform/db/database';
+import { AuditRepository } from '../../platform/db/repositories/audit.repository';
 import type { SecretStore } from '../../platform/keychain/secret-store';
 
 export interface AuditHead {
@@ -5,7 +8,23 @@ export interface AuditHead {
   hash: string;
 }
 
-const ACCOUNT = 'audit:head';
+/** What the keychain holds for this database. Throwing means the keychain did not answer. */
+export type AnchorReading = { state: 'present'; head: AuditHead } | { state: 'missing' } | { state: 'unreadable' };
+
+/**
+ * Whether this process keeps the anchor up with its commits: `ok`; `failing`, the keychain did
+ * not take the last write (it is retried); or `refused`, the stored anchor is missing, garbled or
+ * no longer matches the log, and this process will not overwrite it (see `advance`).
+ */
+export type AnchorWriteState = 'ok' | 'failing' | 'refused';
+
+/** Before issue 9 one account served every database on a keychain service. */
+export const LEGACY_ANCHOR_ACCOUNT = 'audit:head';
+
+/** The anchor's account, named after the database's own id so two data directories never share one. */
+export function anchorAccount(id: string): string {
+  return `audit:head:${id}`;
+}
 
 /**
  * The latest audit head, kept in the keychain (DESIGN.md "Audit"). A hash chain alone cannot show
@@ -14,50 +33,134 @@ const ACCOUNT = 'audit:head';
  *
  * Writes are coalesced: while one is in flight, only the newest head waits behind it, and a head
  * never moves backwards, even when another process anchored a later one in between.
+ *
+ * Fail closed (issue 9, item 5): the anchor moves forward only from an anchor that still matches
+ * the log (the anchored row is there with the anchored hash), so a log cut short or rewritten is
+ * never blessed by the next commit. A missing anchor is created only by a process that saw the
+ * log start empty; a missing or garbled anchor with rows present stays a failure until an
+ * administrator re-anchors explicitly (`custodian audit reanchor`, an audited event).
  */
 export class AuditAnchor {
   readonly #secrets: SecretStore;
+  readonly #db: Database;
+  #repo: AuditRepository | undefined;
+  #account: string | undefined;
   #inFlight: Promise<void> | undefined;
   #next: AuditHead | undefined;
-  #lastError: unknown;
+  /** The newest head whose write failed: retried by `retry` and by the next `advance`. */
+  #unwritten: AuditHead | undefined;
+  /** This process appended the log's first row, so it may create the anchor that is missing. */
+  #sawGenesis = false;
+  #state: AnchorWriteState = 'ok';
 
-  constructor(secrets: SecretStore) {
+  constructor(secrets: SecretStore, db: Database) {
     this.#secrets = secrets;
+    this.#db = db;
   }
 
-  async read(): Promise<AuditHead | null> {
-    const raw = await this.#secrets.get(ACCOUNT);
-    if (raw === null) return null;
-    const [id, hash] = raw.split(' ');
-    const n = Number(id);
-    return Number.isSafeInteger(n) && n > 0 && hash && /^[0-9a-f]{64}$/.test(hash) ? { id: n, hash } : null;
+  get writeState(): AnchorWriteState {
+    return this.#state;
   }
 
-  /** Moves the anchor forward to `head`; resolves once it is written (or has failed). */
-  advance(head: AuditHead): Promise<void> {
+  /**
+   * Reads this database's anchor. A database from before issue 9 adopts the shared legacy anchor
+   * the first time, but only if it vouches for this very log; the legacy entry is then removed.
+   */
+  async read(): Promise<AnchorReading> {
+    const account = this.#anchorAccount();
+    const reading = parseAnchor(await this.#secrets.get(account));
+    if (reading.state !== 'missing') return reading;
+    const legacy = parseAnchor(await this.#secrets.get(LEGACY_ANCHOR_ACCOUNT));
+    if (legacy.state !== 'present' || this.#hashAt(legacy.head.id) !== legacy.head.hash) return reading;
+    await this.#secrets.set(account, formatAnchor(legacy.head));
+    await this.#secrets.delete(LEGACY_ANCHOR_ACCOUNT).catch(() => false);
+    return legacy;
+  }
+
+  /**
+   * Moves the anchor forward to `head`, committed by this process; resolves once it is written
+   * (or has failed, or was refused). `fromGenesis`: the commit appended the log's first row.
+   */
+  advance(head: AuditHead, fromGenesis: boolean): Promise<void> {
+    if (fromGenesis) this.#sawGenesis = true;
+    this.#queue(head);
+    return this.#drain();
+  }
+
+  /** Tries the last failed write again (the keychain may be back). */
+  retry(): Promise<void> {
+    if (this.#unwritten) this.#queue(this.#unwritten);
+    return this.#drain();
+  }
+
+  /** The administrator's explicit re-anchor: writes `head` whatever the keychain held. */
+  async reset(head: AuditHead): Promise<void> {
+    await this.#inFlight;
+    await this.#secrets.set(this.#anchorAccount(), formatAnchor(head));
+    this.#unwritten = undefined;
+    this.#state = 'ok';
+  }
+
+  #queue(head: AuditHead): void {
     if (!this.#next || head.id > this.#next.id) this.#next = head;
-    this.#inFlight ??= this.#drain().finally(() => {
+  }
+
+  #drain(): Promise<void> {
+    this.#inFlight ??= this.#write().finally(() => {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
   }
 
-  /** Whether the most recent write failed: the log then grows past what the anchor vouches for. */
-  get failing(): boolean {
-    return this.#lastError !== undefined;
-  }
-
-  async #drain(): Promise<void> {
+  async #write(): Promise<void> {
     while (this.#next) {
       const head = this.#next;
       this.#next = undefined;
       try {
         const current = await this.read();
-        if (!current || current.id < head.id) await this.#secrets.set(ACCOUNT, `${head.id} ${head.hash}`);
-        this.#lastError = undefined;
-      } catch (error) {
-        this.#lastError = error;
+        // Once an anchor exists, a missing one later means it was removed: never recreate it.
+        if (current.state === 'present') this.#sawGenesis = false;
+        if (current.state === 'present' && current.head.id >= head.id) {
+          this.#settled('ok');
+        } else if (current.state === 'present' ? this.#hashAt(current.head.id) === current.head.hash : current.state === 'missing' && this.#sawGenesis) {
+          await this.#secrets.set(this.#anchorAccount(), formatAnchor(head));
+          this.#sawGenesis = false;
+          this.#settled('ok');
+        } else {
+          this.#settled('refused');
+        }
+      } catch {
+        if (!this.#unwritten || head.id > this.#unwritten.id) this.#unwritten = head;
+        this.#state = 'failing';
       }
     }
   }
+
+  #settled(state: 'ok' | 'refused'): void {
+    this.#state = state;
+    this.#unwritten = undefined;
+  }
+
+  #anchorAccount(): string {
+    this.#account ??= anchorAccount(databaseId(this.#db));
+    return this.#account;
+  }
+
+  #hashAt(id: number): string | undefined {
+    this.#repo ??= new AuditRepository(this.#db);
+    return this.#repo.hashAt(id);
+  }
+}
+
+function formatAnchor(head: AuditHead): string {
+  return `${head.id} ${head.hash}`;
+}
+
+function parseAnchor(raw: string | null): AnchorReading {
+  if (raw === null) return { state: 'missing' };
+  const [id, hash, extra] = raw.split(' ');
+  const n = Number(id);
+  return Number.isSafeInteger(n) && n > 0 && hash !== undefined && /^[0-9a-f]{64}$/.test(hash) && extra === undefined
+    ? { state: 'present', head: { id: n, hash } }
+    : { state: 'unreadable' };
 }

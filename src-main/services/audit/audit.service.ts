@@ -4,7 +4,7 @@ import type { Clock } from '../../clock';
 import type { Database } from '../../platform/db/database';
 import { AuditRepository, type AuditRow } from '../../platform/db/repositories/audit.repository';
 import { chainHash, ChainVerifier, flatAuditContent, GENESIS_HASH, type ChainVerdict } from './audit-chain';
-import type { AuditAnchor, AuditHead } from './audit-anchor';
+import type { AnchorReading, AnchorWriteState, AuditAnchor } from './audit-anchor';
 import { maskIp, trimUserAgent } from './redaction';
 
 export interface AuditInput {
@@ -23,6 +23,13 @@ export interface AuditInput {
 // accident in a failure record (DESIGN.md "Audit").
 const FORBIDDEN_DATA_KEY = /secret|password|passcode|apikey|api_key|^key$|^code$|^otp$|token$|hash$/i;
 
+/** The verification faults that concern the anchor, not the chain: an administrator may re-anchor. */
+const ANCHOR_FAULTS: ReadonlySet<string> = new Set(['head-missing', 'anchor-mismatch', 'anchor-lagging', 'anchor-missing', 'anchor-unreadable', 'anchor-unavailable']);
+
+export type ReanchorResult =
+  | { changed: false; verification: AuditVerification }
+  | { changed: true; previous: string; verification: AuditVerification };
+
 export type AuditListener = (appended: { id: number; event: string }) => void;
 
 /**
@@ -39,6 +46,8 @@ export class AuditLog {
   #pending: { id: number; event: string }[] = [];
   /** The head as of the last append in the open transaction; saves a query per row in a batch. */
   #txHead: { id: number; hash: string } | undefined;
+  /** The open transaction appended the log's first row (the anchor may then be created). */
+  #txGenesis = false;
   #anchoring: Promise<void> = Promise.resolve();
   /** One transaction wrapper for every call: building a new one per call costs more than a row. */
   readonly #run: ReturnType<Database['transaction']>;
@@ -66,13 +75,16 @@ export class AuditLog {
       // head from the database, which has rolled back with it.
       this.#pending.length = outermost ? 0 : pendingBefore;
       this.#txHead = undefined;
+      if (outermost) this.#txGenesis = false;
       if (isAppError(error)) throw error;
       throw new AppError('ERR-AUDIT-UNAVAILABLE');
     }
     if (outermost) {
       const head = this.#txHead;
+      const fromGenesis = this.#txGenesis;
       this.#txHead = undefined;
-      this.#flush(head);
+      this.#txGenesis = false;
+      this.#flush(head, fromGenesis);
     }
     return result;
   }
@@ -100,6 +112,7 @@ export class AuditLog {
     const hash = chainHash(prevHash, content);
     this.#repo.insert(id, content, prevHash, hash);
     this.#txHead = { id, hash };
+    if (id === 1) this.#txGenesis = true;
     this.#pending.push({ id, event: input.event });
     return id;
   }
@@ -120,16 +133,20 @@ export class AuditLog {
 
   /**
    * The chain walk, then the keychain anchor: the anchored row must still be there with the
-   * anchored hash. That catches rows cut off the end and a chain rewritten and rehashed whole.
+   * anchored hash, and it must be the head. That catches rows cut off the end, a chain rewritten
+   * and rehashed whole, and rows the anchor never vouched for. With rows present, an anchor that
+   * is missing, garbled or out of reach is a failure: only an empty log may have none.
    */
   async verify(): Promise<AuditVerification> {
     // The anchor is read before the walk: every anchored row was committed before it was
     // anchored, so the walk that follows must see it. Read after, a commit by another process in
     // between would look like rows cut off the end.
-    let anchored: AuditHead | null | 'unavailable' = null;
+    let anchored: AnchorReading | 'unavailable' = { state: 'missing' };
     if (this.#anchor) {
       try {
         await this.#anchoring;
+        // The keychain may be back since a write failed: catch up before judging.
+        if (this.#anchor.writeState === 'failing') await this.#anchor.retry();
         anchored = await this.#anchor.read();
       } catch {
         anchored = 'unavailable';
@@ -137,16 +154,61 @@ export class AuditLog {
     }
     const verdict = this.verifyChain();
     if (!verdict.ok) return { ok: false, rows: verdict.rows, firstBadId: verdict.firstBadId, reason: verdict.reason };
-    const intact = { ok: true as const, rows: verdict.rows, headId: verdict.headId };
-    if (anchored === 'unavailable') return { ...intact, anchor: 'unavailable' };
-    if (anchored === null) return { ...intact, anchor: 'absent' };
-    if (verdict.headId === null || anchored.id > verdict.headId) {
-      return { ok: false, rows: verdict.rows, firstBadId: anchored.id, reason: 'head-missing' };
+    const { rows, headId } = verdict;
+    const unvouched = (reason: 'anchor-missing' | 'anchor-unreadable' | 'anchor-unavailable'): AuditVerification => ({
+      ok: false,
+      rows,
+      firstBadId: 1,
+      reason,
+      headId,
+      anchoredId: null,
+    });
+    if (anchored === 'unavailable') return unvouched('anchor-unavailable');
+    if (anchored.state === 'missing') return headId === null ? { ok: true, rows, headId, anchor: 'empty' } : unvouched('anchor-missing');
+    if (anchored.state === 'unreadable') return unvouched('anchor-unreadable');
+    const anchoredId = anchored.head.id;
+    if (headId === null || anchoredId > headId) return { ok: false, rows, firstBadId: anchoredId, reason: 'head-missing', headId, anchoredId };
+    if (this.#repo.hashAt(anchoredId) !== anchored.head.hash) {
+      return { ok: false, rows, firstBadId: anchoredId, reason: 'anchor-mismatch', headId, anchoredId };
     }
-    if (this.#repo.hashAt(anchored.id) !== anchored.hash) {
-      return { ok: false, rows: verdict.rows, firstBadId: anchored.id, reason: 'anchor-mismatch' };
-    }
-    return { ...intact, anchor: 'verified' };
+    // Rows after the anchor may be honest (a write that failed, or is still on its way) or forged;
+    // the keychain cannot tell, so they are not called verified.
+    if (anchoredId < headId) return { ok: false, rows, firstBadId: anchoredId + 1, reason: 'anchor-lagging', headId, anchoredId };
+    return { ok: true, rows, headId, anchor: 'verified' };
+  }
+
+  /** Whether this process's commits reach the keychain anchor (`doctor` and the Audit screen). */
+  anchorWriteState(): AnchorWriteState {
+    return this.#anchor?.writeState ?? 'ok';
+  }
+
+  /** Retries a failed anchor write; the shared tick calls it while writes fail. */
+  retryAnchor(): Promise<void> {
+    if (this.#anchor) this.#anchoring = this.#anchor.retry();
+    return this.#anchoring;
+  }
+
+  /**
+   * The administrator's explicit re-anchor (issue 9): when the anchor is missing, garbled, lags or
+   * no longer matches, and the administrator trusts the log as it stands. A broken chain is
+   * refused (re-anchoring would not repair it). Otherwise an `audit_reanchored` row records what
+   * the keychain held, and the anchor is set to that row: the event itself is in the log for good.
+   */
+  async reanchor(actor: string): Promise<ReanchorResult> {
+    if (!this.#anchor) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
+    const before = await this.verify();
+    if (before.ok && before.anchor === 'verified') return { changed: false, verification: before };
+    if (!before.ok && !ANCHOR_FAULTS.has(before.reason)) return { changed: false, verification: before };
+    if (!before.ok && before.reason === 'anchor-unavailable') throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
+    const previous = before.ok ? 'empty' : before.reason;
+    const previousId = before.ok ? null : (before.anchoredId ?? null);
+    this.transact(() => {
+      this.append({ event: 'audit_reanchored', actor, data: { previous, previousId, rows: before.rows } });
+    });
+    const head = this.#repo.head();
+    if (!head) throw new AppError('ERR-INTERNAL');
+    await this.#anchor.reset(head);
+    return { changed: true, previous, verification: await this.verify() };
   }
 
   /** Resolves once the keychain anchor has caught up with every commit so far. */
@@ -171,12 +233,12 @@ export class AuditLog {
     return () => this.#listeners.delete(listener);
   }
 
-  #flush(lastAppended: { id: number; hash: string } | undefined): void {
+  #flush(lastAppended: { id: number; hash: string } | undefined, fromGenesis: boolean): void {
     const appended = this.#pending;
     this.#pending = [];
     // The head this transaction wrote is the head: it held the write lock until its commit.
     const head = appended.length > 0 && this.#anchor ? (lastAppended ?? this.#repo.head()) : undefined;
-    if (head && this.#anchor) this.#anchoring = this.#anchor.advance(head);
+    if (head && this.#anchor) this.#anchoring = this.#anchor.advance(head, fromGenesis);
     for (const entry of appended) for (const listener of this.#listeners) listener(entry);
   }
 }

@@ -56,6 +56,11 @@ function ChainBanner() {
             {t(`audit.anchor.${chain.anchor}`)}
           </p>
         ) : null}
+        {chain.state === 'broken' && REANCHOR_HINT.has(chain.reason) ? (
+          <p className="banner-detail" data-testid="audit-anchor-status" data-anchor={chain.reason}>
+            {t('audit.anchor.reanchorHint')}
+          </p>
+        ) : null}
       </div>
       <button
         type="button"
@@ -91,13 +96,37 @@ function chainMessage(t: TFunction, chain: ChainStatus): string {
     case 'verified':
       return chain.rows === 0 ? t('audit.verifiedEmpty') : t('audit.verified', { count: chain.rows });
     case 'broken':
-      if (chain.reason === 'head-missing') return t('audit.brokenHeadMissing', { id: chain.firstBadId });
-      if (chain.reason === 'anchor-mismatch') return t('audit.brokenRewritten', { id: chain.firstBadId });
-      return t('audit.broken', { id: chain.firstBadId });
+      return brokenMessage(t, chain);
     case 'error':
       return errorText(t, chain.error);
     default:
       return assertNever(chain);
+  }
+}
+
+/** Faults an administrator may settle by re-anchoring from a shell: the chain itself is intact. */
+const REANCHOR_HINT: ReadonlySet<string> = new Set(['anchor-missing', 'anchor-unreadable', 'anchor-mismatch', 'head-missing']);
+
+function brokenMessage(t: TFunction, chain: Extract<ChainStatus, { state: 'broken' }>): string {
+  switch (chain.reason) {
+    case 'head-missing':
+      return t('audit.brokenHeadMissing', { id: chain.firstBadId });
+    case 'anchor-mismatch':
+      return t('audit.brokenRewritten', { id: chain.firstBadId });
+    case 'anchor-lagging':
+      return t('audit.anchor.lagging', { anchored: chain.anchoredId ?? 0, head: chain.headId ?? 0 });
+    case 'anchor-missing':
+      return t('audit.anchor.missing');
+    case 'anchor-unreadable':
+      return t('audit.anchor.unreadable');
+    case 'anchor-unavailable':
+      return t('audit.anchor.unavailable');
+    case 'hash-mismatch':
+    case 'link-broken':
+    case 'sequence-gap':
+      return t('audit.broken', { id: chain.firstBadId });
+    default:
+      return assertNever(chain.reason);
   }
 }
 

@@ -8,7 +8,15 @@ export const AUDIT_PAGE_SIZE = 100;
 export type ChainStatus =
   | { state: 'verifying' }
   | { state: 'verified'; rows: number; anchor: Extract<AuditVerification, { ok: true }>['anchor'] }
-  | { state: 'broken'; rows: number; firstBadId: number; reason: Extract<AuditVerification, { ok: false }>['reason'] }
+  /** Not trusted: the chain is broken, or the keychain anchor does not vouch for all of it. */
+  | {
+      state: 'broken';
+      rows: number;
+      firstBadId: number;
+      reason: Extract<AuditVerification, { ok: false }>['reason'];
+      headId: number | null;
+      anchoredId: number | null;
+    }
   /** The check itself could not run (for example the keychain holding the head is locked). */
   | { state: 'error'; error: CustodianError };
 
@@ -122,7 +130,14 @@ export const useAuditStore = create<AuditState>()((set, get) => ({
       set({
         chain: result.ok
           ? { state: 'verified', rows: result.rows, anchor: result.anchor }
-          : { state: 'broken', rows: result.rows, firstBadId: result.firstBadId, reason: result.reason },
+          : {
+              state: 'broken',
+              rows: result.rows,
+              firstBadId: result.firstBadId,
+              reason: result.reason,
+              headId: result.headId ?? null,
+              anchoredId: result.anchoredId ?? null,
+            },
       });
     } catch (error) {
       if (generation !== verifyGeneration) return;

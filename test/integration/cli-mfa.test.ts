@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { oathtool } from '../fixtures/otp';
-import { runCli } from '../fixtures/run-cli';
+import { runCli, spawnCli } from '../fixtures/run-cli';
+import { sqlite } from '../fixtures/sqlite-cli';
 
 // The terminal twins of the Factors screen, run as a separate process against a fresh data dir.
 let dir: string;
@@ -62,5 +63,27 @@ describe('custodian profile and factors', () => {
     expect(runCli(['factors', 'enroll', '--label', 'x', '--digits', '7'], env).status).toBe(2);
     expect(runCli(['factors', 'confirm', 'f_nope', '123456'], env)).toMatchObject({ status: 2 });
     expect(runCli(['factors', 'enroll', '--label', 'Phone'], env)).toMatchObject({ status: 1, stderr: 'custodian: Set up the approver profile first.\n' });
+  });
+});
+
+describe('the rate limit across processes (issue 9, item 3)', () => {
+  it('lets at most five of 40 parallel `custodian verify` processes check a code, and counts exactly those', async () => {
+    expect(runCli(['profile', 'init', '--name', 'Alice', '--principal', 'alice@corp', '--role', 'admin'], env).status).toBe(0);
+    const e = enroll();
+    expect(runCli(['factors', 'confirm', e.id, oathtool(e.secret, Date.now())], env).status).toBe(0);
+    // Certainly wrong anywhere near now (the ±1 window, and the step a slow run may reach).
+    const near = [-60_000, -30_000, 0, 30_000, 60_000, 90_000].map((d) => oathtool(e.secret, Date.now() + d));
+    const wrong = ['000000', '111111', '222222', '333333'].find((c) => !near.includes(c))!;
+
+    const runs = await Promise.all(Array.from({ length: 40 }, () => spawnCli(['verify', wrong], env).done));
+    const invalid = runs.filter((r) => r.stderr === 'custodian: The code is invalid.\n');
+    const limited = runs.filter((r) => /^custodian: Too many attempts\. Try again in \d+ s\.\n$/.test(r.stderr));
+    expect(invalid.length + limited.length).toBe(40);
+    expect(invalid.length).toBeGreaterThanOrEqual(1);
+    expect(invalid.length).toBeLessThanOrEqual(5);
+    for (const r of runs) expect(r.status).toBe(1);
+    // The stored count is exactly the attempts that were checked: none lost, none invented.
+    const stored = sqlite(join(dir, 'custodian.db'), 'SELECT failures FROM mfa_attempts').trim();
+    expect(Number(stored)).toBe(invalid.length);
   });
 });

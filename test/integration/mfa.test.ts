@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, type ErrorCode } from '../../src-shared/errors';
+import { KeytarSecretStore } from '../../src-main/platform/keychain/keytar-secret-store';
 import type { SecretStore } from '../../src-main/platform/keychain/secret-store';
 import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
 import { secretAccount } from '../../src-main/services/mfa/mfa.service';
@@ -142,14 +143,14 @@ describe('verification', () => {
     await failsWith(t.custodian.mfa.verify(used, DESKTOP, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-REPLAYED');
   });
 
-  it('rate-limits after five failures per profile and source, with a growing backoff that survives a restart', async () => {
+  it('rate-limits after five failures per profile, whatever the source, with a growing backoff that survives a restart', async () => {
     const { secret } = await enrolled();
     const { mfa } = t.custodian;
     for (let i = 0; i < 5; i += 1) await failsWith(mfa.verify('000000', DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
     const limited = await failsWith(mfa.verify(code(secret), DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-RATE-LIMITED');
     expect(limited.details).toEqual({ retryAfterSeconds: 30 });
-    // Another source is counted on its own.
-    await expect(mfa.verify(code(secret), CLI, { allowBackup: false, purpose: 'test' })).resolves.toMatchObject({ method: 'totp' });
+    // One budget for the window and the shell (issue 9, item 3): the shell is refused too.
+    expect((await failsWith(mfa.verify(code(secret), CLI, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-RATE-LIMITED')).details).toEqual({ retryAfterSeconds: 30 });
 
     await t.close();
     t.reopen();
@@ -307,5 +308,75 @@ describe('two processes on one data directory', () => {
     await expect(other.mfa.verify(shared, CLI, { allowBackup: false, purpose: 'test' })).resolves.toMatchObject({ method: 'totp' });
     await failsWith(t.custodian.mfa.verify(shared, DESKTOP, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-REPLAYED');
     await other.dispose();
+  });
+});
+
+describe('the rate limit under concurrency (issue 9, item 3)', () => {
+  const APP = { url: 'http://127.0.0.1:5555/', isMainFrame: true };
+
+  /** A code certainly wrong in the ±1 window around now. */
+  function wrongCode(secret: string): string {
+    const window = [-30_000, 0, 30_000].map((d) => oathtool(secret, t.clock.now() + d));
+    return ['000000', '111111', '222222'].find((c) => !window.includes(c))!;
+  }
+
+  it('lets at most five of 300 concurrent unlocks check a code, and refuses the right one at position 250', async () => {
+    // Every keychain read is counted: a check of a locked desk reads the factor's secret first.
+    await t.remove();
+    const reads: string[] = [];
+    const service = `custodian-test-race-${process.pid}-${Date.now()}`;
+    const real = new KeytarSecretStore({ service, timeoutMs: 5000 });
+    const counting: SecretStore = {
+      get: (account) => {
+        reads.push(account);
+        return real.get(account);
+      },
+      set: (account, secret) => real.set(account, secret),
+      delete: (account) => real.delete(account),
+      probe: () => real.probe(),
+    };
+    t = tempCustodian({ secrets: counting });
+    const { secret, factorId } = await enrolled();
+    t.reopen();
+    const { createAppRouter } = await import('../../src-main/ipc/app-router');
+    const app = createAppRouter(t.custodian, 'chromium-host', (url) => url.origin === 'http://127.0.0.1:5555');
+    expect(t.custodian.lock.isLocked()).toBe(true);
+    const headBefore = t.custodian.audit.head()?.id ?? 0;
+    reads.length = 0;
+
+    const right = code(secret);
+    const wrong = wrongCode(secret);
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => app.handle('lock:unlock', { code: i === 249 ? right : wrong }, APP)),
+    );
+    const codes = results.map((r) => (r.ok ? 'ok' : r.error.code));
+    expect(codes.filter((c) => c === 'ERR-MFA-INVALID')).toHaveLength(5);
+    expect(codes.filter((c) => c === 'ERR-MFA-RATE-LIMITED')).toHaveLength(295);
+    expect(codes[249]).toBe('ERR-MFA-RATE-LIMITED');
+    expect(t.custodian.lock.isLocked()).toBe(true);
+    // Five real checks: five reads of the factor's secret, five failures audited, one block.
+    expect(reads.filter((account) => account.endsWith(factorId)).length).toBeLessThanOrEqual(5);
+    t.custodian.mfa.flush();
+    const events = [...t.custodian.audit.export()].filter((e) => e.id > headBefore).map((e) => e.event);
+    expect(events.filter((e) => e === 'mfa_challenge_failed')).toHaveLength(5);
+    expect(events.filter((e) => e === 'mfa_rate_limited')).toHaveLength(1);
+  });
+
+  it('counts the shell and the window against one budget', async () => {
+    const { secret } = await enrolled();
+    const { mfa } = t.custodian;
+    for (let i = 0; i < 3; i += 1) await failsWith(mfa.verify(wrongCode(secret), CLI, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
+    for (let i = 0; i < 2; i += 1) await failsWith(mfa.verify(wrongCode(secret), DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
+    await failsWith(mfa.verify(code(secret), DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-RATE-LIMITED');
+  });
+
+  it('releases the slots with a success, as before', async () => {
+    const { secret } = await enrolled();
+    const { mfa } = t.custodian;
+    for (let i = 0; i < 4; i += 1) await failsWith(mfa.verify(wrongCode(secret), DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
+    await expect(mfa.verify(code(secret), DESKTOP, { allowBackup: true, purpose: 'test' })).resolves.toMatchObject({ method: 'totp' });
+    t.clock.advanceSeconds(30);
+    for (let i = 0; i < 4; i += 1) await failsWith(mfa.verify(wrongCode(secret), DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
+    await expect(mfa.verify(code(secret), DESKTOP, { allowBackup: true, purpose: 'test' })).resolves.toMatchObject({ method: 'totp' });
   });
 });

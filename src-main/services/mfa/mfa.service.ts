@@ -21,7 +21,7 @@ import type { SecretStore } from '../../platform/keychain/secret-store';
 import { randomId } from '../../platform/random';
 import type { AuditLog } from '../audit/audit.service';
 import type { GroupCommit } from '../audit/group-commit';
-import { afterFailure, retryAfterSeconds, type AttemptState } from './attempt-guard';
+import { retryAfterSeconds, takeAttempt, type AttemptState } from './attempt-guard';
 import {
   BACKUP_CODE_TTL_DAYS,
   BACKUP_CODES_LOW,
@@ -34,7 +34,7 @@ import {
 } from './backup-codes';
 import { checkTotp, maskSecret, newTotpSecret, totpUri } from './totp';
 
-/** Where an attempt comes from: the rate limit counts per profile and source. */
+/** Where an attempt comes from; recorded in the audit rows. */
 export interface MfaContext {
   /** `desktop` (the window), `cli`, or an integration's name. */
   source: string;
@@ -70,8 +70,10 @@ export interface MfaServiceDeps {
  *
  * Secrets live in the keychain (account `<profileId>:<factorId>`); this service keeps a copy in
  * memory only while the app is unlocked, so verifying does not cost a D-Bus round trip, and
- * forgets it on lock. Failed attempts are counted per profile and source and committed in groups;
- * successes and every change of state commit at once, with their audit rows.
+ * forgets it on lock. Every check first takes an attempt slot for the profile, whatever the
+ * source (the window, the shell): one budget, so an attacker with both gets no more tries than
+ * with one. Failures' audit rows are committed in groups; successes and every change of state
+ * commit at once, with their audit rows.
  */
 export class MfaService {
   readonly #audit: AuditLog;
@@ -83,8 +85,6 @@ export class MfaService {
   readonly #factors: FactorsRepository;
   readonly #backup: BackupCodesRepository;
   readonly #attempts: MfaAttemptsRepository;
-  /** Attempt states not yet committed by the group commit; they win over the database's. */
-  readonly #unsaved = new Map<string, AttemptState>();
   readonly #secretCache = new Map<string, string>();
   readonly #backupKeys = new Map<string, Buffer>();
   readonly #listeners = new Set<() => void>();
@@ -237,13 +237,13 @@ export class MfaService {
   async confirmEnrollment(factorId: string, code: string, ctx: MfaContext): Promise<{ factor: Factor; backupCodes: string[] | null }> {
     const profile = this.requireProfile();
     const factor = await this.#requirePending(profile.id, factorId);
-    const key = attemptKey(profile.id, ctx.source);
-    const now = this.#clock.now();
-    this.#assertNotBlocked(key, now);
+    const slot = this.#takeSlot(profile.id);
+    const key = slot.key;
     const secret = await this.#secret(profile.id, factor.id);
+    const now = this.#clock.now();
     const check = checkTotp({ secret, ...factor }, code.trim(), now, this.#config.mfa.windowSteps, -1);
     if (!check.ok) {
-      this.#recordFailure(key, profile, ctx, { factorId: factor.id, purpose: 'enroll', reason: check.reason });
+      this.#recordFailure(slot, profile, ctx, { factorId: factor.id, purpose: 'enroll', reason: check.reason });
       throw new AppError('ERR-MFA-INVALID');
     }
 
@@ -359,16 +359,18 @@ export class MfaService {
 
   /**
    * Verifies a code: a TOTP code from an active factor, or (where allowed) a backup code. Refused
-   * while the profile and source are rate-limited; a failure counts towards the limit and is
-   * audited; a success moves the factor's replay floor forward, or uses the backup code up.
+   * while the profile is rate-limited. The attempt slot is taken before the first await (the
+   * keychain), so concurrent calls cannot all pass the block check before any of them has
+   * failed; a failure is audited, a success clears the count, moves the factor's replay floor
+   * forward or uses the backup code up.
    */
   async verify(code: string, ctx: MfaContext, options: VerifyOptions): Promise<Verified> {
     this.#group.assertHealthy();
     const profile = this.requireProfile();
-    const key = attemptKey(profile.id, ctx.source);
-    this.#assertNotBlocked(key, this.#clock.now());
     const candidates = this.#current().active.filter((f) => options.factorId === undefined || f.id === options.factorId);
     if (candidates.length === 0 && !options.allowBackup) throw new AppError('ERR-MFA-NOT-ENABLED');
+    const slot = this.#takeSlot(profile.id);
+    const key = slot.key;
 
     const typed = code.trim();
     let reason: 'malformed' | 'invalid' | 'replayed' = 'malformed';
@@ -410,7 +412,7 @@ export class MfaService {
       const used = await this.#useBackupCode(profile, typed, key, ctx, options.purpose);
       if (used) return { method: 'backup' };
     }
-    this.#recordFailure(key, profile, ctx, { factorId: options.factorId ?? null, purpose: options.purpose, reason });
+    this.#recordFailure(slot, profile, ctx, { factorId: options.factorId ?? null, purpose: options.purpose, reason });
     throw new AppError(reason === 'replayed' ? 'ERR-MFA-REPLAYED' : 'ERR-MFA-INVALID');
   }
 
@@ -479,20 +481,31 @@ export class MfaService {
     return used;
   }
 
+  /**
+   * Takes one attempt slot for the profile, or refuses with ERR-MFA-RATE-LIMITED. Synchronous and
+   * atomic across processes (an IMMEDIATE transaction), so it runs before any await of the check.
+   * A refusal writes nothing: a flood of refused attempts costs no disk.
+   */
+  #takeSlot(profileId: string): { key: string; at: number; state: AttemptState; blockedNow: boolean } {
+    const key = attemptKey(profileId);
+    const now = this.#clock.now();
+    const policy = { maxAttempts: this.#config.mfa.rateLimit.maxAttempts, windowMs: this.#config.mfa.rateLimit.windowSeconds * 1000 };
+    const slot = this.#attempts.take(key, (previous) => takeAttempt(previous, now, policy));
+    if (!slot.ok) throw new AppError('ERR-MFA-RATE-LIMITED', { retryAfterSeconds: slot.retryAfterSeconds });
+    return { key, at: now, state: slot.state, blockedNow: slot.blockedNow };
+  }
+
+  /** The slot's attempt failed: its count is already stored; the audit rows follow in a group. */
   #recordFailure(
-    key: string,
+    slot: { at: number; state: AttemptState; blockedNow: boolean },
     profile: Profile,
     ctx: MfaContext,
     what: { factorId: string | null; purpose: string; reason: 'malformed' | 'invalid' | 'replayed' },
   ): void {
-    const now = this.#clock.now();
-    const policy = { maxAttempts: this.#config.mfa.rateLimit.maxAttempts, windowMs: this.#config.mfa.rateLimit.windowSeconds * 1000 };
-    const { state, blockedNow } = afterFailure(this.#attemptState(key), now, policy);
-    this.#unsaved.set(key, state);
+    const { state, blockedNow } = slot;
     const where = this.#where(ctx);
-    const ts = now;
+    const ts = slot.at;
     this.#group.enqueue(() => {
-      this.#attempts.put(key, state);
       this.#audit.append({
         event: 'mfa_challenge_failed',
         actor: profile.principal,
@@ -509,22 +522,11 @@ export class MfaService {
           data: { retryAfterSeconds: retryAfterSeconds(state, ts), lockouts: state.lockouts, source: ctx.source },
         });
       }
-      if (this.#unsaved.get(key) === state) this.#unsaved.delete(key);
     });
   }
 
-  #attemptState(key: string): AttemptState | undefined {
-    return this.#unsaved.get(key) ?? this.#attempts.get(key);
-  }
-
-  #assertNotBlocked(key: string, now: number): void {
-    const wait = retryAfterSeconds(this.#attemptState(key), now);
-    if (wait > 0) throw new AppError('ERR-MFA-RATE-LIMITED', { retryAfterSeconds: wait });
-  }
-
-  /** Inside a transaction: a success wipes the count. */
+  /** Inside a transaction: a success wipes the count, releasing the slots taken. */
   #clearAttempts(key: string): void {
-    this.#unsaved.delete(key);
     this.#attempts.clear(key);
   }
 
@@ -635,6 +637,10 @@ function backupKeyAccount(profileId: string): string {
   return `${profileId}:backup-key`;
 }
 
-function attemptKey(profileId: string, source: string): string {
-  return `${profileId}|${source}`;
+/**
+ * One attempt budget per profile, shared by every source (issue 9, item 3): with one per source,
+ * an attacker who could type in the window and in a shell got the sum of both.
+ */
+function attemptKey(profileId: string): string {
+  return profileId;
 }

@@ -7,10 +7,10 @@ import {
   principalSchema,
   roleSchema,
   totpAlgorithmSchema,
+  type Enrollment,
   type Factor,
 } from '../../src-shared/domain/mfa';
 import { z } from 'zod';
-import { AppError } from '../../src-shared/errors';
 import { loadConfig } from '../config';
 import type { MfaContext } from '../services/mfa/mfa.service';
 import { EXIT, parseArg, withCustodian, type Io } from './cli-support';
@@ -24,7 +24,15 @@ const codeArg = z.string().min(1).max(32);
 
 function factorLine(f: Factor): string {
   const used = f.lastUsedAt ? `last used ${f.lastUsedAt}` : 'never used';
-  return `${f.id}  ${f.state.padEnd(8)} ${f.label}  (${f.algorithm}, ${f.digits} digits, ${f.period} s; ${used})`;
+  const recovery = f.recoveryUntil ? `; recovery factor until ${f.recoveryUntil}` : f.recovery ? '; will be a recovery factor' : '';
+  return `${f.id}  ${f.state.padEnd(8)} ${f.label}  (${f.algorithm}, ${f.digits} digits, ${f.period} s; ${used}${recovery})`;
+}
+
+/** What a recovery factor may not do yet, and until when (issue 9, item 4). */
+function recoveryNote(f: Factor): string {
+  return f.recoveryUntil
+    ? `it was added with a backup code: until ${f.recoveryUntil} it cannot disable other factors, regenerate backup codes or change the role\n`
+    : '';
 }
 
 /**
@@ -68,24 +76,47 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
         period: parseArg(periodArg, opts.period, '--period'),
         algorithm: parseArg(totpAlgorithmSchema, opts.algorithm, '--algorithm'),
       };
-      const enrollment = await withCustodian(loadConfig(), async (c) => {
-        // The window is unlocked by a code; a shell proves itself the same way before adding a factor.
-        if (c.mfa.profile()?.mfaEnabled) {
-          if (!opts.code) throw new AppError('ERR-MFA-REQUIRED');
-          await c.mfa.verify(parseArg(codeArg, opts.code, '--code'), CLI, { allowBackup: true, purpose: 'enroll' });
-        }
-        return c.mfa.startEnrollment(options, CLI);
-      });
-      if (opts.qrOut) await QRCode.toFile(opts.qrOut, enrollment.uri, { errorCorrectionLevel: 'M', margin: 2, width: 320 });
-      if (opts.json) {
-        io.out(`${JSON.stringify({ id: enrollment.factor.id, uri: enrollment.uri, secretMasked: enrollment.secretMasked })}\n`);
-        return;
-      }
-      if (io.isTty) io.out(await QRCode.toString(enrollment.uri, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
-      io.out(`factor ${enrollment.factor.id} is pending; scan the QR code, or add this key URI to your authenticator:\n`);
-      io.out(`${enrollment.uri}\n`);
-      io.out(`then: custodian factors confirm ${enrollment.factor.id} CODE   (within 10 minutes)\n`);
+      // Once MFA is on, a shell proves itself with a code as the window does (issue 9, item 4);
+      // a backup code makes the new factor a recovery factor.
+      const code = opts.code === undefined ? undefined : parseArg(codeArg, opts.code, '--code');
+      const enrollment = await withCustodian(loadConfig(), (c) => c.mfa.startEnrollment(options, code, CLI));
+      await printEnrollment(enrollment, opts);
     });
+
+  factors
+    .command('resume <id>')
+    .description('show a pending factor\'s QR code and key URI again, within its 10 minutes')
+    .option('--code <code>', 'a current code; needed once MFA is on')
+    .option('--qr-out <file>', 'also write the QR code as a PNG file')
+    .option('--json', 'print {"id", "uri", "secretMasked"}')
+    .action(async (id: string, opts: { code?: string; qrOut?: string; json?: boolean }) => {
+      const factorId = parseArg(factorIdSchema, id, 'id');
+      const code = opts.code === undefined ? undefined : parseArg(codeArg, opts.code, '--code');
+      const enrollment = await withCustodian(loadConfig(), (c) => c.mfa.resumeEnrollment(factorId, code, CLI));
+      await printEnrollment(enrollment, opts);
+    });
+
+  factors
+    .command('remove <id>')
+    .description('drop a pending factor and delete its secret from the keychain')
+    .action(async (id: string) => {
+      const factorId = parseArg(factorIdSchema, id, 'id');
+      await withCustodian(loadConfig(), (c) => c.mfa.removePendingEnrollment(factorId, CLI));
+      io.out(`pending factor ${factorId} removed and its secret deleted from the keychain\n`);
+    });
+
+  async function printEnrollment(enrollment: Enrollment, opts: { qrOut?: string; json?: boolean }): Promise<void> {
+    if (opts.qrOut) await QRCode.toFile(opts.qrOut, enrollment.uri, { errorCorrectionLevel: 'M', margin: 2, width: 320 });
+    if (opts.json) {
+      io.out(`${JSON.stringify({ id: enrollment.factor.id, uri: enrollment.uri, secretMasked: enrollment.secretMasked })}\n`);
+      return;
+    }
+    if (io.isTty) io.out(await QRCode.toString(enrollment.uri, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
+    io.out(`factor ${enrollment.factor.id} is pending; scan the QR code, or add this key URI to your authenticator:\n`);
+    io.out(`${enrollment.uri}\n`);
+    if (enrollment.factor.recovery) io.out('it is being added with a backup code, so it will start as a recovery factor\n');
+    io.out(`then: custodian factors confirm ${enrollment.factor.id} CODE   (within 10 minutes)\n`);
+  }
 
   factors
     .command('confirm <id> <code>')
@@ -94,6 +125,7 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
       const factorId = parseArg(factorIdSchema, id, 'id');
       const result = await withCustodian(loadConfig(), (c) => c.mfa.confirmEnrollment(factorId, parseArg(codeArg, code, 'code'), CLI));
       io.out(`factor ${result.factor.id} is active\n`);
+      io.out(recoveryNote(result.factor));
       if (result.backupCodes) {
         io.out('MFA is on. Your backup codes, shown this once; keep them somewhere safe:\n');
         for (const backup of result.backupCodes) io.out(`  ${backup}\n`);
@@ -118,7 +150,7 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
 
   factors
     .command('disable <id> <code>')
-    .description("disable a factor with its own code or a backup code; deletes its secret")
+    .description('disable a factor (or stop a recovery factor) with a current code from an authenticator; deletes its secret')
     .action(async (id: string, code: string) => {
       const factorId = parseArg(factorIdSchema, id, 'id');
       const f = await withCustodian(loadConfig(), (c) => c.mfa.disableFactor(factorId, parseArg(codeArg, code, 'code'), CLI));

@@ -13,7 +13,8 @@ import {
 import { z } from 'zod';
 import { loadConfig } from '../config';
 import type { MfaContext } from '../services/mfa/mfa.service';
-import { EXIT, parseArg, withCustodian, type Io } from './cli-support';
+import type { Custodian } from '../composition';
+import { EXIT, parseArg, readSecret, SECRET_HELP, withCustodian, type Io } from './cli-support';
 
 // A shell is its own source for the rate limit: failures typed here do not lock the window out.
 const CLI: MfaContext = { source: 'cli' };
@@ -21,6 +22,8 @@ const CLI: MfaContext = { source: 'cli' };
 const digitsArg = z.coerce.number().pipe(z.union([z.literal(6), z.literal(8)]));
 const periodArg = z.coerce.number().pipe(z.union([z.literal(30), z.literal(60)]));
 const codeArg = z.string().min(1).max(32);
+const CODE_OPTION = 'a current code: only for a script with no terminal and no stdin (see below)';
+const CODE_ARGUMENT = 'only for a script with no terminal and no stdin (see below)';
 
 function factorLine(f: Factor): string {
   const used = f.lastUsedAt ? `last used ${f.lastUsedAt}` : 'never used';
@@ -66,9 +69,10 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
     .addOption(new Option('--digits <n>', 'code length').choices(['6', '8']).default('6'))
     .addOption(new Option('--period <s>', 'seconds per code').choices(['30', '60']).default('30'))
     .addOption(new Option('--algorithm <a>', 'HMAC hash').choices(['SHA1', 'SHA256', 'SHA512']).default('SHA1'))
-    .option('--code <code>', 'a current code; needed once MFA is on')
+    .option('--code <code>', CODE_OPTION)
     .option('--qr-out <file>', 'also write the QR code as a PNG file')
     .option('--json', 'print {"id", "uri", "secretMasked"}')
+    .addHelpText('after', `\nOnce MFA is on, a current code is asked for (a backup code makes a recovery factor).${SECRET_HELP}`)
     .action(async (opts: { label: string; digits: string; period: string; algorithm: string; code?: string; qrOut?: string; json?: boolean }) => {
       const options = {
         label: parseArg(factorLabelSchema, opts.label, '--label'),
@@ -78,23 +82,32 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
       };
       // Once MFA is on, a shell proves itself with a code as the window does (issue 9, item 4);
       // a backup code makes the new factor a recovery factor.
-      const code = opts.code === undefined ? undefined : parseArg(codeArg, opts.code, '--code');
-      const enrollment = await withCustodian(loadConfig(), (c) => c.mfa.startEnrollment(options, code, CLI));
+      const enrollment = await withCustodian(loadConfig(), async (c) => c.mfa.startEnrollment(options, await proofOf(c, opts.code), CLI));
       await printEnrollment(enrollment, opts);
     });
 
   factors
     .command('resume <id>')
     .description('show a pending factor\'s QR code and key URI again, within its 10 minutes')
-    .option('--code <code>', 'a current code; needed once MFA is on')
+    .option('--code <code>', CODE_OPTION)
     .option('--qr-out <file>', 'also write the QR code as a PNG file')
     .option('--json', 'print {"id", "uri", "secretMasked"}')
+    .addHelpText('after', `\nOnce MFA is on, a current code is asked for.${SECRET_HELP}`)
     .action(async (id: string, opts: { code?: string; qrOut?: string; json?: boolean }) => {
       const factorId = parseArg(factorIdSchema, id, 'id');
-      const code = opts.code === undefined ? undefined : parseArg(codeArg, opts.code, '--code');
-      const enrollment = await withCustodian(loadConfig(), (c) => c.mfa.resumeEnrollment(factorId, code, CLI));
+      const enrollment = await withCustodian(loadConfig(), async (c) => c.mfa.resumeEnrollment(factorId, await proofOf(c, opts.code), CLI));
       await printEnrollment(enrollment, opts);
     });
+
+  /**
+   * The code that allows adding a factor, asked for only once MFA is on (the first factor, at
+   * setup, needs none). Nothing typed or piped is "no code": the service says one is required.
+   */
+  async function proofOf(c: Custodian, arg: string | undefined): Promise<string | undefined> {
+    if (!c.mfa.profile()?.mfaEnabled) return undefined;
+    const code = await readSecret(io, { arg, name: 'code', prompt: 'Current code (authenticator, or a backup code to recover): ' });
+    return code.trim() === '' ? undefined : parseArg(codeArg, code, '--code');
+  }
 
   factors
     .command('remove <id>')
@@ -115,15 +128,19 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
     io.out(`factor ${enrollment.factor.id} is pending; scan the QR code, or add this key URI to your authenticator:\n`);
     io.out(`${enrollment.uri}\n`);
     if (enrollment.factor.recovery) io.out('it is being added with a backup code, so it will start as a recovery factor\n');
-    io.out(`then: custodian factors confirm ${enrollment.factor.id} CODE   (within 10 minutes)\n`);
+    io.out(`then: custodian factors confirm ${enrollment.factor.id}   (within 10 minutes; it asks for a code)\n`);
   }
 
   factors
-    .command('confirm <id> <code>')
+    .command('confirm')
     .description('confirm a pending factor with a code from it')
-    .action(async (id: string, code: string) => {
+    .argument('<id>')
+    .argument('[code]', CODE_ARGUMENT)
+    .addHelpText('after', SECRET_HELP)
+    .action(async (id: string, arg: string | undefined) => {
       const factorId = parseArg(factorIdSchema, id, 'id');
-      const result = await withCustodian(loadConfig(), (c) => c.mfa.confirmEnrollment(factorId, parseArg(codeArg, code, 'code'), CLI));
+      const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Code from the new authenticator: ' }), 'code');
+      const result = await withCustodian(loadConfig(), (c) => c.mfa.confirmEnrollment(factorId, code, CLI));
       io.out(`factor ${result.factor.id} is active\n`);
       io.out(recoveryNote(result.factor));
       if (result.backupCodes) {
@@ -149,30 +166,40 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
     });
 
   factors
-    .command('disable <id> <code>')
+    .command('disable')
     .description('disable a factor (or stop a recovery factor) with a current code from an authenticator; deletes its secret')
-    .action(async (id: string, code: string) => {
+    .argument('<id>')
+    .argument('[code]', CODE_ARGUMENT)
+    .addHelpText('after', SECRET_HELP)
+    .action(async (id: string, arg: string | undefined) => {
       const factorId = parseArg(factorIdSchema, id, 'id');
-      const f = await withCustodian(loadConfig(), (c) => c.mfa.disableFactor(factorId, parseArg(codeArg, code, 'code'), CLI));
+      const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Current authenticator code: ' }), 'code');
+      const f = await withCustodian(loadConfig(), (c) => c.mfa.disableFactor(factorId, code, CLI));
       io.out(`factor ${f.id} is disabled and its secret deleted from the keychain\n`);
     });
 
   program
     .command('backup-codes')
     .description('backup codes')
-    .command('regenerate <code>')
+    .command('regenerate')
     .description('replace every backup code; takes an authenticator code')
-    .action(async (code: string) => {
-      const result = await withCustodian(loadConfig(), (c) => c.mfa.regenerateBackupCodes(parseArg(codeArg, code, 'code'), CLI));
+    .argument('[code]', CODE_ARGUMENT)
+    .addHelpText('after', SECRET_HELP)
+    .action(async (arg: string | undefined) => {
+      const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Current authenticator code: ' }), 'code');
+      const result = await withCustodian(loadConfig(), (c) => c.mfa.regenerateBackupCodes(code, CLI));
       io.out('New backup codes, shown this once; every old code has stopped working:\n');
       for (const backup of result.codes) io.out(`  ${backup}\n`);
     });
 
   program
-    .command('verify <code>')
+    .command('verify')
     .description('check a code (TOTP or backup); exit 0 when valid')
-    .action(async (code: string) => {
-      const verified = await withCustodian(loadConfig(), (c) => c.mfa.verify(parseArg(codeArg, code, 'code'), CLI, { allowBackup: true, purpose: 'cli-verify' }));
+    .argument('[code]', CODE_ARGUMENT)
+    .addHelpText('after', SECRET_HELP)
+    .action(async (arg: string | undefined) => {
+      const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Code: ' }), 'code');
+      const verified = await withCustodian(loadConfig(), (c) => c.mfa.verify(code, CLI, { allowBackup: true, purpose: 'cli-verify' }));
       io.out(verified.method === 'totp' ? `valid (factor ${verified.factorId})\n` : 'valid (backup code, now used up)\n');
       setExit(EXIT.ok);
     });

@@ -16,7 +16,8 @@ import type { MfaContext } from '../services/mfa/mfa.service';
 import type { Custodian } from '../composition';
 import { EXIT, parseArg, readSecret, SECRET_HELP, withCustodian, type Io } from './cli-support';
 
-// A shell is its own source for the rate limit: failures typed here do not lock the window out.
+// Named in the audit rows. The rate limit is one budget with the window's (issue 9, item 3): a
+// shell and a window together get no more tries than one of them.
 const CLI: MfaContext = { source: 'cli' };
 
 const digitsArg = z.coerce.number().pipe(z.union([z.literal(6), z.literal(8)]));
@@ -40,7 +41,7 @@ function recoveryNote(f: Factor): string {
 
 /**
  * The terminal twins of the Factors screen (issue #4, "CLI"), on the same services: the same
- * validation, the same rate limit (source `cli`), the same audit rows.
+ * validation, the same rate limit (one budget with the window), the same audit rows.
  */
 export function registerMfaCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   const profile = program.command('profile').description("the approver's profile");

@@ -7,7 +7,7 @@ import type { MfaContext } from '../services/mfa/mfa.service';
 import { APP_VERSION } from '../version';
 import type { Handlers } from './ipc-router';
 
-/** Everything from the window counts as one source for the rate limit. */
+/** Everything from the window is one source in the audit rows (the rate limit is per profile). */
 const DESKTOP: MfaContext = { source: 'desktop' };
 
 /**

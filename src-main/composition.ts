@@ -69,7 +69,16 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db));
   const groupCommit = new GroupCommit(audit);
   const settings = new SettingsService(db, audit);
-  const mfa = new MfaService({ db, audit, groupCommit, secrets: deps.secrets, clock, config: deps.config });
+  const mfa = new MfaService({
+    db,
+    audit,
+    groupCommit,
+    secrets: deps.secrets,
+    clock,
+    config: deps.config,
+    notifier: deps.notifier ?? null,
+    language: () => settings.get().language,
+  });
   const lock = new AppLock({ mfa, settings, audit, clock, config: deps.config });
   const integrations = new IntegrationsService(db, audit, clock);
   const requests = new RestoreRequestsService({

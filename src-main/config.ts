@@ -28,6 +28,9 @@ export const configSchema = z.strictObject({
       maxAttempts: z.number().int().min(1).max(100),
       windowSeconds: z.number().int().min(10).max(86400),
     }),
+    // Issue 9: how long a factor enrolled with a backup code waits before it may manage the
+    // others (disable them, regenerate codes, change the role); the owner can stop it meanwhile.
+    recoveryDelayHours: z.number().int().min(1).max(720),
   }),
   approvals: z.strictObject({
     timeoutSeconds: z.number().int().min(10).max(3600),
@@ -66,6 +69,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       challengeTimeoutSeconds: 60,
       windowSteps: 1,
       rateLimit: { maxAttempts: 5, windowSeconds: 300 },
+      recoveryDelayHours: 24,
     },
     approvals: { timeoutSeconds: 60, reportMuteMinutes: 20 },
     restoreTokens: { ttlSeconds: 900 },

@@ -17,6 +17,8 @@ export const ERRORS = {
   'ERR-MFA-ALREADY-ENABLED': { status: 409 },
   'ERR-MFA-NOT-ENABLED': { status: 409 },
   'ERR-MFA-ADMIN-REQUIRED': { status: 403 },
+  // Issue 9: a factor enrolled with a backup code cannot manage others until its delay has passed.
+  'ERR-MFA-RECOVERY-PENDING': { status: 403 },
   'ERR-MFA-SECRET-ALREADY-SHOWN': { status: 409 },
   'ERR-PROFILE-REQUIRED': { status: 409 },
   'ERR-PROFILE-EXISTS': { status: 409 },

@@ -3,14 +3,45 @@ import { AppError, type ErrorCode, type ErrorDetails } from '../../src-shared/er
 import { translator, errorMessage } from '../../src-shared/i18n';
 import { openCustodian, type Custodian } from '../composition';
 import type { Config } from '../config';
+import { processSecretInput, type SecretInput } from './secret-input';
 
 export { EXIT } from './exit-codes';
+export { Interrupted } from './secret-input';
 
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   /** Whether stdout is a terminal (the enrollment QR is drawn only there). */
   isTty?: boolean;
+  /** Where codes and tokens are read from; the process's terminal or stdin when absent. */
+  secrets?: SecretInput;
+}
+
+/** For every command that takes a code or a token: where it comes from, and why not argv. */
+export const SECRET_HELP = `
+Codes and tokens are read from the terminal, without echo, or from stdin when stdin is not a
+terminal, as a script passes them:  printf '%s\\n' "$CODE" | custodian ...
+Give one as an argument only in a script that has neither: any user on this machine can read a
+process's arguments (ps, /proc). With a terminal attached, an argument is taken with a warning.`;
+
+/**
+ * A code or a token for a command (issue 9, item 6): asked for on the terminal with echo off, or
+ * read as one line from stdin when stdin is not a terminal. An argument (`arg`) is the last
+ * resort of a script with neither; a person at a terminal who gives one is warned, since it is
+ * already in the process list by then.
+ */
+export async function readSecret(
+  io: { err: (text: string) => void; secrets?: SecretInput | undefined },
+  what: { arg: string | undefined; name: string; prompt: string },
+): Promise<string> {
+  const input = io.secrets ?? processSecretInput();
+  if (what.arg !== undefined) {
+    if (input.attended) {
+      io.err(`custodian: warning: a ${what.name} on the command line can be read by other users (ps, /proc); leave it out to be asked for it\n`);
+    }
+    return what.arg;
+  }
+  return input.interactive ? input.readHidden(what.prompt) : input.readLine();
 }
 
 const t = translator('en');

@@ -6,6 +6,7 @@ import { integrationNameSchema } from '../../src-shared/domain/restore-request';
 import { openCustodian, type Custodian } from '../composition';
 import { loadConfig, type Config } from '../config';
 import { EXIT } from './exit-codes';
+import { readSecret, SECRET_HELP } from './cli-support';
 import { GatewayClient, GatewayError, GatewayUnreachable } from './gateway-client';
 
 
@@ -138,11 +139,14 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
   program
     .command('redeem')
     .description('redeem a restore token once (the key comes from CUSTODIAN_API_KEY)')
-    .argument('<token>')
+    .argument('[token]', 'only for a script with no terminal and no stdin (see below)')
     .requiredOption('--requester <principal>', 'the principal the token was issued to')
-    .action(async (token: string, opts: { requester: string }) => {
+    .addHelpText('after', SECRET_HELP)
+    .action(async (arg: string | undefined, opts: { requester: string }) => {
       const key = apiKey();
       if (!key) return;
+      // Issue 9: the token from the terminal or stdin, not argv, where other users can read it.
+      const token = await readSecret(io, { arg, name: 'token', prompt: 'Restore token: ' });
       const client = new GatewayClient(loadConfig().gateway.port, key);
       try {
         io.out(`${JSON.stringify(await client.post('/v1/restore-tokens/redeem', { token, requester: opts.requester }))}\n`);

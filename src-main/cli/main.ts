@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isAppError } from '../../src-shared/errors';
 import { loadConfig } from '../config';
 import { APP_VERSION } from '../version';
-import { EXIT, message, withCustodian, type Io } from './cli-support';
+import { EXIT, Interrupted, message, withCustodian, type Io } from './cli-support';
 import { describeVerification } from './audit-verdict';
 import { runDoctor } from './doctor';
 import { addGatewayCommands } from './gateway-commands';
@@ -98,6 +98,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // Ctrl+C at a code prompt (the terminal was in raw mode, so no SIGINT came): 128 + SIGINT.
+    if (error instanceof Interrupted) return 130;
     io.err(`custodian: ${isAppError(error) ? message(error.code, error.details) : message('ERR-INTERNAL')}\n`);
     return isAppError(error) && error.code === 'ERR-VALIDATION' ? EXIT.usage : EXIT.failure;
   }

@@ -7,29 +7,41 @@ import {
   principalSchema,
   roleSchema,
   totpAlgorithmSchema,
+  type Enrollment,
   type Factor,
 } from '../../src-shared/domain/mfa';
 import { z } from 'zod';
-import { AppError } from '../../src-shared/errors';
 import { loadConfig } from '../config';
 import type { MfaContext } from '../services/mfa/mfa.service';
-import { EXIT, parseArg, withCustodian, type Io } from './cli-support';
+import type { Custodian } from '../composition';
+import { EXIT, parseArg, readSecret, SECRET_HELP, withCustodian, type Io } from './cli-support';
 
-// A shell is its own source for the rate limit: failures typed here do not lock the window out.
+// Named in the audit rows. The rate limit is one budget with the window's (issue 9, item 3): a
+// shell and a window together get no more tries than one of them.
 const CLI: MfaContext = { source: 'cli' };
 
 const digitsArg = z.coerce.number().pipe(z.union([z.literal(6), z.literal(8)]));
 const periodArg = z.coerce.number().pipe(z.union([z.literal(30), z.literal(60)]));
 const codeArg = z.string().min(1).max(32);
+const CODE_OPTION = 'a current code: only for a script with no terminal and no stdin (see below)';
+const CODE_ARGUMENT = 'only for a script with no terminal and no stdin (see below)';
 
 function factorLine(f: Factor): string {
   const used = f.lastUsedAt ? `last used ${f.lastUsedAt}` : 'never used';
-  return `${f.id}  ${f.state.padEnd(8)} ${f.label}  (${f.algorithm}, ${f.digits} digits, ${f.period} s; ${used})`;
+  const recovery = f.recoveryUntil ? `; recovery factor until ${f.recoveryUntil}` : f.recovery ? '; will be a recovery factor' : '';
+  return `${f.id}  ${f.state.padEnd(8)} ${f.label}  (${f.algorithm}, ${f.digits} digits, ${f.period} s; ${used}${recovery})`;
+}
+
+/** What a recovery factor may not do yet, and until when (issue 9, item 4). */
+function recoveryNote(f: Factor): string {
+  return f.recoveryUntil
+    ? `it was added with a backup code: until ${f.recoveryUntil} it cannot disable other factors, regenerate backup codes or change the role\n`
+    : '';
 }
 
 /**
  * The terminal twins of the Factors screen (issue #4, "CLI"), on the same services: the same
- * validation, the same rate limit (source `cli`), the same audit rows.
+ * validation, the same rate limit (one budget with the window), the same audit rows.
  */
 export function registerMfaCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   const profile = program.command('profile').description("the approver's profile");
@@ -58,9 +70,10 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
     .addOption(new Option('--digits <n>', 'code length').choices(['6', '8']).default('6'))
     .addOption(new Option('--period <s>', 'seconds per code').choices(['30', '60']).default('30'))
     .addOption(new Option('--algorithm <a>', 'HMAC hash').choices(['SHA1', 'SHA256', 'SHA512']).default('SHA1'))
-    .option('--code <code>', 'a current code; needed once MFA is on')
+    .option('--code <code>', CODE_OPTION)
     .option('--qr-out <file>', 'also write the QR code as a PNG file')
     .option('--json', 'print {"id", "uri", "secretMasked"}')
+    .addHelpText('after', `\nOnce MFA is on, a current code is asked for (a backup code makes a recovery factor).${SECRET_HELP}`)
     .action(async (opts: { label: string; digits: string; period: string; algorithm: string; code?: string; qrOut?: string; json?: boolean }) => {
       const options = {
         label: parseArg(factorLabelSchema, opts.label, '--label'),
@@ -68,32 +81,69 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
         period: parseArg(periodArg, opts.period, '--period'),
         algorithm: parseArg(totpAlgorithmSchema, opts.algorithm, '--algorithm'),
       };
-      const enrollment = await withCustodian(loadConfig(), async (c) => {
-        // The window is unlocked by a code; a shell proves itself the same way before adding a factor.
-        if (c.mfa.profile()?.mfaEnabled) {
-          if (!opts.code) throw new AppError('ERR-MFA-REQUIRED');
-          await c.mfa.verify(parseArg(codeArg, opts.code, '--code'), CLI, { allowBackup: true, purpose: 'enroll' });
-        }
-        return c.mfa.startEnrollment(options, CLI);
-      });
-      if (opts.qrOut) await QRCode.toFile(opts.qrOut, enrollment.uri, { errorCorrectionLevel: 'M', margin: 2, width: 320 });
-      if (opts.json) {
-        io.out(`${JSON.stringify({ id: enrollment.factor.id, uri: enrollment.uri, secretMasked: enrollment.secretMasked })}\n`);
-        return;
-      }
-      if (io.isTty) io.out(await QRCode.toString(enrollment.uri, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
-      io.out(`factor ${enrollment.factor.id} is pending; scan the QR code, or add this key URI to your authenticator:\n`);
-      io.out(`${enrollment.uri}\n`);
-      io.out(`then: custodian factors confirm ${enrollment.factor.id} CODE   (within 10 minutes)\n`);
+      // Once MFA is on, a shell proves itself with a code as the window does (issue 9, item 4);
+      // a backup code makes the new factor a recovery factor.
+      const enrollment = await withCustodian(loadConfig(), async (c) => c.mfa.startEnrollment(options, await proofOf(c, opts.code), CLI));
+      await printEnrollment(enrollment, opts);
     });
 
   factors
-    .command('confirm <id> <code>')
-    .description('confirm a pending factor with a code from it')
-    .action(async (id: string, code: string) => {
+    .command('resume <id>')
+    .description('show a pending factor\'s QR code and key URI again, within its 10 minutes')
+    .option('--code <code>', CODE_OPTION)
+    .option('--qr-out <file>', 'also write the QR code as a PNG file')
+    .option('--json', 'print {"id", "uri", "secretMasked"}')
+    .addHelpText('after', `\nOnce MFA is on, a current code is asked for.${SECRET_HELP}`)
+    .action(async (id: string, opts: { code?: string; qrOut?: string; json?: boolean }) => {
       const factorId = parseArg(factorIdSchema, id, 'id');
-      const result = await withCustodian(loadConfig(), (c) => c.mfa.confirmEnrollment(factorId, parseArg(codeArg, code, 'code'), CLI));
+      const enrollment = await withCustodian(loadConfig(), async (c) => c.mfa.resumeEnrollment(factorId, await proofOf(c, opts.code), CLI));
+      await printEnrollment(enrollment, opts);
+    });
+
+  /**
+   * The code that allows adding a factor, asked for only once MFA is on (the first factor, at
+   * setup, needs none). Nothing typed or piped is "no code": the service says one is required.
+   */
+  async function proofOf(c: Custodian, arg: string | undefined): Promise<string | undefined> {
+    if (!c.mfa.profile()?.mfaEnabled) return undefined;
+    const code = await readSecret(io, { arg, name: 'code', prompt: 'Current code (authenticator, or a backup code to recover): ' });
+    return code.trim() === '' ? undefined : parseArg(codeArg, code, '--code');
+  }
+
+  factors
+    .command('remove <id>')
+    .description('drop a pending factor and delete its secret from the keychain')
+    .action(async (id: string) => {
+      const factorId = parseArg(factorIdSchema, id, 'id');
+      await withCustodian(loadConfig(), (c) => c.mfa.removePendingEnrollment(factorId, CLI));
+      io.out(`pending factor ${factorId} removed and its secret deleted from the keychain\n`);
+    });
+
+  async function printEnrollment(enrollment: Enrollment, opts: { qrOut?: string; json?: boolean }): Promise<void> {
+    if (opts.qrOut) await QRCode.toFile(opts.qrOut, enrollment.uri, { errorCorrectionLevel: 'M', margin: 2, width: 320 });
+    if (opts.json) {
+      io.out(`${JSON.stringify({ id: enrollment.factor.id, uri: enrollment.uri, secretMasked: enrollment.secretMasked })}\n`);
+      return;
+    }
+    if (io.isTty) io.out(await QRCode.toString(enrollment.uri, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
+    io.out(`factor ${enrollment.factor.id} is pending; scan the QR code, or add this key URI to your authenticator:\n`);
+    io.out(`${enrollment.uri}\n`);
+    if (enrollment.factor.recovery) io.out('it is being added with a backup code, so it will start as a recovery factor\n');
+    io.out(`then: custodian factors confirm ${enrollment.factor.id}   (within 10 minutes; it asks for a code)\n`);
+  }
+
+  factors
+    .command('confirm')
+    .description('confirm a pending factor with a code from it')
+    .argument('<id>')
+    .argument('[code]', CODE_ARGUMENT)
+    .addHelpText('after', SECRET_HELP)
+    .action(async (id: string, arg: string | undefined) => {
+      const factorId = parseArg(factorIdSchema, id, 'id');
+      const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Code from the new authenticator: ' }), 'code');
+      const result = await withCustodian(loadConfig(), (c) => c.mfa.confirmEnrollment(factorId, code, CLI));
       io.out(`factor ${result.factor.id} is active\n`);
+      io.out(recoveryNote(result.factor));
       if (result.backupCodes) {
         io.out('MFA is on. Your backup codes, shown this once; keep them somewhere safe:\n');
         for (const backup of result.backupCodes) io.out(`  ${backup}\n`);
@@ -117,30 +167,40 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
     });
 
   factors
-    .command('disable <id> <code>')
-    .description("disable a factor with its own code or a backup code; deletes its secret")
-    .action(async (id: string, code: string) => {
+    .command('disable')
+    .description('disable a factor (or stop a recovery factor) with a current code from an authenticator; deletes its secret')
+    .argument('<id>')
+    .argument('[code]', CODE_ARGUMENT)
+    .addHelpText('after', SECRET_HELP)
+    .action(async (id: string, arg: string | undefined) => {
       const factorId = parseArg(factorIdSchema, id, 'id');
-      const f = await withCustodian(loadConfig(), (c) => c.mfa.disableFactor(factorId, parseArg(codeArg, code, 'code'), CLI));
+      const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Current authenticator code: ' }), 'code');
+      const f = await withCustodian(loadConfig(), (c) => c.mfa.disableFactor(factorId, code, CLI));
       io.out(`factor ${f.id} is disabled and its secret deleted from the keychain\n`);
     });
 
   program
     .command('backup-codes')
     .description('backup codes')
-    .command('regenerate <code>')
+    .command('regenerate')
     .description('replace every backup code; takes an authenticator code')
-    .action(async (code: string) => {
-      const result = await withCustodian(loadConfig(), (c) => c.mfa.regenerateBackupCodes(parseArg(codeArg, code, 'code'), CLI));
+    .argument('[code]', CODE_ARGUMENT)
+    .addHelpText('after', SECRET_HELP)
+    .action(async (arg: string | undefined) => {
+      const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Current authenticator code: ' }), 'code');
+      const result = await withCustodian(loadConfig(), (c) => c.mfa.regenerateBackupCodes(code, CLI));
       io.out('New backup codes, shown this once; every old code has stopped working:\n');
       for (const backup of result.codes) io.out(`  ${backup}\n`);
     });
 
   program
-    .command('verify <code>')
+    .command('verify')
     .description('check a code (TOTP or backup); exit 0 when valid')
-    .action(async (code: string) => {
-      const verified = await withCustodian(loadConfig(), (c) => c.mfa.verify(parseArg(codeArg, code, 'code'), CLI, { allowBackup: true, purpose: 'cli-verify' }));
+    .argument('[code]', CODE_ARGUMENT)
+    .addHelpText('after', SECRET_HELP)
+    .action(async (arg: string | undefined) => {
+      const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Code: ' }), 'code');
+      const verified = await withCustodian(loadConfig(), (c) => c.mfa.verify(code, CLI, { allowBackup: true, purpose: 'cli-verify' }));
       io.out(verified.method === 'totp' ? `valid (factor ${verified.factorId})\n` : 'valid (backup code, now used up)\n');
       setExit(EXIT.ok);
     });

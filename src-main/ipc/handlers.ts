@@ -1,3 +1,4 @@
+import type { Enrollment, EnrollmentView } from '../../src-shared/domain/mfa';
 import type { HostKind } from '../../src-shared/domain/settings';
 import { LOCK_EXEMPT_CHANNELS, type Channel } from '../../src-shared/ipc/contract';
 import { AppError } from '../../src-shared/errors';
@@ -6,7 +7,7 @@ import type { MfaContext } from '../services/mfa/mfa.service';
 import { APP_VERSION } from '../version';
 import type { Handlers } from './ipc-router';
 
-/** Everything from the window counts as one source for the rate limit. */
+/** Everything from the window is one source in the audit rows (the rate limit is per profile). */
 const DESKTOP: MfaContext = { source: 'desktop' };
 
 /**
@@ -21,6 +22,10 @@ export function lockGate(custodian: Custodian): (channel: Channel) => void {
     if (LOCK_EXEMPT_CHANNELS.includes(channel)) return;
     if (custodian.lock.isLocked()) throw new AppError('ERR-LOCKED');
   };
+}
+
+function enrollmentView(enrollment: Enrollment): EnrollmentView {
+  return { factor: enrollment.factor, qrDataUrl: enrollment.qrDataUrl, secretMasked: enrollment.secretMasked };
 }
 
 /** Who acts from the window: the profile's principal, or `local` before there is one. */
@@ -47,7 +52,10 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     'profile:init': (request) => custodian.mfa.initProfile(request, DESKTOP),
     'profile:set-role': ({ role, code }) => custodian.mfa.setRole(role, code, DESKTOP),
     'factors:list': () => custodian.mfa.listFactors(),
-    'factors:enroll': (options) => custodian.mfa.startEnrollment(options, DESKTOP),
+    // The window gets the QR image and the masked secret, never the key URI (issue 9, item 4).
+    'factors:enroll': async ({ code, ...options }) => enrollmentView(await custodian.mfa.startEnrollment(options, code, DESKTOP)),
+    'factors:resume': async ({ factorId, code }) => enrollmentView(await custodian.mfa.resumeEnrollment(factorId, code, DESKTOP)),
+    'factors:remove-pending': ({ factorId }) => custodian.mfa.removePendingEnrollment(factorId, DESKTOP),
     'factors:reveal-secret': async ({ factorId }) => ({ secret: await custodian.mfa.revealSecret(factorId, DESKTOP) }),
     'factors:confirm': ({ factorId, code }) => custodian.mfa.confirmEnrollment(factorId, code, DESKTOP),
     'factors:rename': ({ factorId, label }) => custodian.mfa.renameFactor(factorId, label, DESKTOP),

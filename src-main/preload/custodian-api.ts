@@ -45,6 +45,8 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
     factors: {
       list: () => call('factors:list', {}),
       enroll: (options) => call('factors:enroll', options),
+      resume: (factorId, code) => call('factors:resume', { factorId, ...(code === undefined ? {} : { code }) }),
+      removePending: (factorId) => call('factors:remove-pending', { factorId }),
       revealSecret: (factorId) => call('factors:reveal-secret', { factorId }),
       confirm: (factorId, code) => call('factors:confirm', { factorId, code }),
       rename: (factorId, label) => call('factors:rename', { factorId, label }),

@@ -18,7 +18,9 @@ export interface CodeSubmit {
  * shows its error (with the rate-limit countdown), clears the field and puts the cursor back in it,
  * since a code is never worth retyping from what was there.
  */
-export function useCodeSubmit(submit: (code: string) => Promise<void>): CodeSubmit {
+export function useCodeSubmit(submit: (code: string) => Promise<void>, options: { required?: boolean } = {}): CodeSubmit {
+  // Not required where the code is asked for only sometimes (adding a factor before MFA is on).
+  const required = options.required ?? true;
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const form = useFormError();
@@ -28,7 +30,7 @@ export function useCodeSubmit(submit: (code: string) => Promise<void>): CodeSubm
   async function onSubmit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const value = normalizeCode(code);
-    if (!value || busy || form.blocked) return;
+    if ((required && !value) || busy || form.blocked) return;
     setBusy(true);
     form.clear();
     try {

@@ -52,6 +52,14 @@ export const factorSchema = z.object({
   lastUsedAt: z.string().nullable(),
   /** When a pending enrollment lapses and its secret is deleted. */
   pendingExpiresAt: z.string().nullable(),
+  /**
+   * Enrolled with a backup code (or with another recovery factor's code), and its recovery delay
+   * has not passed: it may unlock and verify, but not disable other factors, regenerate backup
+   * codes or change the role (issue 9, item 4). A pending factor says what it will become.
+   */
+  recovery: z.boolean(),
+  /** When an active recovery factor gets full rights; null for every other factor. */
+  recoveryUntil: z.string().nullable(),
 });
 export type Factor = z.infer<typeof factorSchema>;
 
@@ -64,6 +72,14 @@ export const enrollmentSchema = z.object({
   secretMasked: z.string(),
 });
 export type Enrollment = z.infer<typeof enrollmentSchema>;
+
+/**
+ * What the window gets of an enrollment: the QR image and the masked secret, never the key URI
+ * with the secret in it, so the "shown once" reveal is the only way the secret reaches the page
+ * as text (issue 9, item 4). The shell's `factors enroll --json` still prints the URI.
+ */
+export const enrollmentViewSchema = enrollmentSchema.omit({ uri: true });
+export type EnrollmentView = z.infer<typeof enrollmentViewSchema>;
 
 export const backupCodesStatusSchema = z.object({
   remaining: z.number().int(),

@@ -1,5 +1,5 @@
 import type { AuditEntry, AuditVerification } from '../domain/audit';
-import type { BackupCodesStatus, Enrollment, Factor, LockStatus, Profile, Role, TotpAlgorithm } from '../domain/mfa';
+import type { BackupCodesStatus, EnrollmentView, Factor, LockStatus, Profile, Role, TotpAlgorithm } from '../domain/mfa';
 import type { AppInfo, UserSettings } from '../domain/settings';
 import type { CreatedIntegration, GatewayStatus, IntegrationView, RestoreRequestView } from '../domain/restore-request';
 import type { Language } from '../i18n';
@@ -30,18 +30,23 @@ export interface CustodianApi {
   profile: {
     get(): Promise<{ profile: Profile | null }>;
     init(profile: { displayName: string; principal: string; role: Role }): Promise<Profile>;
-    /** Needs a valid code: a role change is a privilege change. */
+    /** Needs a current authenticator code: a role change is a privilege change. */
     setRole(role: Role, code: string): Promise<Profile>;
   };
   factors: {
     list(): Promise<{ factors: Factor[]; backupCodes: BackupCodesStatus }>;
-    enroll(options: { label: string; digits?: 6 | 8; period?: 30 | 60; algorithm?: TotpAlgorithm }): Promise<Enrollment>;
+    /** Once MFA is on, `code` is required; a backup code makes a recovery factor. */
+    enroll(options: { label: string; digits?: 6 | 8; period?: 30 | 60; algorithm?: TotpAlgorithm; code?: string }): Promise<EnrollmentView>;
+    /** A pending factor's QR code again; takes a code as enrolling does. */
+    resume(factorId: string, code?: string): Promise<EnrollmentView>;
+    /** Drops a pending factor and deletes its secret. */
+    removePending(factorId: string): Promise<{ factorId: string }>;
     /** "Can't scan?": the secret for manual entry, once per enrollment. */
     revealSecret(factorId: string): Promise<{ secret: string }>;
     /** The first confirmed factor turns MFA on and returns the backup codes, shown once. */
     confirm(factorId: string, code: string): Promise<{ factor: Factor; backupCodes: string[] | null }>;
     rename(factorId: string, label: string): Promise<Factor>;
-    /** A code from that factor or a backup code. */
+    /** A current code from an authenticator with full rights; stops a recovery factor too. */
     disable(factorId: string, code: string): Promise<Factor>;
     onChanged(listener: () => void): Unsubscribe;
   };

@@ -4,7 +4,7 @@ import {
   backupCodesStatusSchema,
   codeInputSchema,
   displayNameSchema,
-  enrollmentSchema,
+  enrollmentViewSchema,
   factorIdSchema,
   factorLabelSchema,
   factorSchema,
@@ -116,14 +116,30 @@ export const channels = {
     request: z.strictObject({}),
     response: z.object({ factors: z.array(factorSchema), backupCodes: backupCodesStatusSchema }),
   },
+  /**
+   * Once MFA is on, `code` is required (issue 9, item 4): a current authenticator code, or a
+   * backup code, which makes the new factor a recovery factor. The answer has the QR image and
+   * the masked secret, never the key URI.
+   */
   'factors:enroll': {
     request: z.strictObject({
       label: factorLabelSchema,
       digits: totpDigitsSchema.default(6),
       period: totpPeriodSchema.default(30),
       algorithm: totpAlgorithmSchema.default('SHA1'),
+      code: codeInputSchema.optional(),
     }),
-    response: enrollmentSchema,
+    response: enrollmentViewSchema,
+  },
+  /** A pending factor's QR code again, within its 10 minutes; takes a code as enrolling does. */
+  'factors:resume': {
+    request: z.strictObject({ factorId: factorIdSchema, code: codeInputSchema.optional() }),
+    response: enrollmentViewSchema,
+  },
+  /** Drops a pending factor and deletes its secret. */
+  'factors:remove-pending': {
+    request: z.strictObject({ factorId: factorIdSchema }),
+    response: z.object({ factorId: z.string() }),
   },
   'factors:reveal-secret': {
     request: z.strictObject({ factorId: factorIdSchema }),

@@ -105,3 +105,21 @@ describe('the data directory on disk (issue 9)', () => {
     for (const path of [file, `${file}-wal`, `${file}-shm`]) expect({ path, mode: mode(path) }).toEqual({ path, mode: 0o600 });
   });
 });
+
+describe('migration 005 (issue 9: one attempt budget per profile)', () => {
+  it('folds the per-source attempt counts into the profile’s one, keeping a block in force', () => {
+    const file = freshFile();
+    const old = openDatabase({ file, synchronous: 'FULL', migrations: migrations.filter((m) => m.version < 5) });
+    const put = old.prepare('INSERT INTO mfa_attempts (key, window_start, failures, lockouts, blocked_until) VALUES (?, ?, ?, ?, ?)');
+    put.run('p_a|desktop', 1000, 5, 1, 90_000);
+    put.run('p_a|cli', 2000, 3, 0, 0);
+    put.run('p_b|cli', 5000, 2, 0, 0);
+    old.close();
+    const db = openDatabase({ file, synchronous: 'FULL' });
+    dbs.push(db);
+    expect(db.prepare('SELECT key, window_start AS w, failures AS f, lockouts AS l, blocked_until AS b FROM mfa_attempts ORDER BY key').all()).toEqual([
+      { key: 'p_a', w: 1000, f: 8, l: 1, b: 90_000 },
+      { key: 'p_b', w: 5000, f: 2, l: 0, b: 0 },
+    ]);
+  });
+});

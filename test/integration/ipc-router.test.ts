@@ -95,8 +95,13 @@ describe('the lock at the IPC door', () => {
     await call('profile:init', { displayName: 'Alice', principal: 'alice@corp', role: 'admin' });
     const enrolled = await call('factors:enroll', { label: 'Phone' });
     if (!enrolled.ok) throw new Error('enroll failed');
-    const enrollment = enrolled.data as { factor: { id: string }; uri: string };
-    const secret = new URL(enrollment.uri).searchParams.get('secret') ?? '';
+    const enrollment = enrolled.data as { factor: { id: string } };
+    const revealed = await call('factors:reveal-secret', { factorId: enrollment.factor.id });
+    if (!revealed.ok) throw new Error('reveal failed');
+    const secret = (revealed.data as { secret: string }).secret;
+    // The enrollment answer has the QR image and the masked secret, never the key URI (issue 9).
+    expect(Object.keys(enrolled.data).sort()).toEqual(['factor', 'qrDataUrl', 'secretMasked']);
+    expect(JSON.stringify(enrolled.data)).not.toContain(secret);
     expect(await call('factors:confirm', { factorId: enrollment.factor.id, code: oathtool(secret, t.clock.now()) })).toMatchObject({ ok: true });
     const listed = await call('factors:list');
     expect(JSON.stringify(listed)).not.toContain(secret);
@@ -121,7 +126,7 @@ describe('the idle lock at the IPC door (issue 9)', () => {
     const { oathtool } = await import('../fixtures/otp');
     const { mfa } = t.custodian;
     const profile = mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, { source: 'desktop' });
-    const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, { source: 'desktop' });
+    const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, { source: 'desktop' });
     const secret = (await t.custodian.secrets.get(secretAccount(profile.id, enrollment.factor.id)))!;
     await mfa.confirmEnrollment(enrollment.factor.id, oathtool(secret, t.clock.now()), { source: 'desktop' });
     expect(t.custodian.lock.isLocked()).toBe(false);
@@ -151,5 +156,64 @@ describe('the idle lock at the IPC door (issue 9)', () => {
       t.custodian.tick();
     }
     expect(t.custodian.lock.isLocked()).toBe(false);
+  });
+});
+
+describe('managing MFA over IPC (issue 9, item 4)', () => {
+  async function setUp() {
+    const { createAppRouter } = await import('../../src-main/ipc/app-router');
+    const { oathtool } = await import('../fixtures/otp');
+    const app = createAppRouter(t.custodian, 'chromium-host', (url) => url.origin === 'http://127.0.0.1:5555');
+    const call = (channel: string, payload: unknown = {}) => app.handle(channel, payload, APP);
+    await call('profile:init', { displayName: 'Alice', principal: 'alice@corp', role: 'operator' });
+    const enrolled = await call('factors:enroll', { label: 'Phone' });
+    if (!enrolled.ok) throw new Error('enroll failed');
+    const factorId = (enrolled.data as { factor: { id: string } }).factor.id;
+    const revealed = await call('factors:reveal-secret', { factorId });
+    const secret = revealed.ok ? (revealed.data as { secret: string }).secret : '';
+    const confirmed = await call('factors:confirm', { factorId, code: oathtool(secret, t.clock.now()) });
+    if (!confirmed.ok) throw new Error('confirm failed');
+    const backupCodes = (confirmed.data as { backupCodes: string[] }).backupCodes;
+    t.clock.advanceSeconds(30);
+    return { call, secret, backupCodes, code: () => oathtool(secret, t.clock.now()) };
+  }
+
+  it('refuses to start a second enrollment without a code once MFA is on, and changes nothing', async () => {
+    const { call, code } = await setUp();
+    const before = t.custodian.mfa.listFactors().factors.length;
+    expect(await call('factors:enroll', { label: 'Mallory' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
+    expect(await call('factors:enroll', { label: 'Mallory', code: '' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
+    expect(t.custodian.mfa.listFactors().factors).toHaveLength(before);
+    const second = await call('factors:enroll', { label: 'Token', code: code() });
+    expect(second).toMatchObject({ ok: true, data: { factor: { state: 'pending', recovery: false } } });
+  });
+
+  it('changes the role only with a current authenticator code, never a backup code', async () => {
+    const { call, code, backupCodes } = await setUp();
+    expect(await call('profile:set-role', { role: 'security-admin' })).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION' } });
+    expect(await call('profile:set-role', { role: 'security-admin', code: '' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
+    expect(await call('profile:set-role', { role: 'security-admin', code: backupCodes[0] })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
+    expect(t.custodian.mfa.requireProfile().role).toBe('operator');
+    expect(await call('profile:set-role', { role: 'security-admin', code: code() })).toMatchObject({ ok: true, data: { role: 'security-admin' } });
+  });
+
+  it('resumes a pending factor (its QR again) and removes one, deleting its secret, both audited', async () => {
+    const { call, code } = await setUp();
+    const started = await call('factors:enroll', { label: 'Tablet', code: code() });
+    if (!started.ok) throw new Error('enroll failed');
+    const factorId = (started.data as { factor: { id: string } }).factor.id;
+    const account = `${t.custodian.mfa.requireProfile().id}:${factorId}`;
+    expect(await t.custodian.secrets.get(account)).not.toBeNull();
+    t.clock.advanceSeconds(30);
+    expect(await call('factors:resume', { factorId })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
+    const resumed = await call('factors:resume', { factorId, code: code() });
+    expect(resumed).toMatchObject({ ok: true, data: { factor: { id: factorId, state: 'pending' } } });
+    if (resumed.ok) expect(Object.keys(resumed.data).sort()).toEqual(['factor', 'qrDataUrl', 'secretMasked']);
+    expect(await call('factors:remove-pending', { factorId })).toEqual({ ok: true, data: { factorId } });
+    expect(await t.custodian.secrets.get(account)).toBeNull();
+    expect(t.custodian.mfa.listFactors().factors.map((f) => f.id)).not.toContain(factorId);
+    const events = t.custodian.audit.list(10).entries.map((e) => e.event);
+    expect(events).toEqual(expect.arrayContaining(['mfa_setup_resumed', 'mfa_setup_removed']));
+    expect(await call('factors:remove-pending', { factorId })).toMatchObject({ ok: false, error: { code: 'ERR-NOT-FOUND' } });
   });
 });

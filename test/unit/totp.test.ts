@@ -73,11 +73,13 @@ describe('TOTP verification', () => {
     expect(checkTotp(p, oathtool(p.secret, now + 30_000), now, 1, step)).toEqual({ ok: true, step: step + 1 });
   });
 
-  it('writes the key URI that authenticator apps import', () => {
-    const uri = new URL(totpUri({ ...p, digits: 8, period: 60, algorithm: 'SHA256' }, 'alice@corp'));
+  it('writes the key URI that authenticator apps import, naming the factor so two look different', () => {
+    const uri = new URL(totpUri({ ...p, digits: 8, period: 60, algorithm: 'SHA256' }, 'alice@corp', 'Phone'));
     expect(uri.protocol).toBe('otpauth:');
     expect(uri.host).toBe('totp');
-    expect(decodeURIComponent(uri.pathname)).toBe('/Custodian:alice@corp');
+    expect(decodeURIComponent(uri.pathname)).toBe('/Custodian:alice@corp (Phone)');
+    // A colon in the factor's label would read as a second issuer prefix.
+    expect(decodeURIComponent(new URL(totpUri(p, 'alice@corp', 'Work: laptop')).pathname)).toBe('/Custodian:alice@corp (Work- laptop)');
     expect(Object.fromEntries(uri.searchParams)).toEqual({ secret: p.secret, issuer: 'Custodian', algorithm: 'SHA256', digits: '8', period: '60' });
   });
 
@@ -91,7 +93,7 @@ describe('TOTP verification', () => {
 
 describe('the key URI at the defaults', () => {
   it('still spells out algorithm, digits and period', () => {
-    const uri = new URL(totpUri({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', digits: 6, period: 30, algorithm: 'SHA1' }, 'bob@corp'));
+    const uri = new URL(totpUri({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', digits: 6, period: 30, algorithm: 'SHA1' }, 'bob@corp', 'Token'));
     expect(Object.fromEntries(uri.searchParams)).toEqual({ secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', issuer: 'Custodian', algorithm: 'SHA1', digits: '6', period: '30' });
   });
 });

@@ -1,7 +1,11 @@
 /**
- * Failed-attempt bookkeeping per profile and source: `maxAttempts` failures within `windowMs`,
- * then a block that doubles with each further failure (30 s, 1 min, 2 min, ... up to an hour),
- * as Okta and Duo throttle verification. Pure: the caller persists the state it gets back.
+ * Attempt bookkeeping per profile: `maxAttempts` attempts within `windowMs`, then a block that
+ * doubles with each further failure (30 s, 1 min, 2 min, ... up to an hour), as Okta and Duo
+ * throttle verification. Pure: the caller persists the state it gets back.
+ *
+ * An attempt is counted when it starts, not when it fails (issue 9, item 3): the caller takes a
+ * slot before it checks anything, so concurrent checks can never outnumber the limit; a success
+ * clears the count, which releases the slot it took.
  */
 export interface AttemptState {
   windowStart: number;
@@ -39,4 +43,20 @@ export function afterFailure(
   if (failures < policy.maxAttempts) return { state: { ...state, failures }, blockedNow: false };
   const blockMs = Math.min(FIRST_BLOCK_MS * 2 ** state.lockouts, MAX_BLOCK_MS);
   return { state: { ...state, failures, lockouts: state.lockouts + 1, blockedUntil: nowMs + blockMs }, blockedNow: true };
+}
+
+/** A slot to check one code, or the refusal: the profile is blocked for `retryAfterSeconds`. */
+export type AttemptSlot =
+  | { ok: true; state: AttemptState; blockedNow: boolean }
+  | { ok: false; retryAfterSeconds: number };
+
+/**
+ * Takes the slot for one check, counting it as a failure until a success clears the count. The
+ * slot that reaches `maxAttempts` brings the block with it, so no check can start after it, even
+ * while the checks before it are still waiting on the keychain.
+ */
+export function takeAttempt(previous: AttemptState | undefined, nowMs: number, policy: AttemptPolicy): AttemptSlot {
+  const wait = retryAfterSeconds(previous, nowMs);
+  if (wait > 0) return { ok: false, retryAfterSeconds: wait };
+  return { ok: true, ...afterFailure(previous, nowMs, policy) };
 }

@@ -14,14 +14,16 @@ import type { Clock } from '../../clock';
 import type { Config } from '../../config';
 import type { Database } from '../../platform/db/database';
 import { BackupCodesRepository } from '../../platform/db/repositories/backup-codes.repository';
-import { FactorsRepository, toFactor, type FactorRecord } from '../../platform/db/repositories/factors.repository';
+import { FactorsRepository, inRecovery, toFactor, type EnrolledWith, type FactorRecord } from '../../platform/db/repositories/factors.repository';
 import { MfaAttemptsRepository } from '../../platform/db/repositories/mfa-attempts.repository';
 import { ProfilesRepository } from '../../platform/db/repositories/profiles.repository';
 import type { SecretStore } from '../../platform/keychain/secret-store';
+import type { Notifier } from '../../platform/notifier';
+import type { Language } from '../../../src-shared/i18n';
 import { randomId } from '../../platform/random';
 import type { AuditLog } from '../audit/audit.service';
 import type { GroupCommit } from '../audit/group-commit';
-import { afterFailure, retryAfterSeconds, type AttemptState } from './attempt-guard';
+import { retryAfterSeconds, takeAttempt, type AttemptState } from './attempt-guard';
 import {
   BACKUP_CODE_TTL_DAYS,
   BACKUP_CODES_LOW,
@@ -32,9 +34,10 @@ import {
   generateBackupCodes,
   normalizeBackupCode,
 } from './backup-codes';
+import { FactorNotices } from './factor-notices';
 import { checkTotp, maskSecret, newTotpSecret, totpUri } from './totp';
 
-/** Where an attempt comes from: the rate limit counts per profile and source. */
+/** Where an attempt comes from; recorded in the audit rows. */
 export interface MfaContext {
   /** `desktop` (the window), `cli`, or an integration's name. */
   source: string;
@@ -45,16 +48,28 @@ export interface MfaContext {
 export type Verified = { method: 'totp'; factorId: string } | { method: 'backup' };
 
 export interface VerifyOptions {
-  /** Only this factor's codes count (disabling a factor); otherwise any active factor. */
-  factorId?: string;
   allowBackup: boolean;
+  /**
+   * Only a factor with full rights may pass (issue 9, item 4): a recovery factor still in its
+   * delay is refused with ERR-MFA-RECOVERY-PENDING, before its code is used up, unless it is
+   * `self` (a factor acting on itself).
+   */
+  fullRights?: { self?: string };
   /** Why the code was asked for; recorded in the audit row. */
   purpose: string;
 }
 
 /** How long a pending enrollment waits for its first code (DESIGN.md "Enrollment"). */
 export const PENDING_ENROLLMENT_MS = 10 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+
+export interface EnrollOptions {
+  label: string;
+  digits: 6 | 8;
+  period: 30 | 60;
+  algorithm: TotpAlgorithm;
+}
 
 export interface MfaServiceDeps {
   db: Database;
@@ -63,6 +78,9 @@ export interface MfaServiceDeps {
   secrets: SecretStore;
   clock: Clock;
   config: Config;
+  /** Desktop notices of factor changes, made here or by another process; none in the CLI. */
+  notifier?: Notifier | null;
+  language?: () => Language;
 }
 
 /**
@@ -70,8 +88,10 @@ export interface MfaServiceDeps {
  *
  * Secrets live in the keychain (account `<profileId>:<factorId>`); this service keeps a copy in
  * memory only while the app is unlocked, so verifying does not cost a D-Bus round trip, and
- * forgets it on lock. Failed attempts are counted per profile and source and committed in groups;
- * successes and every change of state commit at once, with their audit rows.
+ * forgets it on lock. Every check first takes an attempt slot for the profile, whatever the
+ * source (the window, the shell): one budget, so an attacker with both gets no more tries than
+ * with one. Failures' audit rows are committed in groups; successes and every change of state
+ * commit at once, with their audit rows.
  */
 export class MfaService {
   readonly #audit: AuditLog;
@@ -83,8 +103,7 @@ export class MfaService {
   readonly #factors: FactorsRepository;
   readonly #backup: BackupCodesRepository;
   readonly #attempts: MfaAttemptsRepository;
-  /** Attempt states not yet committed by the group commit; they win over the database's. */
-  readonly #unsaved = new Map<string, AttemptState>();
+  readonly #notices: FactorNotices;
   readonly #secretCache = new Map<string, string>();
   readonly #backupKeys = new Map<string, Buffer>();
   readonly #listeners = new Set<() => void>();
@@ -107,6 +126,7 @@ export class MfaService {
     this.#factors = new FactorsRepository(deps.db);
     this.#backup = new BackupCodesRepository(deps.db);
     this.#attempts = new MfaAttemptsRepository(deps.db);
+    this.#notices = new FactorNotices({ db: deps.db, notifier: deps.notifier ?? null, language: deps.language ?? (() => 'en') });
   }
 
   // --- Profile ---
@@ -138,11 +158,14 @@ export class MfaService {
     return this.requireProfile();
   }
 
-  /** A role change is a privilege change: it takes a valid code. */
+  /**
+   * A role change is a privilege change: it takes a current code from an authenticator with full
+   * rights, not a backup code and not a recovery factor still in its delay (issue 9, item 4).
+   */
   async setRole(role: Role, code: string, ctx: MfaContext): Promise<Profile> {
     const profile = this.requireProfile();
     if (!profile.mfaEnabled) throw new AppError('ERR-MFA-REQUIRED');
-    await this.verify(code, ctx, { allowBackup: true, purpose: 'change-role' });
+    await this.#stepUp(code, ctx, 'change-role');
     if (role !== profile.role) {
       this.#audit.transact(() => {
         this.#profiles.setRole(profile.id, role);
@@ -151,7 +174,7 @@ export class MfaService {
           actor: profile.principal,
           subject: profile.id,
           ...this.#where(ctx),
-          data: { from: profile.role, to: role },
+          data: { from: profile.role, to: role, source: ctx.source },
         });
       });
       this.#changed();
@@ -168,16 +191,19 @@ export class MfaService {
     const factors = this.#factors
       .visible(profile.id)
       .filter((f) => f.state !== 'pending' || (f.pendingExpiresAt ?? 0) > now)
-      .map(toFactor);
+      .map((f) => toFactor(f, now));
     return { factors, backupCodes: this.#backupStatus(profile) };
   }
 
-  async startEnrollment(
-    options: { label: string; digits: 6 | 8; period: 30 | 60; algorithm: TotpAlgorithm },
-    ctx: MfaContext,
-  ): Promise<Enrollment> {
+  /**
+   * Starts adding a factor. Once MFA is on it takes a current code (issue 9, item 4): a code from
+   * an active authenticator, or a backup code, which makes the new factor a recovery factor. The
+   * first factor, during setup, needs none.
+   */
+  async startEnrollment(options: EnrollOptions, code: string | undefined, ctx: MfaContext): Promise<Enrollment> {
     const profile = this.requireProfile();
     this.#group.assertHealthy();
+    const enrolledWith = await this.#enrollmentProof(profile, code, ctx, 'enroll');
     const id = randomId('f');
     const secret = newTotpSecret();
     const account = secretAccount(profile.id, id);
@@ -195,13 +221,22 @@ export class MfaService {
           algorithm: options.algorithm,
           createdAt: new Date(now).toISOString(),
           pendingExpiresAt: now + PENDING_ENROLLMENT_MS,
+          enrolledWith,
         });
         this.#audit.append({
           event: 'mfa_setup_initiated',
           actor: profile.principal,
           subject: id,
           ...this.#where(ctx),
-          data: { factorId: id, digits: options.digits, period: options.period, algorithm: options.algorithm, source: ctx.source },
+          data: {
+            factorId: id,
+            label: options.label,
+            digits: options.digits,
+            period: options.period,
+            algorithm: options.algorithm,
+            enrolledWith,
+            source: ctx.source,
+          },
         });
       });
     } catch (error) {
@@ -209,10 +244,58 @@ export class MfaService {
       throw error;
     }
     this.#secretCache.set(id, secret);
-    const uri = totpUri({ secret, ...options }, profile.principal);
-    const qrDataUrl = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 264 });
     this.#changed();
-    return { factor: toFactor(this.#requireFactor(profile.id, id)), uri, qrDataUrl, secretMasked: maskSecret(secret) };
+    return this.#enrollment(profile, this.#requireFactor(profile.id, id), secret);
+  }
+
+  /**
+   * "Resume" on a pending factor (issue 9, item 7): its QR code again, within its 10 minutes.
+   * Showing the secret again is adding the factor again, so it takes the same code as starting
+   * did, and the factor owes its rights to that code.
+   */
+  async resumeEnrollment(factorId: string, code: string | undefined, ctx: MfaContext): Promise<Enrollment> {
+    const profile = this.requireProfile();
+    this.#group.assertHealthy();
+    const factor = await this.#requirePending(profile.id, factorId);
+    const enrolledWith = profile.mfaEnabled ? await this.#enrollmentProof(profile, code, ctx, 'resume-enroll') : factor.enrolledWith;
+    const secret = await this.#secret(profile.id, factor.id);
+    this.#audit.transact(() => {
+      if (enrolledWith !== factor.enrolledWith && !this.#factors.setEnrolledWith(factor.id, enrolledWith)) throw new AppError('ERR-NOT-FOUND');
+      this.#audit.append({
+        event: 'mfa_setup_resumed',
+        actor: profile.principal,
+        subject: factor.id,
+        ...this.#where(ctx),
+        data: { factorId: factor.id, label: factor.label, enrolledWith, source: ctx.source },
+      });
+    });
+    this.#changed();
+    return this.#enrollment(profile, this.#requireFactor(profile.id, factor.id), secret);
+  }
+
+  /**
+   * "Remove" on a pending factor (issue 9, item 7): its secret leaves the keychain first, then
+   * the row goes; if the keychain cannot delete it, nothing changes. Takes no code: a pending
+   * factor can verify nothing, and removing it gives nobody anything.
+   */
+  async removePendingEnrollment(factorId: string, ctx: MfaContext): Promise<{ factorId: string }> {
+    const profile = this.requireProfile();
+    const factor = this.#factors.get(profile.id, factorId);
+    if (!factor || factor.state !== 'pending') throw new AppError('ERR-NOT-FOUND');
+    await this.#secrets.delete(secretAccount(profile.id, factor.id));
+    this.#secretCache.delete(factor.id);
+    this.#audit.transact(() => {
+      if (!this.#factors.deletePending(factor.id)) throw new AppError('ERR-NOT-FOUND');
+      this.#audit.append({
+        event: 'mfa_setup_removed',
+        actor: profile.principal,
+        subject: factor.id,
+        ...this.#where(ctx),
+        data: { factorId: factor.id, label: factor.label, source: ctx.source },
+      });
+    });
+    this.#changed();
+    return { factorId: factor.id };
   }
 
   /** "Can't scan?": the secret for manual entry, once per enrollment and only while pending. */
@@ -237,29 +320,33 @@ export class MfaService {
   async confirmEnrollment(factorId: string, code: string, ctx: MfaContext): Promise<{ factor: Factor; backupCodes: string[] | null }> {
     const profile = this.requireProfile();
     const factor = await this.#requirePending(profile.id, factorId);
-    const key = attemptKey(profile.id, ctx.source);
-    const now = this.#clock.now();
-    this.#assertNotBlocked(key, now);
+    // Started while MFA was off (during setup) and MFA is on now: nobody proved a code for it.
+    // Resuming it with a code records one (issue 9, item 4).
+    if (profile.mfaEnabled && factor.enrolledWith === 'setup') throw new AppError('ERR-MFA-REQUIRED');
+    const slot = this.#takeSlot(profile.id);
+    const key = slot.key;
     const secret = await this.#secret(profile.id, factor.id);
+    const now = this.#clock.now();
     const check = checkTotp({ secret, ...factor }, code.trim(), now, this.#config.mfa.windowSteps, -1);
     if (!check.ok) {
-      this.#recordFailure(key, profile, ctx, { factorId: factor.id, purpose: 'enroll', reason: check.reason });
+      this.#recordFailure(slot, profile, ctx, { factorId: factor.id, purpose: 'enroll', reason: check.reason });
       throw new AppError('ERR-MFA-INVALID');
     }
 
     const turnsMfaOn = !profile.mfaEnabled;
     const codes = turnsMfaOn ? generateBackupCodes() : null;
     const backupKey = codes ? await this.#requireBackupKey(profile.id) : null;
+    const recoveryUntil = factor.enrolledWith === 'recovery' ? now + this.#config.mfa.recoveryDelayHours * HOUR_MS : null;
     this.#group.flush();
     this.#audit.transact(() => {
-      if (!this.#factors.activate(factor.id, new Date(now).toISOString(), check.step)) throw new AppError('ERR-NOT-FOUND');
+      if (!this.#factors.activate(factor.id, new Date(now).toISOString(), check.step, recoveryUntil ?? now)) throw new AppError('ERR-NOT-FOUND');
       this.#clearAttempts(key);
       this.#audit.append({
         event: turnsMfaOn ? 'mfa_enabled' : 'mfa_factor_added',
         actor: profile.principal,
         subject: factor.id,
         ...this.#where(ctx),
-        data: { factorId: factor.id, source: ctx.source },
+        data: { factorId: factor.id, label: factor.label, enrolledWith: factor.enrolledWith, recoveryUntil, source: ctx.source },
       });
       if (codes && backupKey) {
         this.#profiles.setMfaEnabled(profile.id, true);
@@ -274,7 +361,7 @@ export class MfaService {
       }
     });
     this.#changed();
-    return { factor: toFactor(this.#requireFactor(profile.id, factor.id)), backupCodes: codes ? codes.map(formatBackupCode) : null };
+    return { factor: toFactor(this.#requireFactor(profile.id, factor.id), now), backupCodes: codes ? codes.map(formatBackupCode) : null };
   }
 
   renameFactor(factorId: string, label: string, ctx: MfaContext): Factor {
@@ -288,17 +375,20 @@ export class MfaService {
         actor: profile.principal,
         subject: factor.id,
         ...this.#where(ctx),
-        data: { factorId: factor.id },
+        data: { factorId: factor.id, label },
       });
     });
     this.#changed();
-    return toFactor(this.#requireFactor(profile.id, factor.id));
+    return toFactor(this.#requireFactor(profile.id, factor.id), this.#clock.now());
   }
 
   /**
-   * Takes a code from that factor or a backup code. An admin can never turn MFA off, so an
-   * admin's last factor stays. The secret leaves the keychain before the factor is marked
-   * disabled: if the keychain cannot delete it, nothing changes.
+   * Takes a current code from an authenticator with full rights (issue 9, item 4): not a backup
+   * code, and not a recovery factor still in its delay, except on itself. A recovery factor
+   * disabled that way by one of the owner's other factors is a recovery stopped
+   * (`mfa_recovery_cancelled`). An admin can never turn MFA off, so an admin's last factor stays.
+   * The secret leaves the keychain before the factor is marked disabled: if the keychain cannot
+   * delete it, nothing changes.
    */
   async disableFactor(factorId: string, code: string, ctx: MfaContext): Promise<Factor> {
     const profile = this.requireProfile();
@@ -306,22 +396,23 @@ export class MfaService {
     if (!factor || factor.state !== 'active') throw new AppError('ERR-NOT-FOUND');
     const last = this.#factors.active(profile.id).length === 1;
     if (last && MFA_MANDATORY_ROLES.includes(profile.role)) throw new AppError('ERR-MFA-ADMIN-REQUIRED');
-    await this.verify(code, ctx, { factorId: factor.id, allowBackup: true, purpose: 'disable-factor' });
+    const by = await this.#stepUp(code, ctx, 'disable-factor', factor.id);
+    const stopsRecovery = by !== factor.id && inRecovery(factor, this.#clock.now());
 
     await this.#secrets.delete(secretAccount(profile.id, factor.id));
     this.#secretCache.delete(factor.id);
     this.#audit.transact(() => {
-      this.#factors.disable(factor.id, this.#iso());
+      if (!this.#factors.disable(factor.id, this.#iso())) throw new AppError('ERR-NOT-FOUND');
       if (last) {
         this.#profiles.setMfaEnabled(profile.id, false);
         this.#backup.retireAll(profile.id);
       }
       this.#audit.append({
-        event: 'mfa_disabled',
+        event: stopsRecovery ? 'mfa_recovery_cancelled' : 'mfa_disabled',
         actor: profile.principal,
         subject: factor.id,
         ...this.#where(ctx),
-        data: { factorId: factor.id, mfaOff: last, source: ctx.source },
+        data: { factorId: factor.id, label: factor.label, byFactorId: by, mfaOff: last, source: ctx.source },
       });
     });
     if (last) {
@@ -330,14 +421,17 @@ export class MfaService {
       await this.#secrets.delete(backupKeyAccount(profile.id)).catch(() => false);
     }
     this.#changed();
-    return toFactor(this.#requireFactor(profile.id, factor.id));
+    return toFactor(this.#requireFactor(profile.id, factor.id), this.#clock.now());
   }
 
-  /** Takes an authenticator code, not a backup code: one leaked code must not mint ten more. */
+  /**
+   * Takes an authenticator code with full rights, not a backup code (one leaked code must not
+   * mint ten more) and not a recovery factor's still in its delay.
+   */
   async regenerateBackupCodes(code: string, ctx: MfaContext): Promise<{ codes: string[]; status: BackupCodesStatus }> {
     const profile = this.requireProfile();
     if (!profile.mfaEnabled) throw new AppError('ERR-MFA-NOT-ENABLED');
-    await this.verify(code, ctx, { allowBackup: false, purpose: 'regenerate-backup-codes' });
+    await this.#stepUp(code, ctx, 'regenerate-backup-codes');
     const key = await this.#requireBackupKey(profile.id);
     const codes = generateBackupCodes();
     const now = this.#clock.now();
@@ -348,7 +442,7 @@ export class MfaService {
         actor: profile.principal,
         subject: profile.id,
         ...this.#where(ctx),
-        data: { count: codes.length, reason: 'requested' },
+        data: { count: codes.length, reason: 'requested', source: ctx.source },
       });
     });
     this.#changed();
@@ -359,16 +453,18 @@ export class MfaService {
 
   /**
    * Verifies a code: a TOTP code from an active factor, or (where allowed) a backup code. Refused
-   * while the profile and source are rate-limited; a failure counts towards the limit and is
-   * audited; a success moves the factor's replay floor forward, or uses the backup code up.
+   * while the profile is rate-limited. The attempt slot is taken before the first await (the
+   * keychain), so concurrent calls cannot all pass the block check before any of them has
+   * failed; a failure is audited, a success clears the count, moves the factor's replay floor
+   * forward or uses the backup code up.
    */
   async verify(code: string, ctx: MfaContext, options: VerifyOptions): Promise<Verified> {
     this.#group.assertHealthy();
     const profile = this.requireProfile();
-    const key = attemptKey(profile.id, ctx.source);
-    this.#assertNotBlocked(key, this.#clock.now());
-    const candidates = this.#current().active.filter((f) => options.factorId === undefined || f.id === options.factorId);
+    const candidates = this.#current().active;
     if (candidates.length === 0 && !options.allowBackup) throw new AppError('ERR-MFA-NOT-ENABLED');
+    const slot = this.#takeSlot(profile.id);
+    const key = slot.key;
 
     const typed = code.trim();
     let reason: 'malformed' | 'invalid' | 'replayed' = 'malformed';
@@ -384,6 +480,9 @@ export class MfaService {
       const now = this.#clock.now();
       const check = checkTotp({ secret, ...factor }, typed, now, this.#config.mfa.windowSteps, factor.lastUsedStep);
       if (check.ok) {
+        if (options.fullRights && factor.id !== options.fullRights.self && inRecovery(factor, now)) {
+          this.#refuseRecovery(profile, factor, ctx, options.purpose);
+        }
         this.#group.flush();
         this.#snapshot = undefined;
         const accepted = this.#audit.transact(() => {
@@ -410,7 +509,7 @@ export class MfaService {
       const used = await this.#useBackupCode(profile, typed, key, ctx, options.purpose);
       if (used) return { method: 'backup' };
     }
-    this.#recordFailure(key, profile, ctx, { factorId: options.factorId ?? null, purpose: options.purpose, reason });
+    this.#recordFailure(slot, profile, ctx, { factorId: null, purpose: options.purpose, reason });
     throw new AppError(reason === 'replayed' ? 'ERR-MFA-REPLAYED' : 'ERR-MFA-INVALID');
   }
 
@@ -432,6 +531,8 @@ export class MfaService {
   /** Another process committed: read the profile and factors afresh. */
   externalChange(): void {
     this.#snapshot = undefined;
+    // A factor change made by another process (the shell): its notice, and the Factors screen.
+    if (this.#notices.drain()) this.#emit();
   }
 
   /** Drops every secret held in memory (on lock). */
@@ -451,6 +552,57 @@ export class MfaService {
   }
 
   // --- Internals ---
+
+  /**
+   * A current code from an authenticator with full rights, for changing MFA itself (issue 9,
+   * item 4). A backup code is refused (it counts as a wrong code). A recovery factor still in its
+   * delay is refused with ERR-MFA-RECOVERY-PENDING, audited, unless it acts on itself (`self`).
+   * Returns the factor whose code it was.
+   */
+  async #stepUp(code: string, ctx: MfaContext, purpose: string, self?: string): Promise<string> {
+    const verified = await this.verify(code, ctx, { allowBackup: false, purpose, fullRights: self === undefined ? {} : { self } });
+    if (verified.method !== 'totp') throw new AppError('ERR-MFA-INVALID');
+    return verified.factorId;
+  }
+
+  /**
+   * A recovery factor's right code, where full rights are needed: refused and audited. The code
+   * is not used up and its attempt slot stays taken, so a refusal is no cheaper than a failure.
+   */
+  #refuseRecovery(profile: Profile, factor: FactorRecord, ctx: MfaContext, purpose: string): never {
+    const until = factor.recoveryUntil ?? this.#clock.now();
+    this.#group.flush();
+    this.#audit.record({
+      event: 'mfa_recovery_refused',
+      actor: profile.principal,
+      subject: factor.id,
+      ...this.#where(ctx),
+      data: { factorId: factor.id, label: factor.label, purpose, until: new Date(until).toISOString(), source: ctx.source },
+    });
+    throw new AppError('ERR-MFA-RECOVERY-PENDING', { until });
+  }
+
+  /**
+   * What gives the right to add a factor: nothing while MFA is off (the first factor, during
+   * setup); once it is on, a current code. A backup code, or a code from a factor still in its
+   * own recovery delay, makes a recovery factor: otherwise a leaked backup code could mint a
+   * factor with full rights, by way of a first recovery factor.
+   */
+  async #enrollmentProof(profile: Profile, code: string | undefined, ctx: MfaContext, purpose: string): Promise<EnrolledWith> {
+    if (!profile.mfaEnabled) return 'setup';
+    if (code === undefined || code.trim() === '') throw new AppError('ERR-MFA-REQUIRED');
+    const verified = await this.verify(code, ctx, { allowBackup: true, purpose });
+    if (verified.method === 'backup') return 'recovery';
+    const factor = this.#factors.get(profile.id, verified.factorId);
+    return factor && inRecovery(factor, this.#clock.now()) ? 'recovery' : 'authenticator';
+  }
+
+  /** The enrollment as the shell gets it; the window gets it without `uri` (EnrollmentView). */
+  async #enrollment(profile: Profile, factor: FactorRecord, secret: string): Promise<Enrollment> {
+    const uri = totpUri({ secret, digits: factor.digits, period: factor.period, algorithm: factor.algorithm }, profile.principal, factor.label);
+    const qrDataUrl = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 264 });
+    return { factor: toFactor(factor, this.#clock.now()), uri, qrDataUrl, secretMasked: maskSecret(secret) };
+  }
 
   async #useBackupCode(profile: Profile, typed: string, key: string, ctx: MfaContext, purpose: string): Promise<boolean> {
     const normalized = normalizeBackupCode(typed);
@@ -479,20 +631,31 @@ export class MfaService {
     return used;
   }
 
+  /**
+   * Takes one attempt slot for the profile, or refuses with ERR-MFA-RATE-LIMITED. Synchronous and
+   * atomic across processes (an IMMEDIATE transaction), so it runs before any await of the check.
+   * A refusal writes nothing: a flood of refused attempts costs no disk.
+   */
+  #takeSlot(profileId: string): { key: string; at: number; state: AttemptState; blockedNow: boolean } {
+    const key = attemptKey(profileId);
+    const now = this.#clock.now();
+    const policy = { maxAttempts: this.#config.mfa.rateLimit.maxAttempts, windowMs: this.#config.mfa.rateLimit.windowSeconds * 1000 };
+    const slot = this.#attempts.take(key, (previous) => takeAttempt(previous, now, policy));
+    if (!slot.ok) throw new AppError('ERR-MFA-RATE-LIMITED', { retryAfterSeconds: slot.retryAfterSeconds });
+    return { key, at: now, state: slot.state, blockedNow: slot.blockedNow };
+  }
+
+  /** The slot's attempt failed: its count is already stored; the audit rows follow in a group. */
   #recordFailure(
-    key: string,
+    slot: { at: number; state: AttemptState; blockedNow: boolean },
     profile: Profile,
     ctx: MfaContext,
     what: { factorId: string | null; purpose: string; reason: 'malformed' | 'invalid' | 'replayed' },
   ): void {
-    const now = this.#clock.now();
-    const policy = { maxAttempts: this.#config.mfa.rateLimit.maxAttempts, windowMs: this.#config.mfa.rateLimit.windowSeconds * 1000 };
-    const { state, blockedNow } = afterFailure(this.#attemptState(key), now, policy);
-    this.#unsaved.set(key, state);
+    const { state, blockedNow } = slot;
     const where = this.#where(ctx);
-    const ts = now;
+    const ts = slot.at;
     this.#group.enqueue(() => {
-      this.#attempts.put(key, state);
       this.#audit.append({
         event: 'mfa_challenge_failed',
         actor: profile.principal,
@@ -509,22 +672,11 @@ export class MfaService {
           data: { retryAfterSeconds: retryAfterSeconds(state, ts), lockouts: state.lockouts, source: ctx.source },
         });
       }
-      if (this.#unsaved.get(key) === state) this.#unsaved.delete(key);
     });
   }
 
-  #attemptState(key: string): AttemptState | undefined {
-    return this.#unsaved.get(key) ?? this.#attempts.get(key);
-  }
-
-  #assertNotBlocked(key: string, now: number): void {
-    const wait = retryAfterSeconds(this.#attemptState(key), now);
-    if (wait > 0) throw new AppError('ERR-MFA-RATE-LIMITED', { retryAfterSeconds: wait });
-  }
-
-  /** Inside a transaction: a success wipes the count. */
+  /** Inside a transaction: a success wipes the count, releasing the slots taken. */
   #clearAttempts(key: string): void {
-    this.#unsaved.delete(key);
     this.#attempts.clear(key);
   }
 
@@ -623,6 +775,15 @@ export class MfaService {
 
   #changed(): void {
     this.#snapshot = undefined;
+    try {
+      this.#notices.drain();
+    } catch {
+      // The change is committed and audited; a notice that cannot be read must not undo it.
+    }
+    this.#emit();
+  }
+
+  #emit(): void {
     for (const listener of this.#listeners) listener();
   }
 }
@@ -635,6 +796,10 @@ function backupKeyAccount(profileId: string): string {
   return `${profileId}:backup-key`;
 }
 
-function attemptKey(profileId: string, source: string): string {
-  return `${profileId}|${source}`;
+/**
+ * One attempt budget per profile, shared by every source (issue 9, item 3): with one per source,
+ * an attacker who could type in the window and in a shell got the sum of both.
+ */
+function attemptKey(profileId: string): string {
+  return profileId;
 }

@@ -69,12 +69,14 @@ export function totpCode(params: TotpParams, nowMs: number): string {
 
 /**
  * The otpauth://totp/ key URI that Google Authenticator, Aegis and Ente Auth import: issuer
- * `Custodian`, label `Custodian:<principal>`, with algorithm, digits and period spelled out.
+ * `Custodian`, label `Custodian:<principal> (<factor label>)`, with algorithm, digits and period
+ * spelled out. The factor's label tells two factors apart in the phone app (issue 9, item 7); a
+ * colon in it would read as a second issuer prefix (Key Uri Format), so it becomes a dash.
  */
-export function totpUri(params: TotpParams, principal: string): string {
+export function totpUri(params: TotpParams, principal: string, factorLabel: string): string {
   const uri = generateURI({
     issuer: 'Custodian',
-    label: principal,
+    label: `${principal} (${factorLabel.replaceAll(':', '-')})`,
     secret: params.secret,
     algorithm: OTPLIB_ALGORITHM[params.algorithm],
     digits: params.digits,

@@ -1,12 +1,14 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Enrollment, Factor, TotpAlgorithm } from '../../../src-shared/domain/mfa';
+import type { EnrollmentView, Factor, TotpAlgorithm } from '../../../src-shared/domain/mfa';
 import { useAppStore } from '../../app/app.store';
-import { CodeEntry } from '../../app/CodeField';
+import { CodeEntry, normalizeCode } from '../../app/CodeField';
 import { CountdownRing } from '../../app/CountdownRing';
 import { focusInitial } from '../../app/Dialog';
 import { FormActions } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
+import { useCodeSubmit, type CodeSubmit } from '../../app/code-submit';
+import { useDateFormats } from '../../app/format';
 import { useFormError } from '../../app/form-error';
 import { AlertIcon, CopyIcon, SpinnerIcon } from '../../app/icons';
 import { SelectField } from '../../app/SelectField';
@@ -15,11 +17,12 @@ import { formatMinutes, useSecondsLeft } from '../../app/ticker';
 import { BackupCodesSheet } from './BackupCodesSheet';
 import { useFactorsStore } from './factors.store';
 
-export type EnrollStepName = 'details' | 'verify' | 'codes';
+export type EnrollStepName = 'details' | 'resume' | 'verify' | 'codes';
 
 type Step =
   | { name: 'details' }
-  | { name: 'verify'; enrollment: Enrollment }
+  | { name: 'resume'; factor: Factor }
+  | { name: 'verify'; enrollment: EnrollmentView }
   | { name: 'codes'; factor: Factor; codes: string[] };
 
 // Local lists rather than the domain's zod-backed ones, which would pull zod into the bundle.
@@ -39,6 +42,8 @@ interface EnrollFlowProps {
   onStepChange?(step: EnrollStepName): void;
   /** h3 inside the dialog (whose title is the h2), h2 in the first-run setup. */
   headingLevel: 'h2' | 'h3';
+  /** A pending factor to show again ("Resume"), instead of a new one. */
+  resume?: Factor | undefined;
 }
 
 /**
@@ -46,9 +51,9 @@ interface EnrollFlowProps {
  * once to type it in), confirm with a code, and, for the first factor, save the backup codes.
  * The revealed secret and the codes live in this component only and go when it unmounts.
  */
-export function EnrollFlow({ onFinished, onCancel, cancelLabel, cancelTestId, onStepChange, headingLevel }: EnrollFlowProps) {
+export function EnrollFlow({ onFinished, onCancel, cancelLabel, cancelTestId, onStepChange, headingLevel, resume }: EnrollFlowProps) {
   const { t } = useTranslation();
-  const [step, setStep] = useState<Step>({ name: 'details' });
+  const [step, setStep] = useState<Step>(() => (resume ? { name: 'resume', factor: resume } : { name: 'details' }));
   // The first factor turns MFA on and adds the backup-codes step; decided once, at the start.
   const [total] = useState(() => (selectMfaEnabled(useSessionStore.getState()) ? 2 : 3));
   const ref = useRef<HTMLDivElement>(null);
@@ -68,13 +73,15 @@ export function EnrollFlow({ onFinished, onCancel, cancelLabel, cancelTestId, on
     if (ref.current) focusInitial(ref.current);
   }, [step.name]);
 
-  const index = step.name === 'details' ? 1 : step.name === 'verify' ? 2 : 3;
+  const index = step.name === 'details' || step.name === 'resume' ? 1 : step.name === 'verify' ? 2 : 3;
   const title =
     step.name === 'details'
       ? t('factors.enroll.detailsTitle')
-      : step.name === 'verify'
-        ? t('factors.enroll.scanTitle')
-        : t('factors.enroll.codesTitle');
+      : step.name === 'resume'
+        ? t('factors.enroll.proveTitle')
+        : step.name === 'verify'
+          ? t('factors.enroll.scanTitle')
+          : t('factors.enroll.codesTitle');
 
   return (
     <section className="enroll" ref={ref} aria-labelledby={headingId}>
@@ -85,6 +92,14 @@ export function EnrollFlow({ onFinished, onCancel, cancelLabel, cancelTestId, on
       {step.name === 'details' ? (
         <DetailsStep
           onEnrolled={(enrollment) => setStep({ name: 'verify', enrollment })}
+          onCancel={onCancel}
+          cancelLabel={cancelLabel}
+          cancelTestId={cancelTestId}
+        />
+      ) : step.name === 'resume' ? (
+        <ResumeStep
+          factor={step.factor}
+          onResumed={(enrollment) => setStep({ name: 'verify', enrollment })}
           onCancel={onCancel}
           cancelLabel={cancelLabel}
           cancelTestId={cancelTestId}
@@ -113,37 +128,65 @@ interface CancelProps {
   cancelTestId?: string | undefined;
 }
 
-function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: CancelProps & { onEnrolled(enrollment: Enrollment): void }) {
+/**
+ * Once MFA is on, adding an authenticator takes a current code from one the approver already has
+ * (issue 9, item 4): an unlocked desk alone must not be enough. A backup code is taken too, and
+ * makes the new one a recovery authenticator.
+ */
+function ProveField({ mfaOn, prove, autoFocus }: { mfaOn: boolean; prove: CodeSubmit; autoFocus?: boolean }) {
   const { t } = useTranslation();
+  if (!mfaOn) return <FormErrorNotice form={prove.form} id={prove.errorId} />;
+  return (
+    <>
+      <p>{t('factors.enroll.proveIntro')}</p>
+      <CodeEntry
+        id={prove.codeId}
+        label={t('code.label')}
+        hint={t('factors.enroll.proveCodeHint')}
+        value={prove.code}
+        onChange={prove.setCode}
+        kind="any"
+        testId="enroll-prove-code"
+        form={prove.form}
+        errorId={prove.errorId}
+        {...(autoFocus ? { autoFocus } : {})}
+      />
+    </>
+  );
+}
+
+/** Whether the step may be sent: not while busy or rate-limited, and with a code once MFA is on. */
+function canProve(mfaOn: boolean, prove: CodeSubmit): boolean {
+  return !prove.busy && !prove.form.blocked && (!mfaOn || normalizeCode(prove.code) !== '');
+}
+
+function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: CancelProps & { onEnrolled(enrollment: EnrollmentView): void }) {
+  const { t } = useTranslation();
+  const mfaOn = useSessionStore(selectMfaEnabled);
   const [label, setLabel] = useState(() => t('factors.enroll.defaultLabel'));
   const [digits, setDigits] = useState<Digits>(6);
   const [period, setPeriod] = useState<Period>(30);
   const [algorithm, setAlgorithm] = useState<TotpAlgorithm>('SHA1');
-  const [busy, setBusy] = useState(false);
   const [labelMissing, setLabelMissing] = useState(false);
-  const form = useFormError();
-  const ids = { label: useId(), labelHint: useId(), labelError: useId(), digits: useId(), period: useId(), algorithm: useId(), error: useId() };
+  const ids = { label: useId(), labelHint: useId(), labelError: useId(), digits: useId(), period: useId(), algorithm: useId() };
+  const prove = useCodeSubmit(
+    async (code) => {
+      const enrollment = await window.custodian.factors.enroll({ label: label.trim(), digits, period, algorithm, ...(mfaOn ? { code } : {}) });
+      // The list shows the pending factor too, with when it lapses.
+      void useFactorsStore.getState().refresh();
+      onEnrolled(enrollment);
+    },
+    { required: mfaOn },
+  );
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (busy) return;
-    const trimmed = label.trim();
-    if (!trimmed) {
+    if (!label.trim()) {
       setLabelMissing(true);
       document.getElementById(ids.label)?.focus();
       return;
     }
-    setBusy(true);
-    form.clear();
-    try {
-      const enrollment = await window.custodian.factors.enroll({ label: trimmed, digits, period, algorithm });
-      // The list shows the pending factor too, with when it lapses.
-      void useFactorsStore.getState().refresh();
-      onEnrolled(enrollment);
-    } catch (error) {
-      form.show(callError(error));
-      setBusy(false);
-    }
+    await prove.onSubmit(event);
   }
 
   return (
@@ -211,13 +254,13 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
         </div>
       </details>
 
-      <FormErrorNotice form={form} id={ids.error} />
+      <ProveField mfaOn={mfaOn} prove={prove} />
       <FormActions
         onCancel={onCancel}
         cancelLabel={cancelLabel}
         cancelTestId={cancelTestId}
-        busy={busy}
-        disabled={busy || form.blocked}
+        busy={prove.busy}
+        disabled={!canProve(mfaOn, prove)}
         testId="enroll-continue"
       >
         {t('common.continue')}
@@ -226,8 +269,40 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
   );
 }
 
+/** "Resume" on a pending factor: its QR code again, after the same code a new one takes. */
+function ResumeStep({ factor, onResumed, onCancel, cancelLabel, cancelTestId }: CancelProps & { factor: Factor; onResumed(enrollment: EnrollmentView): void }) {
+  const { t } = useTranslation();
+  const formats = useDateFormats();
+  const mfaOn = useSessionStore(selectMfaEnabled);
+  const prove = useCodeSubmit(
+    async (code) => {
+      const enrollment = await window.custodian.factors.resume(factor.id, mfaOn ? code : undefined);
+      void useFactorsStore.getState().refresh();
+      onResumed(enrollment);
+    },
+    { required: mfaOn },
+  );
+
+  return (
+    <form className="stack" onSubmit={(event) => void prove.onSubmit(event)} noValidate>
+      <p>{t('factors.enroll.resumeIntro', { label: factor.label, time: factor.pendingExpiresAt ? formats.time(factor.pendingExpiresAt) : '' })}</p>
+      <ProveField mfaOn={mfaOn} prove={prove} autoFocus />
+      <FormActions
+        onCancel={onCancel}
+        cancelLabel={cancelLabel}
+        cancelTestId={cancelTestId}
+        busy={prove.busy}
+        disabled={!canProve(mfaOn, prove)}
+        testId="enroll-resume-submit"
+      >
+        {t('factors.enroll.showQr')}
+      </FormActions>
+    </form>
+  );
+}
+
 interface VerifyStepProps extends CancelProps {
-  enrollment: Enrollment;
+  enrollment: EnrollmentView;
   onConfirmed(factor: Factor, codes: string[] | null): void;
   onRestart(): void;
 }
@@ -316,6 +391,12 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
           <RevealSecret factor={factor} />
         </div>
       </div>
+      {factor.recovery ? (
+        <p className="notice notice-warning notice-small" data-testid="enroll-recovery-note">
+          <AlertIcon />
+          <span>{t('factors.enroll.recoveryNote')}</span>
+        </p>
+      ) : null}
 
       <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
         <CodeEntry

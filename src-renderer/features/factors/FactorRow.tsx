@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent 
 import { useTranslation } from 'react-i18next';
 import type { Factor } from '../../../src-shared/domain/mfa';
 import { CodeEntry, normalizeCode } from '../../app/CodeField';
+import { ConfirmDialog } from '../../app/ConfirmDialog';
 import { Dialog } from '../../app/Dialog';
 import { assertNever } from '../../app/errors';
 import { FormActions, SubmitButton } from '../../app/FormActions';
@@ -9,7 +10,7 @@ import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useCodeSubmit } from '../../app/code-submit';
 import { useFormError } from '../../app/form-error';
 import { useDateFormats } from '../../app/format';
-import { AlertIcon, BanIcon, PencilIcon, PhoneIcon } from '../../app/icons';
+import { AlertIcon, BanIcon, CloseIcon, PencilIcon, PhoneIcon, RefreshIcon } from '../../app/icons';
 import { callError } from '../../app/session.store';
 import { useFactorsStore } from './factors.store';
 
@@ -17,14 +18,21 @@ interface FactorRowProps {
   factor: Factor;
   isLastActive: boolean;
   onMessage(message: string): void;
+  /** "Resume" on a pending factor: the enrollment dialog, at its QR code (issue 9, item 7). */
+  onResume(factor: Factor): void;
 }
 
-/** One factor in the calm list (Aegis, Ente Auth): what it is, its state and dates, and its two actions. */
-export function FactorRow({ factor, isLastActive, onMessage }: FactorRowProps) {
+/**
+ * One factor in the calm list (Aegis, Ente Auth): what it is, its state and dates, and its
+ * actions. A pending one can be resumed or removed; a recovery one says when it gets full rights
+ * and can be stopped.
+ */
+export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorRowProps) {
   const { t } = useTranslation();
   const formats = useDateFormats();
   const [renaming, setRenaming] = useState(false);
   const [disabling, setDisabling] = useState(false);
+  const [removing, setRemoving] = useState(false);
   const [focusLabel, setFocusLabel] = useState(false);
   const renameButton = useRef<HTMLButtonElement>(null);
   const labelRef = useRef<HTMLHeadingElement>(null);
@@ -43,6 +51,8 @@ export function FactorRow({ factor, isLastActive, onMessage }: FactorRowProps) {
   if (factor.state === 'pending' && factor.pendingExpiresAt) {
     dates.push(t('factors.pendingLapses', { time: formats.time(factor.pendingExpiresAt) }));
   }
+  if (factor.state === 'pending' && factor.recovery) dates.push(t('factors.recoveryPending'));
+  if (factor.recoveryUntil) dates.push(t('factors.recoveryUntil', { date: formats.dateTime(factor.recoveryUntil) }));
   if (factor.confirmedAt) dates.push(t('factors.confirmedAt', { date: formats.dateTime(factor.confirmedAt) }));
   if (factor.state === 'active') {
     dates.push(factor.lastUsedAt ? t('factors.lastUsedAt', { date: formats.dateTime(factor.lastUsedAt) }) : t('factors.neverUsed'));
@@ -74,6 +84,11 @@ export function FactorRow({ factor, isLastActive, onMessage }: FactorRowProps) {
               {factor.label}
             </h3>
             <StateBadge state={factor.state} />
+            {factor.state === 'active' && factor.recovery ? (
+              <span className="badge badge-recovery" data-testid="factor-recovery">
+                {t('factors.recovery')}
+              </span>
+            ) : null}
           </div>
         )}
         <p className="factor-meta">
@@ -96,6 +111,18 @@ export function FactorRow({ factor, isLastActive, onMessage }: FactorRowProps) {
       </div>
       {canAct && !renaming ? (
         <div className="factor-actions">
+          {factor.state === 'pending' ? (
+            <button
+              type="button"
+              className="button button-secondary button-small"
+              onClick={() => onResume(factor)}
+              aria-describedby={labelId}
+              data-testid="factor-resume"
+            >
+              <RefreshIcon />
+              {t('factors.resume')}
+            </button>
+          ) : null}
           <button
             ref={renameButton}
             type="button"
@@ -116,10 +143,32 @@ export function FactorRow({ factor, isLastActive, onMessage }: FactorRowProps) {
               data-testid="factor-disable"
             >
               <BanIcon />
-              {t('factors.disable')}
+              {factor.recovery ? t('factors.cancelRecovery') : t('factors.disable')}
+            </button>
+          ) : null}
+          {factor.state === 'pending' ? (
+            <button
+              type="button"
+              className="button button-danger-quiet button-small"
+              onClick={() => setRemoving(true)}
+              aria-describedby={labelId}
+              data-testid="factor-remove"
+            >
+              <CloseIcon />
+              {t('factors.remove')}
             </button>
           ) : null}
         </div>
+      ) : null}
+      {removing ? (
+        <RemoveDialog
+          factor={factor}
+          onClose={() => setRemoving(false)}
+          onRemoved={() => {
+            setRemoving(false);
+            onMessage(t('factors.removed', { label: factor.label }));
+          }}
+        />
       ) : null}
       {disabling ? (
         <DisableDialog
@@ -129,7 +178,7 @@ export function FactorRow({ factor, isLastActive, onMessage }: FactorRowProps) {
           onDisabled={() => {
             setDisabling(false);
             setFocusLabel(true);
-            onMessage(t('factors.disabled', { label: factor.label }));
+            onMessage(factor.recovery ? t('factors.recoveryCancelled', { label: factor.label }) : t('factors.disabled', { label: factor.label }));
           }}
         />
       ) : null}
@@ -243,10 +292,16 @@ function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDia
     onDisabled();
   });
 
+  // Disabling a recovery factor with one of the owner's other factors stops the recovery.
+  const stops = factor.recovery;
   return (
-    <Dialog title={t('factors.disableTitle', { label: factor.label })} onClose={onClose} testId="disable-dialog">
+    <Dialog
+      title={stops ? t('factors.cancelRecoveryTitle', { label: factor.label }) : t('factors.disableTitle', { label: factor.label })}
+      onClose={onClose}
+      testId="disable-dialog"
+    >
       <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
-        <p>{t('factors.disableIntro')}</p>
+        <p>{stops ? t('factors.cancelRecoveryIntro', { label: factor.label }) : t('factors.disableIntro')}</p>
         {isLastActive ? (
           <p className="notice notice-warning notice-small">
             <AlertIcon />
@@ -255,11 +310,11 @@ function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDia
         ) : null}
         <CodeEntry
           id={codeId}
-          label={t('code.label')}
-          hint={t('factors.disableCodeHint', { label: factor.label })}
+          label={t('code.totpLabel')}
+          hint={t('factors.disableCodeHint')}
           value={code}
           onChange={setCode}
-          kind="any"
+          kind="totp"
           testId="disable-code"
           form={form}
           errorId={errorId}
@@ -273,9 +328,43 @@ function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDia
           icon={<BanIcon />}
           danger
         >
-          {t('factors.disableConfirm')}
+          {stops ? t('factors.cancelRecoveryConfirm') : t('factors.disableConfirm')}
         </FormActions>
       </form>
     </Dialog>
+  );
+}
+
+/** "Remove" on a pending factor: drops the setup and deletes its secret, after a last look. */
+function RemoveDialog({ factor, onClose, onRemoved }: { factor: Factor; onClose(): void; onRemoved(): void }) {
+  const { t } = useTranslation();
+  const [busy, setBusy] = useState(false);
+  const form = useFormError();
+
+  async function onConfirm() {
+    setBusy(true);
+    form.clear();
+    try {
+      await window.custodian.factors.removePending(factor.id);
+      await useFactorsStore.getState().refresh();
+      onRemoved();
+    } catch (error) {
+      form.show(callError(error));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <ConfirmDialog
+      title={t('factors.removeTitle', { label: factor.label })}
+      confirmLabel={t('factors.removeConfirm')}
+      busy={busy}
+      onConfirm={() => void onConfirm()}
+      onCancel={onClose}
+      testId="remove-dialog"
+    >
+      <p>{t('factors.removeBody')}</p>
+      <FormErrorNotice form={form} />
+    </ConfirmDialog>
   );
 }

@@ -32,7 +32,8 @@ function FactorsDesk() {
   const factors = useFactorsStore((state) => state.factors);
   const listState = useFactorsStore((state) => state.listState);
   const listError = useFactorsStore((state) => state.listError);
-  const [enrolling, setEnrolling] = useState(false);
+  // `resume` when the dialog shows a pending factor again rather than adding a new one.
+  const [enrolling, setEnrolling] = useState<{ resume?: Factor } | null>(null);
   const [message, setMessage] = useState<string | null>(null);
 
   useEffect(() => {
@@ -45,11 +46,15 @@ function FactorsDesk() {
   const activeCount = factors.filter((factor) => factor.state === 'active').length;
   const onFinished = useCallback(
     (factor: Factor) => {
-      setEnrolling(false);
+      setEnrolling(null);
       setMessage(t('factors.added', { label: factor.label }));
     },
     [t],
   );
+  const onResume = useCallback((factor: Factor) => {
+    setMessage(null);
+    setEnrolling({ resume: factor });
+  }, []);
 
   return (
     <div className="stack">
@@ -61,7 +66,7 @@ function FactorsDesk() {
             className="button button-primary"
             onClick={() => {
               setMessage(null);
-              setEnrolling(true);
+              setEnrolling({});
             }}
             data-testid="enroll-start"
           >
@@ -90,21 +95,27 @@ function FactorsDesk() {
       ) : (
         <ul className="factor-list" aria-label={t('factors.listTitle')}>
           {sorted.map((factor) => (
-            <FactorRow key={factor.id} factor={factor} isLastActive={factor.state === 'active' && activeCount === 1} onMessage={setMessage} />
+            <FactorRow
+              key={factor.id}
+              factor={factor}
+              isLastActive={factor.state === 'active' && activeCount === 1}
+              onMessage={setMessage}
+              onResume={onResume}
+            />
           ))}
         </ul>
       )}
 
       <BackupCodesPanel hasActiveFactor={activeCount > 0} />
 
-      {enrolling ? <EnrollDialog onClose={() => setEnrolling(false)} onFinished={onFinished} /> : null}
+      {enrolling ? <EnrollDialog resume={enrolling.resume} onClose={() => setEnrolling(null)} onFinished={onFinished} /> : null}
     </div>
   );
 }
 
-function EnrollDialog({ onClose, onFinished }: { onClose(): void; onFinished(factor: Factor): void }) {
+function EnrollDialog({ resume, onClose, onFinished }: { resume: Factor | undefined; onClose(): void; onFinished(factor: Factor): void }) {
   const { t } = useTranslation();
-  const [step, setStep] = useState<EnrollStepName>('details');
+  const [step, setStep] = useState<EnrollStepName>(resume ? 'resume' : 'details');
   return (
     <Dialog title={t('factors.enroll.title')} onClose={onClose} dismissible={step !== 'codes'} wide testId="enroll-dialog">
       <EnrollFlow
@@ -114,6 +125,7 @@ function EnrollDialog({ onClose, onFinished }: { onClose(): void; onFinished(fac
         cancelLabel={t('common.cancel')}
         cancelTestId="enroll-cancel"
         onStepChange={setStep}
+        resume={resume}
       />
     </Dialog>
   );

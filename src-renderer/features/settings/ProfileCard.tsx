@@ -135,11 +135,11 @@ function ChangeRoleDialog({ profile, mfaEnabled, onClose, onChanged }: ChangeRol
         {mfaEnabled ? (
           <CodeField
             id={ids.code}
-            label={t('code.label')}
-            hint={t('code.anyHint')}
+            label={t('code.totpLabel')}
+            hint={t('code.totpHint')}
             value={code}
             onChange={setCode}
-            kind="any"
+            kind="totp"
             testId="change-role-code"
             errorId={form.state ? ids.error : undefined}
           />

@@ -1,6 +1,9 @@
 import type { Factor, FactorState, TotpAlgorithm } from '../../../../src-shared/domain/mfa';
 import type { Database } from '../database';
 
+/** What proved the right to add a factor (issue 9, item 4); see migration 005. */
+export type EnrolledWith = 'setup' | 'authenticator' | 'recovery';
+
 export interface FactorRecord {
   id: string;
   profileId: string;
@@ -15,13 +18,24 @@ export interface FactorRecord {
   confirmedAt: string | null;
   lastUsedStep: number;
   lastUsedAt: string | null;
+  enrolledWith: EnrolledWith;
+  /** Epoch ms when a recovery factor gets full rights; null for every other factor. */
+  recoveryUntil: number | null;
 }
 
 const COLUMNS = `id, profile_id AS profileId, label, state, digits, period, algorithm, created_at AS createdAt,
   pending_expires_at AS pendingExpiresAt, secret_shown AS secretShown, confirmed_at AS confirmedAt,
-  last_used_step AS lastUsedStep, last_used_at AS lastUsedAt`;
+  last_used_step AS lastUsedStep, last_used_at AS lastUsedAt, enrolled_with AS enrolledWith, recovery_until AS recoveryUntil`;
 
-export function toFactor(r: FactorRecord): Factor {
+/** Whether the factor is a recovery factor still in its delay at `nowMs` (issue 9, item 4). */
+export function inRecovery(r: Pick<FactorRecord, 'state' | 'enrolledWith' | 'recoveryUntil'>, nowMs: number): boolean {
+  if (r.enrolledWith !== 'recovery') return false;
+  // A pending one will become a recovery factor; an active one is one until its delay ends.
+  return r.state === 'pending' || (r.recoveryUntil ?? Number.POSITIVE_INFINITY) > nowMs;
+}
+
+export function toFactor(r: FactorRecord, nowMs: number): Factor {
+  const recovery = r.state !== 'disabled' && inRecovery(r, nowMs);
   return {
     id: r.id,
     type: 'totp',
@@ -34,6 +48,8 @@ export function toFactor(r: FactorRecord): Factor {
     confirmedAt: r.confirmedAt,
     lastUsedAt: r.lastUsedAt,
     pendingExpiresAt: r.pendingExpiresAt === null ? null : new Date(r.pendingExpiresAt).toISOString(),
+    recovery,
+    recoveryUntil: recovery && r.recoveryUntil !== null ? new Date(r.recoveryUntil).toISOString() : null,
   };
 }
 
@@ -49,6 +65,7 @@ export class FactorsRepository {
   readonly #disable;
   readonly #delete;
   readonly #used;
+  readonly #setEnrolledWith;
 
   constructor(db: Database) {
     this.#byId = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE id = ? AND profile_id = ?`);
@@ -56,13 +73,16 @@ export class FactorsRepository {
     this.#active = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE profile_id = ? AND state = 'active' ORDER BY created_at, id`);
     this.#expiredPending = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE state = 'pending' AND pending_expires_at <= ?`);
     this.#insert = db.prepare(
-      `INSERT INTO factors (id, profile_id, type, label, state, digits, period, algorithm, created_at, pending_expires_at)
-       VALUES (@id, @profileId, 'totp', @label, 'pending', @digits, @period, @algorithm, @createdAt, @pendingExpiresAt)`,
+      `INSERT INTO factors (id, profile_id, type, label, state, digits, period, algorithm, created_at, pending_expires_at, enrolled_with)
+       VALUES (@id, @profileId, 'totp', @label, 'pending', @digits, @period, @algorithm, @createdAt, @pendingExpiresAt, @enrolledWith)`,
     );
+    // A recovery factor's delay starts when it is confirmed: only then can it verify anything.
     this.#activate = db.prepare(
-      `UPDATE factors SET state = 'active', confirmed_at = ?, pending_expires_at = NULL, last_used_step = ?, last_used_at = ?
+      `UPDATE factors SET state = 'active', confirmed_at = ?, pending_expires_at = NULL, last_used_step = ?, last_used_at = ?,
+         recovery_until = CASE WHEN enrolled_with = 'recovery' THEN ? ELSE NULL END
        WHERE id = ? AND state = 'pending'`,
     );
+    this.#setEnrolledWith = db.prepare("UPDATE factors SET enrolled_with = ? WHERE id = ? AND state = 'pending'");
     this.#markShown = db.prepare("UPDATE factors SET secret_shown = 1 WHERE id = ? AND state = 'pending' AND secret_shown = 0");
     this.#rename = db.prepare("UPDATE factors SET label = ? WHERE id = ? AND state != 'disabled'");
     this.#disable = db.prepare("UPDATE factors SET state = 'disabled', disabled_at = ? WHERE id = ? AND state = 'active'");
@@ -88,12 +108,20 @@ export class FactorsRepository {
     return this.#expiredPending.all(nowMs) as FactorRecord[];
   }
 
-  insertPending(f: Pick<FactorRecord, 'id' | 'profileId' | 'label' | 'digits' | 'period' | 'algorithm' | 'createdAt'> & { pendingExpiresAt: number }): void {
+  insertPending(
+    f: Pick<FactorRecord, 'id' | 'profileId' | 'label' | 'digits' | 'period' | 'algorithm' | 'createdAt' | 'enrolledWith'> & { pendingExpiresAt: number },
+  ): void {
     this.#insert.run(f);
   }
 
-  activate(id: string, confirmedAt: string, step: number): boolean {
-    return this.#activate.run(confirmedAt, step, confirmedAt, id).changes === 1;
+  /** `recoveryUntil` applies only to a factor enrolled by recovery. */
+  activate(id: string, confirmedAt: string, step: number, recoveryUntil: number): boolean {
+    return this.#activate.run(confirmedAt, step, confirmedAt, recoveryUntil, id).changes === 1;
+  }
+
+  /** A resumed enrollment is owed to the proof given when it was resumed. */
+  setEnrolledWith(id: string, enrolledWith: EnrolledWith): boolean {
+    return this.#setEnrolledWith.run(enrolledWith, id).changes === 1;
   }
 
   /** True only the first time: the secret is shown once per enrollment. */

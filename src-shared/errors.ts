@@ -38,6 +38,8 @@ export const ERRORS = {
   'ERR-SENDER-FORBIDDEN': { status: 403 },
   'ERR-NOT-FOUND': { status: 404 },
   'ERR-PORT-IN-USE': { status: 503 },
+  // A client's side of the gateway handshake: whatever answers could not prove it is this Custodian.
+  'ERR-GATEWAY-UNVERIFIED': { status: 502 },
   'ERR-KEYCHAIN-UNAVAILABLE': { status: 503 },
   'ERR-AUDIT-UNAVAILABLE': { status: 503 },
   'ERR-INTERNAL': { status: 500 },

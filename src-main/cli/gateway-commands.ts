@@ -5,6 +5,7 @@ import type { RestoreRequestStatus } from '../../src-shared/domain/restore-reque
 import { integrationNameSchema } from '../../src-shared/domain/restore-request';
 import { openCustodian, type Custodian } from '../composition';
 import { loadConfig, type Config } from '../config';
+import { heldBy } from './doctor';
 import { EXIT } from './exit-codes';
 import { GatewayClient, GatewayError, GatewayUnreachable } from './gateway-client';
 
@@ -132,6 +133,8 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
         }
       } catch (error) {
         if (!gatewayFailure(error)) throw error;
+      } finally {
+        client.close();
       }
     });
 
@@ -149,6 +152,8 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
         setExit(EXIT.ok);
       } catch (error) {
         if (!gatewayFailure(error)) throw error;
+      } finally {
+        client.close();
       }
     });
 
@@ -217,12 +222,13 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
         await custodian.start();
         const { state, port } = custodian.gateway.status;
         if (state === 'elsewhere') {
-          io.err(`custodian: another Custodian process already serves the gateway on 127.0.0.1:${port}; nothing to do\n`);
+          // Proven, not guessed (issue 9): it answered a challenge under this database's secret.
+          io.err(`custodian: another Custodian process already serves the gateway on 127.0.0.1:${port} for this data directory; nothing to do\n`);
           setExit(EXIT.ok);
           return;
         }
         if (state !== 'listening') {
-          io.err(`custodian: ${message('ERR-PORT-IN-USE', { port })}\n`);
+          io.err(`custodian: ${message('ERR-PORT-IN-USE', { port })} ${heldBy(custodian.gateway.status.holder)}\n`);
           setExit(EXIT.failure);
           return;
         }

@@ -1,13 +1,18 @@
+import { createServer } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { AppError, httpStatus, isAppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
 import {
+  challengeBodySchema,
   createRestoreRequestBodySchema,
+  instanceChallengeBodySchema,
   redeemBodySchema,
   requestIdParamsSchema,
   waitQuerySchema,
   type CreateRestoreRequestBody,
   type GatewayStatus,
+  type PortHolder,
 } from '../../src-shared/domain/restore-request';
 import { translator, errorMessage } from '../../src-shared/i18n';
 import type { Integration, IntegrationsService } from '../services/gateway/integrations.service';
@@ -16,7 +21,10 @@ import type { RestoreRequestsService } from '../services/restore/restore-request
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { APP_VERSION } from '../version';
-import { probeCustodian } from './health-probe';
+import { findPortHolder } from '../platform/port-holder';
+import { randomNonce } from '../platform/random';
+import { instanceProof } from '../services/gateway/gateway-proof';
+import { proveInstance } from './instance-probe';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,7 +40,19 @@ export interface GatewayDeps {
   clock: Clock;
   integrations: IntegrationsService;
   requests: RestoreRequestsService;
+  /** This database's instance secret (migration 004): proves "same data directory" to a second process. */
+  instanceSecret: Buffer;
 }
+
+/** What holds the gateway port, as `custodian doctor` and a second process see it. */
+export type PortInspection =
+  | { state: 'free' }
+  | { state: 'listening' }
+  | { state: 'elsewhere' }
+  | { state: 'port-in-use'; holder: PortHolder | undefined };
+
+/** Paths a client reaches before it holds a proven connection: no key is asked for on them. */
+const OPEN_PATHS = new Set(['GET /v1/health', 'POST /v1/auth/challenge', 'POST /v1/auth/instance']);
 
 const t = translator('en');
 
@@ -105,6 +125,11 @@ export class GatewayServer {
     this.#app = this.#build();
   }
 
+  /** The node:http server underneath, for tests that cut connections as a network would. */
+  get nodeServer(): HttpServer {
+    return this.#app.server;
+  }
+
   get status(): GatewayStatus {
     return this.#status;
   }
@@ -115,9 +140,10 @@ export class GatewayServer {
   }
 
   /**
-   * Binds 127.0.0.1 only. A port already held is not a crash: if Custodian holds it (another
-   * process on the same data directory), the state is `elsewhere`; otherwise `port-in-use`, which
-   * the desk and `custodian doctor` show as ERR-PORT-IN-USE.
+   * Binds 127.0.0.1 only. A port already held is not a crash: if the holder proves it is a
+   * Custodian on this same data directory, the state is `elsewhere`; anything else is
+   * `port-in-use` with what can be told of the holder, and the gateway stays off (issue 9), which
+   * the desk, `serve` and `custodian doctor` show as ERR-PORT-IN-USE.
    */
   async start(): Promise<GatewayStatus> {
     const { port } = this.#deps.config.gateway;
@@ -126,10 +152,28 @@ export class GatewayServer {
       this.#set({ state: 'listening', port });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      const probe = await probeCustodian(port);
-      this.#set({ state: probe.custodian ? 'elsewhere' : 'port-in-use', port });
+      const held = await this.#whoHolds(port);
+      this.#set(held.state === 'elsewhere' ? { state: 'elsewhere', port } : { state: 'port-in-use', port, ...(held.holder ? { holder: held.holder } : {}) });
     }
     return this.#status;
+  }
+
+  /** For `custodian doctor`: whether the port is free, served by this Custodian, or held by something else. */
+  async inspectPort(): Promise<PortInspection> {
+    if (this.#status.state === 'listening') return { state: 'listening' };
+    const { port } = this.#deps.config.gateway;
+    return (await portIsFree(port)) ? { state: 'free' } : this.#whoHolds(port);
+  }
+
+  async #whoHolds(port: number): Promise<Extract<PortInspection, { state: 'elsewhere' | 'port-in-use' }>> {
+    if (await proveInstance(port, this.#deps.instanceSecret)) return { state: 'elsewhere' };
+    let holder: PortHolder | undefined;
+    try {
+      holder = findPortHolder(port) ?? undefined;
+    } catch {
+      holder = undefined; // A hint for the message only.
+    }
+    return { state: 'port-in-use', holder };
   }
 
   /** Answers every long-poll at once (with the current status), then closes every connection. */
@@ -171,7 +215,7 @@ export class GatewayServer {
       if (host === undefined || !allowedHosts.has(host)) return void sendError(reply, 'ERR-HOST-FORBIDDEN');
       // Backup tools send no Origin; browsers always do on cross-origin and POST requests.
       if (request.headers.origin !== undefined) return void sendError(reply, 'ERR-ORIGIN-FORBIDDEN');
-      if (request.method === 'GET' && request.url === '/v1/health') return done();
+      if (OPEN_PATHS.has(`${request.method} ${request.url}`)) return done();
       let integration: Integration;
       try {
         integration = integrations.authenticate(bearer(request));
@@ -196,6 +240,25 @@ export class GatewayServer {
     };
 
     app.get('/v1/health', async () => ({ status: 'ok', service: 'custodian', version: APP_VERSION }));
+
+    // The handshake (issue 9): a client proves nothing here and sends nothing secret; the server
+    // proves it holds the key's verifier, bound to the client's nonce, its own and this port. The
+    // client then sends its key on the same connection, so the answer it trusts comes from the
+    // server that proved itself.
+    app.post('/v1/auth/challenge', { schema: { body: challengeBodySchema } }, async (request, reply) => {
+      const { keyId, nonce } = request.body as z.output<typeof challengeBodySchema>;
+      const serverNonce = randomNonce();
+      const proof = integrations.proveKeyHolder(keyId, { clientNonce: nonce, serverNonce, port: config.gateway.port });
+      return reply.header('cache-control', 'no-store').send({ keyId, serverNonce, proof: proof.toString('base64url') });
+    });
+
+    // "Are you a Custodian on this data directory?", asked by a second app, `serve` or `doctor`.
+    app.post('/v1/auth/instance', { schema: { body: instanceChallengeBodySchema } }, async (request, reply) => {
+      const { nonce } = request.body as z.output<typeof instanceChallengeBodySchema>;
+      const serverNonce = randomNonce();
+      const proof = instanceProof(this.#deps.instanceSecret, { clientNonce: nonce, serverNonce, port: config.gateway.port });
+      return reply.header('cache-control', 'no-store').send({ serverNonce, proof: proof.toString('base64url') });
+    });
 
     app.post('/v1/restore-requests', { schema: { body: createRestoreRequestBodySchema } }, async (request, reply) => {
       const created = await requests.create(integrationOf(request), request.body as CreateRestoreRequestBody, {
@@ -228,4 +291,13 @@ export class GatewayServer {
 
     return app;
   }
+}
+
+/** Whether the gateway could bind its port on loopback right now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
 }

@@ -114,12 +114,54 @@ export const createdIntegrationSchema = integrationViewSchema.extend({ key: z.st
 export type CreatedIntegration = z.infer<typeof createdIntegrationSchema>;
 
 export const GATEWAY_STATES = ['stopped', 'listening', 'elsewhere', 'port-in-use'] as const;
+
 /**
- * `elsewhere`: another Custodian process on this data directory already serves the port
- * (DESIGN.md "Several processes, one database"); `port-in-use`: something else holds it.
+ * Whatever holds the gateway port when it is not this Custodian, as far as this machine tells
+ * (Linux's /proc): any part may be unknown. `user` and `command` are cleaned to a safe alphabet,
+ * since another user chooses both.
+ */
+export const portHolderSchema = z.object({
+  uid: z.number().int().nullable(),
+  user: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  command: z.string().nullable(),
+});
+export type PortHolder = z.infer<typeof portHolderSchema>;
+
+/** `uid 65534 (nobody), pid 4242 (node)`: the same words in every language. */
+export function describePortHolder(holder: PortHolder): string | null {
+  const parts = [
+    holder.uid === null ? null : `uid ${holder.uid}${holder.user ? ` (${holder.user})` : ''}`,
+    holder.pid === null ? null : `pid ${holder.pid}${holder.command ? ` (${holder.command})` : ''}`,
+  ].filter((part): part is string => part !== null);
+  return parts.length === 0 ? null : parts.join(', ');
+}
+
+/**
+ * `elsewhere`: another Custodian process proved it serves the port for this same data directory
+ * (DESIGN.md "Gateway", "Several processes, one database"); `port-in-use`: anything else holds
+ * it, `holder` saying what where that can be read.
  */
 export const gatewayStatusSchema = z.object({
   state: z.enum(GATEWAY_STATES),
   port: z.number().int(),
+  holder: portHolderSchema.optional(),
 });
 export type GatewayStatus = z.infer<typeof gatewayStatusSchema>;
+
+// --- the gateway handshake (issue 9): the server proves itself before a client sends a secret ---
+
+/** 32 random bytes, or an HMAC-SHA-256, as base64url without padding. */
+const bytes32Schema = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
+/** The public part of an integration key `cst_<keyId>_<secret>`. */
+export const integrationKeyIdSchema = z.string().regex(/^[a-z0-9]{12}$/);
+
+/** `POST /v1/auth/challenge`: the key's public id and a fresh client nonce. */
+export const challengeBodySchema = z.strictObject({ keyId: integrationKeyIdSchema, nonce: bytes32Schema });
+/** Its answer: the server's own nonce and its proof that it holds the key's verifier. */
+export const challengeAnswerSchema = z.object({ keyId: integrationKeyIdSchema, serverNonce: bytes32Schema, proof: bytes32Schema });
+
+/** `POST /v1/auth/instance`: "prove you serve this data directory". */
+export const instanceChallengeBodySchema = z.strictObject({ nonce: bytes32Schema });
+export const instanceAnswerSchema = z.object({ serverNonce: bytes32Schema, proof: bytes32Schema });

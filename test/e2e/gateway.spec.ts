@@ -183,6 +183,9 @@ test.describe('a gateway port held by another program', () => {
     await expect(notice).toHaveAttribute('data-state', 'port-in-use');
     await expect(notice).toHaveRole('alert');
     await expect(notice).toContainText(`Port ${app.env.CUSTODIAN_GATEWAY_PORT} is already in use by another program, so the gateway is off.`);
+    // Issue 9: what holds it, read from /proc (here the squatter lives in this very process).
+    await expect(notice).toContainText(`pid ${process.pid}`);
+    await expect(notice).toContainText('not by this Custodian');
     await page.getByTestId('nav-settings').click();
     await expect(page.getByTestId('gateway-state')).toHaveAttribute('data-state', 'port-in-use');
   });

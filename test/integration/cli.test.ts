@@ -64,7 +64,7 @@ describe('custodian doctor', () => {
   it('reports the keychain, database and port as OK and exits 0', () => {
     const run = runCli(['doctor'], env);
     expect(run.stdout).toMatch(/OK\s+keychain/);
-    expect(run.stdout).toMatch(/OK\s+database .*schema v3, wal, 5 audit rows/);
+    expect(run.stdout).toMatch(/OK\s+database .*schema v\d+, wal, 5 audit rows/);
     expect(run.stdout).toMatch(/OK\s+gateway-port/);
     expect(run.status).toBe(0);
   });

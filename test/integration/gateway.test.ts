@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERRORS, type ErrorCode } from '../../src-shared/errors';
 import type { Notifier } from '../../src-main/platform/notifier';
 import { BODY_LIMIT } from '../../src-main/gateway/gateway.server';
+import { GatewayInstanceRepository } from '../../src-main/platform/db/repositories/gateway-instance.repository';
+import { instanceProof, keyVerifier, proofMatches, serverKeyProof } from '../../src-main/services/gateway/gateway-proof';
 import { freePort, http, validRequest, type HttpAnswer } from '../fixtures/gateway-client';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 
@@ -351,6 +354,58 @@ describe('the gateway', () => {
   });
 });
 
+describe('the handshake (issue 9): the server proves itself before a client sends its key', () => {
+  const nonce = (): string => randomBytes(32).toString('base64url');
+
+  it('answers a challenge with an HMAC under the key’s verifier, bound to both nonces and the port', async () => {
+    const keyId = key.split('_')[1] as string;
+    const clientNonce = nonce();
+    const answer = await http({ port, path: '/v1/auth/challenge', body: { keyId, nonce: clientNonce } });
+    expect(answer.status, answer.text).toBe(200);
+    const { serverNonce, proof } = answer.json as { serverNonce: string; proof: string };
+    expect(answer.json).toEqual({ keyId, serverNonce: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), proof: expect.any(String) });
+    const verifier = keyVerifier(key);
+    expect(proofMatches(serverKeyProof(verifier, keyId, { clientNonce, serverNonce, port }), proof)).toBe(true);
+    // Worth nothing for another exchange, another port or another key.
+    expect(proofMatches(serverKeyProof(verifier, keyId, { clientNonce: nonce(), serverNonce, port }), proof)).toBe(false);
+    expect(proofMatches(serverKeyProof(verifier, keyId, { clientNonce, serverNonce, port: port + 1 }), proof)).toBe(false);
+    const other = t.custodian.integrations.add('borg-weekly', 'alice@corp').key;
+    expect(proofMatches(serverKeyProof(keyVerifier(other), keyId, { clientNonce, serverNonce, port }), proof)).toBe(false);
+    // The same client nonce twice still gets a fresh server nonce, so no proof is ever repeated.
+    const again = (await http({ port, path: '/v1/auth/challenge', body: { keyId, nonce: clientNonce } })).json as { serverNonce: string; proof: string };
+    expect(again.serverNonce).not.toBe(serverNonce);
+    expect(again.proof).not.toBe(proof);
+    // Nothing was written for a challenge: it is no event, and the key never travelled.
+    expect(t.custodian.audit.list(10).total).toBe(2);
+  });
+
+  it('refuses an unknown or revoked key id with ERR-AUTH-INVALID-KEY, and a malformed challenge with ERR-VALIDATION', async () => {
+    expectError(await http({ port, path: '/v1/auth/challenge', body: { keyId: '000000000000', nonce: nonce() } }), 'ERR-AUTH-INVALID-KEY');
+    expectError(await http({ port, path: '/v1/auth/challenge', body: { keyId: 'nope', nonce: nonce() } }), 'ERR-VALIDATION');
+    expectError(await http({ port, path: '/v1/auth/challenge', body: { keyId: key.split('_')[1], nonce: 'short' } }), 'ERR-VALIDATION');
+    expectError(await http({ port, path: '/v1/auth/challenge', body: { keyId: key.split('_')[1], nonce: nonce(), key } }), 'ERR-VALIDATION');
+    const [integration] = t.custodian.integrations.list();
+    t.custodian.integrations.revoke(integration!.id, 'alice@corp');
+    expectError(await http({ port, path: '/v1/auth/challenge', body: { keyId: key.split('_')[1], nonce: nonce() } }), 'ERR-AUTH-INVALID-KEY');
+  });
+
+  it('answers an instance challenge with an HMAC under this database’s own secret', async () => {
+    const clientNonce = nonce();
+    const answer = await http({ port, path: '/v1/auth/instance', body: { nonce: clientNonce } });
+    expect(answer.status, answer.text).toBe(200);
+    const { serverNonce, proof } = answer.json as { serverNonce: string; proof: string };
+    const secret = new GatewayInstanceRepository(t.custodian.db).secret();
+    expect(proofMatches(instanceProof(secret, { clientNonce, serverNonce, port }), proof)).toBe(true);
+    // Another data directory has another secret.
+    const elsewhere = tempCustodian();
+    try {
+      expect(proofMatches(instanceProof(new GatewayInstanceRepository(elsewhere.custodian.db).secret(), { clientNonce, serverNonce, port }), proof)).toBe(false);
+    } finally {
+      await elsewhere.remove();
+    }
+  });
+});
+
 describe('the gateway port', () => {
   let blocker: Server | undefined;
   afterEach(async () => {
@@ -365,7 +420,8 @@ describe('the gateway port', () => {
     await new Promise<void>((resolve) => blocker!.listen(p, '127.0.0.1', resolve));
     const c = tempCustodian({ env: { CUSTODIAN_GATEWAY_PORT: String(p) } });
     await c.custodian.start();
-    expect(c.custodian.gateway.status).toEqual({ state: 'port-in-use', port: p });
+    // What holds it is named where /proc tells: here, this very test process.
+    expect(c.custodian.gateway.status).toMatchObject({ state: 'port-in-use', port: p, holder: { pid: process.pid } });
     await c.remove();
   });
 

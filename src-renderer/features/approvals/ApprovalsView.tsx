@@ -1,6 +1,6 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { RestoreRequestView } from '../../../src-shared/domain/restore-request';
+import { describePortHolder, type RestoreRequestView } from '../../../src-shared/domain/restore-request';
 import { ConfirmDialog } from '../../app/ConfirmDialog';
 import { EmptyState } from '../../app/EmptyState';
 import { errorText } from '../../app/errors';
@@ -81,11 +81,13 @@ function GatewayNotice() {
   const { t } = useTranslation();
   const gateway = useApprovalsStore((s) => s.gateway);
   if (!gateway) return null;
+  const heldBy = gateway.holder ? describePortHolder(gateway.holder) : null;
   switch (gateway.state) {
     case 'port-in-use':
       return (
         <p className="notice notice-error" role="alert" data-testid="gateway-status" data-state={gateway.state}>
-          {errorText(t, { code: 'ERR-PORT-IN-USE', message: '', details: { port: gateway.port } })}
+          {errorText(t, { code: 'ERR-PORT-IN-USE', message: '', details: { port: gateway.port } })}{' '}
+          {heldBy ? t('approvals.gatewayHeldBy', { holder: heldBy }) : t('approvals.gatewayHeldByUnknown')}
         </p>
       );
     case 'elsewhere':

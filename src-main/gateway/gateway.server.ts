@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
-import type { Server as HttpServer } from 'node:http';
+import { STATUS_CODES, type Server as HttpServer } from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { AppError, httpStatus, isAppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
@@ -24,6 +24,7 @@ import { APP_VERSION } from '../version';
 import { findPortHolder } from '../platform/port-holder';
 import { randomNonce } from '../platform/random';
 import { instanceProof } from '../services/gateway/gateway-proof';
+import { guardConnections } from './connection-guard';
 import { proveInstance } from './instance-probe';
 
 declare module 'fastify' {
@@ -63,6 +64,37 @@ function sendError(reply: FastifyReply, code: ErrorCode, details?: ErrorDetails)
     .code(httpStatus(code))
     .header('cache-control', 'no-store')
     .send({ error: { code, message: errorMessage(t, code, details) } });
+}
+
+// Issue 9: how long a socket may take over each part of its life (see #build).
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * Bytes node's HTTP parser refused (request smuggling with both Content-Length and
+ * Transfer-Encoding, obs-fold, control characters, oversized headers): no request object exists,
+ * so the answer is written to the socket by hand, still in the error contract's shape, and the
+ * connection is closed. Nothing of what was sent is echoed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // Node's own rule: bytes of ours in the middle of a response already on its way would corrupt it.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  // A slowloris that ran out of time gets no answer: it is not reading one.
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'ERR-PAYLOAD-TOO-LARGE' : 'ERR-VALIDATION';
+  const status = httpStatus(code);
+  const body = JSON.stringify({ error: { code, message: errorMessage(t, code, code === 'ERR-VALIDATION' ? { field: 'request' } : undefined) } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
+  socket.once('finish', () => socket.destroy());
 }
 
 /** Fastify's own failures, in the error contract's words; anything unknown is ERR-INTERNAL with no detail. */
@@ -190,6 +222,17 @@ export class GatewayServer {
 
   #build(): FastifyInstance {
     const { config, integrations, requests } = this.#deps;
+    const allowedHosts = new Set([`127.0.0.1:${config.gateway.port}`, `localhost:${config.gateway.port}`]);
+    // DNS rebinding defense (DESIGN.md "Gateway"): a page on evil.example that resolves to
+    // 127.0.0.1 still sends its own name in Host. Backup tools send no Origin; browsers always do
+    // on cross-origin and POST requests.
+    const refusedFor = (request: FastifyRequest): ErrorCode | null => {
+      const host = request.headers.host?.toLowerCase();
+      if (host === undefined || !allowedHosts.has(host)) return 'ERR-HOST-FORBIDDEN';
+      if (request.headers.origin !== undefined) return 'ERR-ORIGIN-FORBIDDEN';
+      return null;
+    };
+
     const app = Fastify({
       bodyLimit: BODY_LIMIT,
       logger: false,
@@ -198,23 +241,47 @@ export class GatewayServer {
       // Keys never appear in a URL, but an over-long one is refused rather than parsed.
       routerOptions: { maxParamLength: 100 },
       return503OnClosing: true,
+      // Issue 9: a socket may not hold a slot forever. A local tool sends a whole request in
+      // microseconds; these are generous for it and short for a slowloris.
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      http: {
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+        // Node answers a missing Host itself, with an empty 400; the Host check below answers it
+        // in the error contract instead.
+        requireHostHeader: false,
+      },
+      // The router's own refusals (a bad percent-encoding, an over-long id) come before any hook:
+      // they get the Host check and the error contract here, and never echo the URL.
+      frameworkErrors: (error, request, reply) => {
+        const refused = refusedFor(request);
+        if (refused) return void sendError(reply, refused);
+        switch (error.code) {
+          case 'FST_ERR_BAD_URL':
+            return void sendError(reply, 'ERR-VALIDATION', { field: 'url' });
+          case 'FST_ERR_MAX_PARAM_LENGTH':
+            // No id that long exists.
+            return void sendError(reply, 'ERR-NOT-FOUND');
+          default: {
+            const { code, details } = classify(error);
+            return void sendError(reply, code, details);
+          }
+        }
+      },
+      clientErrorHandler: answerClientError,
     });
+    guardConnections(app.server, config.gateway.maxConnections);
     // JSON only (issue #5): fastify also parses text/plain by default.
     app.removeContentTypeParser('text/plain');
     app.setValidatorCompiler(zodValidator);
     app.decorateRequest('integration', null);
 
-    const allowedHosts = new Set([`127.0.0.1:${config.gateway.port}`, `localhost:${config.gateway.port}`]);
-
     // A callback hook rather than an async one: every request passes here, and a promise per
     // request is measurable at the gateway's throughput.
     app.addHook('onRequest', (request, reply, done) => {
-      // DNS rebinding defense (DESIGN.md "Gateway"): a page on evil.example that resolves to
-      // 127.0.0.1 still sends its own name in Host.
-      const host = request.headers.host?.toLowerCase();
-      if (host === undefined || !allowedHosts.has(host)) return void sendError(reply, 'ERR-HOST-FORBIDDEN');
-      // Backup tools send no Origin; browsers always do on cross-origin and POST requests.
-      if (request.headers.origin !== undefined) return void sendError(reply, 'ERR-ORIGIN-FORBIDDEN');
+      const refused = refusedFor(request);
+      if (refused) return void sendError(reply, refused);
       if (OPEN_PATHS.has(`${request.method} ${request.url}`)) return done();
       let integration: Integration;
       try {

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERRORS, type ErrorCode } from '../../src-shared/errors';
 import type { Notifier } from '../../src-main/platform/notifier';
+import { GatewayClient } from '../../src-main/cli/gateway-client';
 import { BODY_LIMIT } from '../../src-main/gateway/gateway.server';
 import { GatewayInstanceRepository } from '../../src-main/platform/db/repositories/gateway-instance.repository';
 import { instanceProof, keyVerifier, proofMatches, serverKeyProof } from '../../src-main/services/gateway/gateway-proof';
-import { freePort, http, validRequest, type HttpAnswer } from '../fixtures/gateway-client';
+import { freePort, http, rawHttp, validRequest, type HttpAnswer, type RawAnswer } from '../fixtures/gateway-client';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 
 let t: TempCustodian;
@@ -169,6 +170,48 @@ describe('the gateway', () => {
       expectError(await http({ port, path: '/v1/nothing', key }), 'ERR-NOT-FOUND');
       expectError(await http({ port, path: '/v1/restore-requests/req_doesnotexist00', key }), 'ERR-NOT-FOUND');
       expectError(await http({ port, path: '/v1/restore-requests/..%2f..%2fetc', key }), 'ERR-NOT-FOUND');
+    });
+
+    describe('bytes fastify or node refuse before any route (issue 9), still in the contract’s shape', () => {
+      const host = (): string => `Host: 127.0.0.1:${port}\r\n`;
+      function expectRawError(answer: RawAnswer, code: ErrorCode): void {
+        expect(answer.status, answer.head).toBe(ERRORS[code].status);
+        expect(answer.json, answer.body).toEqual({ error: { code, message: expect.any(String) } });
+        expect(answer.body).not.toMatch(/FST_|Bad Request|statusCode/);
+      }
+
+      it('an over-long id (FST_ERR_MAX_PARAM_LENGTH) with ERR-NOT-FOUND, never echoing it', async () => {
+        const answer = await rawHttp(port, `GET /v1/restore-requests/${'a'.repeat(150)} HTTP/1.1\r\n${host()}Connection: close\r\n\r\n`);
+        expectRawError(answer, 'ERR-NOT-FOUND');
+        expect(answer.body).not.toContain('aaaa');
+      });
+
+      it('a bad percent-encoding (FST_ERR_BAD_URL) with ERR-VALIDATION, the Host checked first, never echoing it', async () => {
+        const answer = await rawHttp(port, `GET /v1/restore-requests/%E0%A4%A HTTP/1.1\r\n${host()}Connection: close\r\n\r\n`);
+        expectRawError(answer, 'ERR-VALIDATION');
+        expect(answer.body).not.toContain('%E0');
+        expectRawError(await rawHttp(port, 'GET /v1/restore-requests/%E0%A4%A HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n'), 'ERR-HOST-FORBIDDEN');
+      });
+
+      it('request smuggling, obs-fold, control characters and garbage with ERR-VALIDATION', async () => {
+        const smuggled = `POST /v1/restore-requests HTTP/1.1\r\n${host()}Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`;
+        const obsFold = `GET /v1/health HTTP/1.1\r\n${host()}X-Folded: a\r\n b\r\n\r\n`;
+        const control = `GET /v1/health HTTP/1.1\r\n${host()}X-Control: a\x01b\r\n\r\n`;
+        const badMethod = `G\x00T /v1/health HTTP/1.1\r\n${host()}\r\n`;
+        for (const bytes of [smuggled, obsFold, control, badMethod, 'HELLO\r\n\r\n']) expectRawError(await rawHttp(port, bytes), 'ERR-VALIDATION');
+        expect(t.custodian.requests.list('pending', 10)).toEqual([]);
+      });
+
+      it('headers over node’s limit with ERR-PAYLOAD-TOO-LARGE', async () => {
+        expectRawError(await rawHttp(port, `GET /v1/health HTTP/1.1\r\n${host()}X-Big: ${'x'.repeat(20_000)}\r\n\r\n`), 'ERR-PAYLOAD-TOO-LARGE');
+      });
+
+      it('a missing Host with ERR-HOST-FORBIDDEN rather than an empty 400', async () => {
+        expectRawError(await rawHttp(port, 'GET /v1/health HTTP/1.1\r\nConnection: close\r\n\r\n'), 'ERR-HOST-FORBIDDEN');
+        expectRawError(await rawHttp(port, 'GET /v1/health HTTP/1.0\r\n\r\n'), 'ERR-HOST-FORBIDDEN');
+        // And the gateway is still there.
+        expect((await http({ port, path: '/v1/health' })).status).toBe(200);
+      });
     });
 
     it('a redemption with ERR-RESTORE-TOKEN-INVALID until tokens are issued', async () => {
@@ -351,6 +394,47 @@ describe('the gateway', () => {
     const { id } = (await create()).json as { id: string };
     t.custodian.requests.report(id, 'alice@corp');
     await expect(t.custodian.audit.verify()).resolves.toMatchObject({ ok: true, anchor: 'verified' });
+  });
+});
+
+describe('the connection cap (issue 9)', () => {
+  it('lets slow-header sockets beyond the cap neither starve a legitimate POST nor cut a waiting long-poll', async () => {
+    await t.remove();
+    await startWith({ CUSTODIAN_GATEWAY_MAX_CONNECTIONS: '8' });
+    const server = t.custodian.gateway.nodeServer;
+    const { id } = (await create()).json as { id: string };
+    const poll = http({ port, path: `/v1/restore-requests/${id}?waitSeconds=60`, key });
+    await until(() => t.custodian.requests.waiting === 1);
+
+    let accepted = 0;
+    server.on('connection', () => (accepted += 1));
+    // A slowloris: headers begun, never finished.
+    const slow = Array.from({ length: 40 }, () => {
+      const socket = connect(port, '127.0.0.1');
+      const state = { closed: false };
+      socket.on('error', () => undefined);
+      socket.on('close', () => (state.closed = true));
+      socket.write(`POST /v1/restore-requests HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n`);
+      return { socket, state };
+    });
+    // Every slow socket has reached the server, or been turned away by it.
+    await until(() => accepted + slow.filter((s) => s.state.closed).length >= 40);
+
+    // The real tool, with its handshake: it gets its 202.
+    const client = new GatewayClient(port, key);
+    try {
+      expect(await client.post('/v1/restore-requests', { ...validRequest, backupId: 'snap-legit' })).toMatchObject({ status: 'pending' });
+    } finally {
+      client.close();
+    }
+    const open = await new Promise<number>((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+    expect(open).toBeLessThanOrEqual(8);
+    await until(() => slow.filter((s) => !s.state.closed).length <= 7);
+
+    // The long-poll was being answered, so it was never the one to make room.
+    t.custodian.requests.deny(id, 'alice@corp');
+    expect((await poll).json).toMatchObject({ id, status: 'denied' });
+    for (const s of slow) s.socket.destroy();
   });
 });
 

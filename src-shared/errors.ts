@@ -24,6 +24,8 @@ export const ERRORS = {
   'ERR-RESTORE-POLICY-DENIED': { status: 403 },
   'ERR-RESTORE-EXPIRED': { status: 410 },
   'ERR-RESTORE-ALREADY-DECIDED': { status: 409 },
+  // Issue 9: the same Idempotency-Key sent again with a different request.
+  'ERR-IDEMPOTENCY-CONFLICT': { status: 409 },
   'ERR-RESTORE-SELF-APPROVAL': { status: 403 },
   'ERR-RESTORE-INCIDENT-MODE': { status: 403 },
   'ERR-RESTORE-MATCH-MISMATCH': { status: 403 },

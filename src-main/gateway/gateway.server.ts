@@ -6,6 +6,7 @@ import { AppError, httpStatus, isAppError, type ErrorCode, type ErrorDetails } f
 import {
   challengeBodySchema,
   createRestoreRequestBodySchema,
+  idempotencyKeySchema,
   instanceChallengeBodySchema,
   redeemBodySchema,
   requestIdParamsSchema,
@@ -328,10 +329,17 @@ export class GatewayServer {
     });
 
     app.post('/v1/restore-requests', { schema: { body: createRestoreRequestBodySchema } }, async (request, reply) => {
-      const created = await requests.create(integrationOf(request), request.body as CreateRestoreRequestBody, {
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
-      });
+      // Issue 9: a tool that retries after a reset connection sends the same key and gets the
+      // same request back, rather than a second prompt on the desk.
+      const rawKey = request.headers['idempotency-key'];
+      const idempotencyKey = rawKey === undefined ? undefined : idempotencyKeySchema.safeParse(rawKey);
+      if (idempotencyKey && !idempotencyKey.success) throw new AppError('ERR-VALIDATION', { field: 'Idempotency-Key' });
+      const created = await requests.create(
+        integrationOf(request),
+        request.body as CreateRestoreRequestBody,
+        { ip: request.ip, userAgent: request.headers['user-agent'] },
+        idempotencyKey?.data,
+      );
       return reply.code(202).header('cache-control', 'no-store').send(created);
     });
 

@@ -18,18 +18,46 @@ export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'expired'] as 
 export const requestStatusSchema = z.enum(REQUEST_STATUSES);
 export type RequestStatus = z.infer<typeof requestStatusSchema>;
 
+/**
+ * Characters that change how text looks without being seen (issue 9): bidi controls (U+202A–202E,
+ * U+2066–2069, U+200E/200F, U+061C) and every other format character (zero-width U+200B–200D,
+ * U+2060, U+FEFF, soft hyphen, tags), C0 and C1 controls, lone surrogates, and the line and
+ * paragraph separators. `/home/alice/restore-tmp/\u202Ewodahs/cte/` showed on the approval card as
+ * `…restore-tmp//etc/shadow`.
+ */
+export const HIDDEN_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+const HIDDEN_CHARACTERS_ALL = new RegExp(HIDDEN_CHARACTERS.source, 'gu');
+
+/** Refuses text that could read differently from what it is (ERR-VALIDATION naming the field). */
+export const visibleText = <T extends z.ZodString>(schema: T) =>
+  schema.refine((value) => !HIDDEN_CHARACTERS.test(value), { message: 'hidden or control characters' });
+
+/**
+ * For display of text stored before that rule: each hidden character becomes a visible
+ * `⟨U+202E⟩`, so what an approver reads is what the tool sent.
+ */
+export function revealHidden(text: string): string {
+  return text.replace(HIDDEN_CHARACTERS_ALL, (c) => `⟨U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
+}
+
 // Limits keep one request far below the gateway's 16 KiB body cap and keep the prompt readable.
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => visibleText(z.string().trim().min(1).max(max));
 
 /** `POST /v1/restore-requests` (DESIGN.md "Gateway API (v1)"). Unknown fields are refused. */
 export const createRestoreRequestBodySchema = z.strictObject({
   requester: text(200),
   backupId: text(200),
   target: text(1024),
-  sensitivity: z.string().max(32).optional(),
+  sensitivity: visibleText(z.string().max(32)).optional(),
   reason: text(1000),
-  context: z.record(z.string().min(1).max(64), z.string().max(512)).optional(),
+  context: z.record(visibleText(z.string().min(1).max(64)), visibleText(z.string().max(512))).optional(),
 });
+
+/**
+ * The `Idempotency-Key` header of `POST /v1/restore-requests` (issue 9): up to 255 visible ASCII
+ * characters (a UUID is typical). A retry with the same key gets the same request back.
+ */
+export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7E]{1,255}$/);
 export type CreateRestoreRequestBody = z.infer<typeof createRestoreRequestBodySchema>;
 
 /** The `GET /v1/restore-requests/{id}` query: waitSeconds is capped at 60, as the contract says. */
@@ -48,7 +76,7 @@ export const requestIdParamsSchema = z.strictObject({
 
 /** `POST /v1/restore-tokens/redeem`. */
 export const redeemBodySchema = z.strictObject({
-  token: z.string().min(1).max(200),
+  token: visibleText(z.string().min(1).max(200)),
   requester: text(200),
 });
 

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
+import BetterSqlite3 from 'better-sqlite3';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 
@@ -134,6 +135,33 @@ test('revoking an integration asks first; once revoked its key stops working at 
   const refused = await custodian(['request', '--backup', 'snap-1', '--target', '/srv', '--reason', 'after revoke'], env).done;
   expect(refused.stderr).toContain('API key');
   expect(refused.status).toBe(1);
+});
+
+test('a stored target with a bidi control is shown as what it is, not as /etc/shadow (issue 9)', async ({ app }) => {
+  const { page } = app;
+  await page.getByTestId('nav-approvals').click();
+  // A row as an older gateway could have stored it: today's gateway refuses such text outright.
+  const db = new BetterSqlite3(join(app.env.CUSTODIAN_DATA_DIR ?? '', 'custodian.db'));
+  try {
+    const now = Date.now();
+    db.prepare("INSERT INTO integrations (id, name, key_hash, created_at) VALUES ('old000000000', 'restic-old', 'x', ?)").run(now);
+    db.prepare(`INSERT INTO restore_requests (id, integration_id, requester, backup_id, target, sensitivity, reason, context, match_code, status, created_at, expires_at)
+      VALUES ('req_oldrow000000', 'old000000000', ?, 'snap-1', ?, 'high', ?, '{}', 42, 'pending', ?, ?)`).run(
+      'backup\u202E@db1',
+      '/home/alice/restore-tmp/\u202Ewodahs/cte/',
+      'drill\u200B',
+      now,
+      now + 60_000,
+    );
+  } finally {
+    db.close();
+  }
+  const card = page.getByTestId('request-card');
+  await expect(card).toHaveCount(1);
+  await expect(card.getByTestId('request-target')).toHaveText('/home/alice/restore-tmp/⟨U+202E⟩wodahs/cte/');
+  await expect(card.getByTestId('request-target').locator('code')).toHaveAttribute('dir', 'ltr');
+  await expect(card.getByTestId('request-reason')).toHaveText('drill⟨U+200B⟩');
+  await expect(card.getByRole('heading')).toHaveText('backup⟨U+202E⟩@db1');
 });
 
 test.describe('a request that runs out of time on screen', () => {

@@ -166,6 +166,25 @@ describe('the gateway', () => {
       expect(t.custodian.audit.list(10).total).toBe(1);
     });
 
+    it('bidi controls, zero-width and control characters in any text field with ERR-VALIDATION naming it (issue 9)', async () => {
+      const hidden = ['\u202E', '\u202A', '\u2066', '\u2069', '\u200E', '\u200F', '\u061C', '\u200B', '\u200D', '\u2060', '\uFEFF', '\u0000', '\u0007', '\u001B', '\u007F', '\u0085', '\u009B', '\n', '\u2028', '\uD800'];
+      for (const c of hidden) {
+        for (const field of ['requester', 'backupId', 'target', 'reason'] as const) {
+          const answer = await create({ ...validRequest, [field]: `/home/alice/restore-tmp/${c}wodahs/cte/` });
+          expectError(answer, 'ERR-VALIDATION');
+          expect((answer.json as { error: { message: string } }).error.message, `${field} ${c.codePointAt(0)}`).toContain(field);
+        }
+        expectError(await create({ ...validRequest, sensitivity: `high${c}x` }), 'ERR-VALIDATION');
+        expectError(await create({ ...validRequest, context: { [`host${c}x`]: 'db1' } }), 'ERR-VALIDATION');
+        expectError(await create({ ...validRequest, context: { host: `db${c}1` } }), 'ERR-VALIDATION');
+      }
+      // The red team's own target, as JSON sends it.
+      expectError(await create('{"requester":"a","backupId":"b","reason":"c","target":"/home/alice/restore-tmp/\\u202Ewodahs/cte/"}'), 'ERR-VALIDATION');
+      expect(t.custodian.requests.list('pending', 10)).toEqual([]);
+      // Text in any script still passes, right-to-left included.
+      expect((await create({ ...validRequest, reason: 'استعادة الاختبار — Geri yükleme tatbikatı' })).status).toBe(202);
+    });
+
     it('unknown paths and ids with ERR-NOT-FOUND', async () => {
       expectError(await http({ port, path: '/v1/nothing', key }), 'ERR-NOT-FOUND');
       expectError(await http({ port, path: '/v1/restore-requests/req_doesnotexist00', key }), 'ERR-NOT-FOUND');
@@ -394,6 +413,79 @@ describe('the gateway', () => {
     const { id } = (await create()).json as { id: string };
     t.custodian.requests.report(id, 'alice@corp');
     await expect(t.custodian.audit.verify()).resolves.toMatchObject({ ok: true, anchor: 'verified' });
+  });
+});
+
+describe('Idempotency-Key on POST /v1/restore-requests (issue 9)', () => {
+  const withKey = (idempotencyKey: string, body: unknown = validRequest, k = key): Promise<HttpAnswer> =>
+    http({ port, path: '/v1/restore-requests', key: k, body, headers: { 'idempotency-key': idempotencyKey } });
+  const rows = (): number => (t.custodian.db.prepare('SELECT COUNT(*) FROM restore_requests').pluck().get() as number);
+
+  it('answers 20 retries of one key with the same request, stored, audited and announced once', async () => {
+    const answers: HttpAnswer[] = [];
+    for (let i = 0; i < 20; i += 1) answers.push(await withKey('9d3f6c1e-retry-me'));
+    expect(answers.every((a) => a.status === 202 && a.text === answers[0]?.text)).toBe(true);
+    expect(rows()).toBe(1);
+    expect(t.custodian.audit.list(50).entries.filter((e) => e.event === 'restore_request_received')).toHaveLength(1);
+    expect(notices).toHaveLength(1);
+  });
+
+  it('holds under concurrency: 20 racing POSTs with one key make one row', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => withKey('racing-key')));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
+    expect(new Set(answers.map((a) => (a.json as { id: string }).id)).size).toBe(1);
+    expect(rows()).toBe(1);
+  });
+
+  it('holds across processes: two connections racing one key make one row', async () => {
+    const other = tempCustodian({ dir: t.dir });
+    try {
+      const here = t.custodian.integrations.authenticate(key);
+      const there = other.custodian.integrations.authenticate(key);
+      const created = await Promise.all([
+        t.custodian.requests.create(here, validRequest, {}, 'cross-process'),
+        other.custodian.requests.create(there, validRequest, {}, 'cross-process'),
+      ]);
+      expect(created[0]).toEqual(created[1]);
+      expect(rows()).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses the same key with a different request with ERR-IDEMPOTENCY-CONFLICT, and keeps integrations apart', async () => {
+    const first = await withKey('shared-key');
+    expectError(await withKey('shared-key', { ...validRequest, target: '/etc' }), 'ERR-IDEMPOTENCY-CONFLICT');
+    const other = t.custodian.integrations.add('borg-weekly', 'alice@corp').key;
+    const theirs = await withKey('shared-key', validRequest, other);
+    expect(theirs.status).toBe(202);
+    expect((theirs.json as { id: string }).id).not.toBe((first.json as { id: string }).id);
+    expect(rows()).toBe(2);
+  });
+
+  it('keeps only a hash of the key, scoped to the integration', async () => {
+    const { id } = (await withKey('my-secret-looking-key')).json as { id: string };
+    const stored = t.custodian.db.prepare('SELECT idempotency_key AS k FROM restore_requests WHERE id = ?').get(id) as { k: string };
+    expect(stored.k).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(t.custodian.audit.export())).not.toContain('my-secret-looking-key');
+  });
+
+  it('refuses a malformed key with ERR-VALIDATION', async () => {
+    for (const bad of ['has space', 'x'.repeat(256), 'ünïcode']) {
+      const answer = await withKey(bad);
+      expectError(answer, 'ERR-VALIDATION');
+      expect((answer.json as { error: { message: string } }).error.message).toContain('Idempotency-Key');
+    }
+    expect(rows()).toBe(0);
+  });
+
+  it('lets the key name a new request once the first one’s lifetime is over', async () => {
+    const first = ((await withKey('daily-drill')).json as { id: string }).id;
+    t.clock.advanceSeconds(60);
+    t.custodian.tick();
+    const second = ((await withKey('daily-drill')).json as { id: string }).id;
+    expect(second).not.toBe(first);
+    expect((await withKey('daily-drill')).json).toMatchObject({ id: second });
   });
 });
 

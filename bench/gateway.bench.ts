@@ -56,6 +56,8 @@ async function custodianOn(dir: string, name: string): Promise<{ custodian: Cust
       c.gateway.port = port;
       // The bench measures throughput, not the limiter: one integration sends everything.
       c.gateway.rateLimit = { burst: 1_000_000, refillPerMinute: 10_000_000 };
+      // The long-poll figure holds WAITERS connections at once, beyond the default cap.
+      c.gateway.maxConnections = WAITERS * 2;
       c.database.synchronous = 'FULL';
     },
   });

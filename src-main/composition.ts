@@ -12,6 +12,7 @@ import { SettingsService } from './services/settings/settings.service';
 import { systemClock } from './clock';
 import { GatewayServer } from './gateway/gateway.server';
 import { DataVersionWatcher } from './platform/db/data-version-watcher';
+import { GatewayInstanceRepository } from './platform/db/repositories/gateway-instance.repository';
 import { silentNotifier, type Notifier } from './platform/notifier';
 import { IntegrationsService } from './services/gateway/integrations.service';
 import { RestoreRequestsService } from './services/restore/restore-requests.service';
@@ -91,7 +92,13 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     notifier: deps.notifier ?? silentNotifier,
     language: () => settings.get().language,
   });
-  const gateway = new GatewayServer({ config: deps.config, clock, integrations, requests });
+  const gateway = new GatewayServer({
+    config: deps.config,
+    clock,
+    integrations,
+    requests,
+    instanceSecret: new GatewayInstanceRepository(db).secret(),
+  });
   const watcher = new DataVersionWatcher(db);
   let timer: ReturnType<typeof setInterval> | undefined;
   let started = false;

@@ -18,6 +18,9 @@ export const configSchema = z.strictObject({
       burst: z.number().int().min(1).max(1_000_000),
       refillPerMinute: z.number().int().min(1).max(10_000_000),
     }),
+    // Open connections at once (issue 9): beyond it, the oldest connection that has not sent a
+    // whole request makes room, and if every one is busy the newcomer is refused.
+    maxConnections: z.number().int().min(4).max(100_000),
   }),
   mfa: z.strictObject({
     enabled: z.boolean(),
@@ -62,7 +65,7 @@ function defaultDataDir(env: NodeJS.ProcessEnv): string {
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     dataDir: defaultDataDir(env),
-    gateway: { port: 8787, rateLimit: { burst: 20, refillPerMinute: 60 } },
+    gateway: { port: 8787, rateLimit: { burst: 20, refillPerMinute: 60 }, maxConnections: 512 },
     mfa: {
       enabled: true,
       methods: ['totp'],

@@ -26,6 +26,8 @@ export const ERRORS = {
   'ERR-RESTORE-POLICY-DENIED': { status: 403 },
   'ERR-RESTORE-EXPIRED': { status: 410 },
   'ERR-RESTORE-ALREADY-DECIDED': { status: 409 },
+  // Issue 9: the same Idempotency-Key sent again with a different request.
+  'ERR-IDEMPOTENCY-CONFLICT': { status: 409 },
   'ERR-RESTORE-SELF-APPROVAL': { status: 403 },
   'ERR-RESTORE-INCIDENT-MODE': { status: 403 },
   'ERR-RESTORE-MATCH-MISMATCH': { status: 403 },
@@ -40,6 +42,8 @@ export const ERRORS = {
   'ERR-SENDER-FORBIDDEN': { status: 403 },
   'ERR-NOT-FOUND': { status: 404 },
   'ERR-PORT-IN-USE': { status: 503 },
+  // A client's side of the gateway handshake: whatever answers could not prove it is this Custodian.
+  'ERR-GATEWAY-UNVERIFIED': { status: 502 },
   'ERR-KEYCHAIN-UNAVAILABLE': { status: 503 },
   'ERR-AUDIT-UNAVAILABLE': { status: 503 },
   'ERR-INTERNAL': { status: 500 },

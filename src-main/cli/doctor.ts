@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import { isAppError, type ErrorCode } from '../../src-shared/errors';
 import type { Custodian } from '../composition';
-import { probeCustodian } from '../gateway/health-probe';
+import { describePortHolder, type PortHolder } from '../../src-shared/domain/restore-request';
+import { translator } from '../../src-shared/i18n';
 import { schemaVersion } from '../platform/db/database';
 import { describeVerification } from './audit-verdict';
 
@@ -10,19 +10,6 @@ export interface Check {
   ok: boolean;
   detail: string;
   code?: ErrorCode;
-}
-
-/** Whether the gateway could bind its port on loopback right now. */
-export function probePort(port: number): Promise<{ free: boolean; reason?: string }> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      resolve({ free: false, reason: error.code === 'EADDRINUSE' ? 'in use' : (error.code ?? 'unavailable') });
-    });
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
-      server.close(() => resolve({ free: true }));
-    });
-  });
 }
 
 /** The checks behind `custodian doctor`: each is OK or says why not, none throws. */
@@ -66,16 +53,35 @@ export async function runDoctor(custodian: Custodian, message: (code: ErrorCode,
     checks.push({ name: 'audit-anchor', ok: false, detail: 'the audit log cannot be verified', code: 'ERR-INTERNAL' });
   }
 
-  const port = await probePort(config.gateway.port);
-  // A port held by a running Custodian (the app or `custodian serve`) is the gateway doing its
-  // job; one held by anything else is the startup error the desk shows (issue #5).
-  const holder = port.free ? null : await probeCustodian(config.gateway.port);
-  checks.push(
-    port.free
-      ? { name: 'gateway-port', ok: true, detail: `127.0.0.1:${config.gateway.port} is free` }
-      : holder?.custodian
-        ? { name: 'gateway-port', ok: true, detail: `127.0.0.1:${config.gateway.port} is served by a running Custodian ${holder.version}` }
-        : { name: 'gateway-port', ok: false, detail: message('ERR-PORT-IN-USE', { port: config.gateway.port }), code: 'ERR-PORT-IN-USE' },
-  );
+  // A port held by a Custodian that proves it serves this data directory (the app or `custodian
+  // serve`) is the gateway doing its job; anything else holding it is the startup error the desk
+  // shows, with what holds it (issue 9: answering like Custodian is not proof).
+  const { port } = config.gateway;
+  const held = await custodian.gateway.inspectPort();
+  switch (held.state) {
+    case 'free':
+      checks.push({ name: 'gateway-port', ok: true, detail: `127.0.0.1:${port} is free` });
+      break;
+    case 'listening':
+      checks.push({ name: 'gateway-port', ok: true, detail: `127.0.0.1:${port} is served by this process` });
+      break;
+    case 'elsewhere':
+      checks.push({ name: 'gateway-port', ok: true, detail: `127.0.0.1:${port} is served by a running Custodian on this data directory` });
+      break;
+    case 'port-in-use':
+      checks.push({ name: 'gateway-port', ok: false, detail: `${message('ERR-PORT-IN-USE', { port })} ${heldBy(held.holder)}`, code: 'ERR-PORT-IN-USE' });
+      break;
+    default: {
+      const never: never = held;
+      return never;
+    }
+  }
   return checks;
+}
+
+/** "It is held by uid 65534 (nobody), pid 4242 (node), not by this Custodian." */
+export function heldBy(holder: PortHolder | undefined): string {
+  const t = translator('en');
+  const who = holder ? describePortHolder(holder) : null;
+  return who ? t('approvals.gatewayHeldBy', { holder: who }) : t('approvals.gatewayHeldByUnknown');
 }

@@ -1,10 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { userInfo, hostname } from 'node:os';
 import { type Command, Option } from 'commander';
+import { z } from 'zod';
 import type { ErrorCode, ErrorDetails } from '../../src-shared/errors';
 import type { RestoreRequestStatus } from '../../src-shared/domain/restore-request';
-import { integrationNameSchema } from '../../src-shared/domain/restore-request';
+import {
+  createdRestoreRequestSchema,
+  createRestoreRequestBodySchema,
+  integrationNameSchema,
+  restoreRequestStatusSchema,
+} from '../../src-shared/domain/restore-request';
 import { openCustodian, type Custodian } from '../composition';
 import { loadConfig, type Config } from '../config';
+import { heldBy } from './doctor';
 import { EXIT } from './exit-codes';
 import { readSecret, SECRET_HELP } from './cli-support';
 import { GatewayClient, GatewayError, GatewayUnreachable } from './gateway-client';
@@ -21,6 +29,24 @@ export interface GatewayCommandContext {
   message: (code: ErrorCode, details?: ErrorDetails) => string;
   /** Resolves when the process is asked to stop (SIGINT, SIGTERM); `serve` waits on it. */
   stopSignal: () => Promise<void>;
+}
+
+/** The option a request field comes from, to name it in an error. */
+const OPTION_OF: Readonly<Record<string, string>> = {
+  requester: '--requester',
+  backupId: '--backup',
+  target: '--target',
+  reason: '--reason',
+  sensitivity: '--sensitivity',
+};
+
+const statusAnswerSchema = restoreRequestStatusSchema.extend({ token: z.string().optional() });
+
+/** A proven server's answer is still checked against the contract before it is used. */
+function parseAnswer<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new GatewayError('ERR-INTERNAL');
+  return parsed.data;
 }
 
 /** Who acts from a shell: the OS account, so the audit log names a person, not "cli". */
@@ -93,22 +119,31 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
     .action(async (opts: { backup: string; target: string; reason: string; sensitivity?: string; requester?: string; wait?: boolean; json?: boolean }) => {
       const key = apiKey();
       if (!key) return;
+      // The gateway's own schema, checked here first: a bad option is exit 2 before anything is sent.
+      const body = createRestoreRequestBodySchema.safeParse({
+        requester: opts.requester ?? `${userInfo().username}@${hostname()}`,
+        backupId: opts.backup,
+        target: opts.target,
+        reason: opts.reason,
+        ...(opts.sensitivity ? { sensitivity: opts.sensitivity } : {}),
+      });
+      if (!body.success) {
+        const field = String(body.error.issues[0]?.path[0] ?? 'request');
+        io.err(`custodian: ${message('ERR-VALIDATION', { field: OPTION_OF[field] ?? field })}\n`);
+        setExit(EXIT.usage);
+        return;
+      }
       const config = loadConfig();
       const client = new GatewayClient(config.gateway.port, key);
       try {
-        const created = (await client.post('/v1/restore-requests', {
-          requester: opts.requester ?? `${userInfo().username}@${hostname()}`,
-          backupId: opts.backup,
-          target: opts.target,
-          reason: opts.reason,
-          ...(opts.sensitivity ? { sensitivity: opts.sensitivity } : {}),
-        })) as { id: string; status: 'pending'; expiresAt: string; matchCode: number };
+        // One key for this request, so a retry after a reset connection cannot make a second one.
+        const created = parseAnswer(createdRestoreRequestSchema, await client.post('/v1/restore-requests', body.data, { idempotencyKey: randomUUID() }));
         io.err(`custodian: restore request ${created.id} is waiting for approval until ${created.expiresAt}\n`);
         io.err(`custodian: match code ${created.matchCode}: the approver must type this number\n`);
         let status: RestoreRequestStatus & { token?: string } = { id: created.id, status: 'pending', expiresAt: created.expiresAt, decidedAt: null };
         if (opts.wait !== false) {
           while (status.status === 'pending') {
-            status = (await client.get(`/v1/restore-requests/${encodeURIComponent(created.id)}?waitSeconds=60`)) as typeof status;
+            status = parseAnswer(statusAnswerSchema, await client.get(`/v1/restore-requests/${encodeURIComponent(created.id)}?waitSeconds=60`));
           }
         }
         const summary = { id: status.id, status: status.status, ...(status.token ? { token: status.token } : {}), expiresAt: status.expiresAt };
@@ -133,6 +168,8 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
         }
       } catch (error) {
         if (!gatewayFailure(error)) throw error;
+      } finally {
+        client.close();
       }
     });
 
@@ -153,6 +190,8 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
         setExit(EXIT.ok);
       } catch (error) {
         if (!gatewayFailure(error)) throw error;
+      } finally {
+        client.close();
       }
     });
 
@@ -221,12 +260,13 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
         await custodian.start();
         const { state, port } = custodian.gateway.status;
         if (state === 'elsewhere') {
-          io.err(`custodian: another Custodian process already serves the gateway on 127.0.0.1:${port}; nothing to do\n`);
+          // Proven, not guessed (issue 9): it answered a challenge under this database's secret.
+          io.err(`custodian: another Custodian process already serves the gateway on 127.0.0.1:${port} for this data directory; nothing to do\n`);
           setExit(EXIT.ok);
           return;
         }
         if (state !== 'listening') {
-          io.err(`custodian: ${message('ERR-PORT-IN-USE', { port })}\n`);
+          io.err(`custodian: ${message('ERR-PORT-IN-USE', { port })} ${heldBy(custodian.gateway.status.holder)}\n`);
           setExit(EXIT.failure);
           return;
         }

@@ -37,7 +37,6 @@ export function processSecretInput(): SecretInput {
 }
 
 function readHidden(input: ReadStream, prompt: string): Promise<string> {
-  process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let value = '';
     const wasRaw = input.isRaw;
@@ -60,7 +59,10 @@ function readHidden(input: ReadStream, prompt: string): Promise<string> {
       }
     };
     // Raw mode turns the terminal's echo off: nothing typed is shown or left in the scrollback.
+    // It is on before the prompt appears, so a code pasted the instant the prompt shows is not
+    // echoed either.
     input.setRawMode(true);
+    process.stderr.write(prompt);
     input.setEncoding('utf8');
     input.on('data', onData);
     input.resume();

@@ -1,13 +1,19 @@
+import { STATUS_CODES, type Server as HttpServer } from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { AppError, httpStatus, isAppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
 import {
+  challengeBodySchema,
   createRestoreRequestBodySchema,
+  idempotencyKeySchema,
+  instanceChallengeBodySchema,
   redeemBodySchema,
   requestIdParamsSchema,
   waitQuerySchema,
   type CreateRestoreRequestBody,
   type GatewayStatus,
+  type PortHolder,
 } from '../../src-shared/domain/restore-request';
 import { translator, errorMessage } from '../../src-shared/i18n';
 import type { Integration, IntegrationsService } from '../services/gateway/integrations.service';
@@ -16,7 +22,11 @@ import type { RestoreRequestsService } from '../services/restore/restore-request
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { APP_VERSION } from '../version';
-import { probeCustodian } from './health-probe';
+import { findPortHolder } from '../platform/port-holder';
+import { randomNonce } from '../platform/random';
+import { instanceProof } from '../services/gateway/gateway-proof';
+import { guardConnections } from './connection-guard';
+import { proveInstance } from './instance-probe';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,7 +42,19 @@ export interface GatewayDeps {
   clock: Clock;
   integrations: IntegrationsService;
   requests: RestoreRequestsService;
+  /** This database's instance secret (migration 004): proves "same data directory" to a second process. */
+  instanceSecret: Buffer;
 }
+
+/** What holds the gateway port, as `custodian doctor` and a second process see it. */
+export type PortInspection =
+  | { state: 'free' }
+  | { state: 'listening' }
+  | { state: 'elsewhere' }
+  | { state: 'port-in-use'; holder: PortHolder | undefined };
+
+/** Paths a client reaches before it holds a proven connection: no key is asked for on them. */
+const OPEN_PATHS = new Set(['GET /v1/health', 'POST /v1/auth/challenge', 'POST /v1/auth/instance']);
 
 const t = translator('en');
 
@@ -43,6 +65,37 @@ function sendError(reply: FastifyReply, code: ErrorCode, details?: ErrorDetails)
     .code(httpStatus(code))
     .header('cache-control', 'no-store')
     .send({ error: { code, message: errorMessage(t, code, details) } });
+}
+
+// Issue 9: how long a socket may take over each part of its life (see #build).
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * Bytes node's HTTP parser refused (request smuggling with both Content-Length and
+ * Transfer-Encoding, obs-fold, control characters, oversized headers): no request object exists,
+ * so the answer is written to the socket by hand, still in the error contract's shape, and the
+ * connection is closed. Nothing of what was sent is echoed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // Node's own rule: bytes of ours in the middle of a response already on its way would corrupt it.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  // A slowloris that ran out of time gets no answer: it is not reading one.
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'ERR-PAYLOAD-TOO-LARGE' : 'ERR-VALIDATION';
+  const status = httpStatus(code);
+  const body = JSON.stringify({ error: { code, message: errorMessage(t, code, code === 'ERR-VALIDATION' ? { field: 'request' } : undefined) } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
+  socket.once('finish', () => socket.destroy());
 }
 
 /** Fastify's own failures, in the error contract's words; anything unknown is ERR-INTERNAL with no detail. */
@@ -105,6 +158,11 @@ export class GatewayServer {
     this.#app = this.#build();
   }
 
+  /** The node:http server underneath, for tests that cut connections as a network would. */
+  get nodeServer(): HttpServer {
+    return this.#app.server;
+  }
+
   get status(): GatewayStatus {
     return this.#status;
   }
@@ -115,9 +173,10 @@ export class GatewayServer {
   }
 
   /**
-   * Binds 127.0.0.1 only. A port already held is not a crash: if Custodian holds it (another
-   * process on the same data directory), the state is `elsewhere`; otherwise `port-in-use`, which
-   * the desk and `custodian doctor` show as ERR-PORT-IN-USE.
+   * Binds 127.0.0.1 only. A port already held is not a crash: if the holder proves it is a
+   * Custodian on this same data directory, the state is `elsewhere`; anything else is
+   * `port-in-use` with what can be told of the holder, and the gateway stays off (issue 9), which
+   * the desk, `serve` and `custodian doctor` show as ERR-PORT-IN-USE.
    */
   async start(): Promise<GatewayStatus> {
     const { port } = this.#deps.config.gateway;
@@ -126,10 +185,28 @@ export class GatewayServer {
       this.#set({ state: 'listening', port });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      const probe = await probeCustodian(port);
-      this.#set({ state: probe.custodian ? 'elsewhere' : 'port-in-use', port });
+      const held = await this.#whoHolds(port);
+      this.#set(held.state === 'elsewhere' ? { state: 'elsewhere', port } : { state: 'port-in-use', port, ...(held.holder ? { holder: held.holder } : {}) });
     }
     return this.#status;
+  }
+
+  /** For `custodian doctor`: whether the port is free, served by this Custodian, or held by something else. */
+  async inspectPort(): Promise<PortInspection> {
+    if (this.#status.state === 'listening') return { state: 'listening' };
+    const { port } = this.#deps.config.gateway;
+    return (await portIsFree(port)) ? { state: 'free' } : this.#whoHolds(port);
+  }
+
+  async #whoHolds(port: number): Promise<Extract<PortInspection, { state: 'elsewhere' | 'port-in-use' }>> {
+    if (await proveInstance(port, this.#deps.instanceSecret)) return { state: 'elsewhere' };
+    let holder: PortHolder | undefined;
+    try {
+      holder = findPortHolder(port) ?? undefined;
+    } catch {
+      holder = undefined; // A hint for the message only.
+    }
+    return { state: 'port-in-use', holder };
   }
 
   /** Answers every long-poll at once (with the current status), then closes every connection. */
@@ -146,6 +223,17 @@ export class GatewayServer {
 
   #build(): FastifyInstance {
     const { config, integrations, requests } = this.#deps;
+    const allowedHosts = new Set([`127.0.0.1:${config.gateway.port}`, `localhost:${config.gateway.port}`]);
+    // DNS rebinding defense (DESIGN.md "Gateway"): a page on evil.example that resolves to
+    // 127.0.0.1 still sends its own name in Host. Backup tools send no Origin; browsers always do
+    // on cross-origin and POST requests.
+    const refusedFor = (request: FastifyRequest): ErrorCode | null => {
+      const host = request.headers.host?.toLowerCase();
+      if (host === undefined || !allowedHosts.has(host)) return 'ERR-HOST-FORBIDDEN';
+      if (request.headers.origin !== undefined) return 'ERR-ORIGIN-FORBIDDEN';
+      return null;
+    };
+
     const app = Fastify({
       bodyLimit: BODY_LIMIT,
       logger: false,
@@ -154,24 +242,48 @@ export class GatewayServer {
       // Keys never appear in a URL, but an over-long one is refused rather than parsed.
       routerOptions: { maxParamLength: 100 },
       return503OnClosing: true,
+      // Issue 9: a socket may not hold a slot forever. A local tool sends a whole request in
+      // microseconds; these are generous for it and short for a slowloris.
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      http: {
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+        // Node answers a missing Host itself, with an empty 400; the Host check below answers it
+        // in the error contract instead.
+        requireHostHeader: false,
+      },
+      // The router's own refusals (a bad percent-encoding, an over-long id) come before any hook:
+      // they get the Host check and the error contract here, and never echo the URL.
+      frameworkErrors: (error, request, reply) => {
+        const refused = refusedFor(request);
+        if (refused) return void sendError(reply, refused);
+        switch (error.code) {
+          case 'FST_ERR_BAD_URL':
+            return void sendError(reply, 'ERR-VALIDATION', { field: 'url' });
+          case 'FST_ERR_MAX_PARAM_LENGTH':
+            // No id that long exists.
+            return void sendError(reply, 'ERR-NOT-FOUND');
+          default: {
+            const { code, details } = classify(error);
+            return void sendError(reply, code, details);
+          }
+        }
+      },
+      clientErrorHandler: answerClientError,
     });
+    guardConnections(app.server, config.gateway.maxConnections);
     // JSON only (issue #5): fastify also parses text/plain by default.
     app.removeContentTypeParser('text/plain');
     app.setValidatorCompiler(zodValidator);
     app.decorateRequest('integration', null);
 
-    const allowedHosts = new Set([`127.0.0.1:${config.gateway.port}`, `localhost:${config.gateway.port}`]);
-
     // A callback hook rather than an async one: every request passes here, and a promise per
     // request is measurable at the gateway's throughput.
     app.addHook('onRequest', (request, reply, done) => {
-      // DNS rebinding defense (DESIGN.md "Gateway"): a page on evil.example that resolves to
-      // 127.0.0.1 still sends its own name in Host.
-      const host = request.headers.host?.toLowerCase();
-      if (host === undefined || !allowedHosts.has(host)) return void sendError(reply, 'ERR-HOST-FORBIDDEN');
-      // Backup tools send no Origin; browsers always do on cross-origin and POST requests.
-      if (request.headers.origin !== undefined) return void sendError(reply, 'ERR-ORIGIN-FORBIDDEN');
-      if (request.method === 'GET' && request.url === '/v1/health') return done();
+      const refused = refusedFor(request);
+      if (refused) return void sendError(reply, refused);
+      if (OPEN_PATHS.has(`${request.method} ${request.url}`)) return done();
       let integration: Integration;
       try {
         integration = integrations.authenticate(bearer(request));
@@ -197,11 +309,37 @@ export class GatewayServer {
 
     app.get('/v1/health', async () => ({ status: 'ok', service: 'custodian', version: APP_VERSION }));
 
+    // The handshake (issue 9): a client proves nothing here and sends nothing secret; the server
+    // proves it holds the key's verifier, bound to the client's nonce, its own and this port. The
+    // client then sends its key on the same connection, so the answer it trusts comes from the
+    // server that proved itself.
+    app.post('/v1/auth/challenge', { schema: { body: challengeBodySchema } }, async (request, reply) => {
+      const { keyId, nonce } = request.body as z.output<typeof challengeBodySchema>;
+      const serverNonce = randomNonce();
+      const proof = integrations.proveKeyHolder(keyId, { clientNonce: nonce, serverNonce, port: config.gateway.port });
+      return reply.header('cache-control', 'no-store').send({ keyId, serverNonce, proof: proof.toString('base64url') });
+    });
+
+    // "Are you a Custodian on this data directory?", asked by a second app, `serve` or `doctor`.
+    app.post('/v1/auth/instance', { schema: { body: instanceChallengeBodySchema } }, async (request, reply) => {
+      const { nonce } = request.body as z.output<typeof instanceChallengeBodySchema>;
+      const serverNonce = randomNonce();
+      const proof = instanceProof(this.#deps.instanceSecret, { clientNonce: nonce, serverNonce, port: config.gateway.port });
+      return reply.header('cache-control', 'no-store').send({ serverNonce, proof: proof.toString('base64url') });
+    });
+
     app.post('/v1/restore-requests', { schema: { body: createRestoreRequestBodySchema } }, async (request, reply) => {
-      const created = await requests.create(integrationOf(request), request.body as CreateRestoreRequestBody, {
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
-      });
+      // Issue 9: a tool that retries after a reset connection sends the same key and gets the
+      // same request back, rather than a second prompt on the desk.
+      const rawKey = request.headers['idempotency-key'];
+      const idempotencyKey = rawKey === undefined ? undefined : idempotencyKeySchema.safeParse(rawKey);
+      if (idempotencyKey && !idempotencyKey.success) throw new AppError('ERR-VALIDATION', { field: 'Idempotency-Key' });
+      const created = await requests.create(
+        integrationOf(request),
+        request.body as CreateRestoreRequestBody,
+        { ip: request.ip, userAgent: request.headers['user-agent'] },
+        idempotencyKey?.data,
+      );
       return reply.code(202).header('cache-control', 'no-store').send(created);
     });
 
@@ -228,4 +366,13 @@ export class GatewayServer {
 
     return app;
   }
+}
+
+/** Whether the gateway could bind its port on loopback right now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
 }

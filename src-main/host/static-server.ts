@@ -14,6 +14,16 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/** The file a URL asks for, relative to the root; null when its path is not valid percent-encoding. */
+function relativePath(rawUrl: string | undefined): string | null {
+  try {
+    const url = new URL(rawUrl ?? '/', 'http://127.0.0.1');
+    return url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+  } catch {
+    return null;
+  }
+}
+
 export interface StaticServer {
   origin: string;
   close(): Promise<void>;
@@ -26,8 +36,13 @@ export interface StaticServer {
 export async function serveRenderer(root: string): Promise<StaticServer> {
   const base = normalize(root);
   const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    // Issue 9: `/%E0%A4%A` made decodeURIComponent throw, and the uncaught URIError took the whole
+    // host down, its gateway with it. Nothing a request carries may throw out of here.
+    const rel = relativePath(req.url);
+    if (rel === null) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
+      return;
+    }
     const file = normalize(join(base, rel));
     let ok = false;
     try {
@@ -45,7 +60,10 @@ export async function serveRenderer(root: string): Promise<StaticServer> {
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
     });
-    createReadStream(file).pipe(res);
+    // A file removed between the stat and the read ends this answer, not the process.
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

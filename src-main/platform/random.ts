@@ -26,3 +26,8 @@ export function pooledRandomBase64url(bytes: number): string {
   offset += bytes;
   return text;
 }
+
+/** A fresh 256-bit nonce for the gateway handshake, as base64url (43 characters). */
+export function randomNonce(): string {
+  return randomBytes(32).toString('base64url');
+}

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
+import BetterSqlite3 from 'better-sqlite3';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 
@@ -136,6 +137,33 @@ test('revoking an integration asks first; once revoked its key stops working at 
   expect(refused.status).toBe(1);
 });
 
+test('a stored target with a bidi control is shown as what it is, not as /etc/shadow (issue 9)', async ({ app }) => {
+  const { page } = app;
+  await page.getByTestId('nav-approvals').click();
+  // A row as an older gateway could have stored it: today's gateway refuses such text outright.
+  const db = new BetterSqlite3(join(app.env.CUSTODIAN_DATA_DIR ?? '', 'custodian.db'));
+  try {
+    const now = Date.now();
+    db.prepare("INSERT INTO integrations (id, name, key_hash, created_at) VALUES ('old000000000', 'restic-old', 'x', ?)").run(now);
+    db.prepare(`INSERT INTO restore_requests (id, integration_id, requester, backup_id, target, sensitivity, reason, context, match_code, status, created_at, expires_at)
+      VALUES ('req_oldrow000000', 'old000000000', ?, 'snap-1', ?, 'high', ?, '{}', 42, 'pending', ?, ?)`).run(
+      'backup\u202E@db1',
+      '/home/alice/restore-tmp/\u202Ewodahs/cte/',
+      'drill\u200B',
+      now,
+      now + 60_000,
+    );
+  } finally {
+    db.close();
+  }
+  const card = page.getByTestId('request-card');
+  await expect(card).toHaveCount(1);
+  await expect(card.getByTestId('request-target')).toHaveText('/home/alice/restore-tmp/⟨U+202E⟩wodahs/cte/');
+  await expect(card.getByTestId('request-target').locator('code')).toHaveAttribute('dir', 'ltr');
+  await expect(card.getByTestId('request-reason')).toHaveText('drill⟨U+200B⟩');
+  await expect(card.getByRole('heading')).toHaveText('backup⟨U+202E⟩@db1');
+});
+
 test.describe('a request that runs out of time on screen', () => {
   // The shortest timeout the config allows, so the spec watches a real expiry.
   test.use({ appEnv: { CUSTODIAN_APPROVALS_TIMEOUT_SECONDS: '10' } });
@@ -183,6 +211,9 @@ test.describe('a gateway port held by another program', () => {
     await expect(notice).toHaveAttribute('data-state', 'port-in-use');
     await expect(notice).toHaveRole('alert');
     await expect(notice).toContainText(`Port ${app.env.CUSTODIAN_GATEWAY_PORT} is already in use by another program, so the gateway is off.`);
+    // Issue 9: what holds it, read from /proc (here the squatter lives in this very process).
+    await expect(notice).toContainText(`pid ${process.pid}`);
+    await expect(notice).toContainText('not by this Custodian');
     await page.getByTestId('nav-settings').click();
     await expect(page.getByTestId('gateway-state')).toHaveAttribute('data-state', 'port-in-use');
   });

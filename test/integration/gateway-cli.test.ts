@@ -63,6 +63,41 @@ describe('custodian request', () => {
     expect(nobody.status).toBe(1);
   });
 
+  it('sends an Idempotency-Key, and after a connection reset before the answer retries into the same request (issue 9)', async () => {
+    const keys: string[] = [];
+    let cut = true;
+    t.custodian.gateway.nodeServer.prependListener('request', (req, res) => {
+      if (req.method !== 'POST' || req.url !== '/v1/restore-requests') return;
+      keys.push(String(req.headers['idempotency-key']));
+      if (!cut) return;
+      cut = false;
+      // The request is stored and committed; its answer is lost with the connection.
+      res.end = (() => {
+        req.socket.destroy();
+        return res;
+      }) as typeof res.end;
+    });
+    const run = spawnCli(requestArgs, { ...env, CUSTODIAN_API_KEY: key });
+    const id = await pendingOne();
+    t.custodian.requests.deny(id, 'alice@corp');
+    const result = await run.done;
+    expect(result.stderr).toContain(`${id} was denied`);
+    expect(result.status).toBe(3);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(t.custodian.requests.list('history', 10).map((r) => r.id)).toEqual([id]);
+    expect(t.custodian.requests.list('pending', 10)).toEqual([]);
+  });
+
+  it('refuses a target with a bidi control before sending anything, with exit 2 (issue 9)', async () => {
+    const args = ['request', '--backup', 'snap-1', '--target', '/home/alice/restore-tmp/\u202Ewodahs/cte/', '--reason', 'drill'];
+    const run = await spawnCli(args, { ...env, CUSTODIAN_API_KEY: key }).done;
+    expect(run.stderr).toBe('custodian: The request is not valid: --target.\n');
+    expect(run.status).toBe(2);
+    expect(t.custodian.requests.list('pending', 10)).toEqual([]);
+  });
+
   it('exits 2 on a missing option', async () => {
     expect((await spawnCli(['request', '--backup', 'x'], { ...env, CUSTODIAN_API_KEY: key }).done).status).toBe(2);
   });

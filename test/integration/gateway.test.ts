@@ -1,10 +1,14 @@
-import { createServer, type Server } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { connect, createServer, type Server } from 'node:net';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERRORS, type ErrorCode } from '../../src-shared/errors';
 import type { Notifier } from '../../src-main/platform/notifier';
+import { GatewayClient } from '../../src-main/cli/gateway-client';
 import { BODY_LIMIT } from '../../src-main/gateway/gateway.server';
-import { freePort, http, validRequest, type HttpAnswer } from '../fixtures/gateway-client';
+import { GatewayInstanceRepository } from '../../src-main/platform/db/repositories/gateway-instance.repository';
+import { instanceProof, keyVerifier, proofMatches, serverKeyProof } from '../../src-main/services/gateway/gateway-proof';
+import { freePort, http, rawHttp, validRequest, type HttpAnswer, type RawAnswer } from '../fixtures/gateway-client';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 
 let t: TempCustodian;
@@ -162,10 +166,71 @@ describe('the gateway', () => {
       expect(t.custodian.audit.list(10).total).toBe(1);
     });
 
+    it('bidi controls, zero-width and control characters in any text field with ERR-VALIDATION naming it (issue 9)', async () => {
+      const hidden = ['\u202E', '\u202A', '\u2066', '\u2069', '\u200E', '\u200F', '\u061C', '\u200B', '\u200D', '\u2060', '\uFEFF', '\u0000', '\u0007', '\u001B', '\u007F', '\u0085', '\u009B', '\n', '\u2028', '\uD800'];
+      for (const c of hidden) {
+        for (const field of ['requester', 'backupId', 'target', 'reason'] as const) {
+          const answer = await create({ ...validRequest, [field]: `/home/alice/restore-tmp/${c}wodahs/cte/` });
+          expectError(answer, 'ERR-VALIDATION');
+          expect((answer.json as { error: { message: string } }).error.message, `${field} ${c.codePointAt(0)}`).toContain(field);
+        }
+        expectError(await create({ ...validRequest, sensitivity: `high${c}x` }), 'ERR-VALIDATION');
+        expectError(await create({ ...validRequest, context: { [`host${c}x`]: 'db1' } }), 'ERR-VALIDATION');
+        expectError(await create({ ...validRequest, context: { host: `db${c}1` } }), 'ERR-VALIDATION');
+      }
+      // The red team's own target, as JSON sends it.
+      expectError(await create('{"requester":"a","backupId":"b","reason":"c","target":"/home/alice/restore-tmp/\\u202Ewodahs/cte/"}'), 'ERR-VALIDATION');
+      expect(t.custodian.requests.list('pending', 10)).toEqual([]);
+      // Text in any script still passes, right-to-left included.
+      expect((await create({ ...validRequest, reason: 'استعادة الاختبار — Geri yükleme tatbikatı' })).status).toBe(202);
+    });
+
     it('unknown paths and ids with ERR-NOT-FOUND', async () => {
       expectError(await http({ port, path: '/v1/nothing', key }), 'ERR-NOT-FOUND');
       expectError(await http({ port, path: '/v1/restore-requests/req_doesnotexist00', key }), 'ERR-NOT-FOUND');
       expectError(await http({ port, path: '/v1/restore-requests/..%2f..%2fetc', key }), 'ERR-NOT-FOUND');
+    });
+
+    describe('bytes fastify or node refuse before any route (issue 9), still in the contract’s shape', () => {
+      const host = (): string => `Host: 127.0.0.1:${port}\r\n`;
+      function expectRawError(answer: RawAnswer, code: ErrorCode): void {
+        expect(answer.status, answer.head).toBe(ERRORS[code].status);
+        expect(answer.json, answer.body).toEqual({ error: { code, message: expect.any(String) } });
+        expect(answer.body).not.toMatch(/FST_|Bad Request|statusCode/);
+      }
+
+      it('an over-long id (FST_ERR_MAX_PARAM_LENGTH) with ERR-NOT-FOUND, never echoing it', async () => {
+        const answer = await rawHttp(port, `GET /v1/restore-requests/${'a'.repeat(150)} HTTP/1.1\r\n${host()}Connection: close\r\n\r\n`);
+        expectRawError(answer, 'ERR-NOT-FOUND');
+        expect(answer.body).not.toContain('aaaa');
+      });
+
+      it('a bad percent-encoding (FST_ERR_BAD_URL) with ERR-VALIDATION, the Host checked first, never echoing it', async () => {
+        const answer = await rawHttp(port, `GET /v1/restore-requests/%E0%A4%A HTTP/1.1\r\n${host()}Connection: close\r\n\r\n`);
+        expectRawError(answer, 'ERR-VALIDATION');
+        expect(answer.body).not.toContain('%E0');
+        expectRawError(await rawHttp(port, 'GET /v1/restore-requests/%E0%A4%A HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n'), 'ERR-HOST-FORBIDDEN');
+      });
+
+      it('request smuggling, obs-fold, control characters and garbage with ERR-VALIDATION', async () => {
+        const smuggled = `POST /v1/restore-requests HTTP/1.1\r\n${host()}Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`;
+        const obsFold = `GET /v1/health HTTP/1.1\r\n${host()}X-Folded: a\r\n b\r\n\r\n`;
+        const control = `GET /v1/health HTTP/1.1\r\n${host()}X-Control: a\x01b\r\n\r\n`;
+        const badMethod = `G\x00T /v1/health HTTP/1.1\r\n${host()}\r\n`;
+        for (const bytes of [smuggled, obsFold, control, badMethod, 'HELLO\r\n\r\n']) expectRawError(await rawHttp(port, bytes), 'ERR-VALIDATION');
+        expect(t.custodian.requests.list('pending', 10)).toEqual([]);
+      });
+
+      it('headers over node’s limit with ERR-PAYLOAD-TOO-LARGE', async () => {
+        expectRawError(await rawHttp(port, `GET /v1/health HTTP/1.1\r\n${host()}X-Big: ${'x'.repeat(20_000)}\r\n\r\n`), 'ERR-PAYLOAD-TOO-LARGE');
+      });
+
+      it('a missing Host with ERR-HOST-FORBIDDEN rather than an empty 400', async () => {
+        expectRawError(await rawHttp(port, 'GET /v1/health HTTP/1.1\r\nConnection: close\r\n\r\n'), 'ERR-HOST-FORBIDDEN');
+        expectRawError(await rawHttp(port, 'GET /v1/health HTTP/1.0\r\n\r\n'), 'ERR-HOST-FORBIDDEN');
+        // And the gateway is still there.
+        expect((await http({ port, path: '/v1/health' })).status).toBe(200);
+      });
     });
 
     it('a redemption with ERR-RESTORE-TOKEN-INVALID until tokens are issued', async () => {
@@ -351,6 +416,172 @@ describe('the gateway', () => {
   });
 });
 
+describe('Idempotency-Key on POST /v1/restore-requests (issue 9)', () => {
+  const withKey = (idempotencyKey: string, body: unknown = validRequest, k = key): Promise<HttpAnswer> =>
+    http({ port, path: '/v1/restore-requests', key: k, body, headers: { 'idempotency-key': idempotencyKey } });
+  const rows = (): number => (t.custodian.db.prepare('SELECT COUNT(*) FROM restore_requests').pluck().get() as number);
+
+  it('answers 20 retries of one key with the same request, stored, audited and announced once', async () => {
+    const answers: HttpAnswer[] = [];
+    for (let i = 0; i < 20; i += 1) answers.push(await withKey('9d3f6c1e-retry-me'));
+    expect(answers.every((a) => a.status === 202 && a.text === answers[0]?.text)).toBe(true);
+    expect(rows()).toBe(1);
+    expect(t.custodian.audit.list(50).entries.filter((e) => e.event === 'restore_request_received')).toHaveLength(1);
+    expect(notices).toHaveLength(1);
+  });
+
+  it('holds under concurrency: 20 racing POSTs with one key make one row', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => withKey('racing-key')));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
+    expect(new Set(answers.map((a) => (a.json as { id: string }).id)).size).toBe(1);
+    expect(rows()).toBe(1);
+  });
+
+  it('holds across processes: two connections racing one key make one row', async () => {
+    const other = tempCustodian({ dir: t.dir });
+    try {
+      const here = t.custodian.integrations.authenticate(key);
+      const there = other.custodian.integrations.authenticate(key);
+      const created = await Promise.all([
+        t.custodian.requests.create(here, validRequest, {}, 'cross-process'),
+        other.custodian.requests.create(there, validRequest, {}, 'cross-process'),
+      ]);
+      expect(created[0]).toEqual(created[1]);
+      expect(rows()).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses the same key with a different request with ERR-IDEMPOTENCY-CONFLICT, and keeps integrations apart', async () => {
+    const first = await withKey('shared-key');
+    expectError(await withKey('shared-key', { ...validRequest, target: '/etc' }), 'ERR-IDEMPOTENCY-CONFLICT');
+    const other = t.custodian.integrations.add('borg-weekly', 'alice@corp').key;
+    const theirs = await withKey('shared-key', validRequest, other);
+    expect(theirs.status).toBe(202);
+    expect((theirs.json as { id: string }).id).not.toBe((first.json as { id: string }).id);
+    expect(rows()).toBe(2);
+  });
+
+  it('keeps only a hash of the key, scoped to the integration', async () => {
+    const { id } = (await withKey('my-secret-looking-key')).json as { id: string };
+    const stored = t.custodian.db.prepare('SELECT idempotency_key AS k FROM restore_requests WHERE id = ?').get(id) as { k: string };
+    expect(stored.k).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(t.custodian.audit.export())).not.toContain('my-secret-looking-key');
+  });
+
+  it('refuses a malformed key with ERR-VALIDATION', async () => {
+    for (const bad of ['has space', 'x'.repeat(256), 'ünïcode']) {
+      const answer = await withKey(bad);
+      expectError(answer, 'ERR-VALIDATION');
+      expect((answer.json as { error: { message: string } }).error.message).toContain('Idempotency-Key');
+    }
+    expect(rows()).toBe(0);
+  });
+
+  it('lets the key name a new request once the first one’s lifetime is over', async () => {
+    const first = ((await withKey('daily-drill')).json as { id: string }).id;
+    t.clock.advanceSeconds(60);
+    t.custodian.tick();
+    const second = ((await withKey('daily-drill')).json as { id: string }).id;
+    expect(second).not.toBe(first);
+    expect((await withKey('daily-drill')).json).toMatchObject({ id: second });
+  });
+});
+
+describe('the connection cap (issue 9)', () => {
+  it('lets slow-header sockets beyond the cap neither starve a legitimate POST nor cut a waiting long-poll', async () => {
+    await t.remove();
+    await startWith({ CUSTODIAN_GATEWAY_MAX_CONNECTIONS: '8' });
+    const server = t.custodian.gateway.nodeServer;
+    const { id } = (await create()).json as { id: string };
+    const poll = http({ port, path: `/v1/restore-requests/${id}?waitSeconds=60`, key });
+    await until(() => t.custodian.requests.waiting === 1);
+
+    let accepted = 0;
+    server.on('connection', () => (accepted += 1));
+    // A slowloris: headers begun, never finished.
+    const slow = Array.from({ length: 40 }, () => {
+      const socket = connect(port, '127.0.0.1');
+      const state = { closed: false };
+      socket.on('error', () => undefined);
+      socket.on('close', () => (state.closed = true));
+      socket.write(`POST /v1/restore-requests HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n`);
+      return { socket, state };
+    });
+    // Every slow socket has reached the server, or been turned away by it.
+    await until(() => accepted + slow.filter((s) => s.state.closed).length >= 40);
+
+    // The real tool, with its handshake: it gets its 202.
+    const client = new GatewayClient(port, key);
+    try {
+      expect(await client.post('/v1/restore-requests', { ...validRequest, backupId: 'snap-legit' })).toMatchObject({ status: 'pending' });
+    } finally {
+      client.close();
+    }
+    const open = await new Promise<number>((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+    expect(open).toBeLessThanOrEqual(8);
+    await until(() => slow.filter((s) => !s.state.closed).length <= 7);
+
+    // The long-poll was being answered, so it was never the one to make room.
+    t.custodian.requests.deny(id, 'alice@corp');
+    expect((await poll).json).toMatchObject({ id, status: 'denied' });
+    for (const s of slow) s.socket.destroy();
+  });
+});
+
+describe('the handshake (issue 9): the server proves itself before a client sends its key', () => {
+  const nonce = (): string => randomBytes(32).toString('base64url');
+
+  it('answers a challenge with an HMAC under the key’s verifier, bound to both nonces and the port', async () => {
+    const keyId = key.split('_')[1] as string;
+    const clientNonce = nonce();
+    const answer = await http({ port, path: '/v1/auth/challenge', body: { keyId, nonce: clientNonce } });
+    expect(answer.status, answer.text).toBe(200);
+    const { serverNonce, proof } = answer.json as { serverNonce: string; proof: string };
+    expect(answer.json).toEqual({ keyId, serverNonce: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), proof: expect.any(String) });
+    const verifier = keyVerifier(key);
+    expect(proofMatches(serverKeyProof(verifier, keyId, { clientNonce, serverNonce, port }), proof)).toBe(true);
+    // Worth nothing for another exchange, another port or another key.
+    expect(proofMatches(serverKeyProof(verifier, keyId, { clientNonce: nonce(), serverNonce, port }), proof)).toBe(false);
+    expect(proofMatches(serverKeyProof(verifier, keyId, { clientNonce, serverNonce, port: port + 1 }), proof)).toBe(false);
+    const other = t.custodian.integrations.add('borg-weekly', 'alice@corp').key;
+    expect(proofMatches(serverKeyProof(keyVerifier(other), keyId, { clientNonce, serverNonce, port }), proof)).toBe(false);
+    // The same client nonce twice still gets a fresh server nonce, so no proof is ever repeated.
+    const again = (await http({ port, path: '/v1/auth/challenge', body: { keyId, nonce: clientNonce } })).json as { serverNonce: string; proof: string };
+    expect(again.serverNonce).not.toBe(serverNonce);
+    expect(again.proof).not.toBe(proof);
+    // Nothing was written for a challenge: it is no event, and the key never travelled.
+    expect(t.custodian.audit.list(10).total).toBe(2);
+  });
+
+  it('refuses an unknown or revoked key id with ERR-AUTH-INVALID-KEY, and a malformed challenge with ERR-VALIDATION', async () => {
+    expectError(await http({ port, path: '/v1/auth/challenge', body: { keyId: '000000000000', nonce: nonce() } }), 'ERR-AUTH-INVALID-KEY');
+    expectError(await http({ port, path: '/v1/auth/challenge', body: { keyId: 'nope', nonce: nonce() } }), 'ERR-VALIDATION');
+    expectError(await http({ port, path: '/v1/auth/challenge', body: { keyId: key.split('_')[1], nonce: 'short' } }), 'ERR-VALIDATION');
+    expectError(await http({ port, path: '/v1/auth/challenge', body: { keyId: key.split('_')[1], nonce: nonce(), key } }), 'ERR-VALIDATION');
+    const [integration] = t.custodian.integrations.list();
+    t.custodian.integrations.revoke(integration!.id, 'alice@corp');
+    expectError(await http({ port, path: '/v1/auth/challenge', body: { keyId: key.split('_')[1], nonce: nonce() } }), 'ERR-AUTH-INVALID-KEY');
+  });
+
+  it('answers an instance challenge with an HMAC under this database’s own secret', async () => {
+    const clientNonce = nonce();
+    const answer = await http({ port, path: '/v1/auth/instance', body: { nonce: clientNonce } });
+    expect(answer.status, answer.text).toBe(200);
+    const { serverNonce, proof } = answer.json as { serverNonce: string; proof: string };
+    const secret = new GatewayInstanceRepository(t.custodian.db).secret();
+    expect(proofMatches(instanceProof(secret, { clientNonce, serverNonce, port }), proof)).toBe(true);
+    // Another data directory has another secret.
+    const elsewhere = tempCustodian();
+    try {
+      expect(proofMatches(instanceProof(new GatewayInstanceRepository(elsewhere.custodian.db).secret(), { clientNonce, serverNonce, port }), proof)).toBe(false);
+    } finally {
+      await elsewhere.remove();
+    }
+  });
+});
+
 describe('the gateway port', () => {
   let blocker: Server | undefined;
   afterEach(async () => {
@@ -365,7 +596,8 @@ describe('the gateway port', () => {
     await new Promise<void>((resolve) => blocker!.listen(p, '127.0.0.1', resolve));
     const c = tempCustodian({ env: { CUSTODIAN_GATEWAY_PORT: String(p) } });
     await c.custodian.start();
-    expect(c.custodian.gateway.status).toEqual({ state: 'port-in-use', port: p });
+    // What holds it is named where /proc tells: here, this very test process.
+    expect(c.custodian.gateway.status).toMatchObject({ state: 'port-in-use', port: p, holder: { pid: process.pid } });
     await c.remove();
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TestClock } from '../../src-main/clock';
 import { RateLimiter } from '../../src-main/services/gateway/rate-limiter';
 import { RequestWaiters } from '../../src-main/services/restore/request-waiters';
-import { normalizeSensitivity, requestIdParamsSchema } from '../../src-shared/domain/restore-request';
+import { createRestoreRequestBodySchema, normalizeSensitivity, requestIdParamsSchema, revealHidden } from '../../src-shared/domain/restore-request';
 import { pooledRandomBase64url } from '../../src-main/platform/random';
 
 describe('the token bucket', () => {
@@ -61,5 +61,21 @@ describe('pooled random ids', () => {
     const bytes = Buffer.concat(ids.map((id) => Buffer.from(id.slice(4), 'base64url')));
     expect(bytes).toHaveLength(12_000);
     expect(new Set(bytes).size).toBe(256);
+  });
+});
+
+describe('hidden characters (issue 9)', () => {
+  it('are refused by the shared request schema, which the gateway, IPC and the CLI all use', () => {
+    const body = { requester: 'backup@db1', backupId: 'snap-1', reason: 'drill', target: '/home/alice/restore-tmp/\u202Ewodahs/cte/' };
+    const parsed = createRestoreRequestBodySchema.safeParse(body);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.path).toEqual(['target']);
+    expect(createRestoreRequestBodySchema.safeParse({ ...body, target: '/home/alice/restore-tmp/shadow' }).success).toBe(true);
+  });
+
+  it('are shown as visible code points when old rows carry them', () => {
+    expect(revealHidden('/home/alice/restore-tmp/\u202Ewodahs/cte/')).toBe('/home/alice/restore-tmp/⟨U+202E⟩wodahs/cte/');
+    expect(revealHidden('a\u200Bb\u0000c')).toBe('a⟨U+200B⟩b⟨U+0000⟩c');
+    expect(revealHidden('Geri yükleme — استعادة')).toBe('Geri yükleme — استعادة');
   });
 });

@@ -1,10 +1,11 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../../../src-shared/errors';
 import type { CreatedIntegration, IntegrationView } from '../../../src-shared/domain/restore-request';
 import type { Clock } from '../../clock';
 import type { Database } from '../../platform/db/database';
 import { IntegrationsRepository, type IntegrationRow } from '../../platform/db/repositories/integrations.repository';
 import type { AuditLog } from '../audit/audit.service';
+import { keyVerifier, parseIntegrationKey, serverKeyProof, type ProofContext } from './gateway-proof';
 
 export interface Integration {
   id: string;
@@ -12,15 +13,8 @@ export interface Integration {
   mutedUntil: number | null;
 }
 
-// `cst_<id>_<secret>`: the id lets the lookup find one row; the secret is 256 random bits
-// (issue #5), base64url so it survives shells and headers unquoted.
-const KEY_PATTERN = /^cst_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 // Compared when no row matches, so an unknown id costs the same hash and compare as a known one.
-const DUMMY_HASH = createHash('sha256').update('custodian-no-such-integration').digest();
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
+const DUMMY_HASH = keyVerifier('custodian-no-such-integration');
 
 export type IntegrationsListener = () => void;
 
@@ -50,7 +44,7 @@ export class IntegrationsService {
     const now = this.#clock.now();
     this.#audit.transact(() => {
       if (this.#repo.activeByName(name)) throw new AppError('ERR-VALIDATION', { field: 'name' });
-      this.#repo.insert(id, name, sha256(key).toString('hex'), now);
+      this.#repo.insert(id, name, keyVerifier(key).toString('hex'), now);
       this.#audit.append({ event: 'integration_added', actor, subject: id, data: { name } });
     });
     this.#emit();
@@ -85,13 +79,24 @@ export class IntegrationsService {
    * hash and one compare, so timing tells an attacker nothing about which part was wrong.
    */
   authenticate(key: string | undefined): Integration {
-    const match = key === undefined ? null : KEY_PATTERN.exec(key);
-    const presented = sha256(key ?? '');
-    const row = match ? this.#cached(match[1] as string) : undefined;
+    const match = parseIntegrationKey(key);
+    const presented = keyVerifier(key ?? '');
+    const row = match ? this.#cached(match.id) : undefined;
     const stored = row ? Buffer.from(row.keyHash, 'hex') : DUMMY_HASH;
     const equal = stored.length === presented.length && timingSafeEqual(stored, presented);
     if (!row || !equal || !match || row.revokedAt !== null) throw new AppError('ERR-AUTH-INVALID-KEY');
     return toIntegration(row);
+  }
+
+  /**
+   * The gateway's side of the handshake (issue 9): proves this process holds the verifier of key
+   * `keyId`, before its client sends the key. An unknown or revoked id gets ERR-AUTH-INVALID-KEY,
+   * so a tool learns its key is dead without ever sending it.
+   */
+  proveKeyHolder(keyId: string, context: ProofContext): Buffer {
+    const row = this.#cached(keyId);
+    if (!row || row.revokedAt !== null) throw new AppError('ERR-AUTH-INVALID-KEY');
+    return serverKeyProof(Buffer.from(row.keyHash, 'hex'), keyId, context);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { AppError } from '../../../src-shared/errors';
 import {
   normalizeSensitivity,
@@ -12,7 +12,7 @@ import type { Config } from '../../config';
 import type { Database } from '../../platform/db/database';
 import type { Notifier } from '../../platform/notifier';
 import { pooledRandomBase64url } from '../../platform/random';
-import { RestoreRequestsRepository, type RestoreRequestRow } from '../../platform/db/repositories/restore-requests.repository';
+import { RestoreRequestsRepository, type IdempotentRow, type RestoreRequestRow } from '../../platform/db/repositories/restore-requests.repository';
 import type { AuditLog } from '../audit/audit.service';
 import type { GroupCommit } from '../audit/group-commit';
 import type { Integration, IntegrationsService } from '../gateway/integrations.service';
@@ -79,21 +79,38 @@ export class RestoreRequestsService {
   /**
    * Stores a request `pending` with its audit row. It resolves once the row is durable: arrivals
    * commit in groups (DESIGN.md "Durability"), so a burst from many tools costs one fsync.
+   *
+   * With an `idempotencyKey` (issue 9), the same integration sending the same key again within
+   * the request's lifetime gets that request back, answered exactly as the first time, and
+   * nothing new is stored or announced; the same key with a different body is
+   * ERR-IDEMPOTENCY-CONFLICT. Only a hash of the key, scoped to the integration, is kept.
    */
-  async create(integration: Integration, body: CreateRestoreRequestBody, source: RequestSource = {}): Promise<CreatedRequest> {
+  async create(integration: Integration, body: CreateRestoreRequestBody, source: RequestSource = {}, idempotencyKey?: string): Promise<CreatedRequest> {
     const { audit, clock, config, groupCommit, integrations } = this.#deps;
     const now = clock.now();
     // A flood from a muted integration is refused here, before it costs a transaction; the mute
     // is confirmed first, so a revocation since then is what the requester hears.
     if (mutedForSeconds(integration, now) > 0) refuseIfMuted(integrations.current(integration.id), now);
+    const idempotency = idempotencyKey === undefined ? null : { key: sha256(`${integration.id}\n${idempotencyKey}`), fingerprint: fingerprintOf(body) };
+    // A retry of a stored request is answered without queueing for a commit.
+    const earlier = idempotency ? this.#repo.byIdempotencyKey(integration.id, idempotency.key) : undefined;
+    if (earlier && idempotency && earlier.expiresAt > now) return replay(earlier, idempotency.fingerprint);
     const id = `req_${pooledRandomBase64url(12)}`;
     const matchCode = randomInt(10, 100);
     const sensitivity = normalizeSensitivity(body.sensitivity);
     const expiresAt = now + config.approvals.timeoutSeconds * 1000;
-    await groupCommit.commit(() => {
+    const outcome = await groupCommit.commit((): CreatedRequest | null => {
       // Read again inside the transaction: a revocation or a report committed by any process
       // since the key check refuses this request rather than storing it.
       refuseIfMuted(integrations.current(integration.id), now);
+      // And the key again: a racing retry (this process's batch, or another process) may have
+      // stored it a moment ago. The write lock is held here, and the unique index stands behind.
+      const stored = idempotency ? this.#repo.byIdempotencyKey(integration.id, idempotency.key) : undefined;
+      if (stored && idempotency) {
+        if (stored.expiresAt > now) return replay(stored, idempotency.fingerprint);
+        // Its request's lifetime is over (the sweeper has not freed the key yet): a new request.
+        this.#repo.forgetLapsedIdempotencyKeys(now);
+      }
       this.#repo.insert({
         id,
         integrationId: integration.id,
@@ -106,6 +123,8 @@ export class RestoreRequestsService {
         matchCode,
         createdAt: now,
         expiresAt,
+        idempotencyKey: idempotency?.key ?? null,
+        idempotencyFingerprint: idempotency?.fingerprint ?? null,
       });
       audit.append({
         event: 'restore_request_received',
@@ -122,7 +141,9 @@ export class RestoreRequestsService {
           ...(body.sensitivity !== undefined && body.sensitivity !== sensitivity ? { sensitivityGiven: body.sensitivity.slice(0, 32) } : {}),
         },
       });
+      return null;
     });
+    if (outcome) return outcome;
     this.#emit(id);
     this.#notifyArrival(integration.name, body, sensitivity);
     return { id, status: 'pending', expiresAt: new Date(expiresAt).toISOString(), matchCode };
@@ -244,6 +265,7 @@ export class RestoreRequestsService {
       this.#emit(id);
     }
     this.#waiters.sweep(now);
+    this.#repo.forgetLapsedIdempotencyKeys(now);
   }
 
   /** Another process committed (DESIGN.md "Several processes"): wake whoever waits on a change. */
@@ -307,6 +329,22 @@ export class RestoreRequestsService {
       // A notification that cannot be shown must not fail the request: the desk still lists it.
     }
   }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** What makes two requests the same request: the validated body, in a fixed order. */
+function fingerprintOf(body: CreateRestoreRequestBody): string {
+  const context = Object.entries(body.context ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return sha256(JSON.stringify([body.requester, body.backupId, body.target, body.sensitivity ?? null, body.reason, context]));
+}
+
+/** The first answer again, or a conflict when the key came back with another request. */
+function replay(row: IdempotentRow, fingerprint: string): CreatedRequest {
+  if (row.idempotencyFingerprint !== fingerprint) throw new AppError('ERR-IDEMPOTENCY-CONFLICT');
+  return { id: row.id, status: 'pending', expiresAt: new Date(row.expiresAt).toISOString(), matchCode: row.matchCode };
 }
 
 /** Seconds left of a mute after a report (issue #5, as Duo mutes pushes after a fraud report); 0 if none. */

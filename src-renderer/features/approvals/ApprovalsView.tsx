@@ -1,6 +1,6 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { RestoreRequestView } from '../../../src-shared/domain/restore-request';
+import { describePortHolder, revealHidden, type RestoreRequestView } from '../../../src-shared/domain/restore-request';
 import { ConfirmDialog } from '../../app/ConfirmDialog';
 import { EmptyState } from '../../app/EmptyState';
 import { errorText } from '../../app/errors';
@@ -81,11 +81,13 @@ function GatewayNotice() {
   const { t } = useTranslation();
   const gateway = useApprovalsStore((s) => s.gateway);
   if (!gateway) return null;
+  const heldBy = gateway.holder ? describePortHolder(gateway.holder) : null;
   switch (gateway.state) {
     case 'port-in-use':
       return (
         <p className="notice notice-error" role="alert" data-testid="gateway-status" data-state={gateway.state}>
-          {errorText(t, { code: 'ERR-PORT-IN-USE', message: '', details: { port: gateway.port } })}
+          {errorText(t, { code: 'ERR-PORT-IN-USE', message: '', details: { port: gateway.port } })}{' '}
+          {heldBy ? t('approvals.gatewayHeldBy', { holder: heldBy }) : t('approvals.gatewayHeldByUnknown')}
         </p>
       );
     case 'elsewhere':
@@ -163,7 +165,7 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
       <header className="request-header">
         <div className="request-title-block">
           <h2 id={titleId} className="request-title">
-            {request.requester}
+            <bdi dir="ltr">{revealHidden(request.requester)}</bdi>
           </h2>
           <span className={`badge badge-${request.sensitivity}`} data-testid="request-sensitivity">
             {t(`approvals.sensitivity.${request.sensitivity}`)}
@@ -178,7 +180,7 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
         <Fact label={t('approvals.fields.integration')} value={request.integrationName} testId="request-integration" />
         <Fact label={t('approvals.fields.received')} value={time.format(new Date(request.createdAt))} />
         {Object.entries(request.context).map(([key, value]) => (
-          <Fact key={key} label={key} value={value} code />
+          <Fact key={key} label={revealHidden(key)} value={value} code />
         ))}
       </dl>
       {expired ? (
@@ -257,11 +259,28 @@ function ReportConfirmation({ request, busy, onConfirm, onCancel }: { request: R
   );
 }
 
+/**
+ * What an approver reads must be what the tool sent (issue 9): any hidden or bidi control
+ * character still stored is shown as `⟨U+202E⟩`, paths and ids run left to right in their own
+ * isolate, and free text takes its direction from its own first letter, so nothing in a value
+ * can reorder the text around it.
+ */
 function Fact({ label, value, testId, code }: { label: string; value: string; testId?: string; code?: boolean }) {
+  const shown = revealHidden(value);
   return (
     <div className="request-fact">
       <dt>{label}</dt>
-      <dd data-testid={testId}>{code ? <code className="path">{value}</code> : value}</dd>
+      <dd data-testid={testId}>
+        {code ? (
+          <code className="path" dir="ltr">
+            {shown}
+          </code>
+        ) : (
+          <span className="plain-text" dir="auto">
+            {shown}
+          </span>
+        )}
+      </dd>
     </div>
   );
 }
@@ -300,12 +319,14 @@ function HistoryTable() {
                 <span className={`badge badge-status-${r.status}`}>{t(`approvals.status.${r.status}`)}</span>
                 {r.reported ? <span className="badge badge-reported">{t('approvals.reported')}</span> : null}
               </td>
-              <td>{r.requester}</td>
-              <td className="wrap">
-                <code>{r.backupId}</code>
+              <td>
+                <bdi dir="ltr">{revealHidden(r.requester)}</bdi>
               </td>
               <td className="wrap">
-                <code>{r.target}</code>
+                <code dir="ltr">{revealHidden(r.backupId)}</code>
+              </td>
+              <td className="wrap">
+                <code dir="ltr">{revealHidden(r.target)}</code>
               </td>
               <td>{t(`approvals.sensitivity.${r.sensitivity}`)}</td>
               <td>{r.integrationName}</td>

@@ -2,6 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { m001AuditAndSettings } from './001-audit-and-settings';
 import { m002ProfilesAndFactors } from './002-profiles-and-factors';
 import { m003Gateway } from './003-gateway';
+import { m004GatewayTrust } from './004-gateway-trust';
 import { m005MfaRecovery } from './005-mfa-recovery';
 
 export interface Migration {
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Numbered, append-only: a shipped migration is never edited, only followed by a new one. */
-export const migrations: readonly Migration[] = [m001AuditAndSettings, m002ProfilesAndFactors, m003Gateway, m005MfaRecovery];
+export const migrations: readonly Migration[] = [m001AuditAndSettings, m002ProfilesAndFactors, m003Gateway, m004GatewayTrust, m005MfaRecovery];

@@ -21,7 +21,19 @@ export interface RestoreRequestRow {
   decidedBy: string | null;
 }
 
-export type NewRestoreRequest = Omit<RestoreRequestRow, 'integrationName' | 'status' | 'reported' | 'decidedAt' | 'decidedBy'>;
+export type NewRestoreRequest = Omit<RestoreRequestRow, 'integrationName' | 'status' | 'reported' | 'decidedAt' | 'decidedBy'> & {
+  /** SHA-256 of the integration id and its Idempotency-Key (migration 004); null without one. */
+  idempotencyKey: string | null;
+  idempotencyFingerprint: string | null;
+};
+
+/** A request found by its Idempotency-Key: enough to answer a retry as the first time. */
+export interface IdempotentRow {
+  id: string;
+  matchCode: number;
+  expiresAt: number;
+  idempotencyFingerprint: string;
+}
 
 const COLUMNS = `r.id, r.integration_id AS integrationId, i.name AS integrationName, r.requester,
   r.backup_id AS backupId, r.target, r.sensitivity, r.reason, r.context, r.match_code AS matchCode,
@@ -41,11 +53,23 @@ export class RestoreRequestsRepository {
   readonly #expire;
   readonly #pendingOf;
   readonly #countPending;
+  readonly #byIdempotencyKey;
+  readonly #hasLapsedKeys;
+  readonly #forgetLapsedKeys;
 
   constructor(db: Database) {
     this.#insert = db.prepare(`INSERT INTO restore_requests
-      (id, integration_id, requester, backup_id, target, sensitivity, reason, context, match_code, status, created_at, expires_at)
-      VALUES (@id, @integrationId, @requester, @backupId, @target, @sensitivity, @reason, @context, @matchCode, 'pending', @createdAt, @expiresAt)`);
+      (id, integration_id, requester, backup_id, target, sensitivity, reason, context, match_code, status, created_at, expires_at,
+       idempotency_key, idempotency_fingerprint)
+      VALUES (@id, @integrationId, @requester, @backupId, @target, @sensitivity, @reason, @context, @matchCode, 'pending', @createdAt, @expiresAt,
+       @idempotencyKey, @idempotencyFingerprint)`);
+    this.#byIdempotencyKey = db.prepare(`SELECT id, match_code AS matchCode, expires_at AS expiresAt, idempotency_fingerprint AS idempotencyFingerprint
+      FROM restore_requests WHERE integration_id = ? AND idempotency_key = ?`);
+    // A key answers retries for its request's lifetime; after that it may name a new request.
+    this.#hasLapsedKeys = db.prepare('SELECT 1 FROM restore_requests WHERE idempotency_key IS NOT NULL AND expires_at <= ? LIMIT 1').pluck();
+    this.#forgetLapsedKeys = db.prepare(
+      'UPDATE restore_requests SET idempotency_key = NULL, idempotency_fingerprint = NULL WHERE idempotency_key IS NOT NULL AND expires_at <= ?',
+    );
     this.#byId = db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE r.id = ?`);
     this.#statusOf = db.prepare('SELECT status FROM restore_requests WHERE id = ?').pluck();
     this.#pending = db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE r.status = 'pending' ORDER BY r.seq DESC LIMIT ?`);
@@ -99,6 +123,15 @@ export class RestoreRequestsRepository {
 
   pendingIdsOf(integrationId: string): string[] {
     return this.#pendingOf.all(integrationId) as string[];
+  }
+
+  byIdempotencyKey(integrationId: string, idempotencyKey: string): IdempotentRow | undefined {
+    return this.#byIdempotencyKey.get(integrationId, idempotencyKey) as IdempotentRow | undefined;
+  }
+
+  /** Frees the Idempotency-Keys of requests past their lifetime; a read first, so most ticks write nothing. */
+  forgetLapsedIdempotencyKeys(now: number): void {
+    if (this.#hasLapsedKeys.get(now) !== undefined) this.#forgetLapsedKeys.run(now);
   }
 
   countPending(): number {

@@ -1,7 +1,7 @@
 import type { TFunction } from 'i18next';
 import { useEffect, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { AuditEntry } from '../../../src-shared/domain/audit';
+import { isAuditEvent, type AuditEntry } from '../../../src-shared/domain/audit';
 import { assertNever, errorText } from '../../app/errors';
 import { AlertIcon, CheckCircleIcon, RefreshIcon, SpinnerIcon } from '../../app/icons';
 import { selectHasOlder, useAuditStore, type ChainStatus } from './audit.store';
@@ -182,6 +182,22 @@ function formatTime(format: Intl.DateTimeFormat, ts: string): string {
   return Number.isNaN(date.getTime()) ? ts : format.format(date);
 }
 
+/**
+ * The event in words, with its stored name below it in monospace: that is what `audit export`
+ * prints and what an administrator greps for. A name from another version has no words here
+ * and shows as stored.
+ */
+function EventName({ event }: { event: string }) {
+  const { t } = useTranslation();
+  if (!isAuditEvent(event)) return <code className="event">{event}</code>;
+  return (
+    <span className="event-name">
+      <span data-testid="audit-event-label">{t(`audit.events.${event}`)}</span>
+      <code className="event event-raw">{event}</code>
+    </span>
+  );
+}
+
 function AuditRow({
   entry,
   timeFormat,
@@ -198,7 +214,7 @@ function AuditRow({
         <time dateTime={entry.ts}>{formatTime(timeFormat, entry.ts)}</time>
       </td>
       <td>
-        <code className="event">{entry.event}</code>
+        <EventName event={entry.event} />
       </td>
       <td>{entry.actor}</td>
       <td className="wrap">{entry.subject}</td>

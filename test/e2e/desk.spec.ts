@@ -1,0 +1,23 @@
+import { expect, test } from './fixtures';
+import { addIntegration } from './desk-helpers';
+
+test('in Turkish, the revoke confirmation tells Cancel from Revoke, and the audit log names events in words', async ({ app }) => {
+  const { page } = app;
+  await addIntegration(page, 'restic-nightly');
+  await page.getByTestId('language-select').selectOption('tr');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'tr');
+
+  await page.getByTestId('integration-revoke').click();
+  const dialog = page.getByTestId('confirm-revoke');
+  await expect(dialog.getByTestId('confirm-revoke-cancel')).toHaveText('Vazgeç');
+  await expect(dialog.getByTestId('confirm-revoke-confirm')).toHaveText('Erişimi kaldır');
+  await dialog.getByTestId('confirm-revoke-cancel').click();
+  await expect(dialog).toHaveCount(0);
+
+  await page.getByTestId('nav-audit').click();
+  const newest = page.getByTestId('audit-row').first();
+  await expect(newest.getByTestId('audit-event-label')).toHaveText('Ayar değiştirildi');
+  // The stored name stays on screen, for whoever greps an export for it.
+  await expect(newest.locator('code.event-raw')).toHaveText('settings_changed');
+  await expect(page.getByTestId('audit-row').last().getByTestId('audit-event-label')).toHaveText('Entegrasyon eklendi');
+});

@@ -86,10 +86,18 @@ function Shell() {
   const gateError = useSessionStore((state) => state.gateError);
   const titleId = useId();
   const navRef = useRef<HTMLUListElement>(null);
+  const paneRef = useRef<HTMLElement>(null);
   const shownError = gateError ?? loadError;
 
   useActivityReporter();
   useLockShortcut();
+
+  // The pane is one scroll container shared by every section: a new section starts at its top
+  // rather than wherever the previous one was left (issue 9). A layout effect, so the first
+  // frame of the new section is already at the top.
+  useLayoutEffect(() => {
+    if (paneRef.current) paneRef.current.scrollTop = 0;
+  }, [section, setupOpen]);
 
   // Arrow keys move between sections as in a native sidebar; Tab still visits every item, so
   // nothing depends on knowing the shortcut.
@@ -151,7 +159,7 @@ function Shell() {
         </div>
       </aside>
 
-      <main className="pane" aria-labelledby={titleId}>
+      <main className="pane" aria-labelledby={titleId} ref={paneRef} data-testid="pane">
         <header className="pane-header">
           <h1 id={titleId} className="pane-title" data-testid="section-title">
             {setupOpen ? t('onboarding.title') : t(`${section}.title`)}

@@ -21,3 +21,19 @@ test('in Turkish, the revoke confirmation tells Cancel from Revoke, and the audi
   await expect(newest.locator('code.event-raw')).toHaveText('settings_changed');
   await expect(page.getByTestId('audit-row').last().getByTestId('audit-event-label')).toHaveText('Entegrasyon eklendi');
 });
+
+test('each section opens at its top, wherever the previous one was scrolled to', async ({ app }) => {
+  const { page } = app;
+  await page.setViewportSize({ width: 1180, height: 320 });
+  const pane = page.getByTestId('pane');
+  // Both screens are taller than the window, so the pane could keep a scroll position.
+  await expect.poll(() => pane.evaluate((el) => el.scrollHeight - el.clientHeight)).toBeGreaterThan(150);
+  await page.getByTestId('nav-settings').click();
+  await pane.evaluate((el) => el.scrollTo({ top: 150 }));
+  await expect.poll(() => pane.evaluate((el) => el.scrollTop)).toBe(150);
+
+  await page.getByTestId('nav-approvals').click();
+  await expect(page.getByTestId('section-title')).toHaveText('Approvals');
+  expect(await pane.evaluate((el) => el.scrollTop)).toBe(0);
+  await expect(page.getByTestId('section-title')).toBeInViewport();
+});

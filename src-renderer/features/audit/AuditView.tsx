@@ -112,10 +112,8 @@ function AuditTable() {
   const chain = useAuditStore((state) => state.chain);
   const firstBadId = chain.state === 'broken' ? chain.firstBadId : null;
 
-  const timeFormat = useMemo(
-    () => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'medium' }),
-    [i18n.language],
-  );
+  const dates = useMemo(() => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium' }), [i18n.language]);
+  const times = useMemo(() => new Intl.DateTimeFormat(i18n.language, { timeStyle: 'medium' }), [i18n.language]);
 
   const error = listError ? (
     <p className="notice notice-error" role="alert">
@@ -144,12 +142,19 @@ function AuditTable() {
               <th scope="col" className="col-id">
                 {t('audit.columns.id')}
               </th>
-              <th scope="col">{t('audit.columns.time')}</th>
-              <th scope="col">{t('audit.columns.event')}</th>
+              <th scope="col" className="col-when">
+                {t('audit.columns.time')}
+              </th>
+              <th scope="col" className="col-event">
+                {t('audit.columns.event')}
+              </th>
               <th scope="col">{t('audit.columns.actor')}</th>
-              <th scope="col">{t('audit.columns.subject')}</th>
-              <th scope="col">{t('audit.columns.source')}</th>
-              <th scope="col">{t('audit.columns.hash')}</th>
+              <th scope="col" className="col-subject">
+                {t('audit.columns.subject')}
+              </th>
+              <th scope="col" className="col-hash">
+                {t('audit.columns.hash')}
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -157,7 +162,8 @@ function AuditTable() {
               <AuditRow
                 key={entry.id}
                 entry={entry}
-                timeFormat={timeFormat}
+                dates={dates}
+                times={times}
                 untrusted={firstBadId !== null && entry.id >= firstBadId}
               />
             ))}
@@ -176,10 +182,16 @@ function AuditTable() {
   );
 }
 
-function formatTime(format: Intl.DateTimeFormat, ts: string): string {
+function When({ ts, dates, times }: { ts: string; dates: Intl.DateTimeFormat; times: Intl.DateTimeFormat }) {
   const date = new Date(ts);
   // Show the stored text rather than "Invalid Date" if a row's timestamp is not ISO 8601.
-  return Number.isNaN(date.getTime()) ? ts : format.format(date);
+  if (Number.isNaN(date.getTime())) return <span className="cell-line">{ts}</span>;
+  return (
+    <time dateTime={ts} className="cell-lines">
+      <span className="cell-line">{dates.format(date)}</span>
+      <span className="cell-line">{times.format(date)}</span>
+    </time>
+  );
 }
 
 /**
@@ -189,36 +201,61 @@ function formatTime(format: Intl.DateTimeFormat, ts: string): string {
  */
 function EventName({ event }: { event: string }) {
   const { t } = useTranslation();
-  if (!isAuditEvent(event)) return <code className="event">{event}</code>;
+  if (!isAuditEvent(event)) {
+    return (
+      <code className="event cell-line" title={event}>
+        {event}
+      </code>
+    );
+  }
   return (
     <span className="event-name">
       <span data-testid="audit-event-label">{t(`audit.events.${event}`)}</span>
-      <code className="event event-raw">{event}</code>
+      <code className="event event-raw cell-line" title={event}>
+        {event}
+      </code>
     </span>
   );
 }
 
 function AuditRow({
   entry,
-  timeFormat,
+  dates,
+  times,
   untrusted,
 }: {
   entry: AuditEntry;
-  timeFormat: Intl.DateTimeFormat;
+  dates: Intl.DateTimeFormat;
+  times: Intl.DateTimeFormat;
   untrusted: boolean;
 }) {
+  const { t } = useTranslation();
   return (
     <tr data-testid="audit-row" data-id={entry.id} className={untrusted ? 'row-untrusted' : undefined}>
       <td className="col-id num">{entry.id}</td>
-      <td className="nowrap">
-        <time dateTime={entry.ts}>{formatTime(timeFormat, entry.ts)}</time>
+      <td>
+        <When ts={entry.ts} dates={dates} times={times} />
       </td>
       <td>
         <EventName event={entry.event} />
       </td>
-      <td>{entry.actor}</td>
-      <td className="wrap">{entry.subject}</td>
-      <td className="nowrap">{entry.source}</td>
+      <td>
+        <span className="cell-wrap">{entry.actor}</span>
+        {/* Where it came from, under who: only gateway rows have an address. */}
+        {entry.source === '-' ? null : (
+          <span className="cell-line muted" title={entry.source}>
+            <span className="visually-hidden">{t('audit.columns.source')}: </span>
+            {entry.source}
+          </span>
+        )}
+      </td>
+      <td>
+        {/* Ids are cut, never broken mid-token; the whole value is in the title. */}
+        <code className="cell-line" title={entry.subject}>
+          {entry.subject}
+        </code>
+      </td>
+
       <td>
         <code className="hash" title={entry.hash}>
           {entry.hash.slice(0, HASH_PREFIX_LENGTH)}

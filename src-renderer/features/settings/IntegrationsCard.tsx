@@ -130,19 +130,23 @@ export function IntegrationsCard() {
         <ul className="integration-list">
           {integrations.map((integration) => (
             <li key={integration.id} className="integration-row" data-testid="integration-row" data-id={integration.id}>
-              <span className="integration-name">{integration.name}</span>
-              <code className="hash">{integration.id}</code>
-              <span className="integration-state">{stateOf(integration)}</span>
+              <div className="integration-main">
+                <span className="integration-name">{integration.name}</span>
+                <code className="hash">{integration.id}</code>
+                <span className="integration-state">{stateOf(integration)}</span>
+              </div>
               {integration.revokedAt ? null : (
-                <button
-                  type="button"
-                  className="button button-secondary"
-                  onClick={() => setRevoking(integration)}
-                  aria-label={t('settings.integrations.revokeLabel', { name: integration.name })}
-                  data-testid="integration-revoke"
-                >
-                  {t('settings.integrations.revoke')}
-                </button>
+                <div className="integration-actions">
+                  <button
+                    type="button"
+                    className="button button-secondary"
+                    onClick={() => setRevoking(integration)}
+                    aria-label={t('settings.integrations.revokeLabel', { name: integration.name })}
+                    data-testid="integration-revoke"
+                  >
+                    {t('settings.integrations.revoke')}
+                  </button>
+                </div>
               )}
             </li>
           ))}

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures';
-import { addIntegration } from './desk-helpers';
+import { addIntegration, createProfile, runCustodian } from './desk-helpers';
 
 test('in Turkish, the revoke confirmation tells Cancel from Revoke, and the audit log names events in words', async ({ app }) => {
   const { page } = app;
@@ -36,4 +36,22 @@ test('each section opens at its top, wherever the previous one was scrolled to',
   await expect(page.getByTestId('section-title')).toHaveText('Approvals');
   expect(await pane.evaluate((el) => el.scrollTop)).toBe(0);
   await expect(page.getByTestId('section-title')).toBeInViewport();
+});
+
+test('the Factors screen shows a factor enrolled from a shell, without a reload', async ({ app }) => {
+  const { page, env } = app;
+  await createProfile(page);
+  await page.getByTestId('onboarding-skip').click();
+  await page.getByTestId('nav-factors').click();
+  await expect(page.getByTestId('factor-row')).toHaveCount(0);
+
+  const enrolled = await runCustodian(['factors', 'enroll', '--label', 'Shell phone', '--json'], env);
+  expect(enrolled.status, enrolled.stderr).toBe(0);
+  const { id } = JSON.parse(enrolled.stdout) as { id: string };
+
+  const row = page.getByTestId('factor-row');
+  await expect(row).toHaveCount(1);
+  await expect(row).toHaveAttribute('data-factor-id', id);
+  await expect(row).toContainText('Shell phone');
+  await expect(row).toHaveAttribute('data-state', 'pending');
 });

@@ -96,6 +96,8 @@ export class MfaService {
    * elsewhere fails `markUsed`, which also requires it to be active.
    */
   #snapshot: { profile: Profile | null; active: FactorRecord[] } | undefined;
+  /** The profile, factors and backup-code state as last told to the listeners; see externalChange. */
+  #fingerprint: string | undefined;
 
   constructor(deps: MfaServiceDeps) {
     this.#audit = deps.audit;
@@ -429,9 +431,18 @@ export class MfaService {
     return swept;
   }
 
-  /** Another process committed: read the profile and factors afresh. */
+  /**
+   * Another process committed: read the profile and factors afresh, and tell the listeners (the
+   * Factors screen) when what they show changed, e.g. after `custodian factors enroll` in a shell
+   * (issue 9). Most commits by other processes are requests arriving, so the listeners hear only
+   * about those that touched the profile, the factors or the backup codes.
+   */
   externalChange(): void {
     this.#snapshot = undefined;
+    const seen = this.#fingerprint;
+    this.#fingerprint = this.#readFingerprint();
+    // Unknown before (nothing read yet): say so once rather than risk a stale screen.
+    if (seen !== this.#fingerprint) this.#notify();
   }
 
   /** Drops every secret held in memory (on lock). */
@@ -623,7 +634,22 @@ export class MfaService {
 
   #changed(): void {
     this.#snapshot = undefined;
+    try {
+      this.#fingerprint = this.#readFingerprint();
+    } catch {
+      // Unknown: the next external change will tell the listeners once more, which is harmless.
+      this.#fingerprint = undefined;
+    }
+    this.#notify();
+  }
+
+  #notify(): void {
     for (const listener of this.#listeners) listener();
+  }
+
+  /** What the Factors screen shows, as text: equal text, nothing to refresh. */
+  #readFingerprint(): string {
+    return JSON.stringify([this.#profiles.current(), this.listFactors()]);
   }
 }
 

@@ -49,7 +49,8 @@ export class IntegrationsService {
     const key = `cst_${id}_${randomBytes(32).toString('base64url')}`;
     const now = this.#clock.now();
     this.#audit.transact(() => {
-      if (this.#repo.activeByName(name)) throw new AppError('ERR-VALIDATION', { field: 'name' });
+      // Inside the IMMEDIATE transaction, so two processes adding the same name cannot both pass.
+      if (this.#repo.activeByName(name)) throw new AppError('ERR-INTEGRATION-EXISTS', { name });
       this.#repo.insert(id, name, sha256(key).toString('hex'), now);
       this.#audit.append({ event: 'integration_added', actor, subject: id, data: { name } });
     });

@@ -572,6 +572,8 @@ export class MfaService {
   /** A lapsed enrollment is swept on the spot, so its secret is gone before the caller hears. */
   async #requirePending(profileId: string, factorId: string): Promise<FactorRecord> {
     const factor = this.#factors.get(profileId, factorId);
+    // Confirming twice (a second window, a shell) is not a missing factor: say what it is.
+    if (factor?.state === 'active') throw new AppError('ERR-MFA-FACTOR-ALREADY-ACTIVE');
     if (!factor || factor.state !== 'pending') throw new AppError('ERR-NOT-FOUND');
     if ((factor.pendingExpiresAt ?? 0) <= this.#clock.now()) {
       await this.#expire(factor).catch(() => undefined);

@@ -10,14 +10,14 @@ import type { Handlers } from './ipc-router';
 const DESKTOP: MfaContext = { source: 'desktop' };
 
 /**
- * The lock's gate for the IPC router: while locked only the lock's own channels pass, and any
- * other call counts as the approver being active.
+ * The lock's gate for the IPC router: while locked only the lock's exempt channels pass. A call
+ * is not activity: screens refresh by themselves when requests arrive, and that must not hold
+ * the idle lock open (issue 9); only `lock:activity`, sent on real input, does.
  */
 export function lockGate(custodian: Custodian): (channel: Channel) => void {
   return (channel) => {
     if (LOCK_EXEMPT_CHANNELS.includes(channel)) return;
     if (custodian.lock.isLocked()) throw new AppError('ERR-LOCKED');
-    custodian.lock.touch();
   };
 }
 
@@ -54,14 +54,19 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     'lock:status': () => custodian.lock.status(),
     'lock:unlock': ({ code }) => custodian.lock.unlock(code, DESKTOP),
     'lock:lock': () => custodian.lock.lock('manual'),
-    'lock:activity': () => custodian.lock.status(),
+    'lock:activity': () => {
+      custodian.lock.touch();
+      return custodian.lock.status();
+    },
     // --- gateway (issue #5) ---
     'requests:list': ({ view, limit }) => ({ requests: custodian.requests.list(view, limit) }),
     'requests:deny': ({ id }) => custodian.requests.deny(id, actor(custodian)),
     'requests:report': ({ id }) => custodian.requests.report(id, actor(custodian)),
+    'requests:pending-count': () => ({ count: custodian.requests.pendingCount() }),
     'integrations:list': () => ({ integrations: custodian.integrations.list() }),
     'integrations:add': ({ name }) => custodian.integrations.add(name, actor(custodian)),
     'integrations:revoke': ({ id }) => custodian.integrations.revoke(id, actor(custodian)),
+    'integrations:unmute': ({ id }) => custodian.integrations.unmute(id, actor(custodian)).integration,
     'gateway:status': () => custodian.gateway.status,
     // --- end gateway ---
   };

@@ -27,6 +27,7 @@ export const AUDIT_EVENTS = [
   'integration_added',
   'integration_revoked',
   'integration_muted',
+  'integration_unmuted',
   'restore_request_received',
   'restore_request_denied',
   'restore_request_reported',

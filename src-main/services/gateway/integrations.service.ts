@@ -81,6 +81,30 @@ export class IntegrationsService {
   }
 
   /**
+   * Lifts a report's mute before it runs out, with an audit row. An integration that is not
+   * muted (or is revoked) is answered as it is, `unmuted: false`, and nothing is recorded.
+   */
+  unmute(id: string, actor: string): { integration: IntegrationView; unmuted: boolean } {
+    const unmuted = this.#audit.transact(() => {
+      const row = this.#repo.byId(id);
+      if (!row) throw new AppError('ERR-NOT-FOUND');
+      if (!this.#repo.unmute(id, this.#clock.now())) return false;
+      this.#cache.delete(id);
+      this.#audit.append({
+        event: 'integration_unmuted',
+        actor,
+        subject: id,
+        data: { name: row.name, mutedUntil: iso(row.mutedUntil) },
+      });
+      return true;
+    });
+    if (unmuted) this.#emit();
+    const row = this.#repo.byId(id);
+    if (!row) throw new AppError('ERR-NOT-FOUND');
+    return { integration: toView(row), unmuted };
+  }
+
+  /**
    * The integration a bearer key belongs to, or ERR-AUTH-INVALID-KEY. The stored and presented
    * hashes are compared with timingSafeEqual, and a malformed or unknown key still pays for one
    * hash and one compare, so timing tells an attacker nothing about which part was wrong.

@@ -52,6 +52,19 @@ export function IntegrationsCard() {
     }
   }
 
+  async function onUnmute(id: string) {
+    setError(null);
+    setBusy(true);
+    try {
+      await window.custodian.integrations.unmute(id);
+      await reload();
+    } catch (e) {
+      setError(toCustodianError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   async function onRevoke(id: string) {
     setError(null);
     setBusy(true);
@@ -68,7 +81,7 @@ export function IntegrationsCard() {
 
   function stateOf(integration: IntegrationView): string {
     if (integration.revokedAt) return t('settings.integrations.state.revoked');
-    if (integration.mutedUntil && Date.parse(integration.mutedUntil) > Date.now()) {
+    if (isMuted(integration) && integration.mutedUntil) {
       return t('settings.integrations.state.muted', { time: time.format(new Date(integration.mutedUntil)) });
     }
     return t('settings.integrations.state.active');
@@ -137,6 +150,18 @@ export function IntegrationsCard() {
               </div>
               {integration.revokedAt ? null : (
                 <div className="integration-actions">
+                  {isMuted(integration) ? (
+                    <button
+                      type="button"
+                      className="button button-secondary"
+                      disabled={busy}
+                      onClick={() => void onUnmute(integration.id)}
+                      aria-label={t('settings.integrations.unmuteLabel', { name: integration.name })}
+                      data-testid="integration-unmute"
+                    >
+                      {t('settings.integrations.unmute')}
+                    </button>
+                  ) : null}
                   <button
                     type="button"
                     className="button button-secondary"
@@ -166,4 +191,9 @@ export function IntegrationsCard() {
       ) : null}
     </section>
   );
+}
+
+/** Muted by a report, and the mute still runs: Unmute lifts it early (issue 9). */
+function isMuted(integration: IntegrationView): boolean {
+  return integration.revokedAt === null && integration.mutedUntil !== null && Date.parse(integration.mutedUntil) > Date.now();
 }

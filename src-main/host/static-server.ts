@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { RENDERER_CSP } from '../electron/content-security-policy';
@@ -19,14 +19,42 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+export interface ServeOptions {
+  /**
+   * Until this settles every page is an empty placeholder: `npm start` opens Chromium on the
+   * app's URL before the preload bindings exist, and the app must not run without them. (Holding
+   * the answer back instead would deadlock: Playwright's launch waits for that first answer.)
+   */
+  placeholderUntil?: Promise<void>;
+}
+
+// Same origin and CSP as the app, no script; `color-scheme` keeps a dark desktop from flashing white.
+const PLACEHOLDER = '<!doctype html><html lang="en"><meta charset="utf-8"><meta name="color-scheme" content="light dark"><title>Custodian</title></html>';
+
 /**
  * Serves the built renderer on loopback for the Chromium host, with the same CSP header the
  * Electron window sends. Only files under `root`; anything else is a 404.
  */
-export async function serveRenderer(root: string): Promise<StaticServer> {
+export async function serveRenderer(root: string, options: ServeOptions = {}): Promise<StaticServer> {
   const base = normalize(root);
+  let placeholder = options.placeholderUntil !== undefined;
+  void options.placeholderUntil?.finally(() => (placeholder = false));
   const server: Server = createServer((req, res) => {
+    if (placeholder) {
+      res.writeHead(200, { 'content-type': TYPES['.html'], 'content-security-policy': RENDERER_CSP, 'cache-control': 'no-store' }).end(PLACEHOLDER);
+      return;
+    }
+    // Whatever a request holds, it is answered and never takes the host down with it.
+    try {
+      answer(req, res);
+    } catch {
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('bad request');
+    }
+  });
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // A malformed escape (`/%E0%A4%A`) throws URIError: a 400, not a crash (issue 9).
     const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
     const file = normalize(join(base, rel));
     let ok = false;
@@ -46,7 +74,7 @@ export async function serveRenderer(root: string): Promise<StaticServer> {
       'cache-control': 'no-store',
     });
     createReadStream(file).pipe(res);
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { RestoreRequestView } from '../../../src-shared/domain/restore-request';
 import { ConfirmDialog } from '../../app/ConfirmDialog';
 import { CopyableId } from '../../app/CopyableId';
+import { TableHead, When } from '../../app/table';
 import { EmptyState } from '../../app/EmptyState';
 import { errorText } from '../../app/errors';
 import { InboxIcon } from '../../app/icons';
@@ -274,10 +275,8 @@ function Fact({ label, value, testId, code }: { label: string; value: string; te
 }
 
 function HistoryTable() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const history = useApprovalsStore((s) => s.history);
-  const dates = useMemo(() => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium' }), [i18n.language]);
-  const times = useMemo(() => new Intl.DateTimeFormat(i18n.language, { timeStyle: 'medium' }), [i18n.language]);
   if (history.length === 0) {
     return (
       <div className="card empty-state">
@@ -291,35 +290,20 @@ function HistoryTable() {
   return (
     <div className="card table-scroll" role="region" aria-label={t('approvals.tabs.history')} tabIndex={0}>
       <table className="audit-table history-table">
-        <thead>
-          <tr>
-            <th scope="col" className="col-when">
-              {t('approvals.fields.decidedAt')}
-            </th>
-            <th scope="col" className="col-status">
-              {t('approvals.fields.status')}
-            </th>
-            <th scope="col">{t('approvals.fields.request')}</th>
-            <th scope="col" className="col-restore">
-              {t('approvals.fields.restore')}
-            </th>
-            <th scope="col" className="col-sensitivity">
-              {t('approvals.fields.sensitivity')}
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            { label: t('approvals.fields.decidedAt'), className: 'col-when' },
+            { label: t('approvals.fields.status'), className: 'col-status' },
+            { label: t('approvals.fields.request') },
+            { label: t('approvals.fields.restore'), className: 'col-restore' },
+            { label: t('approvals.fields.sensitivity'), className: 'col-sensitivity' },
+          ]}
+        />
         <tbody>
           {history.map((r) => (
             <tr key={r.id} data-testid="history-row" data-id={r.id} data-status={r.status}>
               <td>
-                {r.decidedAt ? (
-                  <time dateTime={r.decidedAt} className="cell-lines">
-                    <span className="cell-line">{dates.format(new Date(r.decidedAt))}</span>
-                    <span className="cell-line">{times.format(new Date(r.decidedAt))}</span>
-                  </time>
-                ) : (
-                  '–'
-                )}
+                {r.decidedAt ? <When iso={r.decidedAt} /> : '–'}
                 {r.decidedBy ? (
                   <span className="cell-wrap muted">{t('approvals.decidedByLine', { actor: r.decidedBy })}</span>
                 ) : null}

@@ -1,9 +1,10 @@
 import type { TFunction } from 'i18next';
-import { useEffect, useMemo } from 'react';
+import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { isAuditEvent, type AuditEntry } from '../../../src-shared/domain/audit';
 import { assertNever, errorText } from '../../app/errors';
 import { AlertIcon, CheckCircleIcon, RefreshIcon, SpinnerIcon } from '../../app/icons';
+import { TableHead, When } from '../../app/table';
 import { selectHasOlder, useAuditStore, type ChainStatus } from './audit.store';
 
 const HASH_PREFIX_LENGTH = 12;
@@ -102,7 +103,7 @@ function chainMessage(t: TFunction, chain: ChainStatus): string {
 }
 
 function AuditTable() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const entries = useAuditStore((state) => state.entries);
   const listState = useAuditStore((state) => state.listState);
   const listError = useAuditStore((state) => state.listError);
@@ -111,9 +112,6 @@ function AuditTable() {
   const loadOlder = useAuditStore((state) => state.loadOlder);
   const chain = useAuditStore((state) => state.chain);
   const firstBadId = chain.state === 'broken' ? chain.firstBadId : null;
-
-  const dates = useMemo(() => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium' }), [i18n.language]);
-  const times = useMemo(() => new Intl.DateTimeFormat(i18n.language, { timeStyle: 'medium' }), [i18n.language]);
 
   const error = listError ? (
     <p className="notice notice-error" role="alert">
@@ -137,33 +135,21 @@ function AuditTable() {
       {/* Focusable so keyboard users can scroll a table wider than the pane (axe scrollable-region-focusable). */}
       <div className="card table-scroll" role="region" aria-label={t('audit.title')} tabIndex={0}>
         <table className="audit-table">
-          <thead>
-            <tr>
-              <th scope="col" className="col-id">
-                {t('audit.columns.id')}
-              </th>
-              <th scope="col" className="col-when">
-                {t('audit.columns.time')}
-              </th>
-              <th scope="col" className="col-event">
-                {t('audit.columns.event')}
-              </th>
-              <th scope="col">{t('audit.columns.actor')}</th>
-              <th scope="col" className="col-subject">
-                {t('audit.columns.subject')}
-              </th>
-              <th scope="col" className="col-hash">
-                {t('audit.columns.hash')}
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              { label: t('audit.columns.id'), className: 'col-id' },
+              { label: t('audit.columns.time'), className: 'col-when' },
+              { label: t('audit.columns.event'), className: 'col-event' },
+              { label: t('audit.columns.actor') },
+              { label: t('audit.columns.subject'), className: 'col-subject' },
+              { label: t('audit.columns.hash'), className: 'col-hash' },
+            ]}
+          />
           <tbody>
             {entries.map((entry) => (
               <AuditRow
                 key={entry.id}
                 entry={entry}
-                dates={dates}
-                times={times}
                 untrusted={firstBadId !== null && entry.id >= firstBadId}
               />
             ))}
@@ -182,17 +168,7 @@ function AuditTable() {
   );
 }
 
-function When({ ts, dates, times }: { ts: string; dates: Intl.DateTimeFormat; times: Intl.DateTimeFormat }) {
-  const date = new Date(ts);
-  // Show the stored text rather than "Invalid Date" if a row's timestamp is not ISO 8601.
-  if (Number.isNaN(date.getTime())) return <span className="cell-line">{ts}</span>;
-  return (
-    <time dateTime={ts} className="cell-lines">
-      <span className="cell-line">{dates.format(date)}</span>
-      <span className="cell-line">{times.format(date)}</span>
-    </time>
-  );
-}
+
 
 /**
  * The event in words, with its stored name below it in monospace: that is what `audit export`
@@ -220,13 +196,9 @@ function EventName({ event }: { event: string }) {
 
 function AuditRow({
   entry,
-  dates,
-  times,
   untrusted,
 }: {
   entry: AuditEntry;
-  dates: Intl.DateTimeFormat;
-  times: Intl.DateTimeFormat;
   untrusted: boolean;
 }) {
   const { t } = useTranslation();
@@ -234,7 +206,7 @@ function AuditRow({
     <tr data-testid="audit-row" data-id={entry.id} className={untrusted ? 'row-untrusted' : undefined}>
       <td className="col-id num">{entry.id}</td>
       <td>
-        <When ts={entry.ts} dates={dates} times={times} />
+        <When iso={entry.ts} />
       </td>
       <td>
         <EventName event={entry.event} />

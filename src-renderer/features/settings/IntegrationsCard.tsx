@@ -52,11 +52,12 @@ export function IntegrationsCard() {
     }
   }
 
-  async function onUnmute(id: string) {
+  /** Revoke and Unmute: one call, then the list read again; a refusal shows in the card. */
+  async function act(call: () => Promise<unknown>) {
     setError(null);
     setBusy(true);
     try {
-      await window.custodian.integrations.unmute(id);
+      await call();
       await reload();
     } catch (e) {
       setError(toCustodianError(e));
@@ -65,19 +66,8 @@ export function IntegrationsCard() {
     }
   }
 
-  async function onRevoke(id: string) {
-    setError(null);
-    setBusy(true);
-    try {
-      await window.custodian.integrations.revoke(id);
-      await reload();
-    } catch (e) {
-      setError(toCustodianError(e));
-    } finally {
-      setBusy(false);
-      setRevoking(null);
-    }
-  }
+  const onUnmute = (id: string) => act(() => window.custodian.integrations.unmute(id));
+  const onRevoke = (id: string) => act(() => window.custodian.integrations.revoke(id)).finally(() => setRevoking(null));
 
   function stateOf(integration: IntegrationView): string {
     if (integration.revokedAt) return t('settings.integrations.state.revoked');

@@ -20,6 +20,7 @@ export const ERRORS = {
   // Issue 9: a factor enrolled with a backup code cannot manage others until its delay has passed.
   'ERR-MFA-RECOVERY-PENDING': { status: 403 },
   'ERR-MFA-SECRET-ALREADY-SHOWN': { status: 409 },
+  'ERR-MFA-FACTOR-ALREADY-ACTIVE': { status: 409 },
   'ERR-PROFILE-REQUIRED': { status: 409 },
   'ERR-PROFILE-EXISTS': { status: 409 },
   'ERR-LOCKED': { status: 423 },
@@ -33,6 +34,7 @@ export const ERRORS = {
   'ERR-RESTORE-MATCH-MISMATCH': { status: 403 },
   'ERR-RESTORE-TOKEN-EXPIRED': { status: 410 },
   'ERR-RESTORE-TOKEN-INVALID': { status: 403 },
+  'ERR-INTEGRATION-EXISTS': { status: 409 },
   'ERR-AUTH-INVALID-KEY': { status: 401 },
   'ERR-RATE-LIMITED': { status: 429 },
   'ERR-PAYLOAD-TOO-LARGE': { status: 413 },

@@ -237,6 +237,14 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
       const revoked = await withCustodian(loadConfig(), (c) => c.integrations.revoke(id, shellActor()));
       io.out(`revoked ${revoked.id} (${revoked.name})\n`);
     });
+  integrations
+    .command('unmute')
+    .description('let a reported (muted) integration send requests again before its mute runs out')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const { integration: i, unmuted } = await withCustodian(loadConfig(), (c) => c.integrations.unmute(id, shellActor()));
+      io.out(unmuted ? `unmuted ${i.id} (${i.name})\n` : `${i.id} (${i.name}) was not muted; nothing changed\n`);
+    });
 
   program
     .command('deny')

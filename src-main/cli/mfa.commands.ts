@@ -5,6 +5,7 @@ import {
   factorIdSchema,
   factorLabelSchema,
   principalSchema,
+  ROLES,
   roleSchema,
   totpAlgorithmSchema,
   type Enrollment,
@@ -50,7 +51,8 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
     .description('create the approver profile (first run from a shell)')
     .requiredOption('--name <name>', 'display name')
     .requiredOption('--principal <principal>', 'for example alice@corp')
-    .requiredOption('--role <role>', 'operator, admin or security-admin')
+    // Commander's choices: a wrong role is refused with the list of the right ones (issue 9).
+    .addOption(new Option('--role <role>', 'the approver role').choices(ROLES).makeOptionMandatory())
     .action(async (opts: { name: string; principal: string; role: string }) => {
       const input = {
         displayName: parseArg(displayNameSchema, opts.name, '--name'),

@@ -3,13 +3,15 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { Custodian } from '../composition';
 import { createAppRouter } from '../ipc/app-router';
 import { forwardEvents } from '../ipc/events';
-import { serveRenderer } from './static-server';
+import { serveRenderer, type StaticServer } from './static-server';
 
 export interface ChromiumHostOptions {
   custodian: Custodian;
   context: BrowserContext;
   /** The electron-vite build output (`out/`). */
   outDir: string;
+  /** A renderer server already started (`npm start` needs its URL to launch Chromium); the host closes it. */
+  server?: StaticServer;
 }
 
 export interface ChromiumHost {
@@ -25,10 +27,10 @@ export interface ChromiumHost {
  */
 export async function attachChromiumHost(options: ChromiumHostOptions): Promise<ChromiumHost> {
   const { custodian, context, outDir } = options;
-  const server = await serveRenderer(join(outDir, 'renderer'));
+  const server = options.server ?? (await serveRenderer(join(outDir, 'renderer')));
   const appOrigin = server.origin;
   const router = createAppRouter(custodian, 'chromium-host', (url) => url.origin === appOrigin);
-  
+
 
   await context.exposeBinding('__custodianInvoke', (source, channel: unknown, payload: unknown) =>
     router.handle(typeof channel === 'string' ? channel : '', payload, {

@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { isAppError } from '../../src-shared/errors';
 import { translator, errorMessage } from '../../src-shared/i18n';
 import { openCustodian } from '../composition';
 import { loadConfig } from '../config';
-import { attachChromiumHost } from './chromium-host';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium-flags';
+import { openAppWindow } from './app-window';
 
 /** `npm start` where no Electron binary exists: the same app in a Chromium app window. */
 async function main(): Promise<void> {
@@ -15,15 +11,13 @@ async function main(): Promise<void> {
   const custodian = openCustodian({ config });
   await custodian.start();
   const headless = !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
-  const profile = mkdtempSync(join(tmpdir(), 'custodian-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless,
-    args: [...CHROMIUM_ARGS, '--app=about:blank', '--window-size=1180,780'],
-    viewport: null,
-  });
-  const host = await attachChromiumHost({ custodian, context, outDir: join(__dirname, '..') });
-  await host.open();
+  let window;
+  try {
+    window = await openAppWindow({ custodian, outDir: join(__dirname, '..'), headless });
+  } catch (error) {
+    await custodian.dispose();
+    throw error;
+  }
   if (headless) {
     process.stderr.write('custodian: no display found; the Chromium host runs headless. Press Ctrl+C to stop.\n');
   }
@@ -32,13 +26,11 @@ async function main(): Promise<void> {
   const shutdown = async (): Promise<void> => {
     if (closing) return;
     closing = true;
-    await host.close();
-    await context.close().catch(() => undefined);
+    await window.close();
     await custodian.dispose();
-    rmSync(profile, { recursive: true, force: true });
     process.exit(0);
   };
-  context.on('close', () => void shutdown());
+  window.context.on('close', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
 }

@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { RENDERER_CSP } from '../electron/content-security-policy';
@@ -29,15 +29,42 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+export interface ServeOptions {
+  /**
+   * Until this settles every page is an empty placeholder: `npm start` opens Chromium on the
+   * app's URL before the preload bindings exist, and the app must not run without them. (Holding
+   * the answer back instead would deadlock: Playwright's launch waits for that first answer.)
+   */
+  placeholderUntil?: Promise<void>;
+}
+
+// Same origin and CSP as the app, no script; `color-scheme` keeps a dark desktop from flashing white.
+const PLACEHOLDER = '<!doctype html><html lang="en"><meta charset="utf-8"><meta name="color-scheme" content="light dark"><title>Custodian</title></html>';
+
 /**
  * Serves the built renderer on loopback for the Chromium host, with the same CSP header the
  * Electron window sends. Only files under `root`; anything else is a 404.
  */
-export async function serveRenderer(root: string): Promise<StaticServer> {
+export async function serveRenderer(root: string, options: ServeOptions = {}): Promise<StaticServer> {
   const base = normalize(root);
+  let placeholder = options.placeholderUntil !== undefined;
+  void options.placeholderUntil?.finally(() => (placeholder = false));
   const server: Server = createServer((req, res) => {
+    if (placeholder) {
+      res.writeHead(200, { 'content-type': TYPES['.html'], 'content-security-policy': RENDERER_CSP, 'cache-control': 'no-store' }).end(PLACEHOLDER);
+      return;
+    }
+    // Whatever a request holds, it is answered and never takes the host down with it.
+    try {
+      answer(req, res);
+    } catch {
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('bad request');
+    }
+  });
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
     // Issue 9: `/%E0%A4%A` made decodeURIComponent throw, and the uncaught URIError took the whole
-    // host down, its gateway with it. Nothing a request carries may throw out of here.
+    // host down, its gateway with it.
     const rel = relativePath(req.url);
     if (rel === null) {
       res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
@@ -64,7 +91,7 @@ export async function serveRenderer(root: string): Promise<StaticServer> {
     createReadStream(file)
       .on('error', () => res.destroy())
       .pipe(res);
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -72,9 +72,11 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     'requests:list': ({ view, limit }) => ({ requests: custodian.requests.list(view, limit) }),
     'requests:deny': ({ id }) => custodian.requests.deny(id, actor(custodian)),
     'requests:report': ({ id }) => custodian.requests.report(id, actor(custodian)),
+    'requests:pending-count': () => ({ count: custodian.requests.pendingCount() }),
     'integrations:list': () => ({ integrations: custodian.integrations.list() }),
     'integrations:add': ({ name }) => custodian.integrations.add(name, actor(custodian)),
     'integrations:revoke': ({ id }) => custodian.integrations.revoke(id, actor(custodian)),
+    'integrations:unmute': ({ id }) => custodian.integrations.unmute(id, actor(custodian)).integration,
     'gateway:status': () => custodian.gateway.status,
     // --- end gateway ---
   };

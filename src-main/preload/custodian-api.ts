@@ -69,11 +69,14 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       deny: (id) => call('requests:deny', { id }),
       report: (id) => call('requests:report', { id }),
       onChanged: (listener) => subscribe('requests:changed', listener),
+      pendingCount: async () => (await call('requests:pending-count', {})).count,
+      onPendingCount: (listener) => subscribe('requests:pending-count', ({ count }) => listener(count)),
     },
     integrations: {
       list: async () => (await call('integrations:list', {})).integrations,
       add: (name) => call('integrations:add', { name }),
       revoke: (id) => call('integrations:revoke', { id }),
+      unmute: (id) => call('integrations:unmute', { id }),
       onChanged: (listener) => subscribe('integrations:changed', () => listener()),
     },
     gateway: {

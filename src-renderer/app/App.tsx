@@ -9,6 +9,7 @@ import { SECTIONS, selectSavedLanguage, useAppStore, type Section } from './app.
 import { assertNever, errorText } from './errors';
 import { GearIcon, InboxIcon, KeyIcon, ListIcon, LockIcon, ShieldIcon, UserIcon } from './icons';
 import { LockScreen } from './LockScreen';
+import { usePendingStore } from './pending.store';
 import { selectMfaEnabled, useSessionStore } from './session.store';
 
 export function App() {
@@ -30,6 +31,14 @@ export function App() {
   // second window) while a read is in flight is not lost.
   useEffect(() => window.custodian.settings.onChanged(applySettings), [applySettings]);
   useEffect(() => window.custodian.lock.onChanged(applyLock), [applyLock]);
+  // The pending count is answered while locked too: the title and the lock screen show it.
+  const applyPending = usePendingStore((state) => state.apply);
+  const loadPending = usePendingStore((state) => state.load);
+  const pending = usePendingStore((state) => state.count);
+  useEffect(() => window.custodian.requests.onPendingCount(applyPending), [applyPending]);
+  useEffect(() => {
+    void loadPending();
+  }, [loadPending]);
   // The lock decides what may show at all (issue #4), so it is asked first; while locked main
   // refuses settings and info, which are read once it opens.
   useEffect(() => {
@@ -52,9 +61,10 @@ export function App() {
     document.documentElement.lang = language;
   }, [i18n, language]);
 
+  // "(2) Custodian": the waiting requests show in the taskbar and the window switcher.
   useEffect(() => {
-    document.title = t('app.title');
-  }, [t]);
+    document.title = pending > 0 ? t('app.titleWithCount', { count: pending }) : t('app.title');
+  }, [t, pending]);
 
   if (gate === 'loading' || (unlocked && loadState === 'loading')) {
     return (
@@ -86,10 +96,18 @@ function Shell() {
   const gateError = useSessionStore((state) => state.gateError);
   const titleId = useId();
   const navRef = useRef<HTMLUListElement>(null);
+  const paneRef = useRef<HTMLElement>(null);
   const shownError = gateError ?? loadError;
 
   useActivityReporter();
   useLockShortcut();
+
+  // The pane is one scroll container shared by every section: a new section starts at its top
+  // rather than wherever the previous one was left (issue 9). A layout effect, so the first
+  // frame of the new section is already at the top.
+  useLayoutEffect(() => {
+    if (paneRef.current) paneRef.current.scrollTop = 0;
+  }, [section, setupOpen]);
 
   // Arrow keys move between sections as in a native sidebar; Tab still visits every item, so
   // nothing depends on knowing the shortcut.
@@ -135,6 +153,7 @@ function Shell() {
                 >
                   {SECTION_ICONS[id]}
                   <span className="nav-label">{t(`app.nav.${id}`)}</span>
+                  {id === 'approvals' ? <PendingBadge /> : null}
                 </button>
               </li>
             ))}
@@ -151,7 +170,7 @@ function Shell() {
         </div>
       </aside>
 
-      <main className="pane" aria-labelledby={titleId}>
+      <main className="pane" aria-labelledby={titleId} ref={paneRef} data-testid="pane">
         <header className="pane-header">
           <h1 id={titleId} className="pane-title" data-testid="section-title">
             {setupOpen ? t('onboarding.title') : t(`${section}.title`)}
@@ -183,6 +202,19 @@ function SectionView({ section }: { section: Section }) {
     default:
       return assertNever(section);
   }
+}
+
+/** The number of waiting requests beside Approvals, whichever section is open. */
+function PendingBadge() {
+  const { t } = useTranslation();
+  const count = usePendingStore((state) => state.count);
+  if (count === 0) return null;
+  return (
+    <span className="nav-count" data-testid="nav-pending-count">
+      <span aria-hidden="true">{count}</span>
+      <span className="visually-hidden">{t('app.pendingCount', { count })}</span>
+    </span>
+  );
 }
 
 /** Who approves here, and the "Lock now" button once a code can open the lock again. */

@@ -5,6 +5,7 @@ import { focusInitial } from './Dialog';
 import { SubmitButton } from './FormActions';
 import { useCodeSubmit } from './code-submit';
 import { LockIcon, ShieldIcon } from './icons';
+import { usePendingStore } from './pending.store';
 import { useSessionStore } from './session.store';
 
 /**
@@ -15,6 +16,8 @@ export function LockScreen() {
   const { t } = useTranslation();
   const lock = useSessionStore((state) => state.lock);
   const applyLock = useSessionStore((state) => state.applyLock);
+  // The count only: what the requests are waits behind the code.
+  const pending = usePendingStore((state) => state.count);
   const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit(async (value) => {
     // The App swaps this screen for the window as soon as the new status lands.
     applyLock(await window.custodian.lock.unlock(value));
@@ -39,6 +42,11 @@ export function LockScreen() {
             {t('lock.title')}
           </h1>
         </div>
+        {pending > 0 ? (
+          <p className="notice notice-info lock-pending" role="status" data-testid="lock-pending">
+            {t('lock.pending', { count: pending })}
+          </p>
+        ) : null}
         <p className="muted">{t('lock.intro')}</p>
         <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
           <CodeEntry

@@ -1,5 +1,49 @@
 import { z } from 'zod';
 
+/**
+ * Every event name the app writes to the audit log. The Audit screen shows each by its catalog
+ * entry (`audit.events.<name>`), and a unit test keeps this list, the `event:` literals in
+ * src-main and both catalogs in step, so a new event cannot reach the screen as raw snake_case.
+ * Rows may still hold names from other versions: the screen falls back to the raw name.
+ */
+export const AUDIT_EVENTS = [
+  'settings_changed',
+  'profile_created',
+  'profile_role_changed',
+  'mfa_setup_initiated',
+  'mfa_secret_revealed',
+  'mfa_setup_expired',
+  'mfa_setup_resumed',
+  'mfa_setup_removed',
+  'mfa_enabled',
+  'mfa_factor_added',
+  'mfa_factor_renamed',
+  'mfa_disabled',
+  'mfa_recovery_cancelled',
+  'mfa_recovery_refused',
+  'mfa_challenge_succeeded',
+  'mfa_challenge_failed',
+  'mfa_rate_limited',
+  'backup_codes_regenerated',
+  'backup_code_used',
+  'app_locked',
+  'app_unlocked',
+  'audit_reanchored',
+  'integration_added',
+  'integration_revoked',
+  'integration_muted',
+  'integration_unmuted',
+  'restore_request_received',
+  'restore_request_denied',
+  'restore_request_reported',
+  'restore_request_expired',
+] as const;
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+
+export function isAuditEvent(name: string): name is AuditEvent {
+  return (AUDIT_EVENTS as readonly string[]).includes(name);
+}
+
 export const auditEntrySchema = z.object({
   id: z.number().int().positive(),
   ts: z.string(),

@@ -69,12 +69,17 @@ export interface CustodianApi {
     /** Deny and report: flags the request and its integration as suspected MFA fatigue or fraud. */
     report(id: string): Promise<RestoreRequestView>;
     onChanged(listener: (event: EventPayload<'requests:changed'>) => void): Unsubscribe;
+    /** How many requests wait; answered while locked too, as it says nothing about them. */
+    pendingCount(): Promise<number>;
+    onPendingCount(listener: (count: number) => void): Unsubscribe;
   };
   integrations: {
     list(): Promise<IntegrationView[]>;
     /** The answer carries the API key: the only time it is ever shown. */
     add(name: string): Promise<CreatedIntegration>;
     revoke(id: string): Promise<IntegrationView>;
+    /** Lifts the mute a report set; an integration that is not muted is answered as it is. */
+    unmute(id: string): Promise<IntegrationView>;
     onChanged(listener: () => void): Unsubscribe;
   };
   gateway: {

@@ -55,6 +55,16 @@ const gatewayChannels = {
     request: z.strictObject({ id: z.string().min(1).max(64) }),
     response: integrationViewSchema,
   },
+  /** Lifts a report's mute before it runs out (issue 9); audited. */
+  'integrations:unmute': {
+    request: z.strictObject({ id: z.string().min(1).max(64) }),
+    response: integrationViewSchema,
+  },
+  /** How many requests wait: the count only, so the lock screen and the title may show it. */
+  'requests:pending-count': {
+    request: z.strictObject({}),
+    response: z.object({ count: z.number().int().nonnegative() }),
+  },
   'gateway:status': {
     request: z.strictObject({}),
     response: gatewayStatusSchema,
@@ -63,6 +73,8 @@ const gatewayChannels = {
 const gatewayEvents = {
   /** Something about restore requests changed (here or in another process); `id` when known. */
   'requests:changed': z.object({ id: z.string().nullable() }),
+  /** The number of pending requests changed; nothing else about them (sent while locked too). */
+  'requests:pending-count': z.object({ count: z.number().int().nonnegative() }),
   'integrations:changed': z.object({}),
   'gateway:status': gatewayStatusSchema,
 } as const;
@@ -181,8 +193,11 @@ export const channels = {
   ...gatewayChannels,
 } as const;
 
-/** While locked, main serves these channels and no other (issue #4, "Profile and lock"). */
-export const LOCK_EXEMPT_CHANNELS: readonly Channel[] = ['lock:status', 'lock:unlock'];
+/**
+ * While locked, main serves these channels and no other (issue #4, "Profile and lock"). The
+ * pending count says how many requests wait and nothing about them (issue 9).
+ */
+export const LOCK_EXEMPT_CHANNELS: readonly Channel[] = ['lock:status', 'lock:unlock', 'requests:pending-count'];
 
 export type Channel = keyof typeof channels;
 export const CHANNELS = Object.keys(channels) as Channel[];
@@ -202,6 +217,12 @@ export const events = {
   ...gatewayEvents,
 } as const;
 export type EventName = keyof typeof events;
+/**
+ * While locked, main sends the window these events and no other: the lock's own, the language,
+ * and the pending count. Request ids, audit rows and factor changes wait for the unlock, after
+ * which every screen reads afresh.
+ */
+export const LOCK_EXEMPT_EVENTS: readonly EventName[] = ['lock:changed', 'settings:changed', 'requests:pending-count'];
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 export const EVENT_NAMES = Object.keys(events) as EventName[];
 

@@ -43,7 +43,8 @@ export class IntegrationsService {
     const key = `cst_${id}_${randomBytes(32).toString('base64url')}`;
     const now = this.#clock.now();
     this.#audit.transact(() => {
-      if (this.#repo.activeByName(name)) throw new AppError('ERR-VALIDATION', { field: 'name' });
+      // Inside the IMMEDIATE transaction, so two processes adding the same name cannot both pass.
+      if (this.#repo.activeByName(name)) throw new AppError('ERR-INTEGRATION-EXISTS', { name });
       this.#repo.insert(id, name, keyVerifier(key).toString('hex'), now);
       this.#audit.append({ event: 'integration_added', actor, subject: id, data: { name } });
     });
@@ -71,6 +72,30 @@ export class IntegrationsService {
     const row = this.#repo.byId(id);
     if (!row) throw new AppError('ERR-NOT-FOUND');
     return toView(row);
+  }
+
+  /**
+   * Lifts a report's mute before it runs out, with an audit row. An integration that is not
+   * muted (or is revoked) is answered as it is, `unmuted: false`, and nothing is recorded.
+   */
+  unmute(id: string, actor: string): { integration: IntegrationView; unmuted: boolean } {
+    const unmuted = this.#audit.transact(() => {
+      const row = this.#repo.byId(id);
+      if (!row) throw new AppError('ERR-NOT-FOUND');
+      if (!this.#repo.unmute(id, this.#clock.now())) return false;
+      this.#cache.delete(id);
+      this.#audit.append({
+        event: 'integration_unmuted',
+        actor,
+        subject: id,
+        data: { name: row.name, mutedUntil: iso(row.mutedUntil) },
+      });
+      return true;
+    });
+    if (unmuted) this.#emit();
+    const row = this.#repo.byId(id);
+    if (!row) throw new AppError('ERR-NOT-FOUND');
+    return { integration: toView(row), unmuted };
   }
 
   /**

@@ -115,6 +115,8 @@ export class MfaService {
    * elsewhere fails `markUsed`, which also requires it to be active.
    */
   #snapshot: { profile: Profile | null; active: FactorRecord[] } | undefined;
+  /** The profile, factors and backup-code state as last told to the listeners; see externalChange. */
+  #fingerprint: string | undefined;
 
   constructor(deps: MfaServiceDeps) {
     this.#audit = deps.audit;
@@ -528,11 +530,21 @@ export class MfaService {
     return swept;
   }
 
-  /** Another process committed: read the profile and factors afresh. */
+  /**
+   * Another process committed: read the profile and factors afresh, and tell the listeners (the
+   * Factors screen) when what they show changed, e.g. after `custodian factors enroll` in a shell
+   * (issue 9). Most commits by other processes are requests arriving, so the listeners hear only
+   * about those that touched the profile, the factors or the backup codes.
+   */
   externalChange(): void {
     this.#snapshot = undefined;
-    // A factor change made by another process (the shell): its notice, and the Factors screen.
-    if (this.#notices.drain()) this.#emit();
+    // A factor change made by another process (the shell): its notice. The Factors screen hears
+    // of it too, and of anything else it shows that changed (backup codes used up in a shell).
+    const noticed = this.#notices.drain();
+    const seen = this.#fingerprint;
+    this.#fingerprint = this.#readFingerprint();
+    // Unknown before (nothing read yet): say so once rather than risk a stale screen.
+    if (noticed || seen !== this.#fingerprint) this.#emit();
   }
 
   /** Drops every secret held in memory (on lock). */
@@ -713,6 +725,8 @@ export class MfaService {
   /** A lapsed enrollment is swept on the spot, so its secret is gone before the caller hears. */
   async #requirePending(profileId: string, factorId: string): Promise<FactorRecord> {
     const factor = this.#factors.get(profileId, factorId);
+    // Confirming twice (a second window, a shell) is not a missing factor: say what it is.
+    if (factor?.state === 'active') throw new AppError('ERR-MFA-FACTOR-ALREADY-ACTIVE');
     if (!factor || factor.state !== 'pending') throw new AppError('ERR-NOT-FOUND');
     if ((factor.pendingExpiresAt ?? 0) <= this.#clock.now()) {
       await this.#expire(factor).catch(() => undefined);
@@ -780,11 +794,22 @@ export class MfaService {
     } catch {
       // The change is committed and audited; a notice that cannot be read must not undo it.
     }
+    try {
+      this.#fingerprint = this.#readFingerprint();
+    } catch {
+      // Unknown: the next external change will tell the listeners once more, which is harmless.
+      this.#fingerprint = undefined;
+    }
     this.#emit();
   }
 
   #emit(): void {
     for (const listener of this.#listeners) listener();
+  }
+
+  /** What the Factors screen shows, as text: equal text, nothing to refresh. */
+  #readFingerprint(): string {
+    return JSON.stringify([this.#profiles.current(), this.listFactors()]);
   }
 }
 

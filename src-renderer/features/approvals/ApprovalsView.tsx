@@ -2,6 +2,8 @@ import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 
 import { useTranslation } from 'react-i18next';
 import { describePortHolder, revealHidden, type RestoreRequestView } from '../../../src-shared/domain/restore-request';
 import { ConfirmDialog } from '../../app/ConfirmDialog';
+import { CopyableId } from '../../app/CopyableId';
+import { TableHead, When } from '../../app/table';
 import { EmptyState } from '../../app/EmptyState';
 import { errorText } from '../../app/errors';
 import { InboxIcon } from '../../app/icons';
@@ -174,6 +176,12 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
         <Countdown remainingMs={expired ? 0 : remainingMs} totalMs={expiresAt - Date.parse(request.createdAt)} />
       </header>
       <dl className="request-facts">
+        <div className="request-fact">
+          <dt>{t('approvals.fields.id')}</dt>
+          <dd>
+            <CopyableId value={request.id} testId="request-id" />
+          </dd>
+        </div>
         <Fact label={t('approvals.fields.backup')} value={request.backupId} testId="request-backup" code />
         <Fact label={t('approvals.fields.target')} value={request.target} testId="request-target" code />
         <Fact label={t('approvals.fields.reason')} value={request.reason} testId="request-reason" />
@@ -286,9 +294,8 @@ function Fact({ label, value, testId, code }: { label: string; value: string; te
 }
 
 function HistoryTable() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const history = useApprovalsStore((s) => s.history);
-  const time = useMemo(() => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'medium' }), [i18n.language]);
   if (history.length === 0) {
     return (
       <div className="card empty-state">
@@ -296,41 +303,54 @@ function HistoryTable() {
       </div>
     );
   }
+  // Five columns, each holding a line or two, so the table fits the default window; a
+  // narrower one scrolls it sideways inside its card (issue 9). Long values are cut with an
+  // ellipsis, never broken mid-token, and keep their whole text in a title.
   return (
     <div className="card table-scroll" role="region" aria-label={t('approvals.tabs.history')} tabIndex={0}>
-      <table className="audit-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('approvals.fields.decidedAt')}</th>
-            <th scope="col">{t('approvals.fields.status')}</th>
-            <th scope="col">{t('approvals.fields.requester')}</th>
-            <th scope="col">{t('approvals.fields.backup')}</th>
-            <th scope="col">{t('approvals.fields.target')}</th>
-            <th scope="col">{t('approvals.fields.sensitivity')}</th>
-            <th scope="col">{t('approvals.fields.integration')}</th>
-            <th scope="col">{t('approvals.fields.decidedBy')}</th>
-          </tr>
-        </thead>
+      <table className="audit-table history-table">
+        <TableHead
+          columns={[
+            { label: t('approvals.fields.decidedAt'), className: 'col-when' },
+            { label: t('approvals.fields.status'), className: 'col-status' },
+            { label: t('approvals.fields.request') },
+            { label: t('approvals.fields.restore'), className: 'col-restore' },
+            { label: t('approvals.fields.sensitivity'), className: 'col-sensitivity' },
+          ]}
+        />
         <tbody>
           {history.map((r) => (
             <tr key={r.id} data-testid="history-row" data-id={r.id} data-status={r.status}>
-              <td className="nowrap">{r.decidedAt ? <time dateTime={r.decidedAt}>{time.format(new Date(r.decidedAt))}</time> : '–'}</td>
-              <td className="nowrap">
-                <span className={`badge badge-status-${r.status}`}>{t(`approvals.status.${r.status}`)}</span>
-                {r.reported ? <span className="badge badge-reported">{t('approvals.reported')}</span> : null}
+              <td>
+                {r.decidedAt ? <When iso={r.decidedAt} /> : '–'}
+                {r.decidedBy ? (
+                  <span className="cell-wrap muted">{t('approvals.decidedByLine', { actor: r.decidedBy })}</span>
+                ) : null}
               </td>
               <td>
-                <bdi dir="ltr">{revealHidden(r.requester)}</bdi>
+                <span className="badge-stack">
+                  <span className={`badge badge-status-${r.status}`}>{t(`approvals.status.${r.status}`)}</span>
+                  {r.reported ? <span className="badge badge-reported">{t('approvals.reported')}</span> : null}
+                </span>
               </td>
-              <td className="wrap">
-                <code dir="ltr">{revealHidden(r.backupId)}</code>
+              <td>
+                <span className="cell-line" title={revealHidden(r.requester)}>
+                  <bdi dir="ltr">{revealHidden(r.requester)}</bdi>
+                </span>
+                <CopyableId value={r.id} testId="history-id" />
+                <span className="cell-wrap muted">{t('approvals.via', { integration: r.integrationName })}</span>
               </td>
-              <td className="wrap">
-                <code dir="ltr">{revealHidden(r.target)}</code>
+              <td>
+                <span className="cell-line" title={revealHidden(r.backupId)}>
+                  <span className="visually-hidden">{t('approvals.fields.backup')}: </span>
+                  <code dir="ltr">{revealHidden(r.backupId)}</code>
+                </span>
+                <span className="cell-line" title={revealHidden(r.target)}>
+                  <span className="visually-hidden">{t('approvals.fields.target')}: </span>
+                  <code dir="ltr">{revealHidden(r.target)}</code>
+                </span>
               </td>
               <td>{t(`approvals.sensitivity.${r.sensitivity}`)}</td>
-              <td>{r.integrationName}</td>
-              <td>{r.decidedBy ?? '–'}</td>
             </tr>
           ))}
         </tbody>

@@ -1,9 +1,10 @@
 import type { TFunction } from 'i18next';
-import { useEffect, useMemo } from 'react';
+import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { AuditEntry } from '../../../src-shared/domain/audit';
+import { isAuditEvent, type AuditEntry } from '../../../src-shared/domain/audit';
 import { assertNever, errorText } from '../../app/errors';
 import { AlertIcon, CheckCircleIcon, RefreshIcon, SpinnerIcon } from '../../app/icons';
+import { TableHead, When } from '../../app/table';
 import { selectHasOlder, useAuditStore, type ChainStatus } from './audit.store';
 
 const HASH_PREFIX_LENGTH = 12;
@@ -131,7 +132,7 @@ function brokenMessage(t: TFunction, chain: Extract<ChainStatus, { state: 'broke
 }
 
 function AuditTable() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const entries = useAuditStore((state) => state.entries);
   const listState = useAuditStore((state) => state.listState);
   const listError = useAuditStore((state) => state.listError);
@@ -140,11 +141,6 @@ function AuditTable() {
   const loadOlder = useAuditStore((state) => state.loadOlder);
   const chain = useAuditStore((state) => state.chain);
   const firstBadId = chain.state === 'broken' ? chain.firstBadId : null;
-
-  const timeFormat = useMemo(
-    () => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'medium' }),
-    [i18n.language],
-  );
 
   const error = listError ? (
     <p className="notice notice-error" role="alert">
@@ -168,25 +164,21 @@ function AuditTable() {
       {/* Focusable so keyboard users can scroll a table wider than the pane (axe scrollable-region-focusable). */}
       <div className="card table-scroll" role="region" aria-label={t('audit.title')} tabIndex={0}>
         <table className="audit-table">
-          <thead>
-            <tr>
-              <th scope="col" className="col-id">
-                {t('audit.columns.id')}
-              </th>
-              <th scope="col">{t('audit.columns.time')}</th>
-              <th scope="col">{t('audit.columns.event')}</th>
-              <th scope="col">{t('audit.columns.actor')}</th>
-              <th scope="col">{t('audit.columns.subject')}</th>
-              <th scope="col">{t('audit.columns.source')}</th>
-              <th scope="col">{t('audit.columns.hash')}</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              { label: t('audit.columns.id'), className: 'col-id' },
+              { label: t('audit.columns.time'), className: 'col-when' },
+              { label: t('audit.columns.event'), className: 'col-event' },
+              { label: t('audit.columns.actor') },
+              { label: t('audit.columns.subject'), className: 'col-subject' },
+              { label: t('audit.columns.hash'), className: 'col-hash' },
+            ]}
+          />
           <tbody>
             {entries.map((entry) => (
               <AuditRow
                 key={entry.id}
                 entry={entry}
-                timeFormat={timeFormat}
                 untrusted={firstBadId !== null && entry.id >= firstBadId}
               />
             ))}
@@ -205,33 +197,66 @@ function AuditTable() {
   );
 }
 
-function formatTime(format: Intl.DateTimeFormat, ts: string): string {
-  const date = new Date(ts);
-  // Show the stored text rather than "Invalid Date" if a row's timestamp is not ISO 8601.
-  return Number.isNaN(date.getTime()) ? ts : format.format(date);
+
+
+/**
+ * The event in words, with its stored name below it in monospace: that is what `audit export`
+ * prints and what an administrator greps for. A name from another version has no words here
+ * and shows as stored.
+ */
+function EventName({ event }: { event: string }) {
+  const { t } = useTranslation();
+  if (!isAuditEvent(event)) {
+    return (
+      <code className="event cell-line" title={event}>
+        {event}
+      </code>
+    );
+  }
+  return (
+    <span className="event-name">
+      <span data-testid="audit-event-label">{t(`audit.events.${event}`)}</span>
+      <code className="event event-raw cell-line" title={event}>
+        {event}
+      </code>
+    </span>
+  );
 }
 
 function AuditRow({
   entry,
-  timeFormat,
   untrusted,
 }: {
   entry: AuditEntry;
-  timeFormat: Intl.DateTimeFormat;
   untrusted: boolean;
 }) {
+  const { t } = useTranslation();
   return (
     <tr data-testid="audit-row" data-id={entry.id} className={untrusted ? 'row-untrusted' : undefined}>
       <td className="col-id num">{entry.id}</td>
-      <td className="nowrap">
-        <time dateTime={entry.ts}>{formatTime(timeFormat, entry.ts)}</time>
+      <td>
+        <When iso={entry.ts} />
       </td>
       <td>
-        <code className="event">{entry.event}</code>
+        <EventName event={entry.event} />
       </td>
-      <td>{entry.actor}</td>
-      <td className="wrap">{entry.subject}</td>
-      <td className="nowrap">{entry.source}</td>
+      <td>
+        <span className="cell-wrap">{entry.actor}</span>
+        {/* Where it came from, under who: only gateway rows have an address. */}
+        {entry.source === '-' ? null : (
+          <span className="cell-line muted" title={entry.source}>
+            <span className="visually-hidden">{t('audit.columns.source')}: </span>
+            {entry.source}
+          </span>
+        )}
+      </td>
+      <td>
+        {/* Ids are cut, never broken mid-token; the whole value is in the title. */}
+        <code className="cell-line" title={entry.subject}>
+          {entry.subject}
+        </code>
+      </td>
+
       <td>
         <code className="hash" title={entry.hash}>
           {entry.hash.slice(0, HASH_PREFIX_LENGTH)}

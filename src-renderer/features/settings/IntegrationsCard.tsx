@@ -52,23 +52,26 @@ export function IntegrationsCard() {
     }
   }
 
-  async function onRevoke(id: string) {
+  /** Revoke and Unmute: one call, then the list read again; a refusal shows in the card. */
+  async function act(call: () => Promise<unknown>) {
     setError(null);
     setBusy(true);
     try {
-      await window.custodian.integrations.revoke(id);
+      await call();
       await reload();
     } catch (e) {
       setError(toCustodianError(e));
     } finally {
       setBusy(false);
-      setRevoking(null);
     }
   }
 
+  const onUnmute = (id: string) => act(() => window.custodian.integrations.unmute(id));
+  const onRevoke = (id: string) => act(() => window.custodian.integrations.revoke(id)).finally(() => setRevoking(null));
+
   function stateOf(integration: IntegrationView): string {
     if (integration.revokedAt) return t('settings.integrations.state.revoked');
-    if (integration.mutedUntil && Date.parse(integration.mutedUntil) > Date.now()) {
+    if (isMuted(integration) && integration.mutedUntil) {
       return t('settings.integrations.state.muted', { time: time.format(new Date(integration.mutedUntil)) });
     }
     return t('settings.integrations.state.active');
@@ -130,19 +133,35 @@ export function IntegrationsCard() {
         <ul className="integration-list">
           {integrations.map((integration) => (
             <li key={integration.id} className="integration-row" data-testid="integration-row" data-id={integration.id}>
-              <span className="integration-name">{integration.name}</span>
-              <code className="hash">{integration.id}</code>
-              <span className="integration-state">{stateOf(integration)}</span>
+              <div className="integration-main">
+                <span className="integration-name">{integration.name}</span>
+                <code className="hash">{integration.id}</code>
+                <span className="integration-state">{stateOf(integration)}</span>
+              </div>
               {integration.revokedAt ? null : (
-                <button
-                  type="button"
-                  className="button button-secondary"
-                  onClick={() => setRevoking(integration)}
-                  aria-label={t('settings.integrations.revokeLabel', { name: integration.name })}
-                  data-testid="integration-revoke"
-                >
-                  {t('settings.integrations.revoke')}
-                </button>
+                <div className="integration-actions">
+                  {isMuted(integration) ? (
+                    <button
+                      type="button"
+                      className="button button-secondary"
+                      disabled={busy}
+                      onClick={() => void onUnmute(integration.id)}
+                      aria-label={t('settings.integrations.unmuteLabel', { name: integration.name })}
+                      data-testid="integration-unmute"
+                    >
+                      {t('settings.integrations.unmute')}
+                    </button>
+                  ) : null}
+                  <button
+                    type="button"
+                    className="button button-secondary"
+                    onClick={() => setRevoking(integration)}
+                    aria-label={t('settings.integrations.revokeLabel', { name: integration.name })}
+                    data-testid="integration-revoke"
+                  >
+                    {t('settings.integrations.revoke')}
+                  </button>
+                </div>
               )}
             </li>
           ))}
@@ -162,4 +181,9 @@ export function IntegrationsCard() {
       ) : null}
     </section>
   );
+}
+
+/** Muted by a report, and the mute still runs: Unmute lifts it early (issue 9). */
+function isMuted(integration: IntegrationView): boolean {
+  return integration.revokedAt === null && integration.mutedUntil !== null && Date.parse(integration.mutedUntil) > Date.now();
 }

@@ -19,6 +19,7 @@ export class IntegrationsRepository {
   readonly #all;
   readonly #revoke;
   readonly #mute;
+  readonly #unmute;
 
   constructor(db: Database) {
     this.#insert = db.prepare('INSERT INTO integrations (id, name, key_hash, created_at) VALUES (?, ?, ?, ?)');
@@ -27,6 +28,7 @@ export class IntegrationsRepository {
     this.#all = db.prepare(`SELECT ${COLUMNS} FROM integrations ORDER BY revoked_at IS NOT NULL, created_at DESC, rowid DESC`);
     this.#revoke = db.prepare('UPDATE integrations SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
     this.#mute = db.prepare('UPDATE integrations SET muted_until = ? WHERE id = ?');
+    this.#unmute = db.prepare('UPDATE integrations SET muted_until = NULL WHERE id = ? AND revoked_at IS NULL AND muted_until > ?');
   }
 
   insert(id: string, name: string, keyHash: string, createdAt: number): void {
@@ -52,5 +54,10 @@ export class IntegrationsRepository {
 
   mute(id: string, until: number): void {
     this.#mute.run(until, id);
+  }
+
+  /** True when this call lifted a mute still running at `now` on an active integration. */
+  unmute(id: string, now: number): boolean {
+    return this.#unmute.run(id, now).changes === 1;
   }
 }

@@ -15,6 +15,7 @@ import { STEP_UP_GRANT_TTL_MS } from '../../src-main/services/chain/chain.servic
 import { POLICY_WEAKEN_PURPOSE, type ActorContext } from '../../src-main/services/policy/policy.service';
 import { chainHarness, ScriptedRandom, seedApprover, type Approver, type ChainHarness } from '../fixtures/chain-harness';
 import { oathtool } from '../fixtures/otp';
+import { sqlite } from '../fixtures/sqlite-cli';
 
 const DESKTOP: StepContext = { source: 'desktop' };
 const ADMIN: ActorContext = { actor: 'alice@corp', source: 'desktop' };
@@ -252,6 +253,26 @@ describe('two windows racing on one attempt', () => {
     expect(events().filter((e) => e === 'mfa_chain_completed')).toHaveLength(1);
     expect(h.chain.consumeGrant('approve:req_1')).toBe(true);
     expect(other.chain.consumeGrant('approve:req_1')).toBe(false);
+  });
+});
+
+describe('another process moving the attempt while a code is checked', () => {
+  beforeEach(() => setUp(new ScriptedRandom([0])));
+
+  it('makes this step land nothing: the other process\'s move stands', async () => {
+    savePolicy({ sensitivity: 'medium', mode: 'fixed', requiredSteps: 2 });
+    const started = h.chain.start('approve:req_1', 'medium', DESKTOP);
+    // The sqlite3 command line, a process of its own, advances the attempt the way a second
+    // Custodian would: a guarded UPDATE on the version it read.
+    h.port.whileChecking = () => {
+      sqlite(file, `UPDATE mfa_chain_attempts SET position = 1, version = version + 1 WHERE id = '${started.attemptId}' AND version = 0`);
+    };
+    await failsWith(h.chain.verifyStep(started.attemptId, F1(), code(F1()), DESKTOP), 'ERR-MFA-INVALID');
+    h.port.whileChecking = undefined;
+    expect(h.chain.attempt(started.attemptId)).toMatchObject({ position: 1, status: 'open' });
+    const last = [...h.audit.export()].at(-1);
+    expect(last?.event).toBe('mfa_chain_step_failed');
+    expect(last?.data).toMatchObject({ reason: 'superseded' });
   });
 });
 

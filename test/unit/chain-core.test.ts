@@ -57,7 +57,12 @@ describe('starting a chain', () => {
       });
     }
     // Each of 4 factors at each of 3 positions: expected runs/4 = 1000 times; far from 0 and from all.
-    for (const row of counts.values()) for (const n of row) expect(n).toBeGreaterThan(850), expect(n).toBeLessThan(1150);
+    for (const row of counts.values()) {
+      for (const n of row) {
+        expect(n).toBeGreaterThan(850);
+        expect(n).toBeLessThan(1150);
+      }
+    }
   });
 
   it('refuses a policy with more steps than eligible factors (ERR-MFA-POLICY-UNSATISFIABLE)', () => {

@@ -11,7 +11,8 @@ import { BackupCodesRepository } from '../../src-main/platform/db/repositories/b
 import { FactorsRepository } from '../../src-main/platform/db/repositories/factors.repository';
 import type { Random } from '../../src-main/services/chain/chain-core';
 import type { StepContext } from '../../src-main/services/chain/chain-ports';
-import { STEP_UP_GRANT_TTL_MS } from '../../src-main/services/chain/chain.service';
+import { migrations } from '../../src-main/platform/db/migrations';
+import { ENDED_ATTEMPT_KEEP_MS, STEP_UP_GRANT_TTL_MS } from '../../src-main/services/chain/chain.service';
 import { POLICY_WEAKEN_PURPOSE, type ActorContext } from '../../src-main/services/policy/policy.service';
 import { chainHarness, ScriptedRandom, seedApprover, type Approver, type ChainHarness } from '../fixtures/chain-harness';
 import { oathtool } from '../fixtures/otp';
@@ -336,5 +337,39 @@ describe('policies', () => {
     expect(row?.data.weaker).toBe('fewer-steps,fixed-order');
     // The grant was used up by that change.
     expect(() => savePolicy({ sensitivity: 'critical', requiredSteps: 1 })).toThrow(expect.objectContaining({ code: 'ERR-MFA-REQUIRED' }));
+  });
+});
+
+describe('migration 007', () => {
+  it('adds the policy, attempt and grant tables to a database at 005, whose constraints refuse bad rows', () => {
+    config = loadConfig({ env: { CUSTODIAN_DATA_DIR: dir } });
+    const old = openDatabase({ file, synchronous: 'FULL', migrations: migrations.filter((m) => m.version <= 5) });
+    old.close();
+    setUp(new ScriptedRandom([0]));
+    const tables = h.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('mfa_policies', 'mfa_chain_attempts', 'step_up_grants') ORDER BY name").pluck().all();
+    expect(tables).toEqual(['mfa_chain_attempts', 'mfa_policies', 'step_up_grants']);
+    expect(() => h.db.prepare("INSERT INTO mfa_policies VALUES ('urgent', 'fixed', 1, '{}', 60, 0)").run()).toThrow(/CHECK/);
+    expect(() => h.db.prepare("INSERT INTO mfa_policies VALUES ('low', 'fixed', 0, '{}', 60, 0)").run()).toThrow(/CHECK/);
+  });
+
+  it('a saved policy edited by hand into nonsense fails closed instead of falling back to the default', () => {
+    setUp(new ScriptedRandom([0]));
+    savePolicy({ sensitivity: 'critical', requiredSteps: 3 });
+    sqlite(file, `UPDATE mfa_policies SET eligible = '{"by":"anything"}' WHERE sensitivity = 'critical'`);
+    expect(() => h.policies.get('critical')).toThrow(expect.objectContaining({ code: 'ERR-INTERNAL' }));
+    expect(() => h.chain.start('factors:manage', 'critical', DESKTOP)).toThrow(expect.objectContaining({ code: 'ERR-INTERNAL' }));
+  });
+
+  it('sweeps ended attempts a day on, keeping those that earned a grant', async () => {
+    setUp(new ScriptedRandom([0]));
+    const lapsed = h.chain.start('approve:req_1', 'low', DESKTOP);
+    const done = h.chain.start('approve:req_2', 'low', DESKTOP);
+    await h.chain.verifyStep(done.attemptId, F1(), code(F1()), DESKTOP);
+    clock.advance(60_000 + ENDED_ATTEMPT_KEEP_MS - 1);
+    expect(h.chain.sweep()).toBe(0);
+    clock.advance(1);
+    expect(h.chain.sweep()).toBe(1);
+    await failsWith(() => h.chain.attempt(lapsed.attemptId), 'ERR-NOT-FOUND');
+    expect(h.chain.attempt(done.attemptId).status).toBe('completed');
   });
 });

@@ -31,6 +31,9 @@ export interface ChainServiceDeps {
   random: Random;
 }
 
+/** How long an ended attempt's row is kept (the audit log keeps its story for good). */
+export const ENDED_ATTEMPT_KEEP_MS = 24 * 60 * 60 * 1000;
+
 /** What `verifyStep` answers when the step passed: the attempt as it now stands. */
 export type StepResult = ChainAttemptView;
 
@@ -162,6 +165,14 @@ export class ChainService implements StepUpGrants {
       });
       return true;
     });
+  }
+
+  /**
+   * Drops attempt rows that expired a day ago or more and earned no grant; the shared tick may
+   * call it. Returns how many.
+   */
+  sweep(): number {
+    return this.#attempts.purge(this.#clock.now() - ENDED_ATTEMPT_KEEP_MS);
   }
 
   /** Like `consumeGrant`, but refuses with ERR-MFA-REQUIRED when there is no grant. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BACKUP_STEP, type Policy } from '../../src-shared/domain/policy';
-import { AppError, type ErrorCode } from '../../src-shared/errors';
+import type { AppError } from '../../src-shared/errors';
 import { TestClock } from '../../src-main/clock';
 import { loadConfig, type Config } from '../../src-main/config';
 import { databaseFile, openDatabase, type Database } from '../../src-main/platform/db/database';
@@ -15,6 +15,7 @@ import { migrations } from '../../src-main/platform/db/migrations';
 import { ENDED_ATTEMPT_KEEP_MS, STEP_UP_GRANT_TTL_MS } from '../../src-main/services/chain/chain.service';
 import { POLICY_WEAKEN_PURPOSE, type ActorContext } from '../../src-main/services/policy/policy.service';
 import { chainHarness, ScriptedRandom, seedApprover, type Approver, type ChainHarness } from '../fixtures/chain-harness';
+import { failsWith } from '../fixtures/fails-with';
 import { oathtool } from '../fixtures/otp';
 import { sqlite } from '../fixtures/sqlite-cli';
 
@@ -49,15 +50,6 @@ afterEach(() => {
 
 const code = (factorId: string, at = clock.now()): string => oathtool(approver.secrets.get(factorId) ?? '', at);
 const [F1, F2, F3] = [0, 1, 2].map((i) => () => approver.factorIds[i] as string) as [() => string, () => string, () => string];
-
-async function failsWith(promise: Promise<unknown> | (() => unknown), expected: ErrorCode): Promise<void> {
-  const error = await (typeof promise === 'function' ? Promise.resolve().then(promise) : promise).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected ${expected}`).toBeInstanceOf(AppError);
-  expect((error as AppError).code).toBe(expected);
-}
 
 function events(harness: ChainHarness = h): string[] {
   return [...harness.audit.export()].map((e) => e.event);

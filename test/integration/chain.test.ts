@@ -296,6 +296,19 @@ describe('policies', () => {
     expect(events()).toEqual([]);
   });
 
+  it('refuse to let a factor go when that would leave a policy that can be met unable to be', () => {
+    setUp(new ScriptedRandom([0]));
+    // Critical (2 of the 3) and high (2 of the 3, by id) can both do without one factor.
+    savePolicy({ sensitivity: 'high', requiredSteps: 2, eligible: { by: 'ids', ids: [F1(), F2(), F3()] } });
+    h.policies.assertCanDisable(F1());
+    // A policy needing all three cannot.
+    savePolicy({ sensitivity: 'medium', requiredSteps: 3 });
+    expect(() => h.policies.assertCanDisable(F1())).toThrow(expect.objectContaining({ code: 'ERR-MFA-POLICY-UNSATISFIABLE' }));
+    // Once one is gone (medium is unmet already and no longer counts), high and critical cannot spare another.
+    new FactorsRepository(h.db).disable(F1(), new Date(clock.now()).toISOString());
+    expect(() => h.policies.assertCanDisable(F2())).toThrow(expect.objectContaining({ code: 'ERR-MFA-POLICY-UNSATISFIABLE', details: { required: 2, eligible: 1 } }));
+  });
+
   it('refuse bad input with ERR-VALIDATION', async () => {
     setUp(new ScriptedRandom([0]));
     expect(() => h.policies.save({ ...h.policies.get('low'), requiredSteps: 0 }, ADMIN)).toThrow(expect.objectContaining({ code: 'ERR-VALIDATION' }));

@@ -152,8 +152,9 @@ export class ChainService implements StepUpGrants {
    */
   consumeGrant(purpose: string, atLeast: Sensitivity = 'low'): boolean {
     if (!stepUpPurposeSchema.safeParse(purpose).success) return false;
-    const accepted = SENSITIVITIES.slice(SENSITIVITIES.indexOf(atLeast));
-    if (accepted.length === 0) return false;
+    const floor = SENSITIVITIES.indexOf(atLeast);
+    if (floor < 0) return false;
+    const accepted = SENSITIVITIES.slice(floor);
     return this.#audit.transact(() => {
       const used = this.#grants.consume(purpose, accepted, this.#clock.now());
       if (!used) return false;

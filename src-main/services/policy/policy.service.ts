@@ -93,6 +93,23 @@ export class PolicyService {
   }
 
   /**
+   * The hook for disabling a factor (issue 10): refused with ERR-MFA-POLICY-UNSATISFIABLE when a
+   * policy that can be met now could not be met without `factorId`. A policy already unmet is
+   * left out: disabling a factor does not make it worse.
+   */
+  assertCanDisable(factorId: string): void {
+    const active = this.#factors.list();
+    const without = active.filter((f) => f.id !== factorId);
+    for (const policy of this.list()) {
+      const now = eligibleFactors(policy, active).length;
+      const after = eligibleFactors(policy, without).length;
+      if (now >= policy.requiredSteps && after < policy.requiredSteps) {
+        throw new AppError('ERR-MFA-POLICY-UNSATISFIABLE', { required: policy.requiredSteps, eligible: after });
+      }
+    }
+  }
+
+  /**
    * Saves a policy. Bad input is ERR-VALIDATION, an unsatisfiable one ERR-MFA-POLICY-UNSATISFIABLE;
    * a weaker one (see `weakenings`) uses up a grant for POLICY_WEAKEN_PURPOSE from a critical
    * chain in the same transaction, or is refused with ERR-MFA-REQUIRED. Nothing changes on a

@@ -1,0 +1,40 @@
+/**
+ * What the chain needs from MFA, as a small interface of its own (issue 10): the factor seam
+ * (`FactorMethod`) and the attempt guard implement it, and the composition root passes the
+ * adapter in. Nothing here sees a secret: codes go in, verdicts come out.
+ */
+
+/** Where a step comes from; recorded in the audit rows. */
+export interface StepContext {
+  /** `desktop` (the window), `cli`. */
+  source: string;
+  sourceIp?: string | null;
+  userAgent?: string | null;
+}
+
+/** A factor method's verdict on one code. */
+export type CodeVerdict = 'ok' | 'invalid' | 'replayed';
+
+export interface ChainMfaPort {
+  /** The approver's principal for the audit rows; ERR-PROFILE-REQUIRED when there is none. */
+  actor(): string;
+  /**
+   * Takes one attempt slot, counting the step as failed until `releaseAttempts` (issue 9,
+   * item 3), or throws ERR-MFA-RATE-LIMITED. Synchronous and atomic across processes, so it runs
+   * before any await of the check.
+   */
+  takeAttemptSlot(ctx: StepContext): void;
+  /**
+   * Inside the completing transaction: the chain passed, the count is cleared. A passed step
+   * alone does not clear it, or knowing one factor would give unlimited guesses at the next.
+   */
+  releaseAttempts(ctx: StepContext): void;
+  /**
+   * Checks a code for one factor, and on `ok` uses it up: its time step is never accepted again
+   * for that factor, in any attempt (RFC 6238 §5.2). Must not clear the attempt count. May throw
+   * an AppError (a recovery factor refused), which leaves the chain as it was.
+   */
+  verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<CodeVerdict>;
+  /** Checks a backup code and on success uses it up. Must not clear the attempt count. */
+  verifyBackupCode(code: string, ctx: StepContext): Promise<boolean>;
+}

@@ -1,0 +1,277 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  BACKUP_STEP,
+  stepFactorSchema,
+  stepUpPurposeSchema,
+  type ChainAttemptView,
+  type ChainFactor,
+} from '../../../src-shared/domain/policy';
+import { SENSITIVITIES, sensitivitySchema, type Sensitivity } from '../../../src-shared/domain/restore-request';
+import { codeInputSchema } from '../../../src-shared/domain/mfa';
+import { AppError } from '../../../src-shared/errors';
+import type { Clock } from '../../clock';
+import type { ChainAttemptRecord, ChainAttemptsRepository } from '../../platform/db/repositories/chain-attempts.repository';
+import type { StepUpGrantsRepository } from '../../platform/db/repositories/step-up-grants.repository';
+import { randomId } from '../../platform/random';
+import type { AuditInput, AuditLog } from '../audit/audit.service';
+import type { PolicyService, StepUpGrants } from '../policy/policy.service';
+import { admit, assertNever, currentStep, startChain, step, type Random, type StepOutcome, type StepSubmission, type Transition } from './chain-core';
+import type { ChainMfaPort, StepContext } from './chain-ports';
+
+/** How long a completed chain's grant may wait to be used (DESIGN.md: "valid for a short time"). */
+export const STEP_UP_GRANT_TTL_MS = 2 * 60 * 1000;
+
+export interface ChainServiceDeps {
+  attempts: ChainAttemptsRepository;
+  grants: StepUpGrantsRepository;
+  policies: PolicyService;
+  mfa: ChainMfaPort;
+  audit: AuditLog;
+  clock: Clock;
+  random: Random;
+}
+
+/** How long an ended attempt's row is kept (the audit log keeps its story for good). */
+export const ENDED_ATTEMPT_KEEP_MS = 24 * 60 * 60 * 1000;
+
+/** What `verifyStep` answers when the step passed: the attempt as it now stands. */
+export type StepResult = ChainAttemptView;
+
+/**
+ * The factor chain orchestrator (issue 10 "Attempts"; DESIGN.md "Factor chain"). The state
+ * machine is `chain-core`; this service loads an attempt, has the MFA port check the code,
+ * and commits the next state with a version-guarded UPDATE and its audit rows in one
+ * transaction. A completed chain earns a single-use grant bound to the attempt's purpose.
+ */
+export class ChainService implements StepUpGrants {
+  readonly #attempts: ChainAttemptsRepository;
+  readonly #grants: StepUpGrantsRepository;
+  readonly #policies: PolicyService;
+  readonly #mfa: ChainMfaPort;
+  readonly #audit: AuditLog;
+  readonly #clock: Clock;
+  readonly #random: Random;
+
+  constructor(deps: ChainServiceDeps) {
+    this.#attempts = deps.attempts;
+    this.#grants = deps.grants;
+    this.#policies = deps.policies;
+    this.#mfa = deps.mfa;
+    this.#audit = deps.audit;
+    this.#clock = deps.clock;
+    this.#random = deps.random;
+  }
+
+  /**
+   * Starts an attempt: the chain is fixed now (drawn, in random mode) from the policy for
+   * `sensitivity`. Refused with ERR-MFA-POLICY-UNSATISFIABLE when fewer eligible factors are
+   * active than the policy needs.
+   */
+  start(purpose: string, sensitivity: Sensitivity, ctx: StepContext): ChainAttemptView {
+    if (!stepUpPurposeSchema.safeParse(purpose).success) throw new AppError('ERR-VALIDATION', { field: 'purpose' });
+    if (!sensitivitySchema.safeParse(sensitivity).success) throw new AppError('ERR-VALIDATION', { field: 'sensitivity' });
+    const actor = this.#mfa.actor();
+    const policy = this.#policies.get(sensitivity);
+    const eligible = this.#policies.assertSatisfiable(policy);
+    const now = this.#clock.now();
+    const state = startChain(policy, eligible, this.#random, now);
+    const record: ChainAttemptRecord = { id: randomId('ch'), purpose, sensitivity, createdAt: now, version: 0, state };
+    this.#audit.transact(() => {
+      this.#attempts.insert(record);
+      this.#audit.append({
+        event: 'mfa_chain_started',
+        actor,
+        subject: record.id,
+        ...where(ctx),
+        data: {
+          attemptId: record.id,
+          purpose,
+          sensitivity,
+          mode: state.mode,
+          steps: state.steps.map((s) => s.id).join(','),
+          expiresAt: new Date(state.expiresAt).toISOString(),
+          source: ctx.source,
+        },
+      });
+    });
+    return view(record);
+  }
+
+  /** The attempt as it stands (after a reset or a redraw, the window reads the new chain here). */
+  attempt(attemptId: string): ChainAttemptView {
+    const record = this.#attempts.get(attemptId);
+    if (!record) throw new AppError('ERR-NOT-FOUND');
+    return view(record);
+  }
+
+  /**
+   * One step: `factorId` is the current step's factor, or BACKUP_STEP for a backup code standing
+   * in for it (once per attempt). A step for another factor is a breach: the code is not tried,
+   * the chain resets, ERR-MFA-CHAIN-BREACHED. A wrong code resets to step 1 (a fresh draw in
+   * random mode), ERR-MFA-INVALID or ERR-MFA-REPLAYED. After `expiresAt`, ERR-MFA-EXPIRED. Each
+   * step takes an attempt slot first; only a completed chain gives the slots back.
+   */
+  async verifyStep(attemptId: string, factorId: string, code: string, ctx: StepContext): Promise<StepResult> {
+    if (!stepFactorSchema.safeParse(factorId).success) throw new AppError('ERR-VALIDATION', { field: 'factorId' });
+    if (!codeInputSchema.safeParse(code).success) throw new AppError('ERR-VALIDATION', { field: 'code' });
+    const record = this.#attempts.get(attemptId);
+    if (!record) throw new AppError('ERR-NOT-FOUND');
+    const submission: StepSubmission = factorId === BACKUP_STEP ? { kind: 'backup' } : { kind: 'factor', factorId };
+    const actor = this.#mfa.actor();
+
+    // Over already: no slot is taken and the code is not looked at.
+    const over = admit(record.state, submission, this.#clock.now(), this.#random);
+    if (over && (over.kind === 'expired' || over.kind === 'closed')) return this.#settle(record, over, submission, actor, ctx);
+
+    // Counted before anything is checked, breaches included (issue 9, item 3).
+    this.#mfa.takeAttemptSlot(ctx);
+    if (over) return this.#settle(record, over, submission, actor, ctx);
+
+    let outcome: StepOutcome;
+    switch (submission.kind) {
+      case 'factor':
+        outcome = await this.#mfa.verifyFactorCode(currentStep(record.state).id, code, ctx);
+        break;
+      case 'backup':
+        outcome = (await this.#mfa.verifyBackupCode(code, ctx)) ? 'ok' : 'invalid';
+        break;
+      default:
+        return assertNever(submission);
+    }
+    // Judged at the time the check ended: an attempt that expired while the keychain answered
+    // is expired. The state is the one read before the await; the guarded UPDATE refuses it if
+    // another window or process moved the attempt meanwhile.
+    const transition = step(record.state, submission, outcome, this.#clock.now(), this.#random);
+    return this.#settle(record, transition, submission, actor, ctx);
+  }
+
+  /**
+   * Uses up one live grant for `purpose` earned by a chain at `atLeast` or above: true once, then
+   * false. Atomic across processes (one guarded UPDATE); may run inside the caller's transaction,
+   * so the grant is spent only if the change it pays for commits.
+   */
+  consumeGrant(purpose: string, atLeast: Sensitivity = 'low'): boolean {
+    if (!stepUpPurposeSchema.safeParse(purpose).success) return false;
+    const floor = SENSITIVITIES.indexOf(atLeast);
+    if (floor < 0) return false;
+    const accepted = SENSITIVITIES.slice(floor);
+    return this.#audit.transact(() => {
+      const used = this.#grants.consume(purpose, accepted, this.#clock.now());
+      if (!used) return false;
+      this.#audit.append({
+        event: 'mfa_step_up_used',
+        actor: this.#mfa.actor(),
+        subject: used.attemptId,
+        data: { attemptId: used.attemptId, purpose, sensitivity: used.sensitivity },
+      });
+      return true;
+    });
+  }
+
+  /**
+   * Drops attempt rows that expired a day ago or more and earned no grant; the shared tick may
+   * call it. Returns how many.
+   */
+  sweep(): number {
+    return this.#attempts.purge(this.#clock.now() - ENDED_ATTEMPT_KEEP_MS);
+  }
+
+  /** Like `consumeGrant`, but refuses with ERR-MFA-REQUIRED when there is no grant. */
+  requireGrant(purpose: string, atLeast: Sensitivity = 'low'): void {
+    if (!this.consumeGrant(purpose, atLeast)) throw new AppError('ERR-MFA-REQUIRED');
+  }
+
+  /**
+   * Commits a transition with its audit rows, then answers: the attempt's new view when the step
+   * passed, the error that says why otherwise (thrown after the commit, so a reset sticks).
+   */
+  #settle(record: ChainAttemptRecord, t: Transition, submission: StepSubmission, actor: string, ctx: StepContext): StepResult {
+    const common = { actor, subject: record.id, ...where(ctx) };
+    const base = { attemptId: record.id, purpose: record.purpose, sensitivity: record.sensitivity, source: ctx.source };
+    const method = submission.kind === 'backup' ? 'backup' : 'factor';
+    const stepNo = record.state.position + 1;
+
+    if (t.kind === 'closed') {
+      throw new AppError(t.state.status === 'expired' ? 'ERR-MFA-EXPIRED' : 'ERR-NOT-FOUND');
+    }
+    const landed = this.#audit.transact(() => {
+      if (!this.#attempts.advance(record.id, record.version, t.state)) {
+        // Another window or process moved the attempt first: this step changes nothing.
+        this.#audit.append({ event: 'mfa_chain_step_failed', ...common, data: { ...base, step: stepNo, method, reason: 'superseded' } });
+        return false;
+      }
+      switch (t.kind) {
+        case 'advanced':
+          this.#audit.append({ event: 'mfa_chain_step_passed', ...common, data: { ...base, step: stepNo, method, factorId: passedId(t.passed) } });
+          break;
+        case 'completed': {
+          this.#audit.append({ event: 'mfa_chain_step_passed', ...common, data: { ...base, step: stepNo, method, factorId: passedId(t.passed) } });
+          const now = this.#clock.now();
+          this.#grants.insert({
+            idHash: createHash('sha256').update(randomBytes(32)).digest('hex'),
+            purpose: record.purpose,
+            sensitivity: record.sensitivity,
+            attemptId: record.id,
+            createdAt: now,
+            expiresAt: now + STEP_UP_GRANT_TTL_MS,
+          });
+          this.#mfa.releaseAttempts(ctx);
+          this.#audit.append({ event: 'mfa_chain_completed', ...common, data: { ...base, steps: t.state.steps.length, backupUsed: t.state.backupUsed } });
+          break;
+        }
+        case 'failed':
+          this.#audit.append({ event: 'mfa_chain_step_failed', ...common, data: { ...base, step: stepNo, method, reason: t.reason } });
+          this.#audit.append({ event: 'mfa_chain_reset', ...common, data: { ...base, redrawn: t.redrawn, steps: t.state.steps.map((s) => s.id).join(',') } });
+          break;
+        case 'breached':
+          // A security event (DESIGN.md "Factor chain"): someone holds a factor out of turn.
+          this.#audit.append({ event: 'mfa_chain_breached', ...common, data: { ...base, step: stepNo, expected: t.expected, submitted: t.submitted } });
+          this.#audit.append({ event: 'mfa_chain_reset', ...common, data: { ...base, redrawn: t.redrawn, steps: t.state.steps.map((s) => s.id).join(',') } });
+          break;
+        case 'expired':
+          this.#audit.append({ event: 'mfa_chain_expired', ...common, data: { ...base, step: stepNo } });
+          break;
+        default:
+          return assertNever(t);
+      }
+      return true;
+    });
+    if (!landed) throw new AppError('ERR-MFA-INVALID');
+    switch (t.kind) {
+      case 'advanced':
+      case 'completed':
+        return view({ ...record, version: record.version + 1, state: t.state });
+      case 'failed':
+        throw new AppError(t.reason === 'replayed' ? 'ERR-MFA-REPLAYED' : 'ERR-MFA-INVALID');
+      case 'breached':
+        throw new AppError('ERR-MFA-CHAIN-BREACHED');
+      case 'expired':
+        throw new AppError('ERR-MFA-EXPIRED');
+      default:
+        return assertNever(t);
+    }
+  }
+}
+
+function passedId(passed: ChainFactor | 'backup'): string {
+  return passed === 'backup' ? BACKUP_STEP : passed.id;
+}
+
+function where(ctx: StepContext): Pick<AuditInput, 'sourceIp' | 'userAgent'> {
+  return { sourceIp: ctx.sourceIp ?? null, userAgent: ctx.userAgent ?? null };
+}
+
+function view(record: ChainAttemptRecord): ChainAttemptView {
+  const s = record.state;
+  return {
+    attemptId: record.id,
+    purpose: record.purpose,
+    sensitivity: record.sensitivity,
+    mode: s.mode,
+    steps: s.steps.map((f) => ({ id: f.id, type: f.type, label: f.label, digits: f.digits })),
+    position: s.position,
+    status: s.status,
+    backupUsed: s.backupUsed,
+    expiresAt: new Date(s.expiresAt).toISOString(),
+  };
+}

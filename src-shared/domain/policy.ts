@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { factorIdSchema } from './mfa';
+import { SENSITIVITIES, sensitivitySchema, type Sensitivity } from './restore-request';
+
+/**
+ * Factor-chain policies, one per sensitivity (issue 10 "Policies"; DESIGN.md "Factor chain").
+ * `fixed` walks the eligible factors in their order; `random` draws `requiredSteps` distinct ones
+ * from the Random port when an attempt starts, and again after every failed step.
+ */
+export const CHAIN_MODES = ['fixed', 'random'] as const;
+export const chainModeSchema = z.enum(CHAIN_MODES);
+export type ChainMode = z.infer<typeof chainModeSchema>;
+
+/** The factor types a policy may name: the ones DESIGN.md "Domain" plans, whether enabled or not. */
+export const FACTOR_TYPES = ['totp', 'sms', 'push'] as const;
+export const factorTypeSchema = z.enum(FACTOR_TYPES);
+export type FactorType = z.infer<typeof factorTypeSchema>;
+
+/** Which factors may serve as steps: listed by id (in chain order for `fixed`), or every active one of some types. */
+export const eligibleFactorsSchema = z.discriminatedUnion('by', [
+  z.strictObject({
+    by: z.literal('types'),
+    types: z
+      .array(factorTypeSchema)
+      .min(1)
+      .max(FACTOR_TYPES.length)
+      .refine((types) => new Set(types).size === types.length, 'duplicate type'),
+  }),
+  z.strictObject({
+    by: z.literal('ids'),
+    ids: z
+      .array(factorIdSchema)
+      .min(1)
+      .max(32)
+      .refine((ids) => new Set(ids).size === ids.length, 'duplicate factor'),
+  }),
+]);
+export type EligibleFactors = z.infer<typeof eligibleFactorsSchema>;
+
+export const MAX_CHAIN_STEPS = 5;
+
+export const policySchema = z.strictObject({
+  sensitivity: sensitivitySchema,
+  mode: chainModeSchema,
+  requiredSteps: z.number().int().min(1).max(MAX_CHAIN_STEPS),
+  eligible: eligibleFactorsSchema,
+  // The same bounds as the setting `mfa.challengeTimeoutSeconds` it defaults to.
+  challengeTimeoutSeconds: z.number().int().min(10).max(600),
+});
+export type Policy = z.infer<typeof policySchema>;
+
+/**
+ * The defaults (issue 10): one step for low, medium and high, two distinct factors for critical.
+ * High and critical draw their factors at random, so a stolen phone alone does not know which
+ * code it will be asked for; low and medium take the first eligible factor.
+ */
+export function defaultPolicy(sensitivity: Sensitivity, challengeTimeoutSeconds: number): Policy {
+  const eligible: EligibleFactors = { by: 'types', types: ['totp'] };
+  switch (sensitivity) {
+    case 'low':
+    case 'medium':
+      return { sensitivity, mode: 'fixed', requiredSteps: 1, eligible, challengeTimeoutSeconds };
+    case 'high':
+      return { sensitivity, mode: 'random', requiredSteps: 1, eligible, challengeTimeoutSeconds };
+    case 'critical':
+      return { sensitivity, mode: 'random', requiredSteps: 2, eligible, challengeTimeoutSeconds };
+    default:
+      return assertNever(sensitivity);
+  }
+}
+
+export function defaultPolicies(challengeTimeoutSeconds: number): Policy[] {
+  return SENSITIVITIES.map((s) => defaultPolicy(s, challengeTimeoutSeconds));
+}
+
+/** A factor as a chain sees it: never a secret. */
+export const chainFactorSchema = z.strictObject({
+  id: z.string(),
+  type: factorTypeSchema,
+  label: z.string(),
+  digits: z.number().int(),
+});
+export type ChainFactor = z.infer<typeof chainFactorSchema>;
+
+/** The factors a policy admits, in chain order: by id in the policy's order, by type in the given order. */
+export function eligibleFactors(policy: Pick<Policy, 'eligible'>, active: readonly ChainFactor[]): ChainFactor[] {
+  const rule = policy.eligible;
+  switch (rule.by) {
+    case 'types':
+      return active.filter((f) => rule.types.includes(f.type));
+    case 'ids':
+      return rule.ids.flatMap((id) => active.filter((f) => f.id === id));
+    default:
+      return assertNever(rule);
+  }
+}
+
+export const WEAKENINGS = ['fewer-steps', 'fixed-order', 'longer-timeout', 'more-factors'] as const;
+export type Weakening = (typeof WEAKENINGS)[number];
+
+/**
+ * How `after` is weaker than `before` (issue 10: "fewer steps, fixed instead of random, a longer
+ * timeout"; and admitting a factor the old policy did not). The caller demands a step-up grant
+ * for any of them. Pure; `active` resolves a switch between listing by type and by id: without
+ * it, such a switch counts as weaker (fail secure).
+ */
+export function weakenings(before: Policy, after: Policy, active?: readonly ChainFactor[]): Weakening[] {
+  const out: Weakening[] = [];
+  if (after.requiredSteps < before.requiredSteps) out.push('fewer-steps');
+  if (before.mode === 'random' && after.mode === 'fixed') out.push('fixed-order');
+  if (after.challengeTimeoutSeconds > before.challengeTimeoutSeconds) out.push('longer-timeout');
+  if (admitsMore(before.eligible, after.eligible, active)) out.push('more-factors');
+  return out;
+}
+
+export function isWeakening(before: Policy, after: Policy, active?: readonly ChainFactor[]): boolean {
+  return weakenings(before, after, active).length > 0;
+}
+
+function admitsMore(before: EligibleFactors, after: EligibleFactors, active: readonly ChainFactor[] | undefined): boolean {
+  if (before.by === 'types' && after.by === 'types') return after.types.some((t) => !before.types.includes(t));
+  if (before.by === 'ids' && after.by === 'ids') return after.ids.some((id) => !before.ids.includes(id));
+  // From a list of ids to types: every factor of those types enrolled later is admitted too.
+  if (after.by === 'types') return true;
+  // From types to ids: weaker if a listed factor was not of an admitted type.
+  if (active === undefined) return true;
+  const admitted = new Set(eligibleFactors({ eligible: before }, active).map((f) => f.id));
+  return after.ids.some((id) => !admitted.has(id));
+}
+
+/**
+ * What a step-up grant is for: `<area>:<what>` (issue 10: `approve:<requestId>`,
+ * `factors:manage`). A grant serves its own purpose only.
+ */
+export const stepUpPurposeSchema = z.string().regex(/^[a-z][a-z-]{0,31}:[A-Za-z0-9_.:-]{1,96}$/);
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled case: ${JSON.stringify(value)}`);
+}
+
+/** What a step names in place of a factor id when a backup code stands in for it. */
+export const BACKUP_STEP = 'backup';
+export const stepFactorSchema = z.union([factorIdSchema, z.literal(BACKUP_STEP)]);
+
+export const CHAIN_ATTEMPT_STATUSES = ['open', 'completed', 'expired'] as const;
+
+/**
+ * A chain attempt as the window and the shell see it: the steps in order (done before
+ * `position`, current at it, locked after it) and when it expires. Never a secret or a code.
+ */
+export const chainAttemptViewSchema = z.strictObject({
+  attemptId: z.string(),
+  purpose: z.string(),
+  sensitivity: sensitivitySchema,
+  mode: chainModeSchema,
+  steps: z.array(chainFactorSchema),
+  position: z.number().int(),
+  status: z.enum(CHAIN_ATTEMPT_STATUSES),
+  backupUsed: z.boolean(),
+  expiresAt: z.string(),
+});
+export type ChainAttemptView = z.infer<typeof chainAttemptViewSchema>;

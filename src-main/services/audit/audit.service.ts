@@ -1,5 +1,5 @@
 import { AppError, isAppError } from '../../../src-shared/errors';
-import type { AuditEntry, AuditVerification } from '../../../src-shared/domain/audit';
+import type { AuditEntry, AuditEvent, AuditVerification } from '../../../src-shared/domain/audit';
 import type { Clock } from '../../clock';
 import type { Database } from '../../platform/db/database';
 import { AuditRepository, type AuditRow } from '../../platform/db/repositories/audit.repository';
@@ -8,7 +8,8 @@ import type { AnchorReading, AnchorWriteState, AuditAnchor } from './audit-ancho
 import { maskIp, trimUserAgent } from './redaction';
 
 export interface AuditInput {
-  event: string;
+  /** One of AUDIT_EVENTS: tsc refuses a name the Audit screen and the catalogs do not know. */
+  event: AuditEvent;
   /** Who acted: a principal, an integration name, or `system`. */
   actor: string;
   /** What it acted on: a request id, a factor id, a setting. */

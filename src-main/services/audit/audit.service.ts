@@ -123,6 +123,19 @@ export class AuditLog {
     return this.transact(() => this.append(input));
   }
 
+  /**
+   * A change and its audit row, in one transaction: both commit or neither does. A change that
+   * returns `false` found nothing to change (a race lost to another call or process): no row is
+   * written and `false` comes back; a change that throws rolls back whole.
+   */
+  recordChange<T>(row: AuditInput, change: () => T): T {
+    return this.transact(() => {
+      const result = change();
+      if (result !== false) this.append(row);
+      return result;
+    });
+  }
+
   /** Walks the whole chain inside one read transaction, so it sees a single snapshot. */
   verifyChain(): ChainVerdict {
     return this.#db.transaction(() => {

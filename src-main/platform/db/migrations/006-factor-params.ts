@@ -35,10 +35,12 @@ export const m006FactorParams: Migration = {
         enrolled_with TEXT NOT NULL DEFAULT 'authenticator' CHECK (enrolled_with IN ('setup', 'authenticator', 'recovery')),
         -- Epoch ms: until then a factor enrolled by recovery may not manage the others.
         recovery_until INTEGER,
-        CHECK (type <> 'totp' OR (
+        -- A missing parameter reads as NULL, and a CHECK that comes out NULL passes: hence coalesce.
+        CHECK (type <> 'totp' OR coalesce(
           json_extract(params, '$.digits') IN (6, 8)
           AND json_extract(params, '$.period') IN (30, 60)
-          AND json_extract(params, '$.algorithm') IN ('SHA1', 'SHA256', 'SHA512')
+          AND json_extract(params, '$.algorithm') IN ('SHA1', 'SHA256', 'SHA512'),
+          0
         ))
       ) STRICT;
 

@@ -195,6 +195,26 @@ describe('nested audited changes', () => {
   });
 });
 
+describe('a change with its audit row (recordChange, issue 10)', () => {
+  it('commits both, writes no row for a change that found nothing to do, and rolls both back on a throw', () => {
+    const { audit, db } = t.custodian;
+    const put = db.prepare("INSERT INTO settings (key, value) VALUES (?, 'x')");
+    const rows = () => audit.list(10).entries.map((e) => e.subject);
+    const settings = () => db.prepare("SELECT key FROM settings WHERE key LIKE 'k%' ORDER BY key").pluck().all();
+
+    expect(audit.recordChange({ event: testEvent('changed'), actor: 'a', subject: 'k1' }, () => put.run('k1').changes)).toBe(1);
+    expect(audit.recordChange({ event: testEvent('changed'), actor: 'a', subject: 'k2' }, () => false)).toBe(false);
+    expect(() =>
+      audit.recordChange({ event: testEvent('changed'), actor: 'a', subject: 'k3' }, () => {
+        put.run('k3');
+        throw new AppError('ERR-NOT-FOUND');
+      }),
+    ).toThrow(AppError);
+    expect(rows()).toEqual(['k1']);
+    expect(settings()).toEqual(['k1']);
+  });
+});
+
 /** A real keychain that a test can take away, for writes only or for everything, and give back. */
 function switchableKeychain(service: string): { secrets: SecretStore; readsOff(): void; writesOff(): void; allOn(): void } {
   const real = new KeytarSecretStore({ service, timeoutMs: 5000 });

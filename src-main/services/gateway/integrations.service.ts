@@ -42,11 +42,10 @@ export class IntegrationsService {
     const id = randomBytes(6).toString('hex');
     const key = `cst_${id}_${randomBytes(32).toString('base64url')}`;
     const now = this.#clock.now();
-    this.#audit.transact(() => {
+    this.#audit.recordChange({ event: 'integration_added', actor, subject: id, data: { name } }, () => {
       // Inside the IMMEDIATE transaction, so two processes adding the same name cannot both pass.
       if (this.#repo.activeByName(name)) throw new AppError('ERR-INTEGRATION-EXISTS', { name });
       this.#repo.insert(id, name, keyVerifier(key).toString('hex'), now);
-      this.#audit.append({ event: 'integration_added', actor, subject: id, data: { name } });
     });
     this.#emit();
     const row = this.#repo.byId(id);

@@ -25,9 +25,8 @@ export class SettingsService {
   setLanguage(language: Language, actor: string): UserSettings {
     const before = this.get().language;
     if (before === language) return this.get();
-    this.#audit.transact(() => {
+    this.#audit.recordChange({ event: 'settings_changed', actor, subject: 'language', data: { from: before, to: language } }, () => {
       this.#repo.put('language', language);
-      this.#audit.append({ event: 'settings_changed', actor, subject: 'language', data: { from: before, to: language } });
     });
     const settings = this.get();
     for (const listener of this.#listeners) listener(settings);

@@ -10,8 +10,8 @@ export interface MfaContext {
 }
 
 /** An MFA audit row: the profile's principal acts, from where the context says. */
-export function mfaRow(actor: { principal: string }, ctx: MfaContext, event: AuditEvent, subject: string, data: AuditInput['data']): AuditInput {
-  return { event, actor: actor.principal, subject, ...where(ctx), ...(data ? { data } : {}) };
+export function mfaRow(actor: { principal: string }, ctx: MfaContext, event: AuditEvent, subject: string, data: NonNullable<AuditInput['data']>): AuditInput {
+  return { event, actor: actor.principal, subject, ...where(ctx), data };
 }
 
 export function where(ctx: MfaContext): { sourceIp: string | null; userAgent: string | null } {

@@ -107,6 +107,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     groupCommit,
     notifier: deps.notifier ?? silentNotifier,
     language: () => settings.get().language,
+    random,
   });
   const gateway = new GatewayServer({
     config: deps.config,

@@ -5,6 +5,7 @@ import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
 import type { FactorMethod } from '../../src-main/services/mfa/methods/factor-method';
 import { TotpMethod } from '../../src-main/services/mfa/methods/totp.method';
 import { SecretVault } from '../../src-main/services/mfa/secret-vault';
+import { validRequest } from '../fixtures/gateway-client';
 import { oathtool } from '../fixtures/otp';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 
@@ -98,6 +99,25 @@ describe('the composition root passes the Random port to the MFA parts (issue 10
     const other = await run(12);
     expect(other.secret).not.toBe(first.secret);
     expect(other.codes).not.toEqual(first.codes);
+    t = tempCustodian();
+  });
+});
+
+describe('the restore desk draws its match codes from the Random port (issue 10)', () => {
+  it('gives the same match codes for the same seed, each from 10 to 99', async () => {
+    const run = async (seed: number) => {
+      t = tempCustodian({ random: new TestRandom(seed) });
+      const { key } = t.custodian.integrations.add('restic-nightly', 'alice@corp');
+      const integration = t.custodian.integrations.authenticate(key);
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i += 1) codes.push((await t.custodian.requests.create(integration, { ...validRequest, backupId: `snap-${i}` })).matchCode);
+      await t.remove();
+      return codes;
+    };
+    const first = await run(21);
+    expect(await run(21)).toEqual(first);
+    expect(await run(22)).not.toEqual(first);
+    for (const code of first) expect(code >= 10 && code <= 99, String(code)).toBe(true);
     t = tempCustodian();
   });
 });

@@ -17,8 +17,11 @@ import { AuditFeedRepository } from './platform/db/repositories/audit-feed.repos
 import { BackupCodesRepository } from './platform/db/repositories/backup-codes.repository';
 import { FactorsRepository } from './platform/db/repositories/factors.repository';
 import { GatewayInstanceRepository } from './platform/db/repositories/gateway-instance.repository';
+import { IntegrationsRepository } from './platform/db/repositories/integrations.repository';
 import { MfaAttemptsRepository } from './platform/db/repositories/mfa-attempts.repository';
 import { ProfilesRepository } from './platform/db/repositories/profiles.repository';
+import { RestoreRequestsRepository } from './platform/db/repositories/restore-requests.repository';
+import { SettingsRepository } from './platform/db/repositories/settings.repository';
 import { silentNotifier, type Notifier } from './platform/notifier';
 import { IntegrationsService } from './services/gateway/integrations.service';
 import { RestoreRequestsService } from './services/restore/restore-requests.service';
@@ -77,7 +80,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   const { db, clock } = deps;
   const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db));
   const groupCommit = new GroupCommit(audit);
-  const settings = new SettingsService(db, audit);
+  const settings = new SettingsService(new SettingsRepository(db), audit);
   const random = deps.random ?? cryptoRandom;
   const mfa = new MfaService({
     repositories: {
@@ -97,9 +100,9 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     language: () => settings.get().language,
   });
   const lock = new AppLock({ mfa, settings, audit, clock, config: deps.config });
-  const integrations = new IntegrationsService(db, audit, clock);
+  const integrations = new IntegrationsService(new IntegrationsRepository(db), audit, clock);
   const requests = new RestoreRequestsService({
-    db,
+    repo: new RestoreRequestsRepository(db),
     audit,
     clock,
     config: deps.config,

@@ -2,8 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../../../src-shared/errors';
 import type { CreatedIntegration, IntegrationView } from '../../../src-shared/domain/restore-request';
 import type { Clock } from '../../clock';
-import type { Database } from '../../platform/db/database';
-import { IntegrationsRepository, type IntegrationRow } from '../../platform/db/repositories/integrations.repository';
+import type { IntegrationRow, IntegrationsRepository } from '../../platform/db/repositories/integrations.repository';
 import type { AuditLog } from '../audit/audit.service';
 import { keyVerifier, parseIntegrationKey, serverKeyProof, type ProofContext } from './gateway-proof';
 
@@ -32,8 +31,8 @@ export class IntegrationsService {
    */
   readonly #cache = new Map<string, IntegrationRow>();
 
-  constructor(db: Database, audit: AuditLog, clock: Clock) {
-    this.#repo = new IntegrationsRepository(db);
+  constructor(repo: IntegrationsRepository, audit: AuditLog, clock: Clock) {
+    this.#repo = repo;
     this.#audit = audit;
     this.#clock = clock;
   }

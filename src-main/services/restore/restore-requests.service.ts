@@ -9,11 +9,10 @@ import {
 import { translator, type Language } from '../../../src-shared/i18n';
 import type { Clock } from '../../clock';
 import type { Config } from '../../config';
-import type { Database } from '../../platform/db/database';
 import type { Notifier } from '../../platform/notifier';
 import { pooledRandomBase64url } from '../../platform/random';
 import type { Random } from '../../random';
-import { RestoreRequestsRepository, type IdempotentRow, type RestoreRequestRow } from '../../platform/db/repositories/restore-requests.repository';
+import type { IdempotentRow, RestoreRequestRow, RestoreRequestsRepository } from '../../platform/db/repositories/restore-requests.repository';
 import type { AuditLog } from '../audit/audit.service';
 import type { GroupCommit } from '../audit/group-commit';
 import type { Integration, IntegrationsService } from '../gateway/integrations.service';
@@ -34,7 +33,7 @@ export interface CreatedRequest {
 export type RequestsListener = (change: { id: string | null }) => void;
 
 export interface RestoreRequestsDeps {
-  db: Database;
+  repo: RestoreRequestsRepository;
   audit: AuditLog;
   clock: Clock;
   config: Config;
@@ -72,7 +71,7 @@ export class RestoreRequestsService {
 
   constructor(deps: RestoreRequestsDeps) {
     this.#deps = deps;
-    this.#repo = new RestoreRequestsRepository(deps.db);
+    this.#repo = deps.repo;
   }
 
   get waiting(): number {

@@ -93,6 +93,28 @@ module.exports = tseslint.config(
     },
   },
   {
+    // Issue 10: the MFA services check a code only through its factor type's method (methods/),
+    // and take their randomness from the injected Random port (STYLE.md rule 6).
+    files: ['src-main/services/mfa/**'],
+    ignores: ['src-main/services/mfa/methods/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...electronOnly.paths,
+            {
+              name: 'node:crypto',
+              importNames: ['randomBytes', 'randomInt', 'randomUUID', 'getRandomValues'],
+              message: 'MFA takes its randomness from the injected Random port (src-main/random.ts).',
+            },
+          ],
+          patterns: [{ group: ['./totp', '../totp'], importNames: ['checkTotp'], message: 'Check a code through its FactorMethod (methods/registry.ts).' }],
+        },
+      ],
+    },
+  },
+  {
     // Tests index into fixtures they just built; a failed assertion says more than a guard would.
     files: ['test/**'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestClock } from '../src-main/clock';
 import { openDatabase, type Database } from '../src-main/platform/db/database';
-import { AuditLog } from '../src-main/services/audit/audit.service';
+import { AuditLog, type AuditInput } from '../src-main/services/audit/audit.service';
 import { compare, rate, result, type BenchResult } from './harness';
 
-const row = (i: number) => ({
+const row = (i: number): AuditInput => ({
   event: 'restore_request_received',
   actor: 'backup-nightly',
   subject: `req-${i.toString(36).padStart(8, '0')}`,

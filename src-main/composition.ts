@@ -1,4 +1,5 @@
 import type { Clock } from './clock';
+import { cryptoRandom, type Random } from './random';
 import type { Config } from './config';
 import { databaseFile, openDatabase, type Database } from './platform/db/database';
 import type { SecretStore } from './platform/keychain/secret-store';
@@ -12,7 +13,15 @@ import { SettingsService } from './services/settings/settings.service';
 import { systemClock } from './clock';
 import { GatewayServer } from './gateway/gateway.server';
 import { DataVersionWatcher } from './platform/db/data-version-watcher';
+import { AuditFeedRepository } from './platform/db/repositories/audit-feed.repository';
+import { BackupCodesRepository } from './platform/db/repositories/backup-codes.repository';
+import { FactorsRepository } from './platform/db/repositories/factors.repository';
 import { GatewayInstanceRepository } from './platform/db/repositories/gateway-instance.repository';
+import { IntegrationsRepository } from './platform/db/repositories/integrations.repository';
+import { MfaAttemptsRepository } from './platform/db/repositories/mfa-attempts.repository';
+import { ProfilesRepository } from './platform/db/repositories/profiles.repository';
+import { RestoreRequestsRepository } from './platform/db/repositories/restore-requests.repository';
+import { SettingsRepository } from './platform/db/repositories/settings.repository';
 import { silentNotifier, type Notifier } from './platform/notifier';
 import { IntegrationsService } from './services/gateway/integrations.service';
 import { RestoreRequestsService } from './services/restore/restore-requests.service';
@@ -33,6 +42,8 @@ export interface CustodianDeps {
   secrets: SecretStore;
   /** Desktop notifications; none when absent (the CLI, `serve`, tests). */
   notifier?: Notifier;
+  /** Randomness for ids, secrets and backup codes; the CSPRNG unless a test brings a TestRandom. */
+  random?: Random;
 }
 
 export interface StartOptions {
@@ -69,21 +80,29 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   const { db, clock } = deps;
   const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db));
   const groupCommit = new GroupCommit(audit);
-  const settings = new SettingsService(db, audit);
+  const settings = new SettingsService(new SettingsRepository(db), audit);
+  const random = deps.random ?? cryptoRandom;
   const mfa = new MfaService({
-    db,
+    repositories: {
+      profiles: new ProfilesRepository(db),
+      factors: new FactorsRepository(db),
+      backupCodes: new BackupCodesRepository(db),
+      attempts: new MfaAttemptsRepository(db),
+      auditFeed: new AuditFeedRepository(db),
+    },
     audit,
     groupCommit,
     secrets: deps.secrets,
     clock,
+    random,
     config: deps.config,
     notifier: deps.notifier ?? null,
     language: () => settings.get().language,
   });
   const lock = new AppLock({ mfa, settings, audit, clock, config: deps.config });
-  const integrations = new IntegrationsService(db, audit, clock);
+  const integrations = new IntegrationsService(new IntegrationsRepository(db), audit, clock);
   const requests = new RestoreRequestsService({
-    db,
+    repo: new RestoreRequestsRepository(db),
     audit,
     clock,
     config: deps.config,
@@ -91,6 +110,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     groupCommit,
     notifier: deps.notifier ?? silentNotifier,
     language: () => settings.get().language,
+    random,
   });
   const gateway = new GatewayServer({
     config: deps.config,

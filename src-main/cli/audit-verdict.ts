@@ -1,3 +1,4 @@
+import { assertNever } from '../../src-shared/assert-never';
 import type { AuditVerification } from '../../src-shared/domain/audit';
 import { message } from './cli-support';
 
@@ -27,8 +28,4 @@ export function describeVerification(v: AuditVerification): string {
     default:
       return assertNever(v.reason);
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled case: ${String(value)}`);
 }

@@ -22,7 +22,6 @@ export function forwardEvents(custodian: Custodian, send: EventSink): () => void
     custodian.settings.onChanged((settings) => gated('settings:changed', settings)),
     custodian.lock.onChanged((status) => gated('lock:changed', status)),
     custodian.mfa.onChanged(() => gated('factors:changed', {})),
-    // --- gateway (issue #5) ---
     custodian.requests.onChanged((change) => gated('requests:changed', change)),
     custodian.integrations.onChanged(() => gated('integrations:changed', {})),
     custodian.gateway.onStatus((status) => gated('gateway:status', status)),

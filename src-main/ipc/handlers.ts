@@ -68,7 +68,6 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
       custodian.lock.touch();
       return custodian.lock.status();
     },
-    // --- gateway (issue #5) ---
     'requests:list': ({ view, limit }) => ({ requests: custodian.requests.list(view, limit) }),
     'requests:deny': ({ id }) => custodian.requests.deny(id, actor(custodian)),
     'requests:report': ({ id }) => custodian.requests.report(id, actor(custodian)),

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { cryptoRandom, type Random } from '../random';
 import { base32 } from './base32';
 
 /** An opaque id with a type prefix: 80 random bits as 16 lower-case Base32 characters. */
-export function randomId(prefix: string): string {
-  return `${prefix}_${base32(randomBytes(10), true)}`;
+export function randomId(prefix: string, random: Random = cryptoRandom): string {
+  return `${prefix}_${base32(random.bytes(10), true)}`;
 }
 
 // Ids only, never keys or secrets: those take their own randomBytes and are not kept around.

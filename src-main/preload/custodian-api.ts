@@ -63,7 +63,6 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       activity: () => call('lock:activity', {}),
       onChanged: (listener) => subscribe('lock:changed', listener),
     },
-    // --- gateway (issue #5) ---
     requests: {
       list: async (view, limit) => (await call('requests:list', { view, ...(limit === undefined ? {} : { limit }) })).requests,
       deny: (id) => call('requests:deny', { id }),

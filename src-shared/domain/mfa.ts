@@ -39,14 +39,27 @@ export type FactorState = z.infer<typeof factorStateSchema>;
 export const factorIdSchema = z.string().regex(/^f_[a-z2-7]{16}$/);
 export const factorLabelSchema = z.string().trim().min(1).max(60);
 
-export const factorSchema = z.object({
-  id: z.string(),
+/**
+ * Each factor type's own parameters, with the type (issue 10): TOTP now; SMS and push join this
+ * union, each with its `FactorMethod` in the main process, without touching the others.
+ */
+export const totpParamsSchema = z.object({
   type: z.literal('totp'),
-  label: z.string(),
-  state: factorStateSchema,
   digits: totpDigitsSchema,
   period: totpPeriodSchema,
   algorithm: totpAlgorithmSchema,
+});
+export type TotpFactorParams = z.infer<typeof totpParamsSchema>;
+export const factorParamsSchema = z.discriminatedUnion('type', [totpParamsSchema]);
+export type FactorParams = z.infer<typeof factorParamsSchema>;
+export type FactorType = FactorParams['type'];
+export type FactorParamsOf<T extends FactorType> = Extract<FactorParams, { type: T }>;
+
+/** What every factor has, whatever its type. */
+const factorCommonSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  state: factorStateSchema,
   createdAt: z.string(),
   confirmedAt: z.string().nullable(),
   lastUsedAt: z.string().nullable(),
@@ -61,6 +74,9 @@ export const factorSchema = z.object({
   /** When an active recovery factor gets full rights; null for every other factor. */
   recoveryUntil: z.string().nullable(),
 });
+
+/** A factor as the window and the shell see it: the common fields and its type's parameters. */
+export const factorSchema = z.discriminatedUnion('type', [factorCommonSchema.extend(totpParamsSchema.shape)]);
 export type Factor = z.infer<typeof factorSchema>;
 
 export const enrollmentSchema = z.object({

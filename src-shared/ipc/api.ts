@@ -62,7 +62,6 @@ export interface CustodianApi {
     activity(): Promise<LockStatus>;
     onChanged(listener: (status: LockStatus) => void): Unsubscribe;
   };
-  // --- gateway (issue #5) ---
   requests: {
     list(view: 'pending' | 'history', limit?: number): Promise<RestoreRequestView[]>;
     deny(id: string): Promise<RestoreRequestView>;

@@ -8,6 +8,7 @@ import { anchorAccount, LEGACY_ANCHOR_ACCOUNT } from '../../src-main/services/au
 import { chainHash, GENESIS_HASH } from '../../src-main/services/audit/audit-chain';
 import { DROP_APPEND_ONLY_TRIGGERS, sqlite } from '../fixtures/sqlite-cli';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
+import { testEvent } from '../fixtures/audit-events';
 
 let t: TempCustodian;
 
@@ -23,7 +24,7 @@ afterEach(async () => {
 
 async function appendRows(n: number): Promise<void> {
   for (let i = 1; i <= n; i += 1) {
-    t.custodian.audit.record({ event: 'test_event', actor: 'alice@corp', subject: `req-${i}`, sourceIp: '10.0.0.7', data: { n: i } });
+    t.custodian.audit.record({ event: testEvent('test_event'), actor: 'alice@corp', subject: `req-${i}`, sourceIp: '10.0.0.7', data: { n: i } });
     t.clock.advanceSeconds(1);
   }
   // The keychain anchor follows each commit asynchronously; tampering starts after it caught up.
@@ -67,7 +68,7 @@ describe('the audit log on a real SQLite file', () => {
   });
 
   it('refuses a secret-looking field in an audit row', async () => {
-    expect(() => t.custodian.audit.record({ event: 'x', actor: 'a', data: { totpSecret: 'JBSWY3DP' } })).toThrow(
+    expect(() => t.custodian.audit.record({ event: testEvent('x'), actor: 'a', data: { totpSecret: 'JBSWY3DP' } })).toThrow(
       expect.objectContaining({ code: 'ERR-INTERNAL' }),
     );
     expect(t.custodian.audit.head()).toBeNull();
@@ -149,7 +150,7 @@ describe('the audit log on a real SQLite file', () => {
   it('fails, not verified, when the keychain does not answer', async () => {
     await appendRows(2);
     const locked = tempCustodian({ secrets: lockedKeychain });
-    locked.custodian.audit.record({ event: 'x', actor: 'a' });
+    locked.custodian.audit.record({ event: testEvent('x'), actor: 'a' });
     await expect(locked.custodian.audit.verify()).resolves.toEqual({
       ok: false,
       rows: 1,
@@ -178,19 +179,39 @@ describe('nested audited changes', () => {
   it('keep the chain whole when an inner change rolls back and the outer one goes on', async () => {
     const { audit } = t.custodian;
     audit.transact(() => {
-      audit.append({ event: 'outer_before', actor: 'a' });
+      audit.append({ event: testEvent('outer_before'), actor: 'a' });
       try {
         audit.transact(() => {
-          audit.append({ event: 'inner', actor: 'a' });
+          audit.append({ event: testEvent('inner'), actor: 'a' });
           throw new AppError('ERR-VALIDATION', { field: 'x' });
         });
       } catch {
         // The inner change is refused; the outer one carries on.
       }
-      audit.append({ event: 'outer_after', actor: 'a' });
+      audit.append({ event: testEvent('outer_after'), actor: 'a' });
     });
     expect(audit.list(10).entries.map((e) => e.event)).toEqual(['outer_after', 'outer_before']);
     await expect(audit.verify()).resolves.toMatchObject({ ok: true, rows: 2 });
+  });
+});
+
+describe('a change with its audit row (recordChange, issue 10)', () => {
+  it('commits both, writes no row for a change that found nothing to do, and rolls both back on a throw', () => {
+    const { audit, db } = t.custodian;
+    const put = db.prepare("INSERT INTO settings (key, value) VALUES (?, 'x')");
+    const rows = () => audit.list(10).entries.map((e) => e.subject);
+    const settings = () => db.prepare("SELECT key FROM settings WHERE key LIKE 'k%' ORDER BY key").pluck().all();
+
+    expect(audit.recordChange({ event: testEvent('changed'), actor: 'a', subject: 'k1' }, () => put.run('k1').changes)).toBe(1);
+    expect(audit.recordChange({ event: testEvent('changed'), actor: 'a', subject: 'k2' }, () => false)).toBe(false);
+    expect(() =>
+      audit.recordChange({ event: testEvent('changed'), actor: 'a', subject: 'k3' }, () => {
+        put.run('k3');
+        throw new AppError('ERR-NOT-FOUND');
+      }),
+    ).toThrow(AppError);
+    expect(rows()).toEqual(['k1']);
+    expect(settings()).toEqual(['k1']);
   });
 });
 
@@ -291,10 +312,10 @@ describe('the keychain anchor', () => {
     const k = switchableKeychain(t.config.keychain.service);
     const app = tempCustodian({ secrets: k.secrets });
     try {
-      for (let i = 0; i < 2; i += 1) app.custodian.audit.record({ event: 'test_event', actor: 'alice@corp' });
+      for (let i = 0; i < 2; i += 1) app.custodian.audit.record({ event: testEvent('test_event'), actor: 'alice@corp' });
       await app.custodian.audit.settled();
       k.writesOff();
-      for (let i = 0; i < 5; i += 1) app.custodian.audit.record({ event: 'test_event', actor: 'alice@corp' });
+      for (let i = 0; i < 5; i += 1) app.custodian.audit.record({ event: testEvent('test_event'), actor: 'alice@corp' });
       await app.custodian.audit.settled();
       expect(app.custodian.audit.anchorWriteState()).toBe('failing');
       // What `custodian audit verify` in another process sees meanwhile: the anchor lags.
@@ -327,10 +348,10 @@ describe('the keychain anchor', () => {
     const b = tempCustodian({ secrets: new KeytarSecretStore({ service, timeoutMs: 5000 }) });
     try {
       for (let i = 0; i < 4; i += 1) {
-        a.custodian.audit.record({ event: 'in_a', actor: 'alice@corp', data: { n: i } });
-        b.custodian.audit.record({ event: 'in_b', actor: 'bob@corp', data: { n: i } });
+        a.custodian.audit.record({ event: testEvent('in_a'), actor: 'alice@corp', data: { n: i } });
+        b.custodian.audit.record({ event: testEvent('in_b'), actor: 'bob@corp', data: { n: i } });
       }
-      a.custodian.audit.record({ event: 'in_a', actor: 'alice@corp' });
+      a.custodian.audit.record({ event: testEvent('in_a'), actor: 'alice@corp' });
       await Promise.all([a.custodian.audit.settled(), b.custodian.audit.settled()]);
       expect(databaseId(a.custodian.db)).not.toBe(databaseId(b.custodian.db));
       await expect(a.custodian.audit.verify()).resolves.toEqual({ ok: true, rows: 5, headId: 5, anchor: 'verified' });
@@ -349,7 +370,7 @@ describe('the keychain anchor', () => {
     await keychain().set(LEGACY_ANCHOR_ACCOUNT, `${head.id} ${head.hash}`);
     const other = tempCustodian({ secrets: new KeytarSecretStore({ service: t.config.keychain.service, timeoutMs: 5000 }) });
     try {
-      other.custodian.audit.record({ event: 'elsewhere', actor: 'bob@corp' });
+      other.custodian.audit.record({ event: testEvent('elsewhere'), actor: 'bob@corp' });
       await other.custodian.audit.settled();
       // Another database on the same service leaves it alone: it does not vouch for that log.
       expect(await keychain().get(LEGACY_ANCHOR_ACCOUNT)).toBe(`${head.id} ${head.hash}`);

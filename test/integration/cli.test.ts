@@ -6,6 +6,7 @@ import { DROP_APPEND_ONLY_TRIGGERS, sqlite } from '../fixtures/sqlite-cli';
 import { runCli } from '../fixtures/run-cli';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 import { migrations } from '../../src-main/platform/db/migrations';
+import { testEvent } from '../fixtures/audit-events';
 
 // These run the built bin (npm test builds first) against a data directory the test filled.
 let t: TempCustodian;
@@ -13,7 +14,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeEach(async () => {
   t = tempCustodian({ clock: 'following' });
-  for (let i = 0; i < 5; i += 1) t.custodian.audit.record({ event: 'test_event', actor: 'alice@corp', data: { n: i } });
+  for (let i = 0; i < 5; i += 1) t.custodian.audit.record({ event: testEvent('test_event'), actor: 'alice@corp', data: { n: i } });
   await t.close();
   env = {
     CUSTODIAN_DATA_DIR: t.dir,

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors';
 import { GroupCommit } from '../../src-main/services/audit/group-commit';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
+import { testEvent } from '../fixtures/audit-events';
 
 let t: TempCustodian;
 let group: GroupCommit;
@@ -28,7 +29,7 @@ afterEach(async () => {
 
 function write(name: string): () => string {
   return () => {
-    t.custodian.audit.append({ event: 'test_event', actor: 'alice@corp', subject: name });
+    t.custodian.audit.append({ event: testEvent('test_event'), actor: 'alice@corp', subject: name });
     return name;
   };
 }

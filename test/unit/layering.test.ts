@@ -37,4 +37,13 @@ describe('the layering rules', () => {
     expect(await restricted('src-main/preload/x.ts', "import { createCustodianApi } from './custodian-api';\nexport const c = createCustodianApi;\n")).toBe(false);
     expect(await restricted('src-main/preload/x.ts', "import { channels } from '../../src-shared/ipc/contract';\nexport const c = channels;\n")).toBe(false);
   });
+
+  it('keep the MFA services on the factor methods and the Random port (issue 10)', async () => {
+    const check = "import { checkTotp } from './totp';\nexport const c = checkTotp;\n";
+    expect(await restricted('src-main/services/mfa/verifier-x.ts', check)).toBe(true);
+    expect(await restricted('src-main/services/mfa/methods/x.method.ts', "import { checkTotp } from '../totp';\nexport const c = checkTotp;\n")).toBe(false);
+    expect(await restricted('src-main/services/mfa/x.service.ts', "import { randomBytes } from 'node:crypto';\nexport const r = randomBytes;\n")).toBe(true);
+    expect(await restricted('src-main/services/mfa/x.service.ts', "import { createHmac } from 'node:crypto';\nexport const h = createHmac;\n")).toBe(false);
+    expect(await restricted('src-main/services/mfa/x.service.ts', "import { app } from 'electron';\nexport const a = app;\n")).toBe(true);
+  });
 });

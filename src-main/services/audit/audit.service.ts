@@ -1,5 +1,5 @@
 import { AppError, isAppError } from '../../../src-shared/errors';
-import type { AuditEntry, AuditVerification } from '../../../src-shared/domain/audit';
+import type { AuditEntry, AuditEvent, AuditVerification } from '../../../src-shared/domain/audit';
 import type { Clock } from '../../clock';
 import type { Database } from '../../platform/db/database';
 import { AuditRepository, type AuditRow } from '../../platform/db/repositories/audit.repository';
@@ -8,7 +8,8 @@ import type { AnchorReading, AnchorWriteState, AuditAnchor } from './audit-ancho
 import { maskIp, trimUserAgent } from './redaction';
 
 export interface AuditInput {
-  event: string;
+  /** One of AUDIT_EVENTS: tsc refuses a name the Audit screen and the catalogs do not know. */
+  event: AuditEvent;
   /** Who acted: a principal, an integration name, or `system`. */
   actor: string;
   /** What it acted on: a request id, a factor id, a setting. */
@@ -120,6 +121,19 @@ export class AuditLog {
   /** One audited event with no other change. */
   record(input: AuditInput): number {
     return this.transact(() => this.append(input));
+  }
+
+  /**
+   * A change and its audit row, in one transaction: both commit or neither does. A change that
+   * returns `false` found nothing to change (a race lost to another call or process): no row is
+   * written and `false` comes back; a change that throws rolls back whole.
+   */
+  recordChange<T>(row: AuditInput, change: () => T): T {
+    return this.transact(() => {
+      const result = change();
+      if (result !== false) this.append(row);
+      return result;
+    });
   }
 
   /** Walks the whole chain inside one read transaction, so it sees a single snapshot. */

@@ -2,8 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../../../src-shared/errors';
 import type { CreatedIntegration, IntegrationView } from '../../../src-shared/domain/restore-request';
 import type { Clock } from '../../clock';
-import type { Database } from '../../platform/db/database';
-import { IntegrationsRepository, type IntegrationRow } from '../../platform/db/repositories/integrations.repository';
+import type { IntegrationRow, IntegrationsRepository } from '../../platform/db/repositories/integrations.repository';
 import type { AuditLog } from '../audit/audit.service';
 import { keyVerifier, parseIntegrationKey, serverKeyProof, type ProofContext } from './gateway-proof';
 
@@ -32,8 +31,8 @@ export class IntegrationsService {
    */
   readonly #cache = new Map<string, IntegrationRow>();
 
-  constructor(db: Database, audit: AuditLog, clock: Clock) {
-    this.#repo = new IntegrationsRepository(db);
+  constructor(repo: IntegrationsRepository, audit: AuditLog, clock: Clock) {
+    this.#repo = repo;
     this.#audit = audit;
     this.#clock = clock;
   }
@@ -42,11 +41,10 @@ export class IntegrationsService {
     const id = randomBytes(6).toString('hex');
     const key = `cst_${id}_${randomBytes(32).toString('base64url')}`;
     const now = this.#clock.now();
-    this.#audit.transact(() => {
+    this.#audit.recordChange({ event: 'integration_added', actor, subject: id, data: { name } }, () => {
       // Inside the IMMEDIATE transaction, so two processes adding the same name cannot both pass.
       if (this.#repo.activeByName(name)) throw new AppError('ERR-INTEGRATION-EXISTS', { name });
       this.#repo.insert(id, name, keyVerifier(key).toString('hex'), now);
-      this.#audit.append({ event: 'integration_added', actor, subject: id, data: { name } });
     });
     this.#emit();
     const row = this.#repo.byId(id);

@@ -1,4 +1,5 @@
-import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { cryptoRandom, type Random } from '../../random';
 
 /**
  * Crockford-style: no 0/O, 1/I/L, so a code read off paper is typed right the first time. 31
@@ -11,11 +12,11 @@ export const BACKUP_CODE_TTL_DAYS = 90;
 /** At or below this many left, the Factors screen warns. */
 export const BACKUP_CODES_LOW = 3;
 
-export function generateBackupCodes(count = BACKUP_CODE_COUNT): string[] {
+export function generateBackupCodes(random: Random = cryptoRandom, count = BACKUP_CODE_COUNT): string[] {
   const codes = new Set<string>();
   while (codes.size < count) {
     let code = '';
-    for (let i = 0; i < BACKUP_CODE_LENGTH; i += 1) code += BACKUP_ALPHABET[randomInt(BACKUP_ALPHABET.length)];
+    for (let i = 0; i < BACKUP_CODE_LENGTH; i += 1) code += BACKUP_ALPHABET[random.int(BACKUP_ALPHABET.length)];
     codes.add(code);
   }
   return [...codes];

@@ -1,6 +1,6 @@
+import { assertNever } from '../../../src-shared/assert-never';
 import { translator, type Language } from '../../../src-shared/i18n';
-import type { Database } from '../../platform/db/database';
-import { AuditFeedRepository, type FeedRow } from '../../platform/db/repositories/audit-feed.repository';
+import type { AuditFeedRepository, FeedRow } from '../../platform/db/repositories/audit-feed.repository';
 import type { Notifier } from '../../platform/notifier';
 
 /**
@@ -44,8 +44,8 @@ export class FactorNotices {
   readonly #language: () => Language;
   #cursor: number;
 
-  constructor(deps: { db: Database; notifier: Notifier | null; language: () => Language }) {
-    this.#feed = new AuditFeedRepository(deps.db);
+  constructor(deps: { feed: AuditFeedRepository; notifier: Notifier | null; language: () => Language }) {
+    this.#feed = deps.feed;
     this.#notifier = deps.notifier;
     this.#language = deps.language;
     // What happened before this process started is in the audit log, not news.
@@ -87,10 +87,6 @@ export class FactorNotices {
 }
 
 /** Signal's missingCaseError: a new notice event breaks the build until it has its notice. */
-function assertNever(value: never): never {
-  throw new Error(`Unhandled notice event: ${String(value)}`);
-}
-
 function isNoticeEvent(event: string): event is NoticeEvent {
   return (NOTICE_EVENTS as readonly string[]).includes(event);
 }

@@ -1,6 +1,8 @@
 import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node';
-import { generateSecret, generateSync, generateURI, verifySync } from 'otplib';
+import { generateSync, generateURI, verifySync } from 'otplib';
 import type { TotpAlgorithm } from '../../../src-shared/domain/mfa';
+import { base32 } from '../../platform/base32';
+import { cryptoRandom, type Random } from '../../random';
 
 // node:crypto rather than otplib's pure-JS default: the same HMAC, several times faster.
 const crypto = new NodeCryptoPlugin();
@@ -19,9 +21,9 @@ export type TotpCheck =
 
 const OTPLIB_ALGORITHM = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' } as const;
 
-/** A 160-bit secret from the CSPRNG (RFC 4226 §4 recommends 160 bits), Base32-encoded. */
-export function newTotpSecret(): string {
-  return generateSecret({ length: 20, crypto });
+/** A 160-bit secret (RFC 4226 §4 recommends 160 bits), Base32-encoded, from the CSPRNG by default. */
+export function newTotpSecret(random: Random = cryptoRandom): string {
+  return base32(random.bytes(20));
 }
 
 /**

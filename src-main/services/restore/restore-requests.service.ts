@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { AppError } from '../../../src-shared/errors';
 import {
   normalizeSensitivity,
@@ -9,10 +9,10 @@ import {
 import { translator, type Language } from '../../../src-shared/i18n';
 import type { Clock } from '../../clock';
 import type { Config } from '../../config';
-import type { Database } from '../../platform/db/database';
 import type { Notifier } from '../../platform/notifier';
 import { pooledRandomBase64url } from '../../platform/random';
-import { RestoreRequestsRepository, type IdempotentRow, type RestoreRequestRow } from '../../platform/db/repositories/restore-requests.repository';
+import type { Random } from '../../random';
+import type { IdempotentRow, RestoreRequestRow, RestoreRequestsRepository } from '../../platform/db/repositories/restore-requests.repository';
 import type { AuditLog } from '../audit/audit.service';
 import type { GroupCommit } from '../audit/group-commit';
 import type { Integration, IntegrationsService } from '../gateway/integrations.service';
@@ -33,7 +33,7 @@ export interface CreatedRequest {
 export type RequestsListener = (change: { id: string | null }) => void;
 
 export interface RestoreRequestsDeps {
-  db: Database;
+  repo: RestoreRequestsRepository;
   audit: AuditLog;
   clock: Clock;
   config: Config;
@@ -41,6 +41,8 @@ export interface RestoreRequestsDeps {
   groupCommit: GroupCommit;
   notifier: Notifier;
   language: () => Language;
+  /** Draws the match codes (issue 10: repeatable in tests). */
+  random: Random;
 }
 
 // The sweeper expires at most this many per tick, so one tick never holds the write lock long.
@@ -69,7 +71,7 @@ export class RestoreRequestsService {
 
   constructor(deps: RestoreRequestsDeps) {
     this.#deps = deps;
-    this.#repo = new RestoreRequestsRepository(deps.db);
+    this.#repo = deps.repo;
   }
 
   get waiting(): number {
@@ -96,7 +98,8 @@ export class RestoreRequestsService {
     const earlier = idempotency ? this.#repo.byIdempotencyKey(integration.id, idempotency.key) : undefined;
     if (earlier && idempotency && earlier.expiresAt > now) return replay(earlier, idempotency.fingerprint);
     const id = `req_${pooledRandomBase64url(12)}`;
-    const matchCode = randomInt(10, 100);
+    // Two digits, 10 to 99, as crypto.randomInt(10, 100) drew them.
+    const matchCode = 10 + this.#deps.random.int(90);
     const sensitivity = normalizeSensitivity(body.sensitivity);
     const expiresAt = now + config.approvals.timeoutSeconds * 1000;
     const outcome = await groupCommit.commit((): CreatedRequest | null => {

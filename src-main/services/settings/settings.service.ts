@@ -1,7 +1,6 @@
 import type { Language } from '../../../src-shared/i18n';
 import { languageSchema, type UserSettings } from '../../../src-shared/domain/settings';
-import type { Database } from '../../platform/db/database';
-import { SettingsRepository } from '../../platform/db/repositories/settings.repository';
+import type { SettingsRepository } from '../../platform/db/repositories/settings.repository';
 import type { AuditLog } from '../audit/audit.service';
 
 export type SettingsListener = (settings: UserSettings) => void;
@@ -12,8 +11,8 @@ export class SettingsService {
   readonly #audit: AuditLog;
   readonly #listeners = new Set<SettingsListener>();
 
-  constructor(db: Database, audit: AuditLog) {
-    this.#repo = new SettingsRepository(db);
+  constructor(repo: SettingsRepository, audit: AuditLog) {
+    this.#repo = repo;
     this.#audit = audit;
   }
 
@@ -25,9 +24,8 @@ export class SettingsService {
   setLanguage(language: Language, actor: string): UserSettings {
     const before = this.get().language;
     if (before === language) return this.get();
-    this.#audit.transact(() => {
+    this.#audit.recordChange({ event: 'settings_changed', actor, subject: 'language', data: { from: before, to: language } }, () => {
       this.#repo.put('language', language);
-      this.#audit.append({ event: 'settings_changed', actor, subject: 'language', data: { from: before, to: language } });
     });
     const settings = this.get();
     for (const listener of this.#listeners) listener(settings);

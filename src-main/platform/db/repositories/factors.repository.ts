@@ -1,17 +1,16 @@
-import type { Factor, FactorState, TotpAlgorithm } from '../../../../src-shared/domain/mfa';
+import { assertNever } from '../../../../src-shared/assert-never';
+import { factorParamsSchema, type Factor, type FactorParams, type FactorState } from '../../../../src-shared/domain/mfa';
+import { AppError } from '../../../../src-shared/errors';
 import type { Database } from '../database';
 
 /** What proved the right to add a factor (issue 9, item 4); see migration 005. */
 export type EnrolledWith = 'setup' | 'authenticator' | 'recovery';
 
-export interface FactorRecord {
+interface FactorRow {
   id: string;
   profileId: string;
   label: string;
   state: FactorState;
-  digits: 6 | 8;
-  period: 30 | 60;
-  algorithm: TotpAlgorithm;
   createdAt: string;
   pendingExpiresAt: number | null;
   secretShown: number;
@@ -23,7 +22,10 @@ export interface FactorRecord {
   recoveryUntil: number | null;
 }
 
-const COLUMNS = `id, profile_id AS profileId, label, state, digits, period, algorithm, created_at AS createdAt,
+/** A factor row with its type's parameters (migration 006), discriminated by `type`. */
+export type FactorRecord = FactorRow & FactorParams;
+
+const COLUMNS = `id, profile_id AS profileId, type, params, label, state, created_at AS createdAt,
   pending_expires_at AS pendingExpiresAt, secret_shown AS secretShown, confirmed_at AS confirmedAt,
   last_used_step AS lastUsedStep, last_used_at AS lastUsedAt, enrolled_with AS enrolledWith, recovery_until AS recoveryUntil`;
 
@@ -34,16 +36,23 @@ export function inRecovery(r: Pick<FactorRecord, 'state' | 'enrolledWith' | 'rec
   return r.state === 'pending' || (r.recoveryUntil ?? Number.POSITIVE_INFINITY) > nowMs;
 }
 
+/** The type's parameters of a record, without the row's other fields. */
+export function factorParams(r: FactorRecord): FactorParams {
+  switch (r.type) {
+    case 'totp':
+      return { type: r.type, digits: r.digits, period: r.period, algorithm: r.algorithm };
+    default:
+      return assertNever(r.type);
+  }
+}
+
 export function toFactor(r: FactorRecord, nowMs: number): Factor {
   const recovery = r.state !== 'disabled' && inRecovery(r, nowMs);
   return {
     id: r.id,
-    type: 'totp',
+    ...factorParams(r),
     label: r.label,
     state: r.state,
-    digits: r.digits,
-    period: r.period,
-    algorithm: r.algorithm,
     createdAt: r.createdAt,
     confirmedAt: r.confirmedAt,
     lastUsedAt: r.lastUsedAt,
@@ -73,8 +82,8 @@ export class FactorsRepository {
     this.#active = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE profile_id = ? AND state = 'active' ORDER BY created_at, id`);
     this.#expiredPending = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE state = 'pending' AND pending_expires_at <= ?`);
     this.#insert = db.prepare(
-      `INSERT INTO factors (id, profile_id, type, label, state, digits, period, algorithm, created_at, pending_expires_at, enrolled_with)
-       VALUES (@id, @profileId, 'totp', @label, 'pending', @digits, @period, @algorithm, @createdAt, @pendingExpiresAt, @enrolledWith)`,
+      `INSERT INTO factors (id, profile_id, type, params, label, state, created_at, pending_expires_at, enrolled_with)
+       VALUES (@id, @profileId, @type, @params, @label, 'pending', @createdAt, @pendingExpiresAt, @enrolledWith)`,
     );
     // A recovery factor's delay starts when it is confirmed: only then can it verify anything.
     this.#activate = db.prepare(
@@ -93,25 +102,27 @@ export class FactorsRepository {
   }
 
   get(profileId: string, id: string): FactorRecord | undefined {
-    return this.#byId.get(id, profileId) as FactorRecord | undefined;
+    const row = this.#byId.get(id, profileId) as StoredRow | undefined;
+    return row && fromRow(row);
   }
 
   visible(profileId: string): FactorRecord[] {
-    return this.#visible.all(profileId) as FactorRecord[];
+    return (this.#visible.all(profileId) as StoredRow[]).map(fromRow);
   }
 
   active(profileId: string): FactorRecord[] {
-    return this.#active.all(profileId) as FactorRecord[];
+    return (this.#active.all(profileId) as StoredRow[]).map(fromRow);
   }
 
   expiredPending(nowMs: number): FactorRecord[] {
-    return this.#expiredPending.all(nowMs) as FactorRecord[];
+    return (this.#expiredPending.all(nowMs) as StoredRow[]).map(fromRow);
   }
 
   insertPending(
-    f: Pick<FactorRecord, 'id' | 'profileId' | 'label' | 'digits' | 'period' | 'algorithm' | 'createdAt' | 'enrolledWith'> & { pendingExpiresAt: number },
+    f: Pick<FactorRow, 'id' | 'profileId' | 'label' | 'createdAt' | 'enrolledWith'> & { params: FactorParams; pendingExpiresAt: number },
   ): void {
-    this.#insert.run(f);
+    const { type, ...params } = f.params;
+    this.#insert.run({ id: f.id, profileId: f.profileId, type, params: JSON.stringify(params), label: f.label, createdAt: f.createdAt, pendingExpiresAt: f.pendingExpiresAt, enrolledWith: f.enrolledWith });
   }
 
   /** `recoveryUntil` applies only to a factor enrolled by recovery. */
@@ -145,4 +156,24 @@ export class FactorsRepository {
   markUsed(id: string, step: number, at: string): boolean {
     return this.#used.run(step, at, id, step).changes === 1;
   }
+}
+
+/** A row as SQLite returns it: the type and its parameters as JSON text. */
+type StoredRow = FactorRow & { type: string; params: string };
+
+/**
+ * A row's type and parameters, checked: a type this version has no method for, or parameters
+ * that do not fit it, make the factor unusable (ERR-INTERNAL) rather than a guess (fail closed).
+ */
+function fromRow(row: StoredRow): FactorRecord {
+  const { type, params, ...rest } = row;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(params);
+  } catch {
+    throw new AppError('ERR-INTERNAL');
+  }
+  const checked = factorParamsSchema.safeParse({ ...(parsed as object), type });
+  if (!checked.success) throw new AppError('ERR-INTERNAL');
+  return { ...rest, ...checked.data };
 }

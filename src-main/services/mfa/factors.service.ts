@@ -1,0 +1,308 @@
+import QRCode from 'qrcode';
+import { MFA_MANDATORY_ROLES, type Enrollment, type Factor, type FactorParams, type Profile } from '../../../src-shared/domain/mfa';
+import { AppError } from '../../../src-shared/errors';
+import type { Clock } from '../../clock';
+import type { Config } from '../../config';
+import { inRecovery, toFactor, type FactorRecord, type FactorsRepository } from '../../platform/db/repositories/factors.repository';
+import { randomId } from '../../platform/random';
+import type { Random } from '../../random';
+import type { AuditLog } from '../audit/audit.service';
+import type { GroupCommit } from '../audit/group-commit';
+import type { AttemptGuard } from './attempt-guard.service';
+import { formatBackupCode } from './backup-codes';
+import type { BackupCodesService } from './backup-codes.service';
+import type { FactorMethodRegistry } from './methods/registry';
+import { HOUR_MS, mfaRow, type MfaContext } from './mfa-context';
+import type { ProfileService } from './profile.service';
+import type { SecretVault } from './secret-vault';
+import type { Verifier } from './verifier';
+
+/** How long a pending enrollment waits for its first code (DESIGN.md "Enrollment"). */
+export const PENDING_ENROLLMENT_MS = 10 * 60 * 1000;
+
+export interface FactorsServiceDeps {
+  factors: FactorsRepository;
+  profiles: ProfileService;
+  methods: FactorMethodRegistry;
+  vault: SecretVault;
+  guard: AttemptGuard;
+  backup: BackupCodesService;
+  verifier: Verifier;
+  audit: AuditLog;
+  groupCommit: GroupCommit;
+  clock: Clock;
+  config: Config;
+  random: Random;
+  /** This process changed the profile, a factor or the backup codes. */
+  changed: () => void;
+}
+
+/**
+ * The factors' lifecycle: enrollment (start, resume, remove, reveal, confirm), rename and
+ * disable, with the recovery rules of issue 9, item 4. Whatever the type, its own work (the
+ * secret, the code check, the key URI) is its method's.
+ */
+export class FactorsService {
+  readonly #factors: FactorsRepository;
+  readonly #profiles: ProfileService;
+  readonly #methods: FactorMethodRegistry;
+  readonly #vault: SecretVault;
+  readonly #guard: AttemptGuard;
+  readonly #backup: BackupCodesService;
+  readonly #verifier: Verifier;
+  readonly #audit: AuditLog;
+  readonly #group: GroupCommit;
+  readonly #clock: Clock;
+  readonly #config: Config;
+  readonly #random: Random;
+  readonly #changed: () => void;
+
+  constructor(deps: FactorsServiceDeps) {
+    this.#factors = deps.factors;
+    this.#profiles = deps.profiles;
+    this.#methods = deps.methods;
+    this.#vault = deps.vault;
+    this.#guard = deps.guard;
+    this.#backup = deps.backup;
+    this.#verifier = deps.verifier;
+    this.#audit = deps.audit;
+    this.#group = deps.groupCommit;
+    this.#clock = deps.clock;
+    this.#config = deps.config;
+    this.#random = deps.random;
+    this.#changed = deps.changed;
+  }
+
+  /** The factors the Factors screen shows: lapsed enrollments are already gone from it. */
+  list(profile: Profile): Factor[] {
+    const now = this.#clock.now();
+    return this.#factors
+      .visible(profile.id)
+      .filter((f) => f.state !== 'pending' || (f.pendingExpiresAt ?? 0) > now)
+      .map((f) => toFactor(f, now));
+  }
+
+  /**
+   * Starts adding a factor. Once MFA is on it takes a current code (issue 9, item 4): a code from
+   * an active authenticator, or a backup code, which makes the new factor a recovery factor. The
+   * first factor, during setup, needs none.
+   */
+  async startEnrollment(label: string, params: FactorParams, code: string | undefined, ctx: MfaContext): Promise<Enrollment> {
+    const profile = this.#profiles.requireProfile();
+    this.#group.assertHealthy();
+    const enrolledWith = await this.#verifier.enrollmentProof(profile, code, ctx, 'enroll');
+    const id = randomId('f', this.#random);
+    const { secret } = this.#methods.enroll(params);
+    // Keychain first: if it cannot hold the secret, nothing is recorded (fail closed).
+    await this.#vault.storeFactorSecret(profile.id, id, secret);
+    const now = this.#clock.now();
+    const { type, ...typeParams } = params;
+    const row = mfaRow(profile, ctx, 'mfa_setup_initiated', id, { factorId: id, label, ...typeParams, enrolledWith, source: ctx.source });
+    try {
+      this.#audit.recordChange(row, () => {
+        this.#factors.insertPending({
+          id,
+          profileId: profile.id,
+          label,
+          params: { type, ...typeParams },
+          createdAt: new Date(now).toISOString(),
+          pendingExpiresAt: now + PENDING_ENROLLMENT_MS,
+          enrolledWith,
+        });
+      });
+    } catch (error) {
+      await this.#vault.discardFactorSecret(profile.id, id);
+      throw error;
+    }
+    this.#vault.remember(id, secret);
+    this.#changed();
+    return this.#enrollment(profile, this.#require(profile.id, id), secret);
+  }
+
+  /**
+   * "Resume" on a pending factor (issue 9, item 7): its QR code again, within its 10 minutes.
+   * Showing the secret again is adding the factor again, so it takes the same code as starting
+   * did, and the factor owes its rights to that code.
+   */
+  async resumeEnrollment(factorId: string, code: string | undefined, ctx: MfaContext): Promise<Enrollment> {
+    const profile = this.#profiles.requireProfile();
+    this.#group.assertHealthy();
+    const factor = await this.#requirePending(profile.id, factorId);
+    const enrolledWith = profile.mfaEnabled ? await this.#verifier.enrollmentProof(profile, code, ctx, 'resume-enroll') : factor.enrolledWith;
+    const secret = await this.#vault.factorSecret(profile.id, factor.id);
+    const row = mfaRow(profile, ctx, 'mfa_setup_resumed', factor.id, { factorId: factor.id, label: factor.label, enrolledWith, source: ctx.source });
+    this.#audit.recordChange(row, () => {
+      if (enrolledWith !== factor.enrolledWith && !this.#factors.setEnrolledWith(factor.id, enrolledWith)) throw new AppError('ERR-NOT-FOUND');
+    });
+    this.#changed();
+    return this.#enrollment(profile, this.#require(profile.id, factor.id), secret);
+  }
+
+  /**
+   * "Remove" on a pending factor (issue 9, item 7): its secret leaves the keychain first, then
+   * the row goes; if the keychain cannot delete it, nothing changes. Takes no code: a pending
+   * factor can verify nothing, and removing it gives nobody anything.
+   */
+  async removePendingEnrollment(factorId: string, ctx: MfaContext): Promise<{ factorId: string }> {
+    const profile = this.#profiles.requireProfile();
+    const factor = this.#factors.get(profile.id, factorId);
+    if (!factor || factor.state !== 'pending') throw new AppError('ERR-NOT-FOUND');
+    await this.#vault.deleteFactorSecret(profile.id, factor.id);
+    const row = mfaRow(profile, ctx, 'mfa_setup_removed', factor.id, { factorId: factor.id, label: factor.label, source: ctx.source });
+    this.#audit.recordChange(row, () => {
+      if (!this.#factors.deletePending(factor.id)) throw new AppError('ERR-NOT-FOUND');
+    });
+    this.#changed();
+    return { factorId: factor.id };
+  }
+
+  /** "Can't scan?": the secret for manual entry, once per enrollment and only while pending. */
+  async revealSecret(factorId: string, ctx: MfaContext): Promise<string> {
+    const profile = this.#profiles.requireProfile();
+    const factor = await this.#requirePending(profile.id, factorId);
+    const secret = await this.#vault.factorSecret(profile.id, factor.id);
+    this.#audit.recordChange(mfaRow(profile, ctx, 'mfa_secret_revealed', factor.id, { factorId: factor.id, source: ctx.source }), () => {
+      if (!this.#factors.markSecretShown(factor.id)) throw new AppError('ERR-MFA-SECRET-ALREADY-SHOWN');
+    });
+    return secret;
+  }
+
+  /** The first confirmed factor turns MFA on and returns the backup codes, shown this once. */
+  async confirmEnrollment(factorId: string, code: string, ctx: MfaContext): Promise<{ factor: Factor; backupCodes: string[] | null }> {
+    const profile = this.#profiles.requireProfile();
+    const factor = await this.#requirePending(profile.id, factorId);
+    // Started while MFA was off (during setup) and MFA is on now: nobody proved a code for it.
+    // Resuming it with a code records one (issue 9, item 4).
+    if (profile.mfaEnabled && factor.enrolledWith === 'setup') throw new AppError('ERR-MFA-REQUIRED');
+    const slot = this.#guard.take(profile.id);
+    const check = await this.#methods.confirm(factor, code.trim());
+    const now = this.#clock.now();
+    if (!check.ok) {
+      this.#guard.recordFailure(slot, profile, ctx, { factorId: factor.id, purpose: 'enroll', reason: check.reason });
+      throw new AppError('ERR-MFA-INVALID');
+    }
+
+    const turnsMfaOn = !profile.mfaEnabled;
+    const codes = turnsMfaOn ? this.#backup.generate() : null;
+    const backupKey = codes ? await this.#vault.requireBackupKey(profile.id) : null;
+    const recoveryUntil = factor.enrolledWith === 'recovery' ? now + this.#config.mfa.recoveryDelayHours * HOUR_MS : null;
+    this.#group.flush();
+    this.#audit.transact(() => {
+      if (!this.#factors.activate(factor.id, new Date(now).toISOString(), check.step ?? -1, recoveryUntil ?? now)) throw new AppError('ERR-NOT-FOUND');
+      this.#guard.clear(slot);
+      this.#audit.append(
+        mfaRow(profile, ctx, turnsMfaOn ? 'mfa_enabled' : 'mfa_factor_added', factor.id, {
+          factorId: factor.id,
+          label: factor.label,
+          enrolledWith: factor.enrolledWith,
+          recoveryUntil,
+          source: ctx.source,
+        }),
+      );
+      if (codes && backupKey) {
+        this.#profiles.setMfaEnabled(profile.id, true);
+        this.#backup.store(profile.id, backupKey, codes, now);
+        this.#audit.append(mfaRow(profile, ctx, 'backup_codes_regenerated', profile.id, { count: codes.length, reason: 'mfa_enabled' }));
+      }
+    });
+    this.#changed();
+    return { factor: toFactor(this.#require(profile.id, factor.id), now), backupCodes: codes ? codes.map(formatBackupCode) : null };
+  }
+
+  rename(factorId: string, label: string, ctx: MfaContext): Factor {
+    const profile = this.#profiles.requireProfile();
+    const factor = this.#factors.get(profile.id, factorId);
+    if (!factor || factor.state === 'disabled') throw new AppError('ERR-NOT-FOUND');
+    this.#audit.recordChange(mfaRow(profile, ctx, 'mfa_factor_renamed', factor.id, { factorId: factor.id, label }), () => {
+      this.#factors.rename(factor.id, label);
+    });
+    this.#changed();
+    return toFactor(this.#require(profile.id, factor.id), this.#clock.now());
+  }
+
+  /**
+   * Takes a current code from an authenticator with full rights (issue 9, item 4): not a backup
+   * code, and not a recovery factor still in its delay, except on itself. A recovery factor
+   * disabled that way by one of the owner's other factors is a recovery stopped
+   * (`mfa_recovery_cancelled`). An admin can never turn MFA off, so an admin's last factor stays.
+   * The secret leaves the keychain before the factor is marked disabled: if the keychain cannot
+   * delete it, nothing changes.
+   */
+  async disable(factorId: string, code: string, ctx: MfaContext): Promise<Factor> {
+    const profile = this.#profiles.requireProfile();
+    const factor = this.#factors.get(profile.id, factorId);
+    if (!factor || factor.state !== 'active') throw new AppError('ERR-NOT-FOUND');
+    const last = this.#factors.active(profile.id).length === 1;
+    if (last && MFA_MANDATORY_ROLES.includes(profile.role)) throw new AppError('ERR-MFA-ADMIN-REQUIRED');
+    const by = await this.#verifier.stepUp(code, ctx, 'disable-factor', factor.id);
+    const stopsRecovery = by !== factor.id && inRecovery(factor, this.#clock.now());
+
+    await this.#vault.deleteFactorSecret(profile.id, factor.id);
+    const row = mfaRow(profile, ctx, stopsRecovery ? 'mfa_recovery_cancelled' : 'mfa_disabled', factor.id, {
+      factorId: factor.id,
+      label: factor.label,
+      byFactorId: by,
+      mfaOff: last,
+      source: ctx.source,
+    });
+    this.#audit.recordChange(row, () => {
+      if (!this.#factors.disable(factor.id, new Date(this.#clock.now()).toISOString())) throw new AppError('ERR-NOT-FOUND');
+      if (last) {
+        this.#profiles.setMfaEnabled(profile.id, false);
+        this.#backup.retireAll(profile.id);
+      }
+    });
+    if (last) await this.#vault.deleteBackupKey(profile.id);
+    this.#changed();
+    return toFactor(this.#require(profile.id, factor.id), this.#clock.now());
+  }
+
+  /** Lapsed enrollments lose their secret, then their row. Returns how many were swept. */
+  async expirePending(): Promise<number> {
+    let swept = 0;
+    for (const factor of this.#factors.expiredPending(this.#clock.now())) {
+      try {
+        await this.#expire(factor);
+        swept += 1;
+      } catch {
+        // The keychain may be locked right now; the row stays, and the next sweep retries.
+      }
+    }
+    if (swept > 0) this.#changed();
+    return swept;
+  }
+
+  /** The enrollment as the shell gets it; the window gets it without `uri` (EnrollmentView). */
+  async #enrollment(profile: Profile, factor: FactorRecord, secret: string): Promise<Enrollment> {
+    const { uri, secretMasked } = this.#methods.provisioning(factor, secret, profile.principal);
+    const qrDataUrl = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 264 });
+    return { factor: toFactor(factor, this.#clock.now()), uri, qrDataUrl, secretMasked };
+  }
+
+  async #expire(factor: FactorRecord): Promise<void> {
+    await this.#vault.deleteFactorSecret(factor.profileId, factor.id);
+    this.#audit.recordChange({ event: 'mfa_setup_expired', actor: 'system', subject: factor.id, data: { factorId: factor.id } }, () =>
+      this.#factors.deletePending(factor.id),
+    );
+  }
+
+  /** A lapsed enrollment is swept on the spot, so its secret is gone before the caller hears. */
+  async #requirePending(profileId: string, factorId: string): Promise<FactorRecord> {
+    const factor = this.#factors.get(profileId, factorId);
+    // Confirming twice (a second window, a shell) is not a missing factor: say what it is.
+    if (factor?.state === 'active') throw new AppError('ERR-MFA-FACTOR-ALREADY-ACTIVE');
+    if (!factor || factor.state !== 'pending') throw new AppError('ERR-NOT-FOUND');
+    if ((factor.pendingExpiresAt ?? 0) <= this.#clock.now()) {
+      await this.#expire(factor).catch(() => undefined);
+      this.#changed();
+      throw new AppError('ERR-MFA-EXPIRED');
+    }
+    return factor;
+  }
+
+  #require(profileId: string, factorId: string): FactorRecord {
+    const factor = this.#factors.get(profileId, factorId);
+    if (!factor) throw new AppError('ERR-NOT-FOUND');
+    return factor;
+  }
+}

@@ -1,0 +1,94 @@
+import { AppError } from '../../../src-shared/errors';
+import type { SecretStore } from '../../platform/keychain/secret-store';
+import type { Random } from '../../random';
+
+export function secretAccount(profileId: string, factorId: string): string {
+  return `${profileId}:${factorId}`;
+}
+
+function backupKeyAccount(profileId: string): string {
+  return `${profileId}:backup-key`;
+}
+
+/**
+ * The MFA secrets: each factor's secret (keychain account `<profileId>:<factorId>`) and the
+ * profile's backup-code key (`<profileId>:backup-key`). A copy stays in memory only while the app
+ * is unlocked, so verifying does not cost a D-Bus round trip; `forget` drops every copy (on lock).
+ */
+export class SecretVault {
+  readonly #secrets: SecretStore;
+  readonly #random: Random;
+  readonly #factorSecrets = new Map<string, string>();
+  readonly #backupKeys = new Map<string, Buffer>();
+
+  constructor(secrets: SecretStore, random: Random) {
+    this.#secrets = secrets;
+    this.#random = random;
+  }
+
+  /** The factor's secret if it is in memory; no keychain call. */
+  cached(factorId: string): string | undefined {
+    return this.#factorSecrets.get(factorId);
+  }
+
+  async factorSecret(profileId: string, factorId: string): Promise<string> {
+    const cached = this.#factorSecrets.get(factorId);
+    if (cached) return cached;
+    const secret = await this.#secrets.get(secretAccount(profileId, factorId));
+    // A factor whose secret vanished from the keychain cannot be checked: fail closed.
+    if (!secret) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
+    this.#factorSecrets.set(factorId, secret);
+    return secret;
+  }
+
+  /** Into the keychain only; `remember` once the factor is recorded. */
+  async storeFactorSecret(profileId: string, factorId: string, secret: string): Promise<void> {
+    await this.#secrets.set(secretAccount(profileId, factorId), secret);
+  }
+
+  remember(factorId: string, secret: string): void {
+    this.#factorSecrets.set(factorId, secret);
+  }
+
+  /** Out of the keychain, then out of memory; throws (and keeps both) when the keychain refuses. */
+  async deleteFactorSecret(profileId: string, factorId: string): Promise<void> {
+    await this.#secrets.delete(secretAccount(profileId, factorId));
+    this.#factorSecrets.delete(factorId);
+  }
+
+  /** Best effort: undoing a store whose record could not be written. */
+  async discardFactorSecret(profileId: string, factorId: string): Promise<void> {
+    await this.#secrets.delete(secretAccount(profileId, factorId)).catch(() => false);
+  }
+
+  async requireBackupKey(profileId: string): Promise<Buffer> {
+    const key = await this.backupKey(profileId, true);
+    if (!key) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
+    return key;
+  }
+
+  async backupKey(profileId: string, create: boolean): Promise<Buffer | null> {
+    const cached = this.#backupKeys.get(profileId);
+    if (cached) return cached;
+    const stored = await this.#secrets.get(backupKeyAccount(profileId));
+    let key: Buffer | null = stored ? Buffer.from(stored, 'base64') : null;
+    if (!key && create) {
+      key = this.#random.bytes(32);
+      await this.#secrets.set(backupKeyAccount(profileId), key.toString('base64'));
+    }
+    if (key) this.#backupKeys.set(profileId, key);
+    return key;
+  }
+
+  /** The codes are already gone from the database; a key left behind protects nothing. */
+  async deleteBackupKey(profileId: string): Promise<void> {
+    this.#backupKeys.delete(profileId);
+    await this.#secrets.delete(backupKeyAccount(profileId)).catch(() => false);
+  }
+
+  /** Drops every secret held in memory (on lock). */
+  forget(): void {
+    this.#factorSecrets.clear();
+    this.#backupKeys.clear();
+  }
+}

@@ -16,6 +16,18 @@ import { GatewayInstanceRepository } from './platform/db/repositories/gateway-in
 import { silentNotifier, type Notifier } from './platform/notifier';
 import { IntegrationsService } from './services/gateway/integrations.service';
 import { RestoreRequestsService } from './services/restore/restore-requests.service';
+import { BackupCodesRepository } from './platform/db/repositories/backup-codes.repository';
+import { ChainAttemptsRepository } from './platform/db/repositories/chain-attempts.repository';
+import { FactorsRepository } from './platform/db/repositories/factors.repository';
+import { MfaAttemptsRepository } from './platform/db/repositories/mfa-attempts.repository';
+import { PoliciesRepository } from './platform/db/repositories/policies.repository';
+import { ProfilesRepository } from './platform/db/repositories/profiles.repository';
+import { StepUpGrantsRepository } from './platform/db/repositories/step-up-grants.repository';
+import type { Random } from './services/chain/chain-core';
+import { ChainService } from './services/chain/chain.service';
+import { cryptoRandom } from './services/chain/crypto-random';
+import { MfaChainPort } from './services/chain/mfa-chain-port';
+import { PolicyService, type StepUpGrants } from './services/policy/policy.service';
 
 /**
  * How often the one shared tick runs: the expiry sweeper, long-poll deadlines and the
@@ -33,6 +45,8 @@ export interface CustodianDeps {
   secrets: SecretStore;
   /** Desktop notifications; none when absent (the CLI, `serve`, tests). */
   notifier?: Notifier;
+  /** The Random port (STYLE.md rule 6): the CSPRNG unless a test passes a script. */
+  random?: Random;
 }
 
 export interface StartOptions {
@@ -44,6 +58,10 @@ export interface Custodian extends CustodianDeps {
   audit: AuditLog;
   settings: SettingsService;
   mfa: MfaService;
+  /** One policy per sensitivity (issue 10). */
+  policies: PolicyService;
+  /** The factor-chain orchestrator: attempts, steps and step-up grants (issue 10). */
+  chain: ChainService;
   lock: AppLock;
   integrations: IntegrationsService;
   requests: RestoreRequestsService;
@@ -80,6 +98,28 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     notifier: deps.notifier ?? null,
     language: () => settings.get().language,
   });
+  // The chain asks the policies for its steps and the policies ask the chain for grants (a
+  // weakening takes one): the policies get a late-bound reference to the chain.
+  const chainPort = new MfaChainPort({
+    profiles: new ProfilesRepository(db),
+    factors: new FactorsRepository(db),
+    backup: new BackupCodesRepository(db),
+    attempts: new MfaAttemptsRepository(db),
+    secrets: deps.secrets,
+    clock,
+    config: deps.config,
+  });
+  const grants: StepUpGrants = { consumeGrant: (purpose, atLeast) => chain.consumeGrant(purpose, atLeast) };
+  const policies = new PolicyService({ repo: new PoliciesRepository(db), audit, clock, config: deps.config, factors: chainPort, grants });
+  const chain: ChainService = new ChainService({
+    attempts: new ChainAttemptsRepository(db),
+    grants: new StepUpGrantsRepository(db),
+    policies,
+    mfa: chainPort,
+    audit,
+    clock,
+    random: deps.random ?? cryptoRandom,
+  });
   const lock = new AppLock({ mfa, settings, audit, clock, config: deps.config });
   const integrations = new IntegrationsService(db, audit, clock);
   const requests = new RestoreRequestsService({
@@ -104,6 +144,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   let started = false;
   let lastEnrollmentSweep = 0;
   let lastAnchorRetry = 0;
+  let lastChainSweep = 0;
   let disposed = false;
 
   const tick = (): void => {
@@ -120,6 +161,11 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       lastEnrollmentSweep = clock.now();
       void mfa.expirePendingEnrollments();
     }
+    // Ended attempts are kept a day: one DELETE a minute keeps the table small.
+    if (clock.now() - lastChainSweep >= 60_000) {
+      lastChainSweep = clock.now();
+      chain.sweep();
+    }
     // A failed anchor write is caught up once the keychain answers again, without waiting for the
     // next commit; a healthy anchor costs nothing here.
     if (audit.anchorWriteState() === 'failing' && clock.now() - lastAnchorRetry >= ANCHOR_RETRY_MS) {
@@ -133,6 +179,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     audit,
     settings,
     mfa,
+    policies,
+    chain,
     lock,
     integrations,
     requests,

@@ -274,6 +274,7 @@ describe('factor chains and policies over IPC (issue 10)', () => {
     expect(await call('chain:verify-step', { attemptId, factorId: 'backup', code: 'AAAA-AAAA' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
     const after = await call('chain:get', { attemptId });
     expect(after).toMatchObject({ ok: true, data: { position: 0, status: 'open' } });
+    if (!after.ok) throw new Error(JSON.stringify(after));
     const current = (after.data as View).steps[0]?.id ?? '';
     const other = (after.data as View).steps[1]?.id ?? '';
     expect(await call('chain:verify-step', { attemptId, factorId: other, code: code(other) })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-CHAIN-BREACHED' } });

@@ -90,7 +90,7 @@ function NoticeLine({ notice, code }: { notice: ChainNotice; code: string | null
       return assertNever(notice);
   }
   return (
-    <p className="notice notice-warning" role="status" data-testid="chain-notice" data-notice={notice} data-code={code ?? undefined}>
+    <p className="notice notice-warning notice-small" role="status" data-testid="chain-notice" data-notice={notice} data-code={code ?? undefined}>
       <AlertIcon />
       <span>{text}</span>
     </p>

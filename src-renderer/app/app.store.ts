@@ -4,7 +4,7 @@ import type { Language } from '../../src-shared/i18n';
 import type { CustodianError } from '../../src-shared/ipc/api';
 import { callError } from './session.store';
 
-export const SECTIONS = ['approvals', 'factors', 'audit', 'settings'] as const;
+export const SECTIONS = ['approvals', 'factors', 'policies', 'audit', 'settings'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type LoadState = 'loading' | 'ready';

@@ -142,3 +142,39 @@ test('a two-step chain passes through the prompt by keyboard, and a failed step 
   const events = audit.entries.map((e) => e.event);
   expect(events).toEqual(expect.arrayContaining(['mfa_chain_started', 'mfa_chain_completed', 'mfa_chain_step_failed', 'mfa_chain_reset']));
 });
+
+test('the Policies screen lists the four policies, and weakening one takes a critical chain first', async ({ app }) => {
+  const { page } = app;
+  const phones = new Phones();
+  await enrollTwo(page, phones);
+
+  await page.getByTestId('nav-policies').click();
+  const rows = page.getByTestId('policy-row');
+  await expect(rows).toHaveCount(4);
+  await expect(rows.nth(3)).toHaveAttribute('data-sensitivity', 'critical');
+  await expect(rows.nth(3).getByTestId('policy-summary')).toContainText('2 steps, in a random order, 60 s');
+  expect((await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id)).toEqual([]);
+
+  // Fewer steps is weaker: the save asks for a chain at the critical policy, then saves.
+  await rows.nth(3).getByTestId('policy-edit').click();
+  await page.getByTestId('policy-steps').selectOption('1');
+  await page.getByTestId('policy-save').click();
+  await expect(page.getByTestId('policy-weaker')).toBeVisible();
+  const prompt = page.getByTestId('chain-prompt');
+  await expect(prompt.getByTestId('chain-step')).toHaveCount(2);
+  await prompt.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: shotPath('policies-weaken-chain-1180.png') });
+  await typeStep(page, phones.code(await currentLabel(page)));
+  await typeStep(page, phones.code(await currentLabel(page)));
+  await expect(page.getByTestId('policies-status')).toContainText('Critical');
+  await expect(rows.nth(3).getByTestId('policy-summary')).toContainText('1 step, in a random order');
+  const audit = await page.evaluate(() => window.custodian.audit.list({ limit: 100 }));
+  expect(audit.entries.map((e) => e.event)).toEqual(expect.arrayContaining(['mfa_chain_completed', 'mfa_step_up_used', 'mfa_policy_changed']));
+
+  // A stronger change needs no chain.
+  await rows.nth(3).getByTestId('policy-edit').click();
+  await page.getByTestId('policy-steps').selectOption('2');
+  await page.getByTestId('policy-save').click();
+  await expect(rows.nth(3).getByTestId('policy-summary')).toContainText('2 steps');
+  await expect(page.getByTestId('chain-prompt')).toHaveCount(0);
+});

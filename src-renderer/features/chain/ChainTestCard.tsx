@@ -14,7 +14,8 @@ import { useChainStore } from './chain.store';
 export function ChainTestCard() {
   const { t } = useTranslation();
   const [sensitivity, setSensitivity] = useState<Sensitivity>('critical');
-  const attempt = useChainStore((s) => s.attempt);
+  // The one chain store serves every prompt: this card shows only its own test chains.
+  const attempt = useChainStore((s) => (s.attempt?.purpose.startsWith('test:') ? s.attempt : null));
   const starting = useChainStore((s) => s.starting);
   const startError = useChainStore((s) => s.startError);
   const start = useChainStore((s) => s.start);

@@ -284,6 +284,19 @@ describe('factor chains and policies over IPC (issue 10)', () => {
     expect(current).not.toBe('');
   });
 
+  it('answers a step for a factor disabled since the chain was drawn as a wrong code, and resets', async () => {
+    const { call, code } = await setUp();
+    const started = await call('chain:start', { purpose: 'test:critical', sensitivity: 'critical' });
+    if (!started.ok) throw new Error(JSON.stringify(started));
+    const { attemptId, steps } = started.data as View;
+    const [s1, s2] = steps.map((s) => s.id) as [string, string];
+    // Disabled with the other factor's code, in the next time step: its secret leaves the keychain.
+    t.clock.advanceSeconds(30);
+    await t.custodian.mfa.disableFactor(s1, code(s2), { source: 'desktop' });
+    expect(await call('chain:verify-step', { attemptId, factorId: s1, code: '123456' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
+    expect(await call('chain:get', { attemptId })).toMatchObject({ ok: true, data: { position: 0, status: 'open' } });
+  });
+
   it('refuses a made-up purpose, a bad sensitivity and a bad step before any service runs', async () => {
     const { call } = await setUp();
     const before = t.custodian.audit.head();

@@ -88,7 +88,9 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
   async verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<CodeVerdict> {
     void ctx;
     const profile = this.#profile();
-    if (!this.#factors.get(profile.id, factorId)) return 'invalid';
+    // Disabled since the chain was drawn (another window, a shell): its secret is gone, and its
+    // code is simply wrong, not a keychain failure.
+    if (this.#factors.get(profile.id, factorId)?.state !== 'active') return 'invalid';
     const secret = await this.#secrets.get(secretAccount(profile.id, factorId));
     // A factor whose secret vanished from the keychain cannot be checked: fail closed.
     if (!secret) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');

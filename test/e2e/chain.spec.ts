@@ -29,7 +29,8 @@ class Phones {
   }
 }
 
-async function enrollTwo(page: Page, phones: Phones): Promise<void> {
+/** Enrolls two authenticators through the UI; returns the backup codes shown with the first. */
+async function enrollTwo(page: Page, phones: Phones): Promise<string[]> {
   await page.getByTestId('nav-factors').click();
   await page.getByTestId('setup-profile').first().click();
   await page.getByTestId('onboarding-name').fill('Alice Admin');
@@ -46,6 +47,8 @@ async function enrollTwo(page: Page, phones: Phones): Promise<void> {
   phones.add('Work phone', phone, [-60_000, -30_000, 0, 30_000]);
   await page.getByTestId('enroll-code').fill(phones.code('Work phone'));
   await page.getByTestId('enroll-confirm').click();
+  await expect(page.getByTestId('backup-code')).toHaveCount(10);
+  const backupCodes = (await page.getByTestId('backup-code').allTextContents()).map((c) => c.trim());
   await page.getByTestId('backup-codes-stored').check();
   await page.getByTestId('backup-codes-done').click();
 
@@ -59,6 +62,7 @@ async function enrollTwo(page: Page, phones: Phones): Promise<void> {
   await page.getByTestId('enroll-code').fill(phones.code('Tablet'));
   await page.getByTestId('enroll-confirm').click();
   await expect(page.locator('[data-testid="factor-row"][data-state="active"]')).toHaveCount(2);
+  return backupCodes;
 }
 
 /** The label of the step the prompt marks current. */
@@ -146,7 +150,7 @@ test('a two-step chain passes through the prompt by keyboard, and a failed step 
 test('the Policies screen lists the four policies, and weakening one takes a critical chain first', async ({ app }) => {
   const { page } = app;
   const phones = new Phones();
-  await enrollTwo(page, phones);
+  const backupCodes = await enrollTwo(page, phones);
 
   await page.getByTestId('nav-policies').click();
   const rows = page.getByTestId('policy-row');
@@ -164,12 +168,17 @@ test('the Policies screen lists the four policies, and weakening one takes a cri
   await expect(prompt.getByTestId('chain-step')).toHaveCount(2);
   await prompt.scrollIntoViewIfNeeded();
   await page.screenshot({ path: shotPath('policies-weaken-chain-1180.png') });
-  await typeStep(page, phones.code(await currentLabel(page)));
+  // A backup code stands in for step 1, once: step 2 offers no backup code.
+  await page.getByTestId('chain-use-backup').click();
+  await typeStep(page, backupCodes[0] ?? '');
+  await expect(prompt).toHaveAttribute('data-position', '1');
+  await expect(page.getByTestId('chain-use-backup')).toHaveCount(0);
   await typeStep(page, phones.code(await currentLabel(page)));
   await expect(page.getByTestId('policies-status')).toContainText('Critical');
   await expect(rows.nth(3).getByTestId('policy-summary')).toContainText('1 step, in a random order');
   const audit = await page.evaluate(() => window.custodian.audit.list({ limit: 100 }));
   expect(audit.entries.map((e) => e.event)).toEqual(expect.arrayContaining(['mfa_chain_completed', 'mfa_step_up_used', 'mfa_policy_changed']));
+  expect(JSON.stringify(audit.entries)).not.toContain(backupCodes[0] ?? 'none');
 
   // A stronger change needs no chain.
   await rows.nth(3).getByTestId('policy-edit').click();

@@ -42,7 +42,7 @@ export function ChainPrompt({ onStartAgain, onClose }: { onStartAgain(): void; o
       <ol className="chain-steps" aria-label={t('chain.stepsLabel')}>
         {attempt.steps.map((step, index) => {
           const state: StepState = done || index < attempt.position ? 'done' : index === attempt.position && !expired ? 'current' : 'locked';
-          return <StepItem key={`${step.id}:${index}`} step={step} index={index} total={attempt.steps.length} state={state} />;
+          return <StepItem key={`${step.id}:${index}`} step={step} index={index} total={attempt.steps.length} state={state} backupAllowed={!attempt.backupUsed} />;
         })}
       </ol>
       {done ? (
@@ -97,7 +97,15 @@ function NoticeLine({ notice, code }: { notice: ChainNotice; code: string | null
   );
 }
 
-function StepItem({ step, index, total, state }: { step: ChainFactor; index: number; total: number; state: StepState }) {
+interface StepItemProps {
+  step: ChainFactor;
+  index: number;
+  total: number;
+  state: StepState;
+  backupAllowed: boolean;
+}
+
+function StepItem({ step, index, total, state, backupAllowed }: StepItemProps) {
   const { t } = useTranslation();
   return (
     <li className={`chain-step chain-step-${state}`} data-testid="chain-step" data-state={state} data-factor={step.id} aria-current={state === 'current' ? 'step' : undefined}>
@@ -111,39 +119,58 @@ function StepItem({ step, index, total, state }: { step: ChainFactor; index: num
         </span>
         <span className={`badge chain-badge-${state}`}>{t(`chain.state.${state}`, { current: index + 1, total })}</span>
       </div>
-      {state === 'current' ? <StepForm step={step} index={index} /> : null}
+      {state === 'current' ? <StepForm step={step} index={index} backupAllowed={backupAllowed} /> : null}
     </li>
   );
 }
 
-function StepForm({ step, index }: { step: ChainFactor; index: number }) {
+function StepForm({ step, index, backupAllowed }: { step: ChainFactor; index: number; backupAllowed: boolean }) {
   const { t } = useTranslation();
   const submit = useChainStore((s) => s.submit);
   const resets = useChainStore((s) => s.resets);
-  const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit(submit);
+  // A backup code may stand in for one step per attempt (DESIGN.md "Factor chain").
+  const [backup, setBackup] = useState(false);
+  const useBackup = backup && backupAllowed;
+  const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit((value) => submit(value, useBackup));
 
   // Keyboard use (issue 10): the focus follows the current step, after a pass and after a reset.
   useEffect(() => {
     document.getElementById(codeId)?.focus();
-  }, [codeId, step.id, index, resets]);
+  }, [codeId, step.id, index, resets, useBackup]);
 
+  const ready = useBackup ? normalizeCode(code).length >= 8 : normalizeCode(code).length === step.digits;
   return (
     <form className="chain-step-form" onSubmit={(event) => void onSubmit(event)} noValidate>
       <CodeEntry
         id={codeId}
-        label={t('chain.codeLabel', { label: step.label })}
-        hint={t('chain.codeHint', { digits: step.digits, label: step.label })}
+        label={useBackup ? t('chain.backupLabel') : t('chain.codeLabel', { label: step.label })}
+        hint={useBackup ? t('chain.backupHint') : t('chain.codeHint', { digits: step.digits, label: step.label })}
         value={code}
         onChange={setCode}
-        kind="totp"
+        kind={useBackup ? 'any' : 'totp'}
         digits={step.digits}
         testId="chain-code"
         form={form}
         errorId={errorId}
       />
-      <SubmitButton busy={busy} disabled={busy || form.blocked || normalizeCode(code).length !== step.digits} testId="chain-submit">
-        {t('chain.verify')}
-      </SubmitButton>
+      <div className="button-row">
+        <SubmitButton busy={busy} disabled={busy || form.blocked || !ready} testId="chain-submit">
+          {t('chain.verify')}
+        </SubmitButton>
+        {backupAllowed ? (
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => {
+              setCode('');
+              setBackup(!useBackup);
+            }}
+            data-testid="chain-use-backup"
+          >
+            {useBackup ? t('chain.useFactor', { label: step.label }) : t('chain.useBackup')}
+          </button>
+        ) : null}
+      </div>
     </form>
   );
 }

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { ChainAttemptView, ChainStartPurpose } from '../../../src-shared/domain/policy';
+import { BACKUP_STEP, type ChainAttemptView, type ChainStartPurpose } from '../../../src-shared/domain/policy';
 import type { Sensitivity } from '../../../src-shared/domain/restore-request';
 import type { CustodianError } from '../../../src-shared/ipc/api';
 import { toCustodianError } from '../../app/errors';
@@ -20,8 +20,11 @@ interface ChainState {
   starting: boolean;
   startError: CustodianError | null;
   start(purpose: ChainStartPurpose, sensitivity: Sensitivity): Promise<void>;
-  /** Submits the current step's code; rejects with the typed error, after the state follows main's. */
-  submit(code: string): Promise<void>;
+  /**
+   * Submits the current step's code, or a backup code standing in for it (once per attempt);
+   * rejects with the typed error, after the state follows main's.
+   */
+  submit(code: string, backup?: boolean): Promise<void>;
   close(): void;
 }
 
@@ -49,13 +52,13 @@ export const useChainStore = create<ChainState>()((set, get) => ({
     }
   },
 
-  submit: async (code) => {
+  submit: async (code, backup = false) => {
     const attempt = get().attempt;
     const current = attempt?.status === 'open' ? attempt.steps[attempt.position] : undefined;
     if (!attempt || !current) return;
     set({ notice: null, failure: null });
     try {
-      set({ attempt: await window.custodian.chain.verifyStep(attempt.attemptId, current.id, code) });
+      set({ attempt: await window.custodian.chain.verifyStep(attempt.attemptId, backup ? BACKUP_STEP : current.id, code) });
     } catch (error) {
       const failure = toCustodianError(error);
       const notice = noticeFor(failure.code);

@@ -83,7 +83,7 @@ async function typeStep(page: Page, code: string): Promise<void> {
 test('a two-step chain passes through the prompt by keyboard, and a failed step sends it back to step 1', async ({ app }) => {
   const { page } = app;
   const phones = new Phones();
-  await enrollTwo(page, phones);
+  const backupCodes = await enrollTwo(page, phones);
 
   // The default critical policy: two distinct factors, drawn at random.
   const card = page.getByTestId('chain-test-card');
@@ -105,9 +105,12 @@ test('a two-step chain passes through the prompt by keyboard, and a failed step 
   await page.screenshot({ path: shotPath('chain-prompt-1180.png') });
   expect((await new AxeBuilder({ page }).include('[data-testid="chain-test-card"]').analyze()).violations.map((v) => v.id)).toEqual([]);
 
-  // Pass: the focus moves to each current step; Enter submits.
-  await typeStep(page, phones.code(await currentLabel(page)));
+  // Pass: the focus moves to each current step; Enter submits. A backup code stands in for step 1,
+  // and the backup-code count on this same screen follows.
+  await page.getByTestId('chain-use-backup').click();
+  await typeStep(page, backupCodes[1] ?? '');
   await expect(steps.nth(0)).toHaveAttribute('data-state', 'done');
+  await expect(page.getByTestId('backup-remaining')).toHaveAttribute('data-remaining', '9');
   await expect(steps.nth(1)).toHaveAttribute('data-state', 'current');
   await typeStep(page, phones.code(await currentLabel(page)));
   await expect(prompt).toHaveAttribute('data-status', 'completed');
@@ -173,6 +176,7 @@ test('the Policies screen lists the four policies, and weakening one takes a cri
   await typeStep(page, backupCodes[0] ?? '');
   await expect(prompt).toHaveAttribute('data-position', '1');
   await expect(page.getByTestId('chain-use-backup')).toHaveCount(0);
+
   await typeStep(page, phones.code(await currentLabel(page)));
   await expect(page.getByTestId('policies-status')).toContainText('Critical');
   await expect(rows.nth(3).getByTestId('policy-summary')).toContainText('1 step, in a random order');
@@ -186,4 +190,8 @@ test('the Policies screen lists the four policies, and weakening one takes a cri
   await page.getByTestId('policy-save').click();
   await expect(rows.nth(3).getByTestId('policy-summary')).toContainText('2 steps');
   await expect(page.getByTestId('chain-prompt')).toHaveCount(0);
+
+  // The backup code used in the chain is gone from the count the Factors screen shows.
+  await page.getByTestId('nav-factors').click();
+  await expect(page.getByTestId('backup-remaining')).toHaveAttribute('data-remaining', '9');
 });

@@ -3,6 +3,7 @@ import { BACKUP_STEP, type ChainAttemptView, type ChainStartPurpose } from '../.
 import type { Sensitivity } from '../../../src-shared/domain/restore-request';
 import type { CustodianError } from '../../../src-shared/ipc/api';
 import { toCustodianError } from '../../app/errors';
+import { useFactorsStore } from '../factors/factors.store';
 
 /**
  * What the prompt explains in plain words after a step (issue 10 "UI"): the chain went back to
@@ -72,6 +73,10 @@ export const useChainStore = create<ChainState>()((set, get) => ({
         }));
       }
       throw failure;
+    } finally {
+      // A step moves a factor's "last used" and may use up a backup code; main tells the window
+      // of changes made by other processes only, so the Factors list reads them afresh here.
+      void useFactorsStore.getState().refresh();
     }
   },
 

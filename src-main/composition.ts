@@ -106,6 +106,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     backup: new BackupCodesRepository(db),
     attempts: new MfaAttemptsRepository(db),
     secrets: deps.secrets,
+    audit,
     clock,
     config: deps.config,
   });

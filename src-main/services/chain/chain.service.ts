@@ -130,7 +130,8 @@ export class ChainService implements StepUpGrants {
     let outcome: StepOutcome;
     switch (submission.kind) {
       case 'factor':
-        outcome = await this.#mfa.verifyFactorCode(currentStep(record.state).id, code, ctx);
+        // The port refuses a recovery factor still in its delay where the purpose needs full rights.
+        outcome = await this.#mfa.verifyFactorCode(currentStep(record.state).id, code, { ...ctx, purpose: record.purpose });
         break;
       case 'backup':
         outcome = (await this.#mfa.verifyBackupCode(code, ctx)) ? 'ok' : 'invalid';

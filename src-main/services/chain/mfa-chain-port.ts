@@ -4,7 +4,7 @@ import { AppError } from '../../../src-shared/errors';
 import type { Clock } from '../../clock';
 import type { Config } from '../../config';
 import type { BackupCodesRepository } from '../../platform/db/repositories/backup-codes.repository';
-import type { FactorsRepository } from '../../platform/db/repositories/factors.repository';
+import { inRecovery, type FactorsRepository } from '../../platform/db/repositories/factors.repository';
 import type { MfaAttemptsRepository } from '../../platform/db/repositories/mfa-attempts.repository';
 import type { ProfilesRepository } from '../../platform/db/repositories/profiles.repository';
 import type { SecretStore } from '../../platform/keychain/secret-store';
@@ -12,6 +12,7 @@ import { takeAttempt } from '../mfa/attempt-guard';
 import { findBackupCode, normalizeBackupCode } from '../mfa/backup-codes';
 import { secretAccount } from '../mfa/mfa.service';
 import { checkTotp } from '../mfa/totp';
+import type { AuditLog } from '../audit/audit.service';
 import type { ActiveFactors } from '../policy/policy.service';
 import type { ChainMfaPort, CodeVerdict, StepContext } from './chain-ports';
 
@@ -22,8 +23,21 @@ export interface MfaChainPortDeps {
   attempts: MfaAttemptsRepository;
   /** The keychain: TOTP secrets under `<profileId>:<factorId>`, the backup-code key beside them. */
   secrets: SecretStore;
+  /** For the one row the port writes itself: a recovery factor refused (issue 9, item 4). */
+  audit: AuditLog;
   clock: Clock;
   config: Config;
+}
+
+/**
+ * Chains whose grant changes MFA itself: a recovery factor still in its delay may not pass a step
+ * of them (issue 9, item 4, kept by issue 10), or one leaked backup code would mint a factor that
+ * manages the others or weakens the policies.
+ */
+export function needsFullRights(purpose: string | undefined): boolean {
+  // Unknown means yes: fail secure.
+  if (purpose === undefined) return true;
+  return purpose === 'factors:manage' || purpose === 'policies:weaken' || purpose === 'incident:leave';
 }
 
 /**
@@ -41,6 +55,7 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
   readonly #backup: BackupCodesRepository;
   readonly #attempts: MfaAttemptsRepository;
   readonly #secrets: SecretStore;
+  readonly #audit: AuditLog;
   readonly #clock: Clock;
   readonly #config: Config;
 
@@ -50,6 +65,7 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     this.#backup = deps.backup;
     this.#attempts = deps.attempts;
     this.#secrets = deps.secrets;
+    this.#audit = deps.audit;
     this.#clock = deps.clock;
     this.#config = deps.config;
   }
@@ -86,7 +102,6 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
   }
 
   async verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<CodeVerdict> {
-    void ctx;
     const profile = this.#profile();
     // Disabled since the chain was drawn (another window, a shell): its secret is gone, and its
     // code is simply wrong, not a keychain failure.
@@ -100,6 +115,19 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     const now = this.#clock.now();
     const check = checkTotp({ secret, ...factor }, code.trim(), now, this.#config.mfa.windowSteps, factor.lastUsedStep);
     if (!check.ok) return check.reason === 'replayed' ? 'replayed' : 'invalid';
+    if (needsFullRights(ctx.purpose) && inRecovery(factor, now)) {
+      // Refused before the code is used up; the attempt slot stays taken and the chain as it was.
+      const until = factor.recoveryUntil ?? now;
+      this.#audit.record({
+        event: 'mfa_recovery_refused',
+        actor: profile.principal,
+        subject: factor.id,
+        sourceIp: ctx.sourceIp ?? null,
+        userAgent: ctx.userAgent ?? null,
+        data: { factorId: factor.id, label: factor.label, purpose: ctx.purpose ?? null, until: new Date(until).toISOString(), source: ctx.source },
+      });
+      throw new AppError('ERR-MFA-RECOVERY-PENDING', { until });
+    }
     // The replay floor only moves forward: used once per factor and time step, across attempts
     // and processes (RFC 6238 §5.2). The attempt count stays: only a completed chain clears it.
     return this.#factors.markUsed(factor.id, check.step, new Date(now).toISOString()) ? 'ok' : 'replayed';

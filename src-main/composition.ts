@@ -25,6 +25,12 @@ import { SettingsRepository } from './platform/db/repositories/settings.reposito
 import { silentNotifier, type Notifier } from './platform/notifier';
 import { IntegrationsService } from './services/gateway/integrations.service';
 import { RestoreRequestsService } from './services/restore/restore-requests.service';
+import { ChainAttemptsRepository } from './platform/db/repositories/chain-attempts.repository';
+import { PoliciesRepository } from './platform/db/repositories/policies.repository';
+import { StepUpGrantsRepository } from './platform/db/repositories/step-up-grants.repository';
+import { ChainService } from './services/chain/chain.service';
+import { MfaChainPort } from './services/chain/mfa-chain-port';
+import { PolicyService, type StepUpGrants } from './services/policy/policy.service';
 
 /**
  * How often the one shared tick runs: the expiry sweeper, long-poll deadlines and the
@@ -55,6 +61,10 @@ export interface Custodian extends CustodianDeps {
   audit: AuditLog;
   settings: SettingsService;
   mfa: MfaService;
+  /** One policy per sensitivity (issue 10). */
+  policies: PolicyService;
+  /** The factor-chain orchestrator: attempts, steps and step-up grants (issue 10). */
+  chain: ChainService;
   lock: AppLock;
   integrations: IntegrationsService;
   requests: RestoreRequestsService;
@@ -82,14 +92,15 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   const groupCommit = new GroupCommit(audit);
   const settings = new SettingsService(new SettingsRepository(db), audit);
   const random = deps.random ?? cryptoRandom;
+  const mfaRepositories = {
+    profiles: new ProfilesRepository(db),
+    factors: new FactorsRepository(db),
+    backupCodes: new BackupCodesRepository(db),
+    attempts: new MfaAttemptsRepository(db),
+    auditFeed: new AuditFeedRepository(db),
+  };
   const mfa = new MfaService({
-    repositories: {
-      profiles: new ProfilesRepository(db),
-      factors: new FactorsRepository(db),
-      backupCodes: new BackupCodesRepository(db),
-      attempts: new MfaAttemptsRepository(db),
-      auditFeed: new AuditFeedRepository(db),
-    },
+    repositories: mfaRepositories,
     audit,
     groupCommit,
     secrets: deps.secrets,
@@ -98,6 +109,29 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     config: deps.config,
     notifier: deps.notifier ?? null,
     language: () => settings.get().language,
+  });
+  // The chain asks the policies for its steps and the policies ask the chain for grants (a
+  // weakening takes one): the policies get a late-bound reference to the chain.
+  const chainPort = new MfaChainPort({
+    profiles: mfaRepositories.profiles,
+    factors: mfaRepositories.factors,
+    backup: mfaRepositories.backupCodes,
+    attempts: mfaRepositories.attempts,
+    secrets: deps.secrets,
+    audit,
+    clock,
+    config: deps.config,
+  });
+  const grants: StepUpGrants = { consumeGrant: (purpose, atLeast) => chain.consumeGrant(purpose, atLeast) };
+  const policies = new PolicyService({ repo: new PoliciesRepository(db), audit, clock, config: deps.config, factors: chainPort, grants });
+  const chain: ChainService = new ChainService({
+    attempts: new ChainAttemptsRepository(db),
+    grants: new StepUpGrantsRepository(db),
+    policies,
+    mfa: chainPort,
+    audit,
+    clock,
+    random,
   });
   const lock = new AppLock({ mfa, settings, audit, clock, config: deps.config });
   const integrations = new IntegrationsService(new IntegrationsRepository(db), audit, clock);
@@ -124,6 +158,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   let started = false;
   let lastEnrollmentSweep = 0;
   let lastAnchorRetry = 0;
+  let lastChainSweep = 0;
   let disposed = false;
 
   const tick = (): void => {
@@ -140,6 +175,11 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       lastEnrollmentSweep = clock.now();
       void mfa.expirePendingEnrollments();
     }
+    // Ended attempts are kept a day: one DELETE a minute keeps the table small.
+    if (clock.now() - lastChainSweep >= 60_000) {
+      lastChainSweep = clock.now();
+      chain.sweep();
+    }
     // A failed anchor write is caught up once the keychain answers again, without waiting for the
     // next commit; a healthy anchor costs nothing here.
     if (audit.anchorWriteState() === 'failing' && clock.now() - lastAnchorRetry >= ANCHOR_RETRY_MS) {
@@ -153,6 +193,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     audit,
     settings,
     mfa,
+    policies,
+    chain,
     lock,
     integrations,
     requests,

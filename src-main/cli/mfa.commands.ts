@@ -12,9 +12,12 @@ import {
   type Factor,
 } from '../../src-shared/domain/mfa';
 import { z } from 'zod';
+import { SENSITIVITIES, sensitivitySchema } from '../../src-shared/domain/restore-request';
+import { AppError } from '../../src-shared/errors';
 import { loadConfig } from '../config';
 import type { MfaContext } from '../services/mfa/mfa.service';
 import type { Custodian } from '../composition';
+import { runChain } from './chain.commands';
 import { EXIT, parseArg, readSecret, SECRET_HELP, withCustodian, type Io } from './cli-support';
 
 // Named in the audit rows. The rate limit is one budget with the window's (issue 9, item 3): a
@@ -197,10 +200,18 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
 
   program
     .command('verify')
-    .description('check a code (TOTP or backup); exit 0 when valid')
+    .description('check a code (TOTP or backup); with --sensitivity, run a factor chain at that policy; exit 0 when valid')
     .argument('[code]', CODE_ARGUMENT)
+    .addOption(new Option('--sensitivity <s>', 'run the chain the policy for this sensitivity asks for, one code per step').choices(SENSITIVITIES))
     .addHelpText('after', SECRET_HELP)
-    .action(async (arg: string | undefined) => {
+    .action(async (arg: string | undefined, opts: { sensitivity?: string }) => {
+      if (opts.sensitivity !== undefined) {
+        const sensitivity = parseArg(sensitivitySchema, opts.sensitivity, '--sensitivity');
+        // A chain takes a code per step, each read when its step comes: none from the arguments.
+        if (arg !== undefined) throw new AppError('ERR-VALIDATION', { field: 'code' });
+        setExit(await withCustodian(loadConfig(), (c) => runChain(c, io, sensitivity)));
+        return;
+      }
       const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Code: ' }), 'code');
       const verified = await withCustodian(loadConfig(), (c) => c.mfa.verify(code, CLI, { allowBackup: true, purpose: 'cli-verify' }));
       io.out(verified.method === 'totp' ? `valid (factor ${verified.factorId})\n` : 'valid (backup code, now used up)\n');

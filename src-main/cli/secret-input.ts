@@ -71,19 +71,26 @@ function readHidden(input: ReadStream, prompt: string): Promise<string> {
 
 function readLine(input: NodeJS.ReadStream): Promise<string> {
   return new Promise((resolve, reject) => {
+    // Read to the end already (a script's input ran out): no 'end' comes again, the line is empty.
+    if (input.readableEnded) {
+      resolve('');
+      return;
+    }
     let data = '';
-    const finish = (line: string, error?: Error): void => {
+    const finish = (line: string, error?: Error, rest = ''): void => {
       input.removeListener('data', onData);
       input.removeListener('end', onEnd);
       input.removeListener('error', onError);
       input.pause();
+      // What followed the line is the next read's (a chain asks for one code per line, issue 10).
+      if (rest !== '') input.unshift(rest, 'utf8');
       if (error) reject(error);
       else resolve(line.replace(/\r$/, ''));
     };
     const onData = (chunk: string): void => {
       data += chunk;
       const newline = data.indexOf('\n');
-      if (newline >= 0) finish(data.slice(0, newline));
+      if (newline >= 0) finish(data.slice(0, newline), undefined, data.slice(newline + 1));
       else if (data.length > MAX_LINE) finish(data.slice(0, MAX_LINE));
     };
     const onEnd = (): void => finish(data);

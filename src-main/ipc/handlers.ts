@@ -68,6 +68,11 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
       custodian.lock.touch();
       return custodian.lock.status();
     },
+    'chain:start': ({ purpose, sensitivity }) => custodian.chain.start(purpose, sensitivity, DESKTOP),
+    'chain:verify-step': ({ attemptId, factorId, code }) => custodian.chain.verifyStep(attemptId, factorId, code, DESKTOP),
+    'chain:get': ({ attemptId }) => custodian.chain.attempt(attemptId),
+    'policies:list': () => ({ policies: custodian.policies.list() }),
+    'policies:save': ({ policy }) => custodian.policies.save(policy, { actor: actor(custodian), source: DESKTOP.source }),
     'requests:list': ({ view, limit }) => ({ requests: custodian.requests.list(view, limit) }),
     'requests:deny': ({ id }) => custodian.requests.deny(id, actor(custodian)),
     'requests:report': ({ id }) => custodian.requests.report(id, actor(custodian)),

@@ -63,6 +63,15 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       activity: () => call('lock:activity', {}),
       onChanged: (listener) => subscribe('lock:changed', listener),
     },
+    chain: {
+      start: (purpose, sensitivity) => call('chain:start', { purpose, sensitivity }),
+      verifyStep: (attemptId, factorId, code) => call('chain:verify-step', { attemptId, factorId, code }),
+      get: (attemptId) => call('chain:get', { attemptId }),
+    },
+    policies: {
+      list: async () => (await call('policies:list', {})).policies,
+      save: (policy) => call('policies:save', { policy }),
+    },
     requests: {
       list: async (view, limit) => (await call('requests:list', { view, ...(limit === undefined ? {} : { limit }) })).requests,
       deny: (id) => call('requests:deny', { id }),

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { ApprovalsView } from '../features/approvals/ApprovalsView';
 import { AuditView } from '../features/audit/AuditView';
 import { FactorsView } from '../features/factors/FactorsView';
+import { PoliciesView } from '../features/policies/PoliciesView';
 import { SettingsView } from '../features/settings/SettingsView';
 import { SetupFlow } from '../features/onboarding/SetupFlow';
 import { SECTIONS, selectSavedLanguage, useAppStore, type Section } from './app.store';
@@ -81,6 +82,7 @@ export function App() {
 const SECTION_ICONS: Record<Section, ReactNode> = {
   approvals: <InboxIcon />,
   factors: <KeyIcon />,
+  policies: <ShieldIcon />,
   audit: <ListIcon />,
   settings: <GearIcon />,
 };
@@ -195,6 +197,8 @@ function SectionView({ section }: { section: Section }) {
       return <ApprovalsView />;
     case 'factors':
       return <FactorsView />;
+    case 'policies':
+      return <PoliciesView />;
     case 'audit':
       return <AuditView />;
     case 'settings':

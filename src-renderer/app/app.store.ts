@@ -4,7 +4,7 @@ import type { Language } from '../../src-shared/i18n';
 import type { CustodianError } from '../../src-shared/ipc/api';
 import { callError } from './session.store';
 
-export const SECTIONS = ['approvals', 'factors', 'audit', 'settings'] as const;
+export const SECTIONS = ['approvals', 'factors', 'policies', 'audit', 'settings'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type LoadState = 'loading' | 'ready';
@@ -17,7 +17,11 @@ interface AppState {
   /** Why app info or settings could not be read; the window still opens, in English. */
   loadError: CustodianError | null;
   languageError: CustodianError | null;
-  /** Main's clock minus this renderer's, so countdowns to main's deadlines use main's time. */
+  /**
+   * Main's clock minus this renderer's, so countdowns to main's deadlines use main's time
+   * (DESIGN.md "Processes and boundaries"). The one offset of the whole renderer (issue 10):
+   * every countdown reads it here.
+   */
   clockOffsetMs: number;
   /** The first-run setup (profile, then the first authenticator) in place of the section. */
   setupOpen: boolean;
@@ -46,15 +50,17 @@ export const useAppStore = create<AppState>()((set, get) => ({
 
   load: async () => {
     // allSettled: a failing info call must not keep the saved language from applying.
+    const before = Date.now();
     const [info, settings] = await Promise.allSettled([
       window.custodian.app.info(),
       window.custodian.settings.get(),
     ]);
+    const after = Date.now();
     const failed = [info, settings].find((result) => result.status === 'rejected');
     set((state) => ({
       loadState: 'ready',
       info: info.status === 'fulfilled' ? info.value : state.info,
-      clockOffsetMs: info.status === 'fulfilled' ? info.value.now - Date.now() : state.clockOffsetMs,
+      clockOffsetMs: info.status === 'fulfilled' ? mainClockOffset(info.value.now, before, after) : state.clockOffsetMs,
       // A settings:changed event may already have delivered something newer than this read.
       settings: state.settings ?? (settings.status === 'fulfilled' ? settings.value : null),
       loadError: failed ? callError(failed.reason) : null,
@@ -82,4 +88,20 @@ export function selectLanguage(state: AppState): Language {
 /** The saved language, or null before settings:get answered (the lock screen then uses lock:status's). */
 export function selectSavedLanguage(state: AppState): Language | null {
   return state.settings?.language ?? null;
+}
+
+/**
+ * Main's clock minus this renderer's, from an app:info answer: main read its clock somewhere in
+ * the round trip, taken to be its midpoint, so the error is at most half the round trip.
+ */
+export function mainClockOffset(mainNow: number, sentAt: number, answeredAt: number): number {
+  return mainNow - (sentAt + answeredAt) / 2;
+}
+
+/** A deadline in main's time (an ISO string from main) on this renderer's clock, in ms; null when none. */
+export function useLocalDeadline(mainIso: string | null | undefined): number | null {
+  const offset = useAppStore((state) => state.clockOffsetMs);
+  if (!mainIso) return null;
+  const at = Date.parse(mainIso);
+  return Number.isFinite(at) ? at - offset : null;
 }

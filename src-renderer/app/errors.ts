@@ -22,7 +22,4 @@ export function errorText(t: TFunction, error: CustodianError): string {
   return errorMessage(t, error.code, error.details);
 }
 
-/** Signal's missingCaseError: adding a union member breaks the build where it is not handled. */
-export function assertNever(value: never): never {
-  throw new Error(`Unhandled case: ${String(value)}`);
-}
+export { assertNever } from '../../src-shared/assert-never';

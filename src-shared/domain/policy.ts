@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertNever } from '../assert-never';
 import { factorIdSchema } from './mfa';
 import { SENSITIVITIES, sensitivitySchema, type Sensitivity } from './restore-request';
 
@@ -134,9 +135,17 @@ function admitsMore(before: EligibleFactors, after: EligibleFactors, active: rea
  */
 export const stepUpPurposeSchema = z.string().regex(/^[a-z][a-z-]{0,31}:[A-Za-z0-9_.:-]{1,96}$/);
 
-function assertNever(value: never): never {
-  throw new Error(`Unhandled case: ${JSON.stringify(value)}`);
-}
+/**
+ * The purposes a chain may be started for from the window or the shell (issue 10): a test of a
+ * sensitivity's policy, the step-ups the app asks for. A grant only ever comes from a completed
+ * chain, so this list keeps typos and made-up purposes out of the audit log, not attackers out.
+ */
+export const chainStartPurposeSchema = z.union([
+  z.enum(['policies:weaken', 'factors:manage', 'incident:leave']),
+  z.string().regex(/^test:(low|medium|high|critical)$/),
+  z.string().regex(/^approve:[A-Za-z0-9_-]{1,64}$/),
+]);
+export type ChainStartPurpose = z.infer<typeof chainStartPurposeSchema>;
 
 /** What a step names in place of a factor id when a backup code stands in for it. */
 export const BACKUP_STEP = 'backup';

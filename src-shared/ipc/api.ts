@@ -3,6 +3,8 @@ import type { BackupCodesStatus, EnrollmentView, Factor, LockStatus, Profile, Ro
 import type { AppInfo, UserSettings } from '../domain/settings';
 import type { CreatedIntegration, GatewayStatus, IntegrationView, RestoreRequestView } from '../domain/restore-request';
 import type { Language } from '../i18n';
+import type { ChainAttemptView, ChainStartPurpose, Policy } from '../domain/policy';
+import type { Sensitivity } from '../domain/restore-request';
 import type { ErrorPayload } from '../errors';
 import type { EventPayload } from './contract';
 
@@ -61,6 +63,18 @@ export interface CustodianApi {
     /** Tells main the approver is active, so the idle lock waits. */
     activity(): Promise<LockStatus>;
     onChanged(listener: (status: LockStatus) => void): Unsubscribe;
+  };
+  /** Factor chains (issue 10): the steps in order, never a secret. */
+  chain: {
+    start(purpose: ChainStartPurpose, sensitivity: Sensitivity): Promise<ChainAttemptView>;
+    /** `factorId` is the current step's, or `backup` for a backup code standing in once. */
+    verifyStep(attemptId: string, factorId: string, code: string): Promise<ChainAttemptView>;
+    get(attemptId: string): Promise<ChainAttemptView>;
+  };
+  policies: {
+    list(): Promise<Policy[]>;
+    /** A weaker policy needs a `policies:weaken` grant from a critical chain first. */
+    save(policy: Policy): Promise<Policy>;
   };
   requests: {
     list(view: 'pending' | 'history', limit?: number): Promise<RestoreRequestView[]>;

@@ -17,6 +17,7 @@ import {
   totpPeriodSchema,
 } from '../domain/mfa';
 import { appInfoSchema, languageSchema, userSettingsSchema } from '../domain/settings';
+import { chainAttemptViewSchema, chainStartPurposeSchema, policySchema, stepFactorSchema } from '../domain/policy';
 import { ERROR_CODES } from '../errors';
 import {
   createdIntegrationSchema,
@@ -24,6 +25,7 @@ import {
   integrationNameSchema,
   integrationViewSchema,
   restoreRequestViewSchema,
+  sensitivitySchema,
 } from '../domain/restore-request';
 
 // --- gateway (issue #5): restore requests, integrations, gateway status ---
@@ -190,6 +192,31 @@ export const channels = {
     request: z.strictObject({}),
     response: lockStatusSchema,
   },
+  // --- Factor chains and policies (issue 10) ---
+  /** Starts an attempt at the policy for `sensitivity`; the answer lists the steps, never a secret. */
+  'chain:start': {
+    request: z.strictObject({ purpose: chainStartPurposeSchema, sensitivity: sensitivitySchema }),
+    response: chainAttemptViewSchema,
+  },
+  /** One step: the current step's factor id, or `backup` for a backup code standing in once. */
+  'chain:verify-step': {
+    request: z.strictObject({ attemptId: z.string().min(1).max(64), factorId: stepFactorSchema, code: codeInputSchema }),
+    response: chainAttemptViewSchema,
+  },
+  /** The attempt as it stands: after a reset in random mode, the fresh chain. */
+  'chain:get': {
+    request: z.strictObject({ attemptId: z.string().min(1).max(64) }),
+    response: chainAttemptViewSchema,
+  },
+  'policies:list': {
+    request: z.strictObject({}),
+    response: z.object({ policies: z.array(policySchema) }),
+  },
+  /** A weaker policy uses up a grant for `policies:weaken` from a critical chain. */
+  'policies:save': {
+    request: z.strictObject({ policy: policySchema }),
+    response: policySchema,
+  },
   ...gatewayChannels,
 } as const;
 
@@ -202,7 +229,7 @@ export const LOCK_EXEMPT_CHANNELS: readonly Channel[] = ['lock:status', 'lock:un
 export type Channel = keyof typeof channels;
 export const CHANNELS = Object.keys(channels) as Channel[];
 /** Every channel shares this prefix; main refuses anything else (VS Code's validatedIpcMain). */
-export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', ...GATEWAY_PREFIXES] as const;
+export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', 'chain:', 'policies:', ...GATEWAY_PREFIXES] as const;
 
 export type RequestInput<C extends Channel> = z.input<(typeof channels)[C]['request']>;
 export type RequestOf<C extends Channel> = z.output<(typeof channels)[C]['request']>;

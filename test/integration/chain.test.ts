@@ -192,6 +192,27 @@ describe('a chain in random order', () => {
   });
 });
 
+describe('a recovery factor in its delay (issue 9, item 4)', () => {
+  beforeEach(() => setUp(new ScriptedRandom([0])));
+
+  it('may not pass a step of a chain that changes MFA, keeps its code and leaves the chain as it was', async () => {
+    // F1 was added with a backup code a moment ago: a recovery factor for another day.
+    h.db.prepare("UPDATE factors SET enrolled_with = 'recovery', recovery_until = ? WHERE id = ?").run(clock.now() + 86_400_000, F1());
+    // A stronger medium policy (no grant needed to save it) that asks for F1 first.
+    savePolicy({ sensitivity: 'medium', mode: 'fixed', requiredSteps: 2, eligible: { by: 'ids', ids: [F1(), F2()] } });
+    const weaken = h.chain.start(POLICY_WEAKEN_PURPOSE, 'medium', DESKTOP);
+    const typed = code(F1());
+    await failsWith(h.chain.verifyStep(weaken.attemptId, F1(), typed, DESKTOP), 'ERR-MFA-RECOVERY-PENDING');
+    expect(h.chain.attempt(weaken.attemptId).position).toBe(0);
+    expect(events()).toContain('mfa_recovery_refused');
+    expect(JSON.stringify([...h.audit.export()])).not.toContain(typed);
+
+    // The same code still serves a chain that changes nothing (a test): it was not used up.
+    const test = h.chain.start('test:medium', 'medium', DESKTOP);
+    expect((await h.chain.verifyStep(test.attemptId, F1(), typed, DESKTOP)).position).toBe(1);
+  });
+});
+
 describe('step-up grants', () => {
   beforeEach(() => setUp(new ScriptedRandom([0])));
 

@@ -217,3 +217,117 @@ describe('managing MFA over IPC (issue 9, item 4)', () => {
     expect(await call('factors:remove-pending', { factorId })).toMatchObject({ ok: false, error: { code: 'ERR-NOT-FOUND' } });
   });
 });
+
+describe('factor chains and policies over IPC (issue 10)', () => {
+  /** A profile with two active factors, through the real channels and the session's keychain. */
+  async function setUp() {
+    const { createAppRouter } = await import('../../src-main/ipc/app-router');
+    const { oathtool } = await import('../fixtures/otp');
+    const app = createAppRouter(t.custodian, 'chromium-host', (url) => url.origin === 'http://127.0.0.1:5555');
+    const call = (channel: string, payload: unknown = {}) => app.handle(channel, payload, APP);
+    await call('profile:init', { displayName: 'Alice', principal: 'alice@corp', role: 'security-admin' });
+    const secrets = new Map<string, string>();
+    const enroll = async (label: string, code?: string): Promise<string> => {
+      const enrolled = await call('factors:enroll', { label, ...(code === undefined ? {} : { code }) });
+      if (!enrolled.ok) throw new Error(`enroll failed: ${JSON.stringify(enrolled)}`);
+      const factorId = (enrolled.data as { factor: { id: string } }).factor.id;
+      const revealed = await call('factors:reveal-secret', { factorId });
+      const secret = revealed.ok ? (revealed.data as { secret: string }).secret : '';
+      secrets.set(factorId, secret);
+      const confirmed = await call('factors:confirm', { factorId, code: oathtool(secret, t.clock.now()) });
+      if (!confirmed.ok) throw new Error('confirm failed');
+      return factorId;
+    };
+    const first = await enroll('Phone');
+    t.clock.advanceSeconds(30);
+    await enroll('Token', oathtool(secrets.get(first) ?? '', t.clock.now()));
+    // Every code used while enrolling belongs to an earlier time step than the chain's.
+    t.clock.advanceSeconds(30);
+    const code = (factorId: string) => oathtool(secrets.get(factorId) ?? '', t.clock.now());
+    return { call, code, ids: [...secrets.keys()] };
+  }
+  type View = { attemptId: string; position: number; status: string; steps: { id: string; label: string; type: string; digits: number }[]; expiresAt: string };
+
+  it('passes a two-step critical chain through the channels, with the steps shown and no secret', async () => {
+    const { call, code, ids } = await setUp();
+    const started = await call('chain:start', { purpose: 'test:critical', sensitivity: 'critical' });
+    if (!started.ok) throw new Error(JSON.stringify(started));
+    const view = started.data as View;
+    expect(view.steps.map((s) => s.id).sort()).toEqual([...ids].sort());
+    expect(view.steps[0]).toMatchObject({ type: 'totp', digits: 6 });
+    expect(view.expiresAt).toBe(new Date(t.clock.now() + 60_000).toISOString());
+    expect(JSON.stringify(view)).not.toMatch(/secret/i);
+    const [s1, s2] = view.steps.map((s) => s.id) as [string, string];
+    expect(await call('chain:verify-step', { attemptId: view.attemptId, factorId: s1, code: code(s1) })).toMatchObject({ ok: true, data: { position: 1, status: 'open' } });
+    expect(await call('chain:verify-step', { attemptId: view.attemptId, factorId: s2, code: code(s2) })).toMatchObject({ ok: true, data: { position: 2, status: 'completed' } });
+    expect(t.custodian.chain.consumeGrant('test:critical', 'critical')).toBe(true);
+    expect(t.custodian.chain.consumeGrant('test:critical', 'critical')).toBe(false);
+  });
+
+  it('resets to step 1 on a wrong code and on a breach, with the typed errors', async () => {
+    const { call, code } = await setUp();
+    const started = await call('chain:start', { purpose: 'test:critical', sensitivity: 'critical' });
+    if (!started.ok) throw new Error(JSON.stringify(started));
+    const { attemptId, steps } = started.data as View;
+    const s1 = steps[0]?.id ?? '';
+    expect(await call('chain:verify-step', { attemptId, factorId: s1, code: code(s1) })).toMatchObject({ ok: true, data: { position: 1 } });
+    expect(await call('chain:verify-step', { attemptId, factorId: 'backup', code: 'AAAA-AAAA' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
+    const after = await call('chain:get', { attemptId });
+    expect(after).toMatchObject({ ok: true, data: { position: 0, status: 'open' } });
+    if (!after.ok) throw new Error(JSON.stringify(after));
+    const current = (after.data as View).steps[0]?.id ?? '';
+    const other = (after.data as View).steps[1]?.id ?? '';
+    expect(await call('chain:verify-step', { attemptId, factorId: other, code: code(other) })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-CHAIN-BREACHED' } });
+    expect(await call('chain:get', { attemptId })).toMatchObject({ ok: true, data: { position: 0 } });
+    const events = t.custodian.audit.list(20).entries.map((e) => e.event);
+    expect(events).toEqual(expect.arrayContaining(['mfa_chain_reset', 'mfa_chain_breached']));
+    expect(current).not.toBe('');
+  });
+
+  it('answers a step for a factor disabled since the chain was drawn as a wrong code, and resets', async () => {
+    const { call, code } = await setUp();
+    const started = await call('chain:start', { purpose: 'test:critical', sensitivity: 'critical' });
+    if (!started.ok) throw new Error(JSON.stringify(started));
+    const { attemptId, steps } = started.data as View;
+    const [s1, s2] = steps.map((s) => s.id) as [string, string];
+    // Disabled with the other factor's code, in the next time step: its secret leaves the keychain.
+    t.clock.advanceSeconds(30);
+    await t.custodian.mfa.disableFactor(s1, code(s2), { source: 'desktop' });
+    expect(await call('chain:verify-step', { attemptId, factorId: s1, code: '123456' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
+    expect(await call('chain:get', { attemptId })).toMatchObject({ ok: true, data: { position: 0, status: 'open' } });
+  });
+
+  it('refuses a made-up purpose, a bad sensitivity and a bad step before any service runs', async () => {
+    const { call } = await setUp();
+    const before = t.custodian.audit.head();
+    for (const [payload, field] of [
+      [{ purpose: 'grant:everything', sensitivity: 'low' }, 'purpose'],
+      [{ purpose: 'test:critical', sensitivity: 'extreme' }, 'sensitivity'],
+      [{ purpose: 'test:critical' }, 'sensitivity'],
+    ] as const) {
+      expect(await call('chain:start', payload)).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION', details: { field } } });
+    }
+    expect(await call('chain:verify-step', { attemptId: 'ch_x', factorId: '../etc', code: '123456' })).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION' } });
+    expect(await call('chain:verify-step', { attemptId: 'ch_nope', factorId: 'backup', code: '123456' })).toMatchObject({ ok: false, error: { code: 'ERR-NOT-FOUND' } });
+    expect(t.custodian.audit.head()).toEqual(before);
+  });
+
+  it('lists the four policies and saves a weaker one only after a critical chain for policies:weaken', async () => {
+    const { call, code } = await setUp();
+    const listed = await call('policies:list');
+    if (!listed.ok) throw new Error(JSON.stringify(listed));
+    const policies = (listed.data as { policies: { sensitivity: string; requiredSteps: number }[] }).policies;
+    expect(policies.map((p) => p.sensitivity)).toEqual(['low', 'medium', 'high', 'critical']);
+    const critical = policies[3] as Record<string, unknown>;
+    const weaker = { ...critical, requiredSteps: 1 };
+    expect(await call('policies:save', { policy: weaker })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
+    expect(await call('policies:save', { policy: { ...critical, requiredSteps: 3 } })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-POLICY-UNSATISFIABLE' } });
+    expect(await call('policies:save', { policy: { ...critical, requiredSteps: 'all' } })).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION' } });
+    const started = await call('chain:start', { purpose: 'policies:weaken', sensitivity: 'critical' });
+    if (!started.ok) throw new Error(JSON.stringify(started));
+    const { attemptId, steps } = started.data as View;
+    for (const s of steps) expect(await call('chain:verify-step', { attemptId, factorId: s.id, code: code(s.id) })).toMatchObject({ ok: true });
+    expect(await call('policies:save', { policy: weaker })).toMatchObject({ ok: true, data: { sensitivity: 'critical', requiredSteps: 1 } });
+    expect(t.custodian.policies.get('critical').requiredSteps).toBe(1);
+  });
+});

@@ -1,5 +1,7 @@
 import type { ChainFactor, ChainMode, Policy } from '../../../src-shared/domain/policy';
+import { assertNever } from '../../../src-shared/assert-never';
 import { AppError } from '../../../src-shared/errors';
+import type { Random as RandomPort } from '../../random';
 
 /**
  * The factor chain as a pure state machine (issue 10 "Attempts"; DESIGN.md "Factor chain"), built
@@ -8,11 +10,11 @@ import { AppError } from '../../../src-shared/errors';
  * writes the audit rows; nothing here touches a database, a clock or a code.
  */
 
-/** The Random port (STYLE.md rule 6): the composition root passes the CSPRNG, tests a script. */
-export interface Random {
-  /** A uniformly drawn integer in [0, maxExclusive). */
-  int(maxExclusive: number): number;
-}
+/**
+ * The part of the Random port (STYLE.md rule 6, src-main/random.ts) a chain draws with: the
+ * composition root passes the CSPRNG, tests a script.
+ */
+export type Random = Pick<RandomPort, 'int'>;
 
 export const CHAIN_STATUSES = ['open', 'completed', 'expired'] as const;
 export type ChainStatus = (typeof CHAIN_STATUSES)[number];
@@ -172,9 +174,4 @@ function resetState(state: ChainState, random: Random): { state: ChainState; red
     default:
       return assertNever(state.mode);
   }
-}
-
-/** Signal's missingCaseError: a new member of a union breaks the build where it is not handled. */
-export function assertNever(value: never): never {
-  throw new Error(`Unhandled case: ${JSON.stringify(value)}`);
 }

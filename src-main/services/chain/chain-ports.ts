@@ -10,6 +10,8 @@ export interface StepContext {
   source: string;
   sourceIp?: string | null;
   userAgent?: string | null;
+  /** What the chain is for; the chain service fills it in for the port (recovery rules). */
+  purpose?: string;
 }
 
 /** A factor method's verdict on one code. */

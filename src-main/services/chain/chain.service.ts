@@ -15,7 +15,8 @@ import type { StepUpGrantsRepository } from '../../platform/db/repositories/step
 import { randomId } from '../../platform/random';
 import type { AuditInput, AuditLog } from '../audit/audit.service';
 import type { PolicyService, StepUpGrants } from '../policy/policy.service';
-import { admit, assertNever, currentStep, startChain, step, type Random, type StepOutcome, type StepSubmission, type Transition } from './chain-core';
+import { assertNever } from '../../../src-shared/assert-never';
+import { admit, currentStep, startChain, step, type Random, type StepOutcome, type StepSubmission, type Transition } from './chain-core';
 import type { ChainMfaPort, StepContext } from './chain-ports';
 
 /** How long a completed chain's grant may wait to be used (DESIGN.md: "valid for a short time"). */
@@ -130,7 +131,8 @@ export class ChainService implements StepUpGrants {
     let outcome: StepOutcome;
     switch (submission.kind) {
       case 'factor':
-        outcome = await this.#mfa.verifyFactorCode(currentStep(record.state).id, code, ctx);
+        // The port refuses a recovery factor still in its delay where the purpose needs full rights.
+        outcome = await this.#mfa.verifyFactorCode(currentStep(record.state).id, code, { ...ctx, purpose: record.purpose });
         break;
       case 'backup':
         outcome = (await this.#mfa.verifyBackupCode(code, ctx)) ? 'ok' : 'invalid';

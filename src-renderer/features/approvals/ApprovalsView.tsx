@@ -1,6 +1,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { describePortHolder, revealHidden, type RestoreRequestView } from '../../../src-shared/domain/restore-request';
+import { useAppStore } from '../../app/app.store';
 import { ConfirmDialog } from '../../app/ConfirmDialog';
 import { CopyableId } from '../../app/CopyableId';
 import { TableHead, When } from '../../app/table';
@@ -138,7 +139,8 @@ function PendingList() {
 function RequestCard({ request }: { request: RestoreRequestView }) {
   const { t, i18n } = useTranslation();
   const now = useNow();
-  const offsetMs = useApprovalsStore((s) => s.offsetMs);
+  // Main's clock offset: the one the whole renderer shares (app store).
+  const offsetMs = useAppStore((s) => s.clockOffsetMs);
   const busyId = useApprovalsStore((s) => s.busyId);
   const actionError = useApprovalsStore((s) => s.actionError);
   const deny = useApprovalsStore((s) => s.deny);

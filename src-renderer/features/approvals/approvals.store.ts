@@ -14,11 +14,6 @@ interface ApprovalsState {
   loadError: CustodianError | null;
   actionError: { id: string; error: CustodianError } | null;
   busyId: string | null;
-  /**
-   * Main's clock minus the renderer's (DESIGN.md "Processes and boundaries": countdowns use the
-   * main process's clock offset), measured at the midpoint of an app:info round trip.
-   */
-  offsetMs: number;
   /** From the main process's config; the report confirmation states it. */
   reportMuteMinutes: number | null;
   gateway: GatewayStatus | null;
@@ -40,17 +35,15 @@ export const useApprovalsStore = create<ApprovalsState>()((set, get) => ({
   loadError: null,
   actionError: null,
   busyId: null,
-  offsetMs: 0,
   reportMuteMinutes: null,
   gateway: null,
 
   setTab: (tab) => set({ tab }),
 
   load: async () => {
-    const before = Date.now();
+    // The clock offset is the app store's, the one for the whole renderer (issue 10).
     const [info, gateway] = await Promise.allSettled([window.custodian.app.info(), window.custodian.gateway.status()]);
-    const after = Date.now();
-    if (info.status === 'fulfilled') set({ offsetMs: info.value.now - (before + after) / 2, reportMuteMinutes: info.value.reportMuteMinutes });
+    if (info.status === 'fulfilled') set({ reportMuteMinutes: info.value.reportMuteMinutes });
     if (gateway.status === 'fulfilled') set({ gateway: gateway.value });
     await get().refresh();
   },

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { EnrollmentView, Factor, TotpAlgorithm } from '../../../src-shared/domain/mfa';
-import { useAppStore } from '../../app/app.store';
+import { useLocalDeadline } from '../../app/app.store';
 import { CodeEntry, normalizeCode } from '../../app/CodeField';
 import { CountdownRing } from '../../app/CountdownRing';
 import { focusInitial } from '../../app/Dialog';
@@ -310,7 +310,7 @@ interface VerifyStepProps extends CancelProps {
 function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel, cancelTestId }: VerifyStepProps) {
   const { t } = useTranslation();
   const { factor } = enrollment;
-  const clockOffsetMs = useAppStore((state) => state.clockOffsetMs);
+
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const form = useFormError();
@@ -318,9 +318,8 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
   const errorId = useId();
   const noteId = useId();
 
-  // pendingExpiresAt is main's time; the offset turns it into this renderer's.
-  const expiresAtMs = factor.pendingExpiresAt ? Date.parse(factor.pendingExpiresAt) - clockOffsetMs : Number.NaN;
-  const deadline = Number.isFinite(expiresAtMs) ? expiresAtMs : null;
+  // pendingExpiresAt is main's time; the renderer's one offset turns it into this renderer's.
+  const deadline = useLocalDeadline(factor.pendingExpiresAt);
   const secondsLeft = useSecondsLeft(deadline);
   const expired = deadline !== null && secondsLeft === 0;
   const startAgain = useRef<HTMLButtonElement>(null);

@@ -6,6 +6,7 @@ import { EmptyState } from '../../app/EmptyState';
 import { errorText } from '../../app/errors';
 import { KeyIcon, PlusIcon } from '../../app/icons';
 import { selectHasProfile, useSessionStore } from '../../app/session.store';
+import { ChainTestCard } from '../chain/ChainTestCard';
 import { SetupCallout } from '../onboarding/SetupCallout';
 import { BackupCodesPanel } from './BackupCodesPanel';
 import { EnrollFlow, type EnrollStepName } from './EnrollFlow';
@@ -107,6 +108,8 @@ function FactorsDesk() {
       )}
 
       <BackupCodesPanel hasActiveFactor={activeCount > 0} />
+
+      {activeCount > 0 ? <ChainTestCard /> : null}
 
       {enrolling ? <EnrollDialog resume={enrolling.resume} onClose={() => setEnrolling(null)} onFinished={onFinished} /> : null}
     </div>

@@ -1,0 +1,48 @@
+import type { ChainAttemptView } from '../../src-shared/domain/policy';
+import type { Sensitivity } from '../../src-shared/domain/restore-request';
+import { isAppError } from '../../src-shared/errors';
+import type { StepContext } from '../services/chain/chain-ports';
+import type { Custodian } from '../composition';
+import { EXIT, message, readSecret, type Io } from './cli-support';
+
+const CLI: StepContext = { source: 'cli' };
+
+/** One line per step: its place, the factor's label, type and digit count; never a secret. */
+export function describeSteps(view: ChainAttemptView): string {
+  const lines = view.steps.map((s, i) => `  ${i + 1}. ${s.label} (${s.type}, ${s.digits} digits)\n`);
+  return `chain at the ${view.sensitivity} policy (${view.mode} order, ${view.steps.length} steps), expires at ${view.expiresAt}:\n${lines.join('')}`;
+}
+
+/**
+ * `custodian verify --sensitivity S` (issue 10 "CLI"): runs a chain for `test:<S>` in the terminal.
+ * Each step's code is read from the terminal without echo, or as one line of stdin in a script,
+ * never from the arguments. A failed step resets the attempt (the service's rule); the command
+ * then stops with exit 1 and says so, rather than read on from a script's stdin against a chain
+ * that changed under it.
+ */
+export async function runChain(c: Custodian, io: Io, sensitivity: Sensitivity): Promise<number> {
+  let view = c.chain.start(`test:${sensitivity}`, sensitivity, CLI);
+  io.out(describeSteps(view));
+  while (view.status === 'open') {
+    const current = view.steps[view.position];
+    if (!current) break;
+    const code = await readSecret(io, {
+      arg: undefined,
+      name: 'code',
+      prompt: `Step ${view.position + 1} of ${view.steps.length}, ${current.label} (${current.digits} digits): `,
+    });
+    try {
+      view = await c.chain.verifyStep(view.attemptId, current.id, code.trim(), CLI);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      io.err(`custodian: step ${view.position + 1} (${current.label}): ${message(error.code, error.details)}\n`);
+      if (error.code === 'ERR-MFA-INVALID' || error.code === 'ERR-MFA-REPLAYED' || error.code === 'ERR-MFA-CHAIN-BREACHED') {
+        io.err('custodian: the chain was reset to step 1; run the command again for a new attempt\n');
+      }
+      return EXIT.failure;
+    }
+    if (view.status === 'open') io.out(`step ${view.position} passed\n`);
+  }
+  io.out(`chain completed: ${view.steps.length} of ${view.steps.length} steps passed\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,166 @@
+import type { ChainFactor } from '../../../src-shared/domain/policy';
+import type { Profile } from '../../../src-shared/domain/mfa';
+import { AppError } from '../../../src-shared/errors';
+import type { Clock } from '../../clock';
+import type { Config } from '../../config';
+import type { BackupCodesRepository } from '../../platform/db/repositories/backup-codes.repository';
+import { inRecovery, type FactorsRepository } from '../../platform/db/repositories/factors.repository';
+import type { MfaAttemptsRepository } from '../../platform/db/repositories/mfa-attempts.repository';
+import type { ProfilesRepository } from '../../platform/db/repositories/profiles.repository';
+import type { SecretStore } from '../../platform/keychain/secret-store';
+import { takeAttempt } from '../mfa/attempt-guard';
+import { findBackupCode, normalizeBackupCode } from '../mfa/backup-codes';
+import { secretAccount } from '../mfa/mfa.service';
+import { checkTotp } from '../mfa/totp';
+import type { AuditLog } from '../audit/audit.service';
+import type { ActiveFactors } from '../policy/policy.service';
+import type { ChainMfaPort, CodeVerdict, StepContext } from './chain-ports';
+
+export interface MfaChainPortDeps {
+  profiles: ProfilesRepository;
+  factors: FactorsRepository;
+  backup: BackupCodesRepository;
+  attempts: MfaAttemptsRepository;
+  /** The keychain: TOTP secrets under `<profileId>:<factorId>`, the backup-code key beside them. */
+  secrets: SecretStore;
+  /** For the one row the port writes itself: a recovery factor refused (issue 9, item 4). */
+  audit: AuditLog;
+  clock: Clock;
+  config: Config;
+}
+
+/**
+ * Chains whose grant changes MFA itself: a recovery factor still in its delay may not pass a step
+ * of them (issue 9, item 4, kept by issue 10), or one leaked backup code would mint a factor that
+ * manages the others or weakens the policies.
+ */
+export function needsFullRights(purpose: string | undefined): boolean {
+  // Unknown means yes: fail secure.
+  if (purpose === undefined) return true;
+  return purpose === 'factors:manage' || purpose === 'policies:weaken' || purpose === 'incident:leave';
+}
+
+/**
+ * The chain's MFA port over the real pieces (issue 10): the factors table with its replay floor,
+ * the keychain, `checkTotp`, the backup codes' HMACs and the persisted attempt guard shared with
+ * every other check (one budget per profile, issue 9 item 3). It lives beside the chain rather
+ * than inside MfaService so the chain depends on the port only, and the factor seam can take it
+ * over without the chain noticing.
+ *
+ * Secrets are read from the keychain on every check and never kept: nothing here outlives a lock.
+ */
+export class MfaChainPort implements ChainMfaPort, ActiveFactors {
+  readonly #profiles: ProfilesRepository;
+  readonly #factors: FactorsRepository;
+  readonly #backup: BackupCodesRepository;
+  readonly #attempts: MfaAttemptsRepository;
+  readonly #secrets: SecretStore;
+  readonly #audit: AuditLog;
+  readonly #clock: Clock;
+  readonly #config: Config;
+
+  constructor(deps: MfaChainPortDeps) {
+    this.#profiles = deps.profiles;
+    this.#factors = deps.factors;
+    this.#backup = deps.backup;
+    this.#attempts = deps.attempts;
+    this.#secrets = deps.secrets;
+    this.#audit = deps.audit;
+    this.#clock = deps.clock;
+    this.#config = deps.config;
+  }
+
+  /** The profile's active factors as a chain sees them; none without a profile. */
+  list(): ChainFactor[] {
+    const profile = this.#profiles.current();
+    if (!profile) return [];
+    return this.#factors.active(profile.id).map((f) => ({ id: f.id, type: 'totp', label: f.label, digits: f.digits }));
+  }
+
+  actor(): string {
+    return this.#profile().principal;
+  }
+
+  takeAttemptSlot(ctx: StepContext): void {
+    void ctx;
+    const key = attemptKey(this.#profile().id);
+    const now = this.#clock.now();
+    const policy = { maxAttempts: this.#config.mfa.rateLimit.maxAttempts, windowMs: this.#config.mfa.rateLimit.windowSeconds * 1000 };
+    const slot = this.#attempts.take(key, (previous) => takeAttempt(previous, now, policy));
+    if (!slot.ok) throw new AppError('ERR-MFA-RATE-LIMITED', { retryAfterSeconds: slot.retryAfterSeconds });
+  }
+
+  releaseAttempts(ctx: StepContext): void {
+    void ctx;
+    this.#attempts.clear(attemptKey(this.#profile().id));
+  }
+
+  /** The failures counted now for the profile (what the next slot will add to). */
+  failures(): number {
+    const profile = this.#profiles.current();
+    return profile ? (this.#attempts.get(attemptKey(profile.id))?.failures ?? 0) : 0;
+  }
+
+  async verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<CodeVerdict> {
+    const profile = this.#profile();
+    // Disabled since the chain was drawn (another window, a shell): its secret is gone, and its
+    // code is simply wrong, not a keychain failure.
+    if (this.#factors.get(profile.id, factorId)?.state !== 'active') return 'invalid';
+    const secret = await this.#secrets.get(secretAccount(profile.id, factorId));
+    // A factor whose secret vanished from the keychain cannot be checked: fail closed.
+    if (!secret) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
+    // Read after waiting on the keychain: another call may have moved the replay floor meanwhile.
+    const factor = this.#factors.get(profile.id, factorId);
+    if (!factor || factor.state !== 'active') return 'invalid';
+    const now = this.#clock.now();
+    const check = checkTotp({ secret, ...factor }, code.trim(), now, this.#config.mfa.windowSteps, factor.lastUsedStep);
+    if (!check.ok) return check.reason === 'replayed' ? 'replayed' : 'invalid';
+    if (needsFullRights(ctx.purpose) && inRecovery(factor, now)) {
+      // Refused before the code is used up; the attempt slot stays taken and the chain as it was.
+      const until = factor.recoveryUntil ?? now;
+      this.#audit.record({
+        event: 'mfa_recovery_refused',
+        actor: profile.principal,
+        subject: factor.id,
+        sourceIp: ctx.sourceIp ?? null,
+        userAgent: ctx.userAgent ?? null,
+        data: { factorId: factor.id, label: factor.label, purpose: ctx.purpose ?? null, until: new Date(until).toISOString(), source: ctx.source },
+      });
+      throw new AppError('ERR-MFA-RECOVERY-PENDING', { until });
+    }
+    // The replay floor only moves forward: used once per factor and time step, across attempts
+    // and processes (RFC 6238 §5.2). The attempt count stays: only a completed chain clears it.
+    return this.#factors.markUsed(factor.id, check.step, new Date(now).toISOString()) ? 'ok' : 'replayed';
+  }
+
+  async verifyBackupCode(code: string, ctx: StepContext): Promise<boolean> {
+    void ctx;
+    const profile = this.#profile();
+    const normalized = normalizeBackupCode(code);
+    if (!normalized || !profile.mfaEnabled) return false;
+    const stored = await this.#secrets.get(backupKeyAccount(profile.id));
+    if (!stored) return false;
+    const key = Buffer.from(stored, 'base64');
+    const now = this.#clock.now();
+    const usable = this.#backup.usable(profile.id, now);
+    const match = usable[findBackupCode(key, normalized, usable.map((c) => c.mac))];
+    // `use` is a guarded UPDATE: of two processes holding the same code, one wins.
+    return match !== undefined && this.#backup.use(match.id, new Date(now).toISOString());
+  }
+
+  #profile(): Profile {
+    const profile = this.#profiles.current();
+    if (!profile) throw new AppError('ERR-PROFILE-REQUIRED');
+    return profile;
+  }
+}
+
+/** Where the backup codes' HMAC key lives in the keychain; the same account MfaService uses. */
+export function backupKeyAccount(profileId: string): string {
+  return `${profileId}:backup-key`;
+}
+
+/** One attempt budget per profile for every source, as MfaService keys it (issue 9, item 3). */
+function attemptKey(profileId: string): string {
+  return profileId;
+}

@@ -1,0 +1,176 @@
+import { useEffect, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { ChainAttemptView, ChainFactor } from '../../../src-shared/domain/policy';
+import { useLocalDeadline } from '../../app/app.store';
+import { CodeEntry, normalizeCode } from '../../app/CodeField';
+import { SubmitButton } from '../../app/FormActions';
+import { useCodeSubmit } from '../../app/code-submit';
+import { assertNever } from '../../app/errors';
+import { AlertIcon } from '../../app/icons';
+import { useNow } from '../../app/ticker';
+import { Countdown } from '../approvals/Countdown';
+import { useChainStore, type ChainNotice } from './chain.store';
+
+type StepState = 'done' | 'current' | 'locked';
+
+/**
+ * The one chain prompt (issue 10 "UI"; DESIGN.md "Factor chain"): the steps in order, each done,
+ * current or locked with its factor's label and type; a code field of the factor's digit count
+ * for the current step only, which takes the focus whenever the current step changes; the
+ * countdown to `expiresAt` on main's clock; resets and breaches said in plain words.
+ */
+export function ChainPrompt({ onStartAgain, onClose }: { onStartAgain(): void; onClose(): void }) {
+  const { t } = useTranslation();
+  const attempt = useChainStore((s) => s.attempt);
+  const notice = useChainStore((s) => s.notice);
+  const failure = useChainStore((s) => s.failure);
+  const titleId = useId();
+  if (!attempt) return null;
+  const done = attempt.status === 'completed';
+  const expired = attempt.status === 'expired';
+
+  return (
+    <section className="chain-prompt stack" aria-labelledby={titleId} data-testid="chain-prompt" data-status={attempt.status} data-position={attempt.position}>
+      <div className="chain-header">
+        <h3 id={titleId} className="section-heading">
+          {t('chain.title', { sensitivity: t(`approvals.sensitivity.${attempt.sensitivity}`) })}
+        </h3>
+        {attempt.status === 'open' ? <ChainCountdown key={attempt.attemptId} attempt={attempt} /> : null}
+      </div>
+      <p className="muted">{t('chain.intro', { count: attempt.steps.length })}</p>
+      {notice ? <NoticeLine notice={notice} code={failure?.code ?? null} /> : null}
+      <ol className="chain-steps" aria-label={t('chain.stepsLabel')}>
+        {attempt.steps.map((step, index) => {
+          const state: StepState = done || index < attempt.position ? 'done' : index === attempt.position && !expired ? 'current' : 'locked';
+          return <StepItem key={`${step.id}:${index}`} step={step} index={index} total={attempt.steps.length} state={state} backupAllowed={!attempt.backupUsed} />;
+        })}
+      </ol>
+      {done ? (
+        <p className="notice notice-ok" role="status" data-testid="chain-completed">
+          {t('chain.completed', { count: attempt.steps.length })}
+        </p>
+      ) : null}
+      {done || expired ? (
+        <div className="button-row">
+          <button type="button" className="button button-secondary" onClick={onClose} data-testid="chain-close">
+            {t('chain.close')}
+          </button>
+          <button type="button" className="button button-primary" onClick={onStartAgain} data-testid="chain-again" autoFocus>
+            {t('chain.startAgain')}
+          </button>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function ChainCountdown({ attempt }: { attempt: ChainAttemptView }) {
+  const now = useNow();
+  const deadline = useLocalDeadline(attempt.expiresAt);
+  const remainingMs = deadline === null ? 0 : deadline - now;
+  // The full circle is what was left when the prompt first showed this attempt (keyed by it).
+  const [totalMs] = useState(() => Math.max(remainingMs, 1));
+  return <Countdown remainingMs={remainingMs} totalMs={totalMs} />;
+}
+
+function NoticeLine({ notice, code }: { notice: ChainNotice; code: string | null }) {
+  const { t } = useTranslation();
+  let text: string;
+  switch (notice) {
+    case 'reset':
+      text = t('chain.notice.reset');
+      break;
+    case 'breach':
+      text = t('chain.notice.breach');
+      break;
+    case 'expired':
+      text = t('chain.notice.expired');
+      break;
+    default:
+      return assertNever(notice);
+  }
+  return (
+    <p className="notice notice-warning notice-small" role="status" data-testid="chain-notice" data-notice={notice} data-code={code ?? undefined}>
+      <AlertIcon />
+      <span>{text}</span>
+    </p>
+  );
+}
+
+interface StepItemProps {
+  step: ChainFactor;
+  index: number;
+  total: number;
+  state: StepState;
+  backupAllowed: boolean;
+}
+
+function StepItem({ step, index, total, state, backupAllowed }: StepItemProps) {
+  const { t } = useTranslation();
+  return (
+    <li className={`chain-step chain-step-${state}`} data-testid="chain-step" data-state={state} data-factor={step.id} aria-current={state === 'current' ? 'step' : undefined}>
+      <div className="chain-step-line">
+        <span className="chain-step-number" aria-hidden="true">
+          {index + 1}
+        </span>
+        <span className="chain-step-label">
+          <bdi>{step.label}</bdi>
+          <span className="muted"> · {t(`chain.type.${step.type}`)}</span>
+        </span>
+        <span className={`badge chain-badge-${state}`}>{t(`chain.state.${state}`, { current: index + 1, total })}</span>
+      </div>
+      {state === 'current' ? <StepForm step={step} index={index} backupAllowed={backupAllowed} /> : null}
+    </li>
+  );
+}
+
+function StepForm({ step, index, backupAllowed }: { step: ChainFactor; index: number; backupAllowed: boolean }) {
+  const { t } = useTranslation();
+  const submit = useChainStore((s) => s.submit);
+  const resets = useChainStore((s) => s.resets);
+  // A backup code may stand in for one step per attempt (DESIGN.md "Factor chain").
+  const [backup, setBackup] = useState(false);
+  const useBackup = backup && backupAllowed;
+  const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit((value) => submit(value, useBackup));
+
+  // Keyboard use (issue 10): the focus follows the current step, after a pass and after a reset.
+  useEffect(() => {
+    document.getElementById(codeId)?.focus();
+  }, [codeId, step.id, index, resets, useBackup]);
+
+  const ready = useBackup ? normalizeCode(code).length >= 8 : normalizeCode(code).length === step.digits;
+  return (
+    <form className="chain-step-form" onSubmit={(event) => void onSubmit(event)} noValidate>
+      <CodeEntry
+        id={codeId}
+        label={useBackup ? t('chain.backupLabel') : t('chain.codeLabel', { label: step.label })}
+        hint={useBackup ? t('chain.backupHint') : t('chain.codeHint', { digits: step.digits, label: step.label })}
+        value={code}
+        onChange={setCode}
+        kind={useBackup ? 'any' : 'totp'}
+        digits={step.digits}
+        testId="chain-code"
+        form={form}
+        errorId={errorId}
+      />
+      <div className="button-row">
+        <SubmitButton busy={busy} disabled={busy || form.blocked || !ready} testId="chain-submit">
+          {t('chain.verify')}
+        </SubmitButton>
+        {backupAllowed ? (
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => {
+              setCode('');
+              setBackup(!useBackup);
+            }}
+            data-testid="chain-use-backup"
+          >
+            {useBackup ? t('chain.useFactor', { label: step.label }) : t('chain.useBackup')}
+          </button>
+        ) : null}
+      </div>
+    </form>
+  );
+}

@@ -7,24 +7,8 @@ import { TestClock } from '../src-main/clock';
 import { createCustodian } from '../src-main/composition';
 import { loadConfig } from '../src-main/config';
 import { openDatabase } from '../src-main/platform/db/database';
-import type { SecretStore } from '../src-main/platform/keychain/secret-store';
 import { totpCode, type TotpParams } from '../src-main/services/mfa/totp';
-import { result, type BenchResult } from './harness';
-
-/** The keychain stand-in for the benchmark: the chain reads each secret per step, from memory. */
-class MemorySecretStore implements SecretStore {
-  readonly #map = new Map<string, string>();
-  async get(account: string) {
-    return this.#map.get(account) ?? null;
-  }
-  async set(account: string, secret: string) {
-    this.#map.set(account, secret);
-  }
-  async delete(account: string) {
-    return this.#map.delete(account);
-  }
-  async probe() {}
-}
+import { MemorySecretStore, result, type BenchResult } from './harness';
 
 const SOURCE = { source: 'bench' };
 

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { SecretStore } from '../src-main/platform/keychain/secret-store';
 
 export interface BenchResult {
   name: string;
@@ -56,4 +57,22 @@ export function result(name: string, unit: string, measured: { value: number; ba
     target,
     baselineName,
   };
+}
+
+/**
+ * The keychain stand-in for the benchmarks only: the services read a secret from memory, so the
+ * keychain (a D-Bus round trip) is not on the measured path of either side.
+ */
+export class MemorySecretStore implements SecretStore {
+  readonly #map = new Map<string, string>();
+  async get(account: string) {
+    return this.#map.get(account) ?? null;
+  }
+  async set(account: string, secret: string) {
+    this.#map.set(account, secret);
+  }
+  async delete(account: string) {
+    return this.#map.delete(account);
+  }
+  async probe() {}
 }

@@ -8,28 +8,9 @@ import { TestClock } from '../src-main/clock';
 import { createCustodian } from '../src-main/composition';
 import { loadConfig } from '../src-main/config';
 import { openDatabase } from '../src-main/platform/db/database';
-import type { SecretStore } from '../src-main/platform/keychain/secret-store';
 import { backupCodeMac, findBackupCode, generateBackupCodes, normalizeBackupCode } from '../src-main/services/mfa/backup-codes';
 import { totpCode } from '../src-main/services/mfa/totp';
-import { compare, rate, result, type BenchResult } from './harness';
-
-/**
- * The keychain stand-in for the benchmark only: the service reads a secret once and keeps it in
- * memory while unlocked, so the keychain is not on the measured path either way.
- */
-class MemorySecretStore implements SecretStore {
-  readonly #map = new Map<string, string>();
-  async get(account: string) {
-    return this.#map.get(account) ?? null;
-  }
-  async set(account: string, secret: string) {
-    this.#map.set(account, secret);
-  }
-  async delete(account: string) {
-    return this.#map.delete(account);
-  }
-  async probe() {}
-}
+import { compare, MemorySecretStore, rate, result, type BenchResult } from './harness';
 
 async function rateAsync(n: number, fn: (i: number) => Promise<void>): Promise<number> {
   const start = performance.now();

@@ -2,13 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError, type ErrorCode } from '../../src-shared/errors';
+import { AppError } from '../../src-shared/errors';
 import { KeytarSecretStore } from '../../src-main/platform/keychain/keytar-secret-store';
 import type { SecretStore } from '../../src-main/platform/keychain/secret-store';
 import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
 import { secretAccount } from '../../src-main/services/mfa/mfa.service';
 import { oathtool } from '../fixtures/otp';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
+import { failsWith } from '../fixtures/fails-with';
 
 const DESKTOP: MfaContext = { source: 'desktop' };
 const CLI: MfaContext = { source: 'cli' };
@@ -20,16 +21,6 @@ beforeEach(() => {
 afterEach(async () => {
   await t.remove();
 });
-
-async function failsWith(promise: Promise<unknown> | (() => unknown), code: ErrorCode): Promise<AppError> {
-  const error = await (typeof promise === 'function' ? Promise.resolve().then(promise) : promise).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `expected ${code}`).toBeInstanceOf(AppError);
-  expect((error as AppError).code).toBe(code);
-  return error as AppError;
-}
 
 /** Profile, one confirmed factor: MFA on. Returns the factor's secret and the backup codes. */
 async function enrolled(role: 'operator' | 'admin' = 'admin') {

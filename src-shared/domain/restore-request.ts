@@ -145,7 +145,7 @@ export const GATEWAY_STATES = ['stopped', 'listening', 'elsewhere', 'port-in-use
 
 /**
  * Whatever holds the gateway port when it is not this Custodian, as far as this machine tells
- * (Linux's /proc): any part may be unknown. `user` and `command` are cleaned to a safe alphabet,
+ * (Linux's /proc): each part may be unknown. `user` and `command` are cleaned to a safe alphabet,
  * since another user chooses both.
  */
 export const portHolderSchema = z.object({

@@ -1,7 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { oathtool } from '../fixtures/otp';
-import { shotPath } from './desk-helpers';
+import { createProfile, shotPath } from './desk-helpers';
 import { expect, test } from './fixtures';
 
 // Two time steps either side, so each factor has unused codes left after enrolling (the replay
@@ -31,12 +31,7 @@ class Phones {
 
 /** Enrolls two authenticators through the UI; returns the backup codes shown with the first. */
 async function enrollTwo(page: Page, phones: Phones): Promise<string[]> {
-  await page.getByTestId('nav-factors').click();
-  await page.getByTestId('setup-profile').first().click();
-  await page.getByTestId('onboarding-name').fill('Alice Admin');
-  await page.getByTestId('onboarding-principal').fill('alice@corp');
-  await page.getByTestId('onboarding-role').selectOption('admin');
-  await page.getByTestId('onboarding-submit').click();
+  await createProfile(page);
 
   await page.getByTestId('enroll-label').fill('Work phone');
   await page.getByTestId('enroll-continue').click();

@@ -174,7 +174,7 @@ describe('a chain in random order', () => {
     // Critical by default: two distinct factors at random. Index 2 then 0 of [F1, F2, F3] gives
     // [F3, F2]; the redraw's 1 then 1 gives [F2, F3].
     setUp(new ScriptedRandom([2, 0, 1, 1]));
-    const started = h.chain.start('factors:manage', 'critical', DESKTOP);
+    const started = h.chain.start('factors:enroll', 'critical', DESKTOP);
     expect(started.mode).toBe('random');
     expect(started.steps.map((s) => s.id)).toEqual([F3(), F2()]);
     await h.chain.verifyStep(started.attemptId, F3(), code(F3()), DESKTOP);
@@ -195,12 +195,26 @@ describe('a chain in random order', () => {
 describe('a recovery factor in its delay (issue 9, item 4)', () => {
   beforeEach(() => setUp(new ScriptedRandom([0])));
 
-  it('may not pass a step of a chain that changes MFA, keeps its code and leaves the chain as it was', async () => {
-    // F1 was added with a backup code a moment ago: a recovery factor for another day.
+  it('is not drawn into a chain that changes MFA', async () => {
     h.db.prepare("UPDATE factors SET enrolled_with = 'recovery', recovery_until = ? WHERE id = ?").run(clock.now() + 86_400_000, F1());
+    savePolicy({ sensitivity: 'medium', mode: 'fixed', requiredSteps: 2, eligible: { by: 'ids', ids: [F1(), F2()] } });
+    // Only F2 has full rights: the weakening's chain cannot be met, a test's can.
+    await failsWith(() => h.chain.start(POLICY_WEAKEN_PURPOSE, 'medium', DESKTOP), 'ERR-MFA-POLICY-UNSATISFIABLE');
+    expect(h.chain.start('test:medium', 'medium', DESKTOP).steps.map((s) => s.id)).toEqual([F1(), F2()]);
+    // A management chain draws only from the factors with full rights, and is never longer than
+    // they are: F2 and F3, then F2 alone.
+    expect(h.chain.start('factors:enroll', 'critical', DESKTOP).steps.map((s) => s.id).sort()).toEqual([F2(), F3()].sort());
+    new FactorsRepository(h.db).disable(F3(), new Date(clock.now()).toISOString());
+    expect(h.chain.start('factors:enroll', 'critical', DESKTOP).steps.map((s) => s.id)).toEqual([F2()]);
+    await failsWith(() => h.chain.start('policies:weaken', 'critical', DESKTOP), 'ERR-MFA-POLICY-UNSATISFIABLE');
+  });
+
+  it('may not pass a step of a chain that changes MFA drawn before, keeps its code and leaves the chain as it was', async () => {
     // A stronger medium policy (no grant needed to save it) that asks for F1 first.
     savePolicy({ sensitivity: 'medium', mode: 'fixed', requiredSteps: 2, eligible: { by: 'ids', ids: [F1(), F2()] } });
     const weaken = h.chain.start(POLICY_WEAKEN_PURPOSE, 'medium', DESKTOP);
+    // Then F1 turns out to be a recovery factor for another day (a row from another process).
+    h.db.prepare("UPDATE factors SET enrolled_with = 'recovery', recovery_until = ? WHERE id = ?").run(clock.now() + 86_400_000, F1());
     const typed = code(F1());
     await failsWith(h.chain.verifyStep(weaken.attemptId, F1(), typed, DESKTOP), 'ERR-MFA-RECOVERY-PENDING');
     expect(h.chain.attempt(weaken.attemptId).position).toBe(0);
@@ -225,7 +239,7 @@ describe('step-up grants', () => {
   it('serve once, and only their own purpose', async () => {
     await complete('approve:req_1');
     expect(h.chain.consumeGrant('approve:req_2')).toBe(false);
-    expect(h.chain.consumeGrant('factors:manage')).toBe(false);
+    expect(h.chain.consumeGrant('factors:enroll')).toBe(false);
     expect(h.chain.consumeGrant('approve:req_1')).toBe(true);
     expect(h.chain.consumeGrant('approve:req_1')).toBe(false);
     expect(events().at(-1)).toBe('mfa_step_up_used');
@@ -240,10 +254,10 @@ describe('step-up grants', () => {
   });
 
   it('cannot be spent twice by two connections on one file', async () => {
-    await complete('factors:manage');
+    await complete('factors:enroll');
     const other = chainHarness(file, clock, config, approver, new ScriptedRandom([0]));
     extra.push(other.db);
-    expect([h.chain.consumeGrant('factors:manage'), other.chain.consumeGrant('factors:manage')]).toEqual([true, false]);
+    expect([h.chain.consumeGrant('factors:enroll'), other.chain.consumeGrant('factors:enroll')]).toEqual([true, false]);
   });
 });
 
@@ -313,7 +327,7 @@ describe('policies', () => {
     const factors = new FactorsRepository(h.db);
     factors.disable(F1(), new Date(clock.now()).toISOString());
     factors.disable(F2(), new Date(clock.now()).toISOString());
-    expect(() => h.chain.start('factors:manage', 'critical', DESKTOP)).toThrow(expect.objectContaining({ code: 'ERR-MFA-POLICY-UNSATISFIABLE' }));
+    expect(() => h.chain.start('policies:weaken', 'critical', DESKTOP)).toThrow(expect.objectContaining({ code: 'ERR-MFA-POLICY-UNSATISFIABLE' }));
     expect(events()).toEqual([]);
   });
 
@@ -383,7 +397,7 @@ describe('migration 007', () => {
     savePolicy({ sensitivity: 'critical', requiredSteps: 3 });
     sqlite(file, `UPDATE mfa_policies SET eligible = '{"by":"anything"}' WHERE sensitivity = 'critical'`);
     expect(() => h.policies.get('critical')).toThrow(expect.objectContaining({ code: 'ERR-INTERNAL' }));
-    expect(() => h.chain.start('factors:manage', 'critical', DESKTOP)).toThrow(expect.objectContaining({ code: 'ERR-INTERNAL' }));
+    expect(() => h.chain.start('factors:enroll', 'critical', DESKTOP)).toThrow(expect.objectContaining({ code: 'ERR-INTERNAL' }));
   });
 
   it('sweeps ended attempts a day on, keeping those that earned a grant', async () => {

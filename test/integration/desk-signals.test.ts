@@ -31,7 +31,7 @@ afterEach(async () => {
 async function withMfa(): Promise<string> {
   const { mfa } = t.custodian;
   mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
-  const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, DESKTOP);
+  const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
   const secret = await mfa.revealSecret(enrollment.factor.id, DESKTOP);
   await mfa.confirmEnrollment(enrollment.factor.id, oathtool(secret, t.clock.now()), DESKTOP);
   t.clock.advanceSeconds(30);

@@ -26,7 +26,7 @@ describe('the TOTP factor method (issue 10)', () => {
     t = tempCustodian();
     const { mfa } = t.custodian;
     profileId = mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP).id;
-    const e = await mfa.startEnrollment({ label: 'Phone', digits: 8, period: 60, algorithm: 'SHA256' }, undefined, DESKTOP);
+    const e = await mfa.startEnrollment({ label: 'Phone', digits: 8, period: 60, algorithm: 'SHA256' }, DESKTOP);
     factorId = e.factor.id;
     secret = await mfa.revealSecret(factorId, DESKTOP);
     await mfa.confirmEnrollment(factorId, oathtool(secret, t.clock.now(), { digits: 8, period: 60, algorithm: 'SHA256' }), DESKTOP);
@@ -85,7 +85,7 @@ describe('the composition root passes the Random port to the MFA parts (issue 10
       t = tempCustodian({ random: new TestRandom(seed) });
       const { mfa } = t.custodian;
       const profile = mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
-      const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, DESKTOP);
+      const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
       const secret = await mfa.revealSecret(e.factor.id, DESKTOP);
       const confirmed = await mfa.confirmEnrollment(e.factor.id, oathtool(secret, t.clock.now()), DESKTOP);
       await t.remove();

@@ -34,7 +34,7 @@ describe('the Factors screen follows changes made by another process', () => {
     expect(events).toContain('factors:changed');
 
     events.length = 0;
-    const enrollment = await shell.custodian.mfa.startEnrollment({ label: 'Shell phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, SHELL);
+    const enrollment = await shell.custodian.mfa.startEnrollment({ label: 'Shell phone', digits: 6, period: 30, algorithm: 'SHA1' }, SHELL);
     expect(events).toEqual([]);
     app.custodian.tick();
     expect(factorEvents(events)).toBe(1);

@@ -126,7 +126,7 @@ describe('the idle lock at the IPC door (issue 9)', () => {
     const { oathtool } = await import('../fixtures/otp');
     const { mfa } = t.custodian;
     const profile = mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, { source: 'desktop' });
-    const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, { source: 'desktop' });
+    const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, { source: 'desktop' });
     const secret = (await t.custodian.secrets.get(secretAccount(profile.id, enrollment.factor.id)))!;
     await mfa.confirmEnrollment(enrollment.factor.id, oathtool(secret, t.clock.now()), { source: 'desktop' });
     expect(t.custodian.lock.isLocked()).toBe(false);
@@ -159,7 +159,7 @@ describe('the idle lock at the IPC door (issue 9)', () => {
   });
 });
 
-describe('managing MFA over IPC (issue 9, item 4)', () => {
+describe('managing MFA over IPC (issue 9, item 4; issue 10)', () => {
   async function setUp() {
     const { createAppRouter } = await import('../../src-main/ipc/app-router');
     const { oathtool } = await import('../fixtures/otp');
@@ -174,45 +174,57 @@ describe('managing MFA over IPC (issue 9, item 4)', () => {
     const confirmed = await call('factors:confirm', { factorId, code: oathtool(secret, t.clock.now()) });
     if (!confirmed.ok) throw new Error('confirm failed');
     const backupCodes = (confirmed.data as { backupCodes: string[] }).backupCodes;
-    t.clock.advanceSeconds(30);
-    return { call, secret, backupCodes, code: () => oathtool(secret, t.clock.now()) };
+    const code = () => oathtool(secret, t.clock.now());
+    /** The one-step chain at critical for `purpose` (one factor), in the next time step. */
+    const chain = async (purpose: string, stepCode: () => string = code, factor = factorId) => {
+      t.clock.advanceSeconds(30);
+      const started = await call('chain:start', { purpose, sensitivity: 'critical' });
+      if (!started.ok) throw new Error(JSON.stringify(started));
+      const { attemptId } = started.data as { attemptId: string };
+      return call('chain:verify-step', { attemptId, factorId: factor, code: stepCode() });
+    };
+    return { call, secret, backupCodes, code, chain };
   }
 
-  it('refuses to start a second enrollment without a code once MFA is on, and changes nothing', async () => {
-    const { call, code } = await setUp();
+  it('refuses to start a second enrollment without a chain once MFA is on, and changes nothing', async () => {
+    const { call, chain } = await setUp();
     const before = t.custodian.mfa.listFactors().factors.length;
     expect(await call('factors:enroll', { label: 'Mallory' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
-    expect(await call('factors:enroll', { label: 'Mallory', code: '' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
+    // A code in the request is no longer a way in: the schema refuses the field.
+    expect(await call('factors:enroll', { label: 'Mallory', code: '123456' })).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION' } });
     expect(t.custodian.mfa.listFactors().factors).toHaveLength(before);
-    const second = await call('factors:enroll', { label: 'Token', code: code() });
+    expect(await chain('factors:enroll')).toMatchObject({ ok: true, data: { status: 'completed' } });
+    const second = await call('factors:enroll', { label: 'Token' });
     expect(second).toMatchObject({ ok: true, data: { factor: { state: 'pending', recovery: false } } });
   });
 
-  it('changes the role only with a current authenticator code, never a backup code', async () => {
-    const { call, code, backupCodes } = await setUp();
-    expect(await call('profile:set-role', { role: 'security-admin' })).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION' } });
-    expect(await call('profile:set-role', { role: 'security-admin', code: '' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
-    expect(await call('profile:set-role', { role: 'security-admin', code: backupCodes[0] })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
+  it('changes the role only after a chain for that role, where no backup code may stand in', async () => {
+    const { call, chain, backupCodes } = await setUp();
+    expect(await call('profile:set-role', { role: 'security-admin' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
+    expect(await chain('profile:role:security-admin', () => backupCodes[0]!, 'backup')).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
+    expect(await call('profile:set-role', { role: 'security-admin' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
     expect(t.custodian.mfa.requireProfile().role).toBe('operator');
-    expect(await call('profile:set-role', { role: 'security-admin', code: code() })).toMatchObject({ ok: true, data: { role: 'security-admin' } });
+    expect(await chain('profile:role:security-admin')).toMatchObject({ ok: true, data: { status: 'completed' } });
+    expect(await call('profile:set-role', { role: 'security-admin' })).toMatchObject({ ok: true, data: { role: 'security-admin' } });
   });
 
   it('resumes a pending factor (its QR again) and removes one, deleting its secret, both audited', async () => {
-    const { call, code } = await setUp();
-    const started = await call('factors:enroll', { label: 'Tablet', code: code() });
+    const { call, chain } = await setUp();
+    await chain('factors:enroll');
+    const started = await call('factors:enroll', { label: 'Tablet' });
     if (!started.ok) throw new Error('enroll failed');
     const factorId = (started.data as { factor: { id: string } }).factor.id;
     const account = `${t.custodian.mfa.requireProfile().id}:${factorId}`;
     expect(await t.custodian.secrets.get(account)).not.toBeNull();
-    t.clock.advanceSeconds(30);
     expect(await call('factors:resume', { factorId })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
-    const resumed = await call('factors:resume', { factorId, code: code() });
+    await chain('factors:enroll');
+    const resumed = await call('factors:resume', { factorId });
     expect(resumed).toMatchObject({ ok: true, data: { factor: { id: factorId, state: 'pending' } } });
     if (resumed.ok) expect(Object.keys(resumed.data).sort()).toEqual(['factor', 'qrDataUrl', 'secretMasked']);
     expect(await call('factors:remove-pending', { factorId })).toEqual({ ok: true, data: { factorId } });
     expect(await t.custodian.secrets.get(account)).toBeNull();
     expect(t.custodian.mfa.listFactors().factors.map((f) => f.id)).not.toContain(factorId);
-    const events = t.custodian.audit.list(10).entries.map((e) => e.event);
+    const events = t.custodian.audit.list(20).entries.map((e) => e.event);
     expect(events).toEqual(expect.arrayContaining(['mfa_setup_resumed', 'mfa_setup_removed']));
     expect(await call('factors:remove-pending', { factorId })).toMatchObject({ ok: false, error: { code: 'ERR-NOT-FOUND' } });
   });
@@ -227,8 +239,21 @@ describe('factor chains and policies over IPC (issue 10)', () => {
     const call = (channel: string, payload: unknown = {}) => app.handle(channel, payload, APP);
     await call('profile:init', { displayName: 'Alice', principal: 'alice@corp', role: 'security-admin' });
     const secrets = new Map<string, string>();
-    const enroll = async (label: string, code?: string): Promise<string> => {
-      const enrolled = await call('factors:enroll', { label, ...(code === undefined ? {} : { code }) });
+    const code = (factorId: string) => oathtool(secrets.get(factorId) ?? '', t.clock.now());
+    /** A step-up chain for `purpose` at critical, through the channels (issue 10). */
+    const manage = async (purpose: string): Promise<void> => {
+      const started = await call('chain:start', { purpose, sensitivity: 'critical' });
+      if (!started.ok) throw new Error(JSON.stringify(started));
+      let view = started.data as View;
+      while (view.status === 'open') {
+        const step = view.steps[view.position]!;
+        const passed = await call('chain:verify-step', { attemptId: view.attemptId, factorId: step.id, code: code(step.id) });
+        if (!passed.ok) throw new Error(JSON.stringify(passed));
+        view = passed.data as View;
+      }
+    };
+    const enroll = async (label: string): Promise<string> => {
+      const enrolled = await call('factors:enroll', { label });
       if (!enrolled.ok) throw new Error(`enroll failed: ${JSON.stringify(enrolled)}`);
       const factorId = (enrolled.data as { factor: { id: string } }).factor.id;
       const revealed = await call('factors:reveal-secret', { factorId });
@@ -238,13 +263,15 @@ describe('factor chains and policies over IPC (issue 10)', () => {
       if (!confirmed.ok) throw new Error('confirm failed');
       return factorId;
     };
-    const first = await enroll('Phone');
+    await enroll('Phone');
     t.clock.advanceSeconds(30);
-    await enroll('Token', oathtool(secrets.get(first) ?? '', t.clock.now()));
+    // Without a grant the second factor is refused; a chain for `factors:enroll` pays for it.
+    expect(await call('factors:enroll', { label: 'Token' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
+    await manage('factors:enroll');
+    await enroll('Token');
     // Every code used while enrolling belongs to an earlier time step than the chain's.
     t.clock.advanceSeconds(30);
-    const code = (factorId: string) => oathtool(secrets.get(factorId) ?? '', t.clock.now());
-    return { call, code, ids: [...secrets.keys()] };
+    return { call, code, manage, enroll, ids: [...secrets.keys()] };
   }
   type View = { attemptId: string; position: number; status: string; steps: { id: string; label: string; type: string; digits: number }[]; expiresAt: string };
 
@@ -285,14 +312,18 @@ describe('factor chains and policies over IPC (issue 10)', () => {
   });
 
   it('answers a step for a factor disabled since the chain was drawn as a wrong code, and resets', async () => {
-    const { call, code } = await setUp();
+    const { call, manage, enroll } = await setUp();
     const started = await call('chain:start', { purpose: 'test:critical', sensitivity: 'critical' });
     if (!started.ok) throw new Error(JSON.stringify(started));
     const { attemptId, steps } = started.data as View;
-    const [s1, s2] = steps.map((s) => s.id) as [string, string];
-    // Disabled with the other factor's code, in the next time step: its secret leaves the keychain.
+    const [s1] = steps.map((s) => s.id) as [string, string];
+    // A third factor, so the critical policy can still be met without s1; then s1 is disabled
+    // through its own chain, in later time steps: its secret leaves the keychain.
+    await manage('factors:enroll');
+    await enroll('Key');
     t.clock.advanceSeconds(30);
-    await t.custodian.mfa.disableFactor(s1, code(s2), { source: 'desktop' });
+    await manage(`factors:disable:${s1}`);
+    expect(await call('factors:disable', { factorId: s1 })).toMatchObject({ ok: true, data: { state: 'disabled' } });
     expect(await call('chain:verify-step', { attemptId, factorId: s1, code: '123456' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-INVALID' } });
     expect(await call('chain:get', { attemptId })).toMatchObject({ ok: true, data: { position: 0, status: 'open' } });
   });

@@ -51,7 +51,7 @@ describe('a keychain that goes away and comes back', () => {
       const router = createAppRouter(t.custodian, 'chromium-host', (url) => url.origin === 'http://127.0.0.1:5555');
       const call = (channel: string, payload: unknown = {}) => router.handle(channel, payload, APP);
       const profile = mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, { source: 'desktop' });
-      const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, { source: 'desktop' });
+      const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, { source: 'desktop' });
       const secret = (await t.custodian.secrets.get(secretAccount(profile.id, enrollment.factor.id)))!;
       await mfa.confirmEnrollment(enrollment.factor.id, oathtool(secret, t.clock.now()), { source: 'desktop' });
       expect(await call('lock:lock')).toMatchObject({ ok: true, data: { locked: true } });

@@ -10,6 +10,8 @@ import { secretAccount } from '../../src-main/services/mfa/mfa.service';
 import { oathtool } from '../fixtures/otp';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 import { failsWith } from '../fixtures/fails-with';
+import { stepUp } from '../fixtures/step-up';
+import { BACKUP_STEP, MANAGE } from '../../src-shared/domain/policy';
 
 const DESKTOP: MfaContext = { source: 'desktop' };
 const CLI: MfaContext = { source: 'cli' };
@@ -26,7 +28,7 @@ afterEach(async () => {
 async function enrolled(role: 'operator' | 'admin' = 'admin') {
   const { mfa } = t.custodian;
   mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role }, DESKTOP);
-  const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, DESKTOP);
+  const enrollment = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
   const secret = await mfa.revealSecret(enrollment.factor.id, DESKTOP);
   const confirmed = await mfa.confirmEnrollment(enrollment.factor.id, oathtool(secret, t.clock.now()), DESKTOP);
   t.clock.advanceSeconds(30);
@@ -37,11 +39,27 @@ function code(secret: string): string {
   return oathtool(secret, t.clock.now());
 }
 
+/**
+ * Passes the step-up chain for `purpose` at the critical policy (issue 10) in the next time step,
+ * each step with the code of its factor's secret: one secret for a one-factor approver, or a map
+ * by factor id.
+ */
+async function manage(purpose: string, secrets: string | Record<string, string>, ctx: MfaContext = DESKTOP): Promise<void> {
+  t.clock.advanceSeconds(30);
+  await stepUp(t.custodian, purpose, (id) => code(typeof secrets === 'string' ? secrets : (secrets[id] ?? '')), { ctx });
+}
+
+/** Starts a management chain and stands a backup code in for its first step. */
+async function backupStep(purpose: string, backupCode: string, ctx: MfaContext = DESKTOP) {
+  const attempt = t.custodian.chain.start(purpose, 'critical', ctx);
+  return { attempt, passed: await t.custodian.chain.verifyStep(attempt.attemptId, BACKUP_STEP, backupCode, ctx) };
+}
+
 describe('enrollment', () => {
   it('puts a 160-bit secret in the keychain and answers with a key URI, a QR code and a masked secret', async () => {
     const { mfa } = t.custodian;
     mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
-    const e = await mfa.startEnrollment({ label: 'Phone', digits: 8, period: 60, algorithm: 'SHA256' }, undefined, DESKTOP);
+    const e = await mfa.startEnrollment({ label: 'Phone', digits: 8, period: 60, algorithm: 'SHA256' }, DESKTOP);
     const profile = mfa.requireProfile();
     const stored = await t.custodian.secrets.get(secretAccount(profile.id, e.factor.id));
     expect(stored).toMatch(/^[A-Z2-7]{32}$/);
@@ -59,7 +77,7 @@ describe('enrollment', () => {
   it('stays pending until a correct code, then turns MFA on with ten backup codes', async () => {
     const { mfa } = t.custodian;
     mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
-    const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, DESKTOP);
+    const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
     const secret = await mfa.revealSecret(e.factor.id, DESKTOP);
     await failsWith(mfa.confirmEnrollment(e.factor.id, '000000', DESKTOP), 'ERR-MFA-INVALID');
     expect(mfa.listFactors().factors[0]?.state).toBe('pending');
@@ -71,9 +89,13 @@ describe('enrollment', () => {
     expect(mfa.requireProfile().mfaEnabled).toBe(true);
     expect(mfa.listFactors().backupCodes).toMatchObject({ remaining: 10, total: 10, low: false });
 
-    // A second factor adds to MFA and brings no new codes; starting it takes a current code.
-    t.clock.advanceSeconds(30);
-    const second = await mfa.startEnrollment({ label: 'Token', digits: 6, period: 30, algorithm: 'SHA1' }, oathtool(secret, t.clock.now()), DESKTOP);
+    // A second factor adds to MFA and brings no new codes; starting it takes a step-up chain.
+    await failsWith(mfa.startEnrollment({ label: 'Token', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP), 'ERR-MFA-REQUIRED');
+    await manage(MANAGE.enroll, secret);
+    const second = await mfa.startEnrollment({ label: 'Token', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
+    expect(second.factor.recovery).toBe(false);
+    // The grant was used up.
+    await failsWith(mfa.startEnrollment({ label: 'Key', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP), 'ERR-MFA-REQUIRED');
     const secret2 = await mfa.revealSecret(second.factor.id, DESKTOP);
     expect((await mfa.confirmEnrollment(second.factor.id, oathtool(secret2, t.clock.now()), DESKTOP)).backupCodes).toBeNull();
   });
@@ -81,7 +103,7 @@ describe('enrollment', () => {
   it('shows the secret for manual entry once', async () => {
     const { mfa } = t.custodian;
     mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
-    const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, DESKTOP);
+    const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
     await mfa.revealSecret(e.factor.id, DESKTOP);
     await failsWith(mfa.revealSecret(e.factor.id, DESKTOP), 'ERR-MFA-SECRET-ALREADY-SHOWN');
   });
@@ -89,7 +111,7 @@ describe('enrollment', () => {
   it('lets a pending enrollment lapse after ten minutes and deletes its secret', async () => {
     const { mfa } = t.custodian;
     mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
-    const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, DESKTOP);
+    const e = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
     const secret = await mfa.revealSecret(e.factor.id, DESKTOP);
     const account = secretAccount(mfa.requireProfile().id, e.factor.id);
     t.clock.advanceSeconds(9 * 60);
@@ -107,7 +129,7 @@ describe('enrollment', () => {
     const locked: SecretStore = { get: unavailable, set: unavailable, delete: unavailable, probe: unavailable };
     const other = tempCustodian({ secrets: locked });
     other.custodian.mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
-    await failsWith(other.custodian.mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, DESKTOP), 'ERR-KEYCHAIN-UNAVAILABLE');
+    await failsWith(other.custodian.mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP), 'ERR-KEYCHAIN-UNAVAILABLE');
     expect(other.custodian.mfa.listFactors().factors).toEqual([]);
     await other.remove();
   });
@@ -197,11 +219,20 @@ describe('backup codes', () => {
     await failsWith(mfa.verify(backupCodes[8]!, DESKTOP, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-INVALID');
   });
 
-  it('are all replaced on regeneration, which takes an authenticator code', async () => {
+  it('are all replaced on regeneration, which takes a chain no backup code may stand in for', async () => {
     const { secret, backupCodes } = await enrolled();
-    const { mfa } = t.custodian;
-    await failsWith(mfa.regenerateBackupCodes(backupCodes[0]!, DESKTOP), 'ERR-MFA-INVALID');
-    const fresh = await mfa.regenerateBackupCodes(code(secret), DESKTOP);
+    const { mfa, chain } = t.custodian;
+    await failsWith(mfa.regenerateBackupCodes(DESKTOP), 'ERR-MFA-REQUIRED');
+    await failsWith(backupStep(MANAGE.regenerateCodes, backupCodes[0]!), 'ERR-MFA-INVALID');
+    // The refused backup code was not even looked at: it is still there.
+    expect(mfa.listFactors().backupCodes.remaining).toBe(10);
+    expect(chain.start(MANAGE.regenerateCodes, 'critical', DESKTOP)).toMatchObject({ backupAllowed: false });
+    // A grant for another action does not serve.
+    await manage(MANAGE.enroll, secret);
+    await failsWith(mfa.regenerateBackupCodes(DESKTOP), 'ERR-MFA-REQUIRED');
+    await manage(MANAGE.regenerateCodes, secret);
+    const fresh = await mfa.regenerateBackupCodes(DESKTOP);
+    await failsWith(mfa.regenerateBackupCodes(DESKTOP), 'ERR-MFA-REQUIRED');
     expect(fresh.codes).toHaveLength(10);
     expect(fresh.status).toMatchObject({ remaining: 10, low: false });
     await failsWith(mfa.verify(backupCodes[1]!, DESKTOP, { allowBackup: true, purpose: 'test' }), 'ERR-MFA-INVALID');
@@ -219,19 +250,23 @@ describe('backup codes', () => {
 describe('disabling a factor', () => {
   it('never leaves an admin without MFA', async () => {
     const { secret, factorId } = await enrolled('admin');
-    await failsWith(t.custodian.mfa.disableFactor(factorId, code(secret), DESKTOP), 'ERR-MFA-ADMIN-REQUIRED');
+    // Refused before any chain is asked for.
+    await failsWith(t.custodian.mfa.disableFactor(factorId, DESKTOP), 'ERR-MFA-ADMIN-REQUIRED');
+    await manage(MANAGE.disable(factorId), secret);
+    await failsWith(t.custodian.mfa.disableFactor(factorId, DESKTOP), 'ERR-MFA-ADMIN-REQUIRED');
     expect(t.custodian.mfa.listFactors().factors[0]?.state).toBe('active');
   });
 
-  it('takes a current authenticator code, not a backup code, deletes the secret, and turns MFA off with the last one', async () => {
+  it('takes a chain for that factor, not a backup code alone, deletes the secret, and turns MFA off with the last one', async () => {
     const { secret, factorId, backupCodes } = await enrolled('operator');
     const { mfa } = t.custodian;
     const account = secretAccount(mfa.requireProfile().id, factorId);
-    await failsWith(mfa.disableFactor(factorId, '000000', DESKTOP), 'ERR-MFA-INVALID');
-    // Issue 9: a backup code alone can no longer take a factor away.
-    await failsWith(mfa.disableFactor(factorId, backupCodes[0]!, DESKTOP), 'ERR-MFA-INVALID');
+    await failsWith(mfa.disableFactor(factorId, DESKTOP), 'ERR-MFA-REQUIRED');
+    // Issue 9: a backup code alone can no longer take a factor away: in a one-step chain it may not stand in.
+    await failsWith(backupStep(MANAGE.disable(factorId), backupCodes[0]!), 'ERR-MFA-INVALID');
     expect(mfa.listFactors().backupCodes.remaining).toBe(10);
-    const disabled = await mfa.disableFactor(factorId, code(secret), DESKTOP);
+    await manage(MANAGE.disable(factorId), secret);
+    const disabled = await mfa.disableFactor(factorId, DESKTOP);
     expect(disabled.state).toBe('disabled');
     expect(await t.custodian.secrets.get(account)).toBeNull();
     expect(mfa.requireProfile().mfaEnabled).toBe(false);
@@ -240,14 +275,18 @@ describe('disabling a factor', () => {
 });
 
 describe('the profile', () => {
-  it('is created once, and its role changes only with a valid authenticator code', async () => {
+  it('is created once, and its role changes only with a chain for that very role', async () => {
     const { secret, backupCodes } = await enrolled('operator');
     const { mfa } = t.custodian;
     await failsWith(() => mfa.initProfile({ displayName: 'Mallory', principal: 'mallory@corp', role: 'security-admin' }, DESKTOP), 'ERR-PROFILE-EXISTS');
-    await failsWith(mfa.setRole('security-admin', '000000', DESKTOP), 'ERR-MFA-INVALID');
-    await failsWith(mfa.setRole('security-admin', backupCodes[0]!, DESKTOP), 'ERR-MFA-INVALID');
+    await failsWith(() => mfa.setRole('security-admin', DESKTOP), 'ERR-MFA-REQUIRED');
+    await failsWith(backupStep(MANAGE.role('security-admin'), backupCodes[0]!), 'ERR-MFA-INVALID');
+    // A grant for one role does not serve another.
+    await manage(MANAGE.role('admin'), secret);
+    await failsWith(() => mfa.setRole('security-admin', DESKTOP), 'ERR-MFA-REQUIRED');
     expect(mfa.requireProfile().role).toBe('operator');
-    expect((await mfa.setRole('security-admin', code(secret), DESKTOP)).role).toBe('security-admin');
+    await manage(MANAGE.role('security-admin'), secret);
+    expect(mfa.setRole('security-admin', DESKTOP).role).toBe('security-admin');
   });
 });
 
@@ -381,7 +420,10 @@ describe('recovery with a backup code (issue 9, item 4)', () => {
   async function takeoverAttempt() {
     const owner = await enrolled('admin');
     const { mfa } = t.custodian;
-    const started = await mfa.startEnrollment({ label: 'Mallory', digits: 6, period: 30, algorithm: 'SHA1' }, owner.backupCodes[0]!, CLI);
+    // Her chain for `factors:enroll` is the owner's phone; the leaked code stands in for it.
+    const { attempt } = await backupStep(MANAGE.enroll, owner.backupCodes[0]!, CLI);
+    expect(attempt.steps.map((s) => s.id)).toEqual([owner.factorId]);
+    const started = await mfa.startEnrollment({ label: 'Mallory', digits: 6, period: 30, algorithm: 'SHA1' }, CLI);
     expect(started.factor).toMatchObject({ state: 'pending', recovery: true, recoveryUntil: null });
     const malloryFactor = started.factor.id;
     const mallory = await mfa.revealSecret(malloryFactor, CLI);
@@ -392,61 +434,78 @@ describe('recovery with a backup code (issue 9, item 4)', () => {
     return { owner, mallory, malloryFactor, until };
   }
 
-  it('lets a leaked backup code add a factor that cannot regenerate codes, disable the owner’s or change the role', async () => {
-    const { owner, mallory, until } = await takeoverAttempt();
-    const { mfa } = t.custodian;
-    const refused = await failsWith(mfa.regenerateBackupCodes(code(mallory), CLI), 'ERR-MFA-RECOVERY-PENDING');
-    expect(refused.details).toEqual({ until });
-    await failsWith(mfa.disableFactor(owner.factorId, code(mallory), CLI), 'ERR-MFA-RECOVERY-PENDING');
-    await failsWith(mfa.setRole('operator', code(mallory), CLI), 'ERR-MFA-RECOVERY-PENDING');
-    await failsWith(mfa.disableFactor(owner.factorId, owner.backupCodes[1]!, CLI), 'ERR-MFA-INVALID');
-    // A refused code is not used up: it still unlocks, which a recovery factor may do.
+  it('lets a leaked backup code add a factor that takes no step in managing factors: no codes, no disabling, no role', async () => {
+    const { owner, mallory, malloryFactor } = await takeoverAttempt();
+    const { mfa, chain } = t.custodian;
+    for (const purpose of [MANAGE.regenerateCodes, MANAGE.disable(owner.factorId), MANAGE.role('operator')]) {
+      // Her factor is never drawn, and no backup code may stand in for the owner's phone here.
+      const attempt = chain.start(purpose, 'critical', CLI);
+      expect(attempt).toMatchObject({ steps: [{ id: owner.factorId }], backupAllowed: false });
+      await failsWith(chain.verifyStep(attempt.attemptId, BACKUP_STEP, owner.backupCodes[1]!, CLI), 'ERR-MFA-INVALID');
+    }
+    // Her own factor's code in the owner's step is a breach (each refusal above and this one
+    // count against the rate limit: four of five).
+    const attempt = chain.start(MANAGE.regenerateCodes, 'critical', CLI);
+    await failsWith(chain.verifyStep(attempt.attemptId, malloryFactor, code(mallory), CLI), 'ERR-MFA-CHAIN-BREACHED');
+    await failsWith(mfa.regenerateBackupCodes(CLI), 'ERR-MFA-REQUIRED');
+    // (Disabling the owner's phone is refused before any grant: the critical policy needs two factors.)
+    await failsWith(mfa.disableFactor(owner.factorId, CLI), 'ERR-MFA-POLICY-UNSATISFIABLE');
+    await failsWith(() => mfa.setRole('operator', CLI), 'ERR-MFA-REQUIRED');
+    // A breach never tried her code: it still unlocks, which a recovery factor may do.
     await expect(mfa.verify(code(mallory), CLI, { allowBackup: false, purpose: 'unlock' })).resolves.toMatchObject({ method: 'totp' });
-    // The owner's factor and codes are untouched; the refusals are audited.
+    // The owner's factor and codes are untouched (the refused backup codes were not looked at); the breaches are audited.
     expect(mfa.listFactors().factors.find((f) => f.id === owner.factorId)?.state).toBe('active');
     expect(mfa.listFactors().backupCodes.remaining).toBe(9);
     expect(mfa.requireProfile().role).toBe('admin');
-    const refusals = t.custodian.audit.list(20).entries.filter((e) => e.event === 'mfa_recovery_refused').map((e) => e.data.purpose);
-    expect(refusals.sort()).toEqual(['change-role', 'disable-factor', 'regenerate-backup-codes']);
-    // Nor can it mint a factor with full rights: one enrolled with its code is a recovery factor too.
-    t.clock.advanceSeconds(30);
-    const chained = await mfa.startEnrollment({ label: 'Mallory 2', digits: 6, period: 30, algorithm: 'SHA1' }, code(mallory), CLI);
+    expect(t.custodian.audit.list(60).entries.filter((e) => e.event === 'mfa_chain_breached')).toHaveLength(1);
+    // Nor can she mint a factor with full rights: another leaked code makes another recovery factor.
+    await backupStep(MANAGE.enroll, owner.backupCodes[2]!, CLI);
+    const chained = await mfa.startEnrollment({ label: 'Mallory 2', digits: 6, period: 30, algorithm: 'SHA1' }, CLI);
     expect(chained.factor.recovery).toBe(true);
   });
 
-  it('gives the recovery factor full rights once the delay has passed', async () => {
-    const { owner, mallory } = await takeoverAttempt();
-    const { mfa } = t.custodian;
+  it('gives the recovery factor full rights once the delay has passed: it is drawn into management chains', async () => {
+    const { owner, mallory, malloryFactor } = await takeoverAttempt();
+    const { mfa, chain } = t.custodian;
     t.clock.advanceSeconds(24 * 3600 - 60);
-    await failsWith(mfa.regenerateBackupCodes(code(mallory), CLI), 'ERR-MFA-RECOVERY-PENDING');
+    expect(chain.start(MANAGE.regenerateCodes, 'critical', CLI).steps.map((s) => s.id)).toEqual([owner.factorId]);
     t.clock.advanceSeconds(60);
     expect(mfa.listFactors().factors.find((f) => f.label === 'Mallory')).toMatchObject({ recovery: false, recoveryUntil: null });
-    await expect(mfa.regenerateBackupCodes(code(mallory), CLI)).resolves.toMatchObject({ status: { remaining: 10 } });
-    t.clock.advanceSeconds(30);
-    await expect(mfa.disableFactor(owner.factorId, code(mallory), CLI)).resolves.toMatchObject({ state: 'disabled' });
+    // Now the critical policy's two steps: hers and the owner's phone.
+    expect(chain.start(MANAGE.regenerateCodes, 'critical', CLI).steps.map((s) => s.id).sort()).toEqual([owner.factorId, malloryFactor].sort());
+    await manage(MANAGE.regenerateCodes, { [owner.factorId]: owner.secret, [malloryFactor]: mallory }, CLI);
+    await expect(mfa.regenerateBackupCodes(CLI)).resolves.toMatchObject({ status: { remaining: 10 } });
+    // The policy keeps two factors: hers cannot take the owner's away, nor the owner hers.
+    await failsWith(mfa.disableFactor(owner.factorId, CLI), 'ERR-MFA-POLICY-UNSATISFIABLE');
+    await failsWith(mfa.disableFactor(malloryFactor, DESKTOP), 'ERR-MFA-POLICY-UNSATISFIABLE');
   });
 
   it('lets the owner stop it during the delay with another factor: it is disabled, its secret deleted, audited', async () => {
     const { owner, malloryFactor } = await takeoverAttempt();
     const { mfa } = t.custodian;
     const account = secretAccount(mfa.requireProfile().id, malloryFactor);
-    await expect(mfa.disableFactor(malloryFactor, code(owner.secret), DESKTOP)).resolves.toMatchObject({ state: 'disabled' });
+    // The owner's chain draws from the factors with full rights: the phone alone. And stopping a
+    // recovery is never refused for the critical policy's sake, though it leaves one factor.
+    await manage(MANAGE.disable(malloryFactor), owner.secret);
+    await expect(mfa.disableFactor(malloryFactor, DESKTOP)).resolves.toMatchObject({ state: 'disabled' });
     expect(await t.custodian.secrets.get(account)).toBeNull();
     expect(t.custodian.audit.list(1).entries[0]).toMatchObject({ event: 'mfa_recovery_cancelled', subject: malloryFactor, data: { label: 'Mallory', source: 'desktop' } });
   });
 
-  it('takes a code to add a factor once MFA is on, and a factor set up before MFA was on needs one to be confirmed', async () => {
+  it('takes a chain to add a factor once MFA is on, and a factor set up before MFA was on needs one to be confirmed', async () => {
     const { mfa } = t.custodian;
     mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
-    const first = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, DESKTOP);
-    const early = await mfa.startEnrollment({ label: 'Early', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, DESKTOP);
+    const first = await mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
+    const early = await mfa.startEnrollment({ label: 'Early', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
     const secret = await mfa.revealSecret(first.factor.id, DESKTOP);
     const earlySecret = await mfa.revealSecret(early.factor.id, DESKTOP);
     await mfa.confirmEnrollment(first.factor.id, code(secret), DESKTOP);
     t.clock.advanceSeconds(30);
-    await failsWith(mfa.startEnrollment({ label: 'Mallory', digits: 6, period: 30, algorithm: 'SHA1' }, undefined, DESKTOP), 'ERR-MFA-REQUIRED');
+    await failsWith(mfa.startEnrollment({ label: 'Mallory', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP), 'ERR-MFA-REQUIRED');
     await failsWith(mfa.confirmEnrollment(early.factor.id, code(earlySecret), DESKTOP), 'ERR-MFA-REQUIRED');
-    await mfa.resumeEnrollment(early.factor.id, code(secret), DESKTOP);
+    await failsWith(mfa.resumeEnrollment(early.factor.id, DESKTOP), 'ERR-MFA-REQUIRED');
+    await manage(MANAGE.enroll, secret);
+    await mfa.resumeEnrollment(early.factor.id, DESKTOP);
     await expect(mfa.confirmEnrollment(early.factor.id, code(earlySecret), DESKTOP)).resolves.toMatchObject({ factor: { state: 'active', recovery: false } });
   });
 });
@@ -458,22 +517,31 @@ describe('notices of factor changes (issue 9, item 4)', () => {
     t = tempCustodian({ notifier: { notify: (n) => notices.push(n) } });
     const { secret, factorId, backupCodes } = await enrolled('operator');
     const { mfa } = t.custodian;
-    const second = await mfa.startEnrollment({ label: 'Tablet', digits: 6, period: 30, algorithm: 'SHA1' }, backupCodes[0]!, CLI);
+    await backupStep(MANAGE.enroll, backupCodes[0]!, CLI);
+    const second = await mfa.startEnrollment({ label: 'Tablet', digits: 6, period: 30, algorithm: 'SHA1' }, CLI);
     const tablet = await mfa.revealSecret(second.factor.id, CLI);
     await mfa.confirmEnrollment(second.factor.id, code(tablet), CLI);
-    t.clock.advanceSeconds(30);
-    await mfa.regenerateBackupCodes(code(secret), DESKTOP);
-    t.clock.advanceSeconds(30);
-    await mfa.setRole('admin', code(secret), DESKTOP);
-    t.clock.advanceSeconds(30);
-    await mfa.disableFactor(second.factor.id, code(secret), DESKTOP);
-    t.clock.advanceSeconds(30);
-    const third = await mfa.startEnrollment({ label: 'Token', digits: 6, period: 30, algorithm: 'SHA1' }, code(secret), DESKTOP);
-    t.clock.advanceSeconds(30);
-    const token = await mfa.revealSecret(third.factor.id, DESKTOP);
-    await mfa.confirmEnrollment(third.factor.id, code(token), DESKTOP);
-    await mfa.disableFactor(third.factor.id, code(secret), DESKTOP);
-    void factorId;
+    // Tablet is a recovery factor: no management chain draws it.
+    const secrets: Record<string, string> = { [factorId]: secret };
+    await manage(MANAGE.regenerateCodes, secrets);
+    await mfa.regenerateBackupCodes(DESKTOP);
+    await manage(MANAGE.role('admin'), secrets);
+    mfa.setRole('admin', DESKTOP);
+    await manage(MANAGE.disable(second.factor.id), secrets);
+    await mfa.disableFactor(second.factor.id, DESKTOP);
+    const enroll = async (label: string): Promise<{ id: string; secret: string }> => {
+      await manage(MANAGE.enroll, secrets);
+      const started = await mfa.startEnrollment({ label, digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
+      const own = await mfa.revealSecret(started.factor.id, DESKTOP);
+      await mfa.confirmEnrollment(started.factor.id, code(own), DESKTOP);
+      secrets[started.factor.id] = own;
+      return { id: started.factor.id, secret: own };
+    };
+    const token = await enroll('Token');
+    // A third, so that disabling it leaves the two the critical policy needs.
+    const key = await enroll('Key');
+    await manage(MANAGE.disable(key.id), secrets);
+    await mfa.disableFactor(key.id, DESKTOP);
     expect(notices.map((n) => n.title)).toEqual([
       'An authenticator is being added', // Phone, during setup
       'Authenticator added',
@@ -484,12 +552,14 @@ describe('notices of factor changes (issue 9, item 4)', () => {
       'Recovery stopped',
       'An authenticator is being added',
       'Authenticator added',
+      'An authenticator is being added',
+      'Authenticator added',
       'Authenticator disabled',
     ]);
     expect(notices[3]!.body).toMatch(/^Tablet was added with a backup code, from a shell\. Until .+ it cannot manage your factors\./);
     expect(notices[5]!.body).toBe('Operator → Administrator, in the Custodian window.');
     const text = JSON.stringify(notices);
-    for (const secretThing of [secret, tablet, token, ...backupCodes]) expect(text).not.toContain(secretThing);
+    for (const secretThing of [secret, tablet, token.secret, key.secret, ...backupCodes]) expect(text).not.toContain(secretThing);
   });
 
   it('raises the notice in this process for a change another process made (the shell)', async () => {
@@ -503,7 +573,9 @@ describe('notices of factor changes (issue 9, item 4)', () => {
     const db = (await import('../../src-main/platform/db/database')).openDatabase({ file: t.dbFile, synchronous: 'FULL' });
     const { createCustodian } = await import('../../src-main/composition');
     const shell = createCustodian({ config: t.config, clock: t.clock, db, secrets: t.custodian.secrets });
-    await shell.mfa.startEnrollment({ label: 'Laptop', digits: 6, period: 30, algorithm: 'SHA1' }, code(secret), CLI);
+    t.clock.advanceSeconds(30);
+    await stepUp(shell, MANAGE.enroll, () => code(secret), { ctx: CLI });
+    await shell.mfa.startEnrollment({ label: 'Laptop', digits: 6, period: 30, algorithm: 'SHA1' }, CLI);
     await shell.dispose();
     expect(notices).toEqual([]);
     t.custodian.tick();

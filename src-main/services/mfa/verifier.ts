@@ -1,7 +1,6 @@
-import type { Profile } from '../../../src-shared/domain/mfa';
 import { AppError } from '../../../src-shared/errors';
 import type { Clock } from '../../clock';
-import { inRecovery, type EnrolledWith, type FactorRecord, type FactorsRepository } from '../../platform/db/repositories/factors.repository';
+import type { FactorRecord, FactorsRepository } from '../../platform/db/repositories/factors.repository';
 import type { AuditLog } from '../audit/audit.service';
 import type { GroupCommit } from '../audit/group-commit';
 import type { AttemptGuard, FailureReason } from './attempt-guard.service';
@@ -15,12 +14,6 @@ export type Verified = { method: 'totp'; factorId: string } | { method: 'backup'
 
 export interface VerifyOptions {
   allowBackup: boolean;
-  /**
-   * Only a factor with full rights may pass (issue 9, item 4): a recovery factor still in its
-   * delay is refused with ERR-MFA-RECOVERY-PENDING, before its code is used up, unless it is
-   * `self` (a factor acting on itself).
-   */
-  fullRights?: { self?: string };
   /** Why the code was asked for; recorded in the audit row. */
   purpose: string;
 }
@@ -92,9 +85,6 @@ export class Verifier {
       const now = this.#clock.now();
       const check = await this.#methods.verify(factor, typed);
       if (check.ok) {
-        if (options.fullRights && factor.id !== options.fullRights.self && inRecovery(factor, now)) {
-          this.#refuseRecovery(profile, factor, ctx, options.purpose);
-        }
         this.#group.flush();
         this.#profiles.invalidate();
         const used = factor;
@@ -123,51 +113,5 @@ export class Verifier {
     }
     this.#guard.recordFailure(slot, profile, ctx, { factorId: null, purpose: options.purpose, reason });
     throw new AppError(reason === 'replayed' ? 'ERR-MFA-REPLAYED' : 'ERR-MFA-INVALID');
-  }
-
-  /**
-   * A current code from an authenticator with full rights, for changing MFA itself (issue 9,
-   * item 4). A backup code is refused (it counts as a wrong code). A recovery factor still in its
-   * delay is refused with ERR-MFA-RECOVERY-PENDING, audited, unless it acts on itself (`self`).
-   * Returns the factor whose code it was.
-   */
-  async stepUp(code: string, ctx: MfaContext, purpose: string, self?: string): Promise<string> {
-    const verified = await this.verify(code, ctx, { allowBackup: false, purpose, fullRights: self === undefined ? {} : { self } });
-    if (verified.method !== 'totp') throw new AppError('ERR-MFA-INVALID');
-    return verified.factorId;
-  }
-
-  /**
-   * What gives the right to add a factor: nothing while MFA is off (the first factor, during
-   * setup); once it is on, a current code. A backup code, or a code from a factor still in its
-   * own recovery delay, makes a recovery factor: otherwise a leaked backup code could mint a
-   * factor with full rights, by way of a first recovery factor.
-   */
-  async enrollmentProof(profile: Profile, code: string | undefined, ctx: MfaContext, purpose: string): Promise<EnrolledWith> {
-    if (!profile.mfaEnabled) return 'setup';
-    if (code === undefined || code.trim() === '') throw new AppError('ERR-MFA-REQUIRED');
-    const verified = await this.verify(code, ctx, { allowBackup: true, purpose });
-    if (verified.method === 'backup') return 'recovery';
-    const factor = this.#factors.get(profile.id, verified.factorId);
-    return factor && inRecovery(factor, this.#clock.now()) ? 'recovery' : 'authenticator';
-  }
-
-  /**
-   * A recovery factor's right code, where full rights are needed: refused and audited. The code
-   * is not used up and its attempt slot stays taken, so a refusal is no cheaper than a failure.
-   */
-  #refuseRecovery(profile: Profile, factor: FactorRecord, ctx: MfaContext, purpose: string): never {
-    const until = factor.recoveryUntil ?? this.#clock.now();
-    this.#group.flush();
-    this.#audit.record(
-      mfaRow(profile, ctx, 'mfa_recovery_refused', factor.id, {
-        factorId: factor.id,
-        label: factor.label,
-        purpose,
-        until: new Date(until).toISOString(),
-        source: ctx.source,
-      }),
-    );
-    throw new AppError('ERR-MFA-RECOVERY-PENDING', { until });
   }
 }

@@ -14,14 +14,15 @@ export function describeSteps(view: ChainAttemptView): string {
 }
 
 /**
- * `custodian verify --sensitivity S` (issue 10 "CLI"): runs a chain for `test:<S>` in the terminal.
+ * `custodian verify --sensitivity S` (issue 10 "CLI"): runs a chain for `test:<S>` in the terminal
+ * (`custodian approve` runs one for `approve:<id>` the same way, issue 11).
  * Each step's code is read from the terminal without echo, or as one line of stdin in a script,
  * never from the arguments. A failed step resets the attempt (the service's rule); the command
  * then stops with exit 1 and says so, rather than read on from a script's stdin against a chain
  * that changed under it.
  */
-export async function runChain(c: Custodian, io: Io, sensitivity: Sensitivity): Promise<number> {
-  let view = c.chain.start(`test:${sensitivity}`, sensitivity, CLI);
+export async function runChain(c: Custodian, io: Io, sensitivity: Sensitivity, purpose = `test:${sensitivity}`): Promise<number> {
+  let view = c.chain.start(purpose, sensitivity, CLI);
   io.out(describeSteps(view));
   while (view.status === 'open') {
     const current = view.steps[view.position];

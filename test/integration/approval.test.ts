@@ -6,6 +6,7 @@ import type { Sensitivity } from '../../src-shared/domain/restore-request';
 import { ERRORS, type ErrorCode } from '../../src-shared/errors';
 import { RestoreRequestsRepository } from '../../src-main/platform/db/repositories/restore-requests.repository';
 import { ProfilesRepository } from '../../src-main/platform/db/repositories/profiles.repository';
+import { RestoreTokensRepository } from '../../src-main/platform/db/repositories/restore-tokens.repository';
 import { ApprovalService, type ApprovalContext } from '../../src-main/services/restore/approval.service';
 import { hashOf, TOKEN_KEEP_AFTER_EXPIRY_MS } from '../../src-main/services/tokens/restore-tokens.service';
 import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
@@ -377,6 +378,23 @@ describe('the restore token', () => {
     const answers = (await Promise.all(polls)).map((a) => a.json as { status: string; token?: string });
     expect(answers.map((a) => a.status)).toEqual(['approved', 'approved']);
     expect(answers.filter((a) => a.token !== undefined)).toHaveLength(1);
+  });
+
+  it('is handed out and redeemed once by the SQL guards themselves, whatever a reader saw a moment before (another process)', async () => {
+    await approver();
+    const { id, matchCode } = await request();
+    await passChain(id, 'medium');
+    t.custodian.approvals.approve(id, matchCode, APPROVE);
+    // Two readers that both saw the hash still NULL: only the first UPDATE lands.
+    const repo = new RestoreTokensRepository(t.custodian.db);
+    const now = t.clock.now();
+    expect(repo.deliver(id, 'a'.repeat(64), now)).toBe(true);
+    expect(repo.deliver(id, 'b'.repeat(64), now)).toBe(false);
+    expect(((await status(id)).json as { token?: string }).token).toBeUndefined();
+    const tokenId = t.custodian.tokens.view(id)?.id ?? '';
+    expect(repo.redeem(tokenId, now)).toBe(true);
+    expect(repo.redeem(tokenId, now)).toBe(false);
+    expect(repo.revoke(tokenId, now, 'alice@corp')).toBe(false);
   });
 
   it('never sits in SQLite: the database and its WAL hold its hash, never the token', async () => {

@@ -10,6 +10,8 @@ import { RestoreTokensRepository } from '../../src-main/platform/db/repositories
 import { ApprovalService, type ApprovalContext } from '../../src-main/services/restore/approval.service';
 import { hashOf, TOKEN_KEEP_AFTER_EXPIRY_MS } from '../../src-main/services/tokens/restore-tokens.service';
 import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
+import { createHandlers } from '../../src-main/ipc/handlers';
+import { createIpcRouter } from '../../src-main/ipc/ipc-router';
 import { failsWith } from '../fixtures/fails-with';
 import { freePort, http, validRequest, type HttpAnswer } from '../fixtures/gateway-client';
 import { oathtool } from '../fixtures/otp';
@@ -467,5 +469,44 @@ describe('the restore token', () => {
     expect((await redeem(usedToken)).status).toBe(200);
     await failsWith(() => t.custodian.tokens.revoke(used.id, 'alice@corp'), 'ERR-RESTORE-TOKEN-INVALID');
     await failsWith(() => t.custodian.tokens.revoke('req_nosuchrequest', 'alice@corp'), 'ERR-NOT-FOUND');
+  });
+});
+
+describe('approvals and tokens over IPC', () => {
+  const APP = { url: 'http://127.0.0.1:5555/', isMainFrame: true };
+  const router = () =>
+    createIpcRouter({
+      handlers: createHandlers(t.custodian, 'chromium-host'),
+      isTrustedUrl: (url) => url.origin === 'http://127.0.0.1:5555',
+      language: () => t.custodian.settings.get().language,
+    });
+
+  it('previews, refuses a malformed number before any service runs, approves, shows and revokes the token, never the token itself', async () => {
+    await approver();
+    const ipc = router();
+    const { id, matchCode } = await request();
+    expect(await ipc.handle('approvals:preview', { requestId: id }, APP)).toMatchObject({ ok: true, data: { sensitivity: 'medium', ceiling: 'critical' } });
+    await passChain(id, 'medium');
+    const head = t.custodian.audit.head();
+    for (const bad of ['4', '123', 'ab', 42]) {
+      expect(await ipc.handle('approvals:approve', { requestId: id, matchCode: bad }, APP)).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION' } });
+    }
+    expect(t.custodian.audit.head()).toEqual(head);
+    const approved = await ipc.handle('approvals:approve', { requestId: id, matchCode }, APP);
+    expect(approved).toMatchObject({ ok: true, data: { request: { status: 'approved' }, token: { state: 'issued', ttlSeconds: 900 } } });
+    const token = ((await status(id)).json as { token: string }).token;
+    const shown = await ipc.handle('tokens:get', { requestId: id }, APP);
+    expect(shown).toMatchObject({ ok: true, data: { token: { state: 'delivered' } } });
+    expect(await ipc.handle('tokens:revoke', { requestId: id }, APP)).toMatchObject({ ok: true, data: { state: 'revoked' } });
+    expect(JSON.stringify([approved, shown])).not.toContain(token);
+  });
+
+  it('refuses approvals while the desk is locked, at the door', async () => {
+    await approver();
+    const { id, matchCode } = await request();
+    await passChain(id, 'medium');
+    t.custodian.lock.lock('manual');
+    expect(await router().handle('approvals:approve', { requestId: id, matchCode }, APP)).toMatchObject({ ok: false, error: { code: 'ERR-LOCKED' } });
+    expect(t.custodian.requests.get(id).status).toBe('pending');
   });
 });

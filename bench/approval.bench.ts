@@ -8,7 +8,7 @@ import { createCustodian } from '../src-main/composition';
 import { loadConfig } from '../src-main/config';
 import { openDatabase } from '../src-main/platform/db/database';
 import { totpCode, type TotpParams } from '../src-main/services/mfa/totp';
-import { median, MemorySecretStore, result, type BenchResult } from './harness';
+import { bareCommits, median, MemorySecretStore, result, type BenchResult } from './harness';
 
 const SOURCE = { source: 'bench' };
 const DESKTOP = { source: 'desktop' as const };
@@ -63,14 +63,8 @@ export async function approvalBenchmarks(): Promise<BenchResult[]> {
     };
     // The bare baseline: as many fsynced commits as an approval makes (chain start, its step, the
     // approval, the token's hand-out), one small row each, on a bare connection.
-    raw.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
-    const insert = raw.prepare('INSERT INTO t (v) VALUES (?)');
-    const write = raw.transaction((v: string) => insert.run(v));
-    const commits = (): number => {
-      const start = performance.now();
-      for (let i = 0; i < PER_ROUND; i += 1) for (let c = 0; c < 4; c += 1) write.immediate(`approval ${i} commit ${c}`);
-      return PER_ROUND / ((performance.now() - start) / 1000);
-    };
+    const bare = bareCommits(raw);
+    const commits = (): number => bare(PER_ROUND, 4);
 
     const a: number[] = [];
     const b: number[] = [];

@@ -9,7 +9,7 @@ import { loadConfig } from '../src-main/config';
 import { openDatabase } from '../src-main/platform/db/database';
 import { MANAGE } from '../src-shared/domain/policy';
 import { totpCode, type TotpParams } from '../src-main/services/mfa/totp';
-import { MemorySecretStore, result, type BenchResult } from './harness';
+import { bareCommits, MemorySecretStore, result, type BenchResult } from './harness';
 
 const SOURCE = { source: 'bench' };
 
@@ -79,14 +79,8 @@ export async function chainBenchmarks(): Promise<BenchResult[]> {
     // What durability alone costs: the same number of fsynced commits (a chain's start and its
     // two steps each commit with synchronous=FULL), one small row each, on a bare connection.
     const raw = openDatabase({ file: join(dir, 'raw.db'), synchronous: config.database.synchronous });
-    raw.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
-    const insert = raw.prepare('INSERT INTO t (v) VALUES (?)');
-    const write = raw.transaction((v: string) => insert.run(v));
-    const commits = (): number => {
-      const start = performance.now();
-      for (let i = 0; i < CHAINS; i += 1) for (let c = 0; c < 3; c += 1) write.immediate(`chain ${i} commit ${c}`);
-      return (CHAINS * all.length) / ((performance.now() - start) / 1000);
-    };
+    const bare3 = bareCommits(raw);
+    const commits = (): number => bare3(CHAINS, 3) * all.length;
     const a: number[] = [];
     const b: number[] = [];
     const c: number[] = [];

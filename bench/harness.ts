@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Database } from '../src-main/platform/db/database';
 import type { SecretStore } from '../src-main/platform/keychain/secret-store';
 
 export interface BenchResult {
@@ -75,4 +76,19 @@ export class MemorySecretStore implements SecretStore {
     return this.#map.delete(account);
   }
   async probe() {}
+}
+
+/**
+ * What durability alone costs, as a baseline: on a bare connection, `ops` operations of
+ * `commitsPerOp` fsynced commits each, one small row per commit; answers operations per second.
+ */
+export function bareCommits(db: Database): (ops: number, commitsPerOp: number) => number {
+  db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const write = db.transaction((v: string) => insert.run(v));
+  return (ops, commitsPerOp) => {
+    const start = performance.now();
+    for (let i = 0; i < ops; i += 1) for (let c = 0; c < commitsPerOp; c += 1) write.immediate(`op ${i} commit ${c}`);
+    return ops / ((performance.now() - start) / 1000);
+  };
 }

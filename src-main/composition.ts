@@ -31,6 +31,9 @@ import { StepUpGrantsRepository } from './platform/db/repositories/step-up-grant
 import { ChainService } from './services/chain/chain.service';
 import { MfaChainPort } from './services/chain/mfa-chain-port';
 import { PolicyService, type StepUpGrants } from './services/policy/policy.service';
+import { RestoreTokensRepository } from './platform/db/repositories/restore-tokens.repository';
+import { RestoreTokensService } from './services/tokens/restore-tokens.service';
+import { ApprovalService, type IncidentMode } from './services/restore/approval.service';
 
 /**
  * How often the one shared tick runs: the expiry sweeper, long-poll deadlines and the
@@ -68,6 +71,10 @@ export interface Custodian extends CustodianDeps {
   lock: AppLock;
   integrations: IntegrationsService;
   requests: RestoreRequestsService;
+  /** The approval pipeline: authentication, step-up, policy, token (issue 11). */
+  approvals: ApprovalService;
+  /** Restore access tokens: handed out once, redeemed once, revocable, purged (issue 11). */
+  tokens: RestoreTokensService;
   gateway: GatewayServer;
   /**
    * One tick of the shared timer: expire overdue requests, release long-polls whose wait ran
@@ -149,11 +156,32 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     language: () => settings.get().language,
     random,
   });
+  const tokens = new RestoreTokensService({ repo: new RestoreTokensRepository(db), audit, clock, random });
+  // wired when incident mode lands: until then it is never on.
+  const incident: IncidentMode = { isOn: () => false };
+  const requestsRepo = new RestoreRequestsRepository(db);
+  const approvals = new ApprovalService({
+    requests: requestsRepo,
+    decided: (id) => requests.decided(id),
+    view: (id) => requests.get(id),
+    tokens,
+    integrations,
+    profiles: mfaRepositories.profiles,
+    lock,
+    grants: chain,
+    attempts: chainPort,
+    incident,
+    audit,
+    clock,
+    // Read at each issue, never kept: a change applies to the tokens issued after it.
+    tokenTtlSeconds: () => deps.config.restoreTokens.ttlSeconds,
+  });
   const gateway = new GatewayServer({
     config: deps.config,
     clock,
     integrations,
     requests,
+    tokens,
     instanceSecret: new GatewayInstanceRepository(db).secret(),
   });
   const watcher = new DataVersionWatcher(db);
@@ -182,6 +210,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     if (clock.now() - lastChainSweep >= 60_000) {
       lastChainSweep = clock.now();
       chain.sweep();
+      // Lapsed tokens go; the audit log keeps their story (issue 11).
+      tokens.sweep();
     }
     // A failed anchor write is caught up once the keychain answers again, without waiting for the
     // next commit; a healthy anchor costs nothing here.
@@ -201,6 +231,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     lock,
     integrations,
     requests,
+    approvals,
+    tokens,
     gateway,
     tick,
     async start(options = {}) {

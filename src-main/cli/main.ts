@@ -8,6 +8,7 @@ import { describeVerification } from './audit-verdict';
 import { runDoctor } from './doctor';
 import { addGatewayCommands } from './gateway-commands';
 import { registerMfaCommands } from './mfa.commands';
+import { registerApproveCommand } from './approve.commands';
 
 export { EXIT };
 
@@ -71,6 +72,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       });
     });
   registerMfaCommands(program, io, setExit);
+  registerApproveCommand(program, io, setExit);
 
   // Issue #5: request, redeem, integrations, deny, serve.
   addGatewayCommands(program, {

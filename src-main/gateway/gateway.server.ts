@@ -19,6 +19,7 @@ import { translator, errorMessage } from '../../src-shared/i18n';
 import type { Integration, IntegrationsService } from '../services/gateway/integrations.service';
 import { RateLimiter } from '../services/gateway/rate-limiter';
 import type { RestoreRequestsService } from '../services/restore/restore-requests.service';
+import type { RestoreTokensService } from '../services/tokens/restore-tokens.service';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { APP_VERSION } from '../version';
@@ -42,6 +43,8 @@ export interface GatewayDeps {
   clock: Clock;
   integrations: IntegrationsService;
   requests: RestoreRequestsService;
+  /** Restore tokens (issue 11): handed out on a status read, redeemed here. */
+  tokens: RestoreTokensService;
   /** This database's instance secret (migration 004): proves "same data directory" to a second process. */
   instanceSecret: Buffer;
 }
@@ -222,7 +225,7 @@ export class GatewayServer {
   }
 
   #build(): FastifyInstance {
-    const { config, integrations, requests } = this.#deps;
+    const { config, integrations, requests, tokens } = this.#deps;
     const allowedHosts = new Set([`127.0.0.1:${config.gateway.port}`, `localhost:${config.gateway.port}`]);
     // DNS rebinding defense (DESIGN.md "Gateway"): a page on evil.example that resolves to
     // 127.0.0.1 still sends its own name in Host. Backup tools send no Origin; browsers always do
@@ -354,14 +357,19 @@ export class GatewayServer {
       const hangUp = new AbortController();
       reply.raw.on('close', () => hangUp.abort());
       const status = await requests.waitForChange(integration.id, params.data.id, waitSeconds, hangUp.signal);
-      return reply.header('cache-control', 'no-store').send(status);
+      // A requester that hung up meanwhile gets nothing minted: the token is handed out once, and
+      // a reply nobody reads would spend it.
+      if (status.status !== 'approved' || hangUp.signal.aborted) return reply.header('cache-control', 'no-store').send(status);
+      const token = tokens.collect(status.id, integration.id);
+      return reply.header('cache-control', 'no-store').send(token ? { ...status, ...token } : status);
     });
 
-    // Token issuance arrives with the approval pipeline; until then no token exists, so every
-    // redemption is the contract's typed deny.
-    app.post('/v1/restore-tokens/redeem', { schema: { body: redeemBodySchema } }, async (request) => {
-      integrations.current(integrationOf(request).id);
-      throw new AppError('ERR-RESTORE-TOKEN-INVALID');
+    // Issue 11: once, within the TTL, for the token's own requester and integration.
+    app.post('/v1/restore-tokens/redeem', { schema: { body: redeemBodySchema } }, async (request, reply) => {
+      const integration = integrations.current(integrationOf(request).id);
+      const { token, requester } = request.body as z.output<typeof redeemBodySchema>;
+      const redeemed = tokens.redeem(integration, token, requester, { ip: request.ip, userAgent: request.headers['user-agent'] });
+      return reply.header('cache-control', 'no-store').send(redeemed);
     });
 
     return app;

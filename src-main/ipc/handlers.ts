@@ -4,11 +4,13 @@ import { LOCK_EXEMPT_CHANNELS, type Channel } from '../../src-shared/ipc/contrac
 import { AppError } from '../../src-shared/errors';
 import type { Custodian } from '../composition';
 import type { MfaContext } from '../services/mfa/mfa.service';
+import type { ApprovalContext } from '../services/restore/approval.service';
 import { APP_VERSION } from '../version';
 import type { Handlers } from './ipc-router';
 
 /** Everything from the window is one source in the audit rows (the rate limit is per profile). */
 const DESKTOP: MfaContext = { source: 'desktop' };
+const DESKTOP_APPROVAL: ApprovalContext = { source: 'desktop' };
 
 /**
  * The lock's gate for the IPC router: while locked only the lock's own channels pass. A call is
@@ -73,6 +75,10 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     'chain:get': ({ attemptId }) => custodian.chain.attempt(attemptId),
     'policies:list': () => ({ policies: custodian.policies.list() }),
     'policies:save': ({ policy }) => custodian.policies.save(policy, { actor: actor(custodian), source: DESKTOP.source }),
+    'approvals:preview': ({ requestId }) => custodian.approvals.preview(requestId),
+    'approvals:approve': ({ requestId, matchCode }) => custodian.approvals.approve(requestId, matchCode, DESKTOP_APPROVAL),
+    'tokens:get': ({ requestId }) => ({ token: custodian.tokens.view(requestId) }),
+    'tokens:revoke': ({ requestId }) => custodian.tokens.revoke(requestId, actor(custodian)),
     'requests:list': ({ view, limit }) => ({ requests: custodian.requests.list(view, limit) }),
     'requests:deny': ({ id }) => custodian.requests.deny(id, actor(custodian)),
     'requests:report': ({ id }) => custodian.requests.report(id, actor(custodian)),

@@ -72,6 +72,14 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       list: async () => (await call('policies:list', {})).policies,
       save: (policy) => call('policies:save', { policy }),
     },
+    approvals: {
+      preview: (requestId) => call('approvals:preview', { requestId }),
+      approve: (requestId, matchCode) => call('approvals:approve', { requestId, matchCode }),
+    },
+    tokens: {
+      get: async (requestId) => (await call('tokens:get', { requestId })).token,
+      revoke: (requestId) => call('tokens:revoke', { requestId }),
+    },
     requests: {
       list: async (view, limit) => (await call('requests:list', { view, ...(limit === undefined ? {} : { limit }) })).requests,
       deny: (id) => call('requests:deny', { id }),

@@ -46,6 +46,16 @@ export const AUDIT_EVENTS = [
   'restore_request_denied',
   'restore_request_reported',
   'restore_request_expired',
+  'restore_approval_denied',
+  'restore_approval_mfa_passed',
+  'restore_approval_policy_allowed',
+  'restore_request_approved',
+  'restore_token_issued',
+  'restore_token_delivered',
+  'restore_token_redeemed',
+  'restore_token_redeem_denied',
+  'restore_token_revoked',
+  'restore_token_purged',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

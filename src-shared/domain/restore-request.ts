@@ -88,12 +88,17 @@ export const createdRestoreRequestSchema = z.object({
   matchCode: z.number().int().min(10).max(99),
 });
 
-/** What the gateway answers on a status read. */
+/**
+ * What the gateway answers on a status read. Once approved, `expiresAt` and `ttlSeconds` are the
+ * restore token's, and `token` is there on the first read after approval only (issue 11).
+ */
 export const restoreRequestStatusSchema = z.object({
   id: z.string(),
   status: requestStatusSchema,
   expiresAt: z.string(),
   decidedAt: z.string().nullable(),
+  token: z.string().optional(),
+  ttlSeconds: z.number().int().optional(),
 });
 export type RestoreRequestStatus = z.infer<typeof restoreRequestStatusSchema>;
 

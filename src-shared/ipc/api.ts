@@ -6,6 +6,7 @@ import type { Language } from '../i18n';
 import type { ChainAttemptView, ChainStartPurpose, Policy } from '../domain/policy';
 import type { Sensitivity } from '../domain/restore-request';
 import type { ErrorPayload } from '../errors';
+import type { ApprovalPreview, RestoreTokenView } from '../domain/approval';
 import type { EventPayload } from './contract';
 
 export type Unsubscribe = () => void;
@@ -78,6 +79,18 @@ export interface CustodianApi {
     list(): Promise<Policy[]>;
     /** A weaker policy needs a `policies:weaken` grant from a critical chain first. */
     save(policy: Policy): Promise<Policy>;
+  };
+  /** The approval pipeline (issue 11): preview, then a chain for `approve:<id>`, then approve. */
+  approvals: {
+    preview(requestId: string): Promise<ApprovalPreview>;
+    /** The match code the requester shows; answers the token's metadata, never the token. */
+    approve(requestId: string, matchCode: string): Promise<{ request: RestoreRequestView; token: RestoreTokenView }>;
+  };
+  tokens: {
+    /** A request's token: metadata and countdown only; null when it has none. */
+    get(requestId: string): Promise<RestoreTokenView | null>;
+    /** Takes back a token not yet redeemed. */
+    revoke(requestId: string): Promise<RestoreTokenView>;
   };
   requests: {
     list(view: 'pending' | 'history', limit?: number): Promise<RestoreRequestView[]>;

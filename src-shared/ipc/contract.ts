@@ -19,7 +19,9 @@ import {
 import { appInfoSchema, languageSchema, userSettingsSchema } from '../domain/settings';
 import { chainAttemptViewSchema, chainStartPurposeSchema, policySchema, stepFactorSchema } from '../domain/policy';
 import { ERROR_CODES } from '../errors';
+import { approvalPreviewSchema, approveRequestSchema, restoreTokenViewSchema } from '../domain/approval';
 import {
+  requestIdParamsSchema,
   createdIntegrationSchema,
   gatewayStatusSchema,
   integrationNameSchema,
@@ -219,6 +221,27 @@ export const channels = {
     request: z.strictObject({ policy: policySchema }),
     response: policySchema,
   },
+  // --- Approvals and restore tokens (issue 11) ---
+  /** The policy checks as they stand, before the chain: nothing about the backup. */
+  'approvals:preview': {
+    request: z.strictObject({ requestId: requestIdParamsSchema.shape.id }),
+    response: approvalPreviewSchema,
+  },
+  /** After a chain for `approve:<requestId>`: the match code, then policy, then the token. */
+  'approvals:approve': {
+    request: approveRequestSchema,
+    response: z.object({ request: restoreRequestViewSchema, token: restoreTokenViewSchema }),
+  },
+  /** A request's token: metadata and countdown, never the token. */
+  'tokens:get': {
+    request: z.strictObject({ requestId: requestIdParamsSchema.shape.id }),
+    response: z.object({ token: restoreTokenViewSchema.nullable() }),
+  },
+  /** Takes back a token not yet redeemed. */
+  'tokens:revoke': {
+    request: z.strictObject({ requestId: requestIdParamsSchema.shape.id }),
+    response: restoreTokenViewSchema,
+  },
   ...gatewayChannels,
 } as const;
 
@@ -231,7 +254,7 @@ export const LOCK_EXEMPT_CHANNELS: readonly Channel[] = ['lock:status', 'lock:un
 export type Channel = keyof typeof channels;
 export const CHANNELS = Object.keys(channels) as Channel[];
 /** Every channel shares this prefix; main refuses anything else (VS Code's validatedIpcMain). */
-export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', 'chain:', 'policies:', ...GATEWAY_PREFIXES] as const;
+export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', 'chain:', 'policies:', 'approvals:', 'tokens:', ...GATEWAY_PREFIXES] as const;
 
 export type RequestInput<C extends Channel> = z.input<(typeof channels)[C]['request']>;
 export type RequestOf<C extends Channel> = z.output<(typeof channels)[C]['request']>;

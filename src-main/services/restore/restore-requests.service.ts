@@ -59,7 +59,7 @@ export const NOTIFY_WINDOW_MS = 1000;
  * Restore requests from arrival to decision (DESIGN.md "Restore approval", issue #5): stored
  * `pending` with a match code, expired by the sweeper, denied or denied-and-reported by the
  * approver. Every change commits with its audit row and wakes the requesters long-polling on it.
- * Approval belongs to the approval-pipeline issue.
+ * Approval is ApprovalService's (issue 11), which calls `decided` after its commit.
  */
 export class RestoreRequestsService {
   readonly #repo: RestoreRequestsRepository;
@@ -200,6 +200,15 @@ export class RestoreRequestsService {
     this.#waiters.wake(id);
     this.#emit(id);
     return this.get(id);
+  }
+
+  /**
+   * Another service decided `id` and committed (the approval, issue 11): wake the requesters
+   * long-polling on it and tell the window.
+   */
+  decided(id: string): void {
+    this.#waiters.wake(id);
+    this.#emit(id);
   }
 
   /**
@@ -368,7 +377,7 @@ function toStatus(row: RestoreRequestRow): RestoreRequestStatus {
   return { id: row.id, status: row.status, expiresAt: new Date(row.expiresAt).toISOString(), decidedAt: iso(row.decidedAt) };
 }
 
-function parseContext(text: string): Record<string, string> {
+export function parseContext(text: string): Record<string, string> {
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};

@@ -7,6 +7,7 @@ import { m005MfaRecovery } from './005-mfa-recovery';
 import { m006FactorParams } from './006-factor-params';
 import { m007FactorChains } from './007-factor-chains';
 import { m008StepUpRules } from './008-step-up-rules';
+import { m009RestoreTokens } from './009-restore-tokens';
 
 export interface Migration {
   readonly version: number;
@@ -15,4 +16,14 @@ export interface Migration {
 }
 
 /** Numbered, append-only: a shipped migration is never edited, only followed by a new one. */
-export const migrations: readonly Migration[] = [m001AuditAndSettings, m002ProfilesAndFactors, m003Gateway, m004GatewayTrust, m005MfaRecovery, m006FactorParams, m007FactorChains, m008StepUpRules];
+export const migrations: readonly Migration[] = [
+  m001AuditAndSettings,
+  m002ProfilesAndFactors,
+  m003Gateway,
+  m004GatewayTrust,
+  m005MfaRecovery,
+  m006FactorParams,
+  m007FactorChains,
+  m008StepUpRules,
+  m009RestoreTokens,
+];

@@ -25,6 +25,9 @@ import { SettingsRepository } from './platform/db/repositories/settings.reposito
 import { silentNotifier, type Notifier } from './platform/notifier';
 import { IntegrationsService } from './services/gateway/integrations.service';
 import { RestoreRequestsService } from './services/restore/restore-requests.service';
+import { RequestNotices } from './services/restore/requests-presenter';
+import { IncidentRepository } from './platform/db/repositories/incident.repository';
+import { IncidentService } from './services/incident/incident.service';
 import { ChainAttemptsRepository } from './platform/db/repositories/chain-attempts.repository';
 import { PoliciesRepository } from './platform/db/repositories/policies.repository';
 import { StepUpGrantsRepository } from './platform/db/repositories/step-up-grants.repository';
@@ -68,6 +71,8 @@ export interface Custodian extends CustodianDeps {
   lock: AppLock;
   integrations: IntegrationsService;
   requests: RestoreRequestsService;
+  /** Incident mode (issue 11): one state in the database for every process. */
+  incident: IncidentService;
   gateway: GatewayServer;
   /**
    * One tick of the shared timer: expire overdue requests, release long-polls whose wait ran
@@ -142,10 +147,12 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     config: deps.config,
     integrations,
     groupCommit,
-    notifier: deps.notifier ?? silentNotifier,
-    language: () => settings.get().language,
     random,
   });
+  // Presentation apart from state (issue 11): the notices follow the requests' change events.
+  const notices = new RequestNotices({ clock, notifier: deps.notifier ?? silentNotifier, language: () => settings.get().language });
+  const stopNotices = requests.onChanged(notices.onChange);
+  const incident = new IncidentService({ repo: new IncidentRepository(db), audit, grants: chain, clock });
   const gateway = new GatewayServer({
     config: deps.config,
     clock,
@@ -167,7 +174,9 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       requests.onExternalCommit();
       integrations.notifyExternalChange();
       mfa.externalChange();
+      incident.externalChange();
     }
+    notices.flush();
     requests.sweep();
     lock.tick();
     // Lapsed enrollments are rare: a sweep every half minute is plenty.
@@ -198,6 +207,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     lock,
     integrations,
     requests,
+    incident,
     gateway,
     tick,
     async start(options = {}) {
@@ -220,6 +230,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       if (disposed) return;
       disposed = true;
       if (timer) clearInterval(timer);
+      stopNotices();
       if (started) await gateway.close();
       try {
         mfa.flush();

@@ -72,6 +72,12 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       list: async () => (await call('policies:list', {})).policies,
       save: (policy) => call('policies:save', { policy }),
     },
+    incident: {
+      get: () => call('incident:get', {}),
+      turnOn: () => call('incident:on', {}),
+      turnOff: () => call('incident:off', {}),
+      onChanged: (listener) => subscribe('incident:changed', listener),
+    },
     requests: {
       list: async (view, limit) => (await call('requests:list', { view, ...(limit === undefined ? {} : { limit }) })).requests,
       deny: (id) => call('requests:deny', { id }),

@@ -46,6 +46,8 @@ export const AUDIT_EVENTS = [
   'restore_request_denied',
   'restore_request_reported',
   'restore_request_expired',
+  'incident_mode_on',
+  'incident_mode_off',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

@@ -6,6 +6,7 @@ import type { Language } from '../i18n';
 import type { ChainAttemptView, ChainStartPurpose, Policy } from '../domain/policy';
 import type { Sensitivity } from '../domain/restore-request';
 import type { ErrorPayload } from '../errors';
+import type { IncidentChange, IncidentState } from '../domain/incident';
 import type { EventPayload } from './contract';
 
 export type Unsubscribe = () => void;
@@ -75,6 +76,14 @@ export interface CustodianApi {
     list(): Promise<Policy[]>;
     /** A weaker policy needs a `policies:weaken` grant from a critical chain first. */
     save(policy: Policy): Promise<Policy>;
+  };
+  /** Incident mode (issue 11): on at once; off after a critical chain for `incident:leave`. */
+  incident: {
+    get(): Promise<IncidentState>;
+    turnOn(): Promise<IncidentChange>;
+    /** ERR-MFA-REQUIRED until a chain at the critical policy for `incident:leave` completed. */
+    turnOff(): Promise<IncidentChange>;
+    onChanged(listener: (state: IncidentState) => void): Unsubscribe;
   };
   requests: {
     list(view: 'pending' | 'history', limit?: number): Promise<RestoreRequestView[]>;

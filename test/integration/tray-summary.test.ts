@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Integration } from '../../src-main/services/gateway/integrations.service';
-import { watchTraySummary, type TraySummary } from '../../src-main/services/restore/tray-summary';
+import { watchTraySummary, type TraySummary } from '../../src-main/services/restore/requests-presenter';
 import { validRequest } from '../fixtures/gateway-client';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 

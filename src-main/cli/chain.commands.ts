@@ -1,4 +1,4 @@
-import type { ChainAttemptView } from '../../src-shared/domain/policy';
+import type { ChainAttemptView, ChainStartPurpose } from '../../src-shared/domain/policy';
 import type { Sensitivity } from '../../src-shared/domain/restore-request';
 import { isAppError } from '../../src-shared/errors';
 import type { StepContext } from '../services/chain/chain-ports';
@@ -14,14 +14,16 @@ export function describeSteps(view: ChainAttemptView): string {
 }
 
 /**
- * `custodian verify --sensitivity S` (issue 10 "CLI"): runs a chain for `test:<S>` in the terminal.
+ * `custodian verify --sensitivity S` (issue 10 "CLI"): runs a chain for `test:<S>` in the terminal;
+ * `custodian incident off` runs one for `incident:leave` at critical (issue 11), whose grant then
+ * pays for the change.
  * Each step's code is read from the terminal without echo, or as one line of stdin in a script,
  * never from the arguments. A failed step resets the attempt (the service's rule); the command
  * then stops with exit 1 and says so, rather than read on from a script's stdin against a chain
  * that changed under it.
  */
-export async function runChain(c: Custodian, io: Io, sensitivity: Sensitivity): Promise<number> {
-  let view = c.chain.start(`test:${sensitivity}`, sensitivity, CLI);
+export async function runChain(c: Custodian, io: Io, sensitivity: Sensitivity, purpose: ChainStartPurpose = `test:${sensitivity}`): Promise<number> {
+  let view = c.chain.start(purpose, sensitivity, CLI);
   io.out(describeSteps(view));
   while (view.status === 'open') {
     const current = view.steps[view.position];

@@ -8,6 +8,8 @@ import { describeVerification } from './audit-verdict';
 import { runDoctor } from './doctor';
 import { addGatewayCommands } from './gateway-commands';
 import { registerMfaCommands } from './mfa.commands';
+import { registerIncidentCommands } from './incident.commands';
+import { registerRequestsCommands } from './requests.commands';
 
 export { EXIT };
 
@@ -71,6 +73,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       });
     });
   registerMfaCommands(program, io, setExit);
+  registerIncidentCommands(program, io, setExit);
+  registerRequestsCommands(program, io, setExit);
 
   // Issue #5: request, redeem, integrations, deny, serve.
   addGatewayCommands(program, {

@@ -2,15 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../src-shared/domain/incident';
 import type { ChainStartPurpose } from '../../src-shared/domain/policy';
 import type { Sensitivity } from '../../src-shared/domain/restore-request';
-import { createAppRouter } from '../../src-main/ipc/app-router';
 import { failsWith } from '../fixtures/fails-with';
-import { oathtool } from '../fixtures/otp';
 import { runCli } from '../fixtures/run-cli';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
+import { answerChain, twoFactorsThroughCli, twoFactorsThroughRouter } from '../fixtures/two-factors';
 
 // Incident mode (issue 11): on at once, off only with a grant for `incident:leave` from a chain at
 // the critical policy; both audited with who and from where; one state for every process.
-const APP = { url: 'http://127.0.0.1:5555/', isMainFrame: true };
 const DESK = { actor: 'alice@corp', source: 'desktop' };
 let t: TempCustodian;
 
@@ -18,38 +16,17 @@ afterEach(async () => {
   await t.remove();
 });
 
-/** The window's channels, through the real router and handlers. */
-function router(c: TempCustodian) {
-  const app = createAppRouter(c.custodian, 'chromium-host', (url) => url.origin === 'http://127.0.0.1:5555');
-  return (channel: string, payload: unknown = {}) => app.handle(channel, payload, APP);
-}
-
 /**
- * A security-admin with two authenticators, enrolled through the services. `chain` runs a whole
- * chain for a purpose and earns its grant; each call moves the clock a time step on, so no code
- * is a replay of an earlier one.
+ * A security-admin with two authenticators, enrolled through the window's channels. `chain` runs
+ * a whole chain for a purpose and earns its grant; each call moves the clock a time step on, so
+ * no code is a replay of an earlier one.
  */
 async function approverWithTwoFactors(c: TempCustodian) {
-  const call = router(c);
-  await call('profile:init', { displayName: 'Alice', principal: 'alice@corp', role: 'security-admin' });
-  const secrets = new Map<string, string>();
-  const enroll = async (label: string, code?: string): Promise<string> => {
-    const enrolled = await call('factors:enroll', { label, ...(code === undefined ? {} : { code }) });
-    if (!enrolled.ok) throw new Error(`enroll failed: ${JSON.stringify(enrolled)}`);
-    const factorId = (enrolled.data as { factor: { id: string } }).factor.id;
-    const revealed = await call('factors:reveal-secret', { factorId });
-    secrets.set(factorId, revealed.ok ? (revealed.data as { secret: string }).secret : '');
-    const confirmed = await call('factors:confirm', { factorId, code: oathtool(secrets.get(factorId) ?? '', c.clock.now()) });
-    if (!confirmed.ok) throw new Error('confirm failed');
-    return factorId;
-  };
-  const first = await enroll('Phone');
-  c.clock.advanceSeconds(30);
-  await enroll('Token', oathtool(secrets.get(first) ?? '', c.clock.now()));
+  const { call, code } = await twoFactorsThroughRouter(c);
   const chain = async (purpose: ChainStartPurpose, sensitivity: Sensitivity): Promise<void> => {
     c.clock.advanceSeconds(30);
     const view = c.custodian.chain.start(purpose, sensitivity, { source: 'desktop' });
-    for (const step of view.steps) await c.custodian.chain.verifyStep(view.attemptId, step.id, oathtool(secrets.get(step.id) ?? '', c.clock.now()), { source: 'desktop' });
+    for (const step of view.steps) await c.custodian.chain.verifyStep(view.attemptId, step.id, code(step.id), { source: 'desktop' });
   };
   return { call, chain };
 }
@@ -170,12 +147,14 @@ describe('the incident channels', () => {
 });
 
 describe('custodian incident, from another process', () => {
+  let env: NodeJS.ProcessEnv;
   beforeEach(() => {
-    t = tempCustodian({ clock: 'following' });
+    // Two steps either side: the CLI enrollments use the codes of the next steps.
+    t = tempCustodian({ clock: 'following', env: { CUSTODIAN_MFA_WINDOW_STEPS: '2' } });
+    env = { CUSTODIAN_DATA_DIR: t.dir, CUSTODIAN_KEYCHAIN_SERVICE: t.config.keychain.service, CUSTODIAN_MFA_WINDOW_STEPS: '2' };
   });
 
   it('on and status from the CLI are seen by this process, and told to its listeners on the next tick', () => {
-    const env = { CUSTODIAN_DATA_DIR: t.dir, CUSTODIAN_KEYCHAIN_SERVICE: t.config.keychain.service };
     const heard: boolean[] = [];
     t.custodian.incident.onChanged((s) => heard.push(s.on));
     const on = runCli(['incident', 'on'], env);
@@ -192,5 +171,36 @@ describe('custodian incident, from another process', () => {
     expect(again.status).toBe(0);
     const status = runCli(['incident', 'status', '--json'], env);
     expect(JSON.parse(status.stdout)).toMatchObject({ on: true, changedBy: expect.stringMatching(/^cli:/) });
+  });
+
+  it('off runs the critical chain in the terminal, its codes from stdin, then turns it off; exit 0', async () => {
+    const codes = twoFactorsThroughCli(env);
+    expect(runCli(['incident', 'on'], env).status).toBe(0);
+    const off = await answerChain(['incident', 'off'], env, (label) => codes.get(label)?.() ?? '');
+    expect(off.stderr).toBe('');
+    expect(off.stdout).toMatch(/chain at the critical policy \(random order, 2 steps\)/);
+    expect(off.stdout).toContain('chain completed: 2 of 2 steps passed');
+    expect(off.stdout).toMatch(/incident mode is off\n$/);
+    expect(off.status).toBe(0);
+    expect(t.custodian.incident.isOn()).toBe(false);
+    const rows = t.custodian.audit.list(3).entries.reverse();
+    expect(rows.map((e) => e.event)).toEqual(['mfa_chain_completed', 'mfa_step_up_used', 'incident_mode_off']);
+    expect(rows[2]).toMatchObject({ actor: expect.stringMatching(/^cli:/), data: { source: 'cli', stepUp: 'incident:leave' } });
+    expect(rows[0]).toMatchObject({ data: { purpose: 'incident:leave', sensitivity: 'critical' } });
+    // Off when off: no chain is asked for.
+    const again = runCli(['incident', 'off'], env);
+    expect(again).toMatchObject({ status: 0, stdout: 'incident mode is off; it already was, nothing changed\n' });
+  });
+
+  it('off exits 1 and stays on when a step fails, and the code is in no audit row', async () => {
+    const codes = twoFactorsThroughCli(env);
+    expect(runCli(['incident', 'on'], env).status).toBe(0);
+    const off = await answerChain(['incident', 'off', '--json'], env, (label, i) => (i === 1 ? '271828' : (codes.get(label)?.() ?? '')));
+    expect(off.status).toBe(1);
+    expect(off.stdout).toBe('');
+    expect(off.stderr).toMatch(/step 2 \((Phone|Token)\): The code is invalid\./);
+    expect(t.custodian.incident.isOn()).toBe(true);
+    expect(JSON.stringify(t.custodian.audit.list(20).entries)).not.toContain('271828');
+    expect(t.custodian.audit.list(1).entries[0]?.event).toBe('mfa_chain_reset');
   });
 });

@@ -75,3 +75,34 @@ describe('the tray summary', () => {
     });
   });
 });
+
+describe('the tray summary in incident mode (issue 11)', () => {
+  it('shows incident mode while it is on, as a menu line and in the tooltip, and drops it when it is off', async () => {
+    await t.custodian.requests.create(integration, validRequest);
+    turn();
+    t.custodian.incident.turnOn({ actor: 'alice@corp', source: 'desktop' });
+    turn();
+    expect(shown.at(-1)).toEqual({
+      pending: 1,
+      tooltip: 'Custodian: 1 restore request waiting\nIncident mode is on',
+      pendingLine: 'Custodian: 1 restore request waiting',
+      incidentLine: 'Incident mode is on',
+      menu: { show: 'Show Custodian', lock: 'Lock now', quit: 'Quit' },
+    });
+    t.custodian.settings.setLanguage('tr', 'alice@corp');
+    turn();
+    expect(shown.at(-1)).toMatchObject({ tooltip: 'Custodian: 1 geri yükleme isteği bekliyor\nOlay modu açık', incidentLine: 'Olay modu açık' });
+  });
+
+  it('follows incident mode turned on by another process, on the next tick', () => {
+    const other = tempCustodian({ dir: t.dir });
+    try {
+      other.custodian.incident.turnOn({ actor: 'bob@corp', source: 'cli' });
+      t.custodian.tick();
+      turn();
+      expect(shown.at(-1)).toEqual({ pending: 0, tooltip: 'Custodian\nIncident mode is on', pendingLine: null, incidentLine: 'Incident mode is on', menu: expect.any(Object) });
+    } finally {
+      void other.close();
+    }
+  });
+});

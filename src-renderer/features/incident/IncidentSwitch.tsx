@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { INCIDENT_LEAVE_PURPOSE } from '../../../src-shared/domain/incident';
 import { errorText } from '../../app/errors';
+import { AlertIcon } from '../../app/icons';
 import { ChainPrompt } from '../chain/ChainPrompt';
 import { useChainStore } from '../chain/chain.store';
 import { useIncidentStore } from './incident.store';
@@ -123,7 +124,7 @@ export function IncidentSwitch() {
           }}
         />
       ) : null}
-      <p className="status-line status-ok" role="status" data-testid="incident-status">
+      <p className="status-line muted" role="status" data-testid="incident-status">
         {outcome ? t(`incident.${outcome}`) : ''}
       </p>
     </section>
@@ -140,6 +141,7 @@ export function IncidentBanner({ onOpen }: { onOpen: (() => void) | null }) {
   if (!state?.on) return null;
   return (
     <div className="incident-banner" role="status" aria-live="polite" data-testid="incident-banner">
+      <AlertIcon className="incident-banner-icon" />
       <p className="incident-banner-text">
         <strong>{t('incident.banner')}</strong>
         {state.changedBy && state.changedAt ? (

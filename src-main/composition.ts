@@ -25,6 +25,9 @@ import { SettingsRepository } from './platform/db/repositories/settings.reposito
 import { silentNotifier, type Notifier } from './platform/notifier';
 import { IntegrationsService } from './services/gateway/integrations.service';
 import { RestoreRequestsService } from './services/restore/restore-requests.service';
+import { RequestNotices } from './services/restore/requests-presenter';
+import { IncidentRepository } from './platform/db/repositories/incident.repository';
+import { IncidentService } from './services/incident/incident.service';
 import { ChainAttemptsRepository } from './platform/db/repositories/chain-attempts.repository';
 import { PoliciesRepository } from './platform/db/repositories/policies.repository';
 import { StepUpGrantsRepository } from './platform/db/repositories/step-up-grants.repository';
@@ -33,7 +36,7 @@ import { MfaChainPort } from './services/chain/mfa-chain-port';
 import { PolicyService, type StepUpGrants } from './services/policy/policy.service';
 import { RestoreTokensRepository } from './platform/db/repositories/restore-tokens.repository';
 import { RestoreTokensService } from './services/tokens/restore-tokens.service';
-import { ApprovalService, type IncidentMode } from './services/restore/approval.service';
+import { ApprovalService } from './services/restore/approval.service';
 
 /**
  * How often the one shared tick runs: the expiry sweeper, long-poll deadlines and the
@@ -75,6 +78,8 @@ export interface Custodian extends CustodianDeps {
   approvals: ApprovalService;
   /** Restore access tokens: handed out once, redeemed once, revocable, purged (issue 11). */
   tokens: RestoreTokensService;
+  /** Incident mode (issue 11): one state in the database for every process. */
+  incident: IncidentService;
   gateway: GatewayServer;
   /**
    * One tick of the shared timer: expire overdue requests, release long-polls whose wait ran
@@ -152,13 +157,13 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     config: deps.config,
     integrations,
     groupCommit,
-    notifier: deps.notifier ?? silentNotifier,
-    language: () => settings.get().language,
     random,
   });
+  // Presentation apart from state (issue 11): the notices follow the requests' change events.
+  const notices = new RequestNotices({ clock, notifier: deps.notifier ?? silentNotifier, language: () => settings.get().language });
+  const stopNotices = requests.onChanged(notices.onChange);
+  const incident = new IncidentService({ repo: new IncidentRepository(db), audit, grants: chain, clock });
   const tokens = new RestoreTokensService({ repo: new RestoreTokensRepository(db), audit, clock, random });
-  // wired when incident mode lands: until then it is never on.
-  const incident: IncidentMode = { isOn: () => false };
   const requestsRepo = new RestoreRequestsRepository(db);
   const approvals = new ApprovalService({
     requests: requestsRepo,
@@ -198,7 +203,9 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       requests.onExternalCommit();
       integrations.notifyExternalChange();
       mfa.externalChange();
+      incident.externalChange();
     }
+    notices.flush();
     requests.sweep();
     lock.tick();
     // Lapsed enrollments are rare: a sweep every half minute is plenty.
@@ -233,6 +240,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     requests,
     approvals,
     tokens,
+    incident,
     gateway,
     tick,
     async start(options = {}) {
@@ -255,6 +263,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       if (disposed) return;
       disposed = true;
       if (timer) clearInterval(timer);
+      stopNotices();
       if (started) await gateway.close();
       try {
         mfa.flush();

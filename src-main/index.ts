@@ -8,7 +8,7 @@ import { loadConfig } from './config';
 import { createMainWindow, hardenSession } from './electron/main-window';
 import { electronSqliteBinding } from './electron/native-binding';
 import { createTray } from './electron/tray';
-import { watchTraySummary } from './services/restore/tray-summary';
+import { watchTraySummary } from './services/restore/requests-presenter';
 import { createElectronNotifier } from './electron/electron-notifier';
 import { forwardEvents } from './ipc/events';
 import { createAppRouter } from './ipc/app-router';

@@ -16,8 +16,8 @@ export function describeSteps(view: ChainAttemptView): string {
 
 /**
  * Runs a chain for `purpose` at `sensitivity` in the terminal (issue 10 "CLI"): `custodian verify
- * --sensitivity S` for `test:<S>`, `custodian approve` for `approve:<id>` (issue 11), and the
- * step-up before managing factors. Each step's code is
+ * --sensitivity S` for `test:<S>`, `custodian approve` for `approve:<id>`, `custodian incident off` for
+ * `incident:leave` (issue 11), and the step-up before managing factors. Each step's code is
  * read from the terminal without echo, or as one line of stdin in a script, never from the
  * arguments. Where the chain admits one, a backup code typed at a step stands in for it (a
  * factor's code is all digits of its length; a backup code is not). A failed step resets the

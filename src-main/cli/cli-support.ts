@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { z } from 'zod';
 import { AppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
 import { translator, errorMessage } from '../../src-shared/i18n';
@@ -42,6 +43,11 @@ export async function readSecret(
     return what.arg;
   }
   return input.interactive ? input.readHidden(what.prompt) : input.readLine();
+}
+
+/** Who acts from a shell: the OS account, so the audit log names a person, not "cli". */
+export function shellActor(): string {
+  return `cli:${userInfo().username}`;
 }
 
 const t = translator('en');

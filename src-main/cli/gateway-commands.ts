@@ -8,13 +8,14 @@ import {
   createdRestoreRequestSchema,
   createRestoreRequestBodySchema,
   integrationNameSchema,
+  requestIdParamsSchema,
   restoreRequestStatusSchema,
 } from '../../src-shared/domain/restore-request';
 import { openCustodian, type Custodian } from '../composition';
 import { loadConfig, type Config } from '../config';
 import { heldBy } from './doctor';
 import { EXIT } from './exit-codes';
-import { readSecret, SECRET_HELP } from './cli-support';
+import { readSecret, SECRET_HELP, shellActor } from './cli-support';
 import { GatewayClient, GatewayError, GatewayUnreachable } from './gateway-client';
 
 
@@ -47,11 +48,6 @@ function parseAnswer<S extends z.ZodType>(schema: S, value: unknown): z.output<S
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new GatewayError('ERR-INTERNAL');
   return parsed.data;
-}
-
-/** Who acts from a shell: the OS account, so the audit log names a person, not "cli". */
-function shellActor(): string {
-  return `cli:${userInfo().username}`;
 }
 
 function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
@@ -105,18 +101,79 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
     return undefined;
   };
 
+  /**
+   * Long-polls a request until it is decided (or, with `wait` false, reads nothing more), then
+   * prints the outcome and sets the exit code: 0 approved (the token on stdout, once), 3 denied,
+   * 4 expired; a request left pending by --no-wait prints its id and exits 0.
+   */
+  async function settle(client: GatewayClient, first: RestoreRequestStatus & { token?: string }, wait: boolean, json: boolean | undefined): Promise<void> {
+    let status = first;
+    if (wait) {
+      while (status.status === 'pending') {
+        status = parseAnswer(statusAnswerSchema, await client.get(`/v1/restore-requests/${encodeURIComponent(status.id)}?waitSeconds=60`));
+      }
+    }
+    const summary = { id: status.id, status: status.status, ...(status.token ? { token: status.token } : {}), expiresAt: status.expiresAt };
+    if (json) io.out(`${JSON.stringify(summary)}\n`);
+    switch (status.status) {
+      case 'approved':
+        if (!json && status.token) io.out(`${status.token}\n`);
+        setExit(EXIT.ok);
+        break;
+      case 'denied':
+        io.err(`custodian: restore request ${status.id} was denied\n`);
+        setExit(EXIT.denied);
+        break;
+      case 'expired':
+        io.err(`custodian: ${message('ERR-RESTORE-EXPIRED')}\n`);
+        setExit(EXIT.expired);
+        break;
+      case 'pending':
+        if (!json) io.out(`${status.id}\n`);
+        setExit(EXIT.ok);
+        break;
+    }
+  }
+
   program
     .command('request')
     .description('ask the approver for a restore; prints the match code on stderr and the token on stdout')
-    .requiredOption('--backup <id>', 'the backup (snapshot) to restore')
-    .requiredOption('--target <path>', 'where it will be restored')
-    .requiredOption('--reason <text>', 'why, in words the approver will read')
+    .option('--backup <id>', 'the backup (snapshot) to restore (required)')
+    .option('--target <path>', 'where it will be restored (required)')
+    .option('--reason <text>', 'why, in words the approver will read (required)')
     .option('--sensitivity <level>', 'low, medium, high or critical (unknown counts as critical)')
     .option('--requester <principal>', 'who asks (default: user@host)')
-    .option('--wait', 'wait for the decision (the default)')
+    .option('--wait [id]', 'wait for the decision (the default); with an id, wait again for a request sent with --no-wait')
     .option('--no-wait', 'print the request and exit without waiting')
     .addOption(new Option('--json', 'print one JSON object'))
-    .action(async (opts: { backup: string; target: string; reason: string; sensitivity?: string; requester?: string; wait?: boolean; json?: boolean }) => {
+    .action(async (opts: { backup?: string; target?: string; reason?: string; sensitivity?: string; requester?: string; wait?: boolean | string; json?: boolean }, command: Command) => {
+      // `request --wait ID` (issue 11): the same wait and the same exit codes for a request
+      // already sent; anything that would describe a new request is a usage error.
+      if (typeof opts.wait === 'string') {
+        const given = (['backup', 'target', 'reason', 'sensitivity', 'requester'] as const).find((name) => opts[name] !== undefined);
+        if (given) command.error(`error: --wait ID waits for a request already sent; --${given} describes a new one`);
+        const id = requestIdParamsSchema.safeParse({ id: opts.wait });
+        if (!id.success) {
+          io.err(`custodian: ${message('ERR-VALIDATION', { field: '--wait' })}\n`);
+          setExit(EXIT.usage);
+          return;
+        }
+        const key = apiKey();
+        if (!key) return;
+        const client = new GatewayClient(loadConfig().gateway.port, key);
+        try {
+          const first = parseAnswer(statusAnswerSchema, await client.get(`/v1/restore-requests/${encodeURIComponent(id.data.id)}?waitSeconds=60`));
+          await settle(client, first, true, opts.json);
+        } catch (error) {
+          if (!gatewayFailure(error)) throw error;
+        } finally {
+          client.close();
+        }
+        return;
+      }
+      for (const [name, flag] of [['backup', '--backup <id>'], ['target', '--target <path>'], ['reason', '--reason <text>']] as const) {
+        if (opts[name] === undefined) command.error(`error: required option '${flag}' not specified`);
+      }
       const key = apiKey();
       if (!key) return;
       // The gateway's own schema, checked here first: a bad option is exit 2 before anything is sent.
@@ -140,32 +197,8 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
         const created = parseAnswer(createdRestoreRequestSchema, await client.post('/v1/restore-requests', body.data, { idempotencyKey: randomUUID() }));
         io.err(`custodian: restore request ${created.id} is waiting for approval until ${created.expiresAt}\n`);
         io.err(`custodian: match code ${created.matchCode}: the approver must type this number\n`);
-        let status: RestoreRequestStatus & { token?: string } = { id: created.id, status: 'pending', expiresAt: created.expiresAt, decidedAt: null };
-        if (opts.wait !== false) {
-          while (status.status === 'pending') {
-            status = parseAnswer(statusAnswerSchema, await client.get(`/v1/restore-requests/${encodeURIComponent(created.id)}?waitSeconds=60`));
-          }
-        }
-        const summary = { id: status.id, status: status.status, ...(status.token ? { token: status.token } : {}), expiresAt: status.expiresAt };
-        if (opts.json) io.out(`${JSON.stringify(summary)}\n`);
-        switch (status.status) {
-          case 'approved':
-            if (!opts.json && status.token) io.out(`${status.token}\n`);
-            setExit(EXIT.ok);
-            break;
-          case 'denied':
-            io.err(`custodian: restore request ${status.id} was denied\n`);
-            setExit(EXIT.denied);
-            break;
-          case 'expired':
-            io.err(`custodian: ${message('ERR-RESTORE-EXPIRED')}\n`);
-            setExit(EXIT.expired);
-            break;
-          case 'pending':
-            if (!opts.json) io.out(`${status.id}\n`);
-            setExit(EXIT.ok);
-            break;
-        }
+        if (opts.wait === false) io.err(`custodian: to wait for the decision later: custodian request --wait ${created.id}\n`);
+        await settle(client, { id: created.id, status: 'pending', expiresAt: created.expiresAt, decidedAt: null }, opts.wait !== false, opts.json);
       } catch (error) {
         if (!gatewayFailure(error)) throw error;
       } finally {

@@ -9,6 +9,8 @@ import { runDoctor } from './doctor';
 import { addGatewayCommands } from './gateway-commands';
 import { registerMfaCommands } from './mfa.commands';
 import { registerApproveCommand } from './approve.commands';
+import { registerIncidentCommands } from './incident.commands';
+import { registerRequestsCommands } from './requests.commands';
 
 export { EXIT };
 
@@ -73,6 +75,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
   registerMfaCommands(program, io, setExit);
   registerApproveCommand(program, io, setExit);
+  registerIncidentCommands(program, io, setExit);
+  registerRequestsCommands(program, io, setExit);
 
   // Issue #5: request, redeem, integrations, deny, serve.
   addGatewayCommands(program, {

@@ -1,6 +1,6 @@
 import { LOCK_EXEMPT_EVENTS, type EventName, type EventPayload } from '../../src-shared/ipc/contract';
 import type { Custodian } from '../composition';
-import { watchTraySummary } from '../services/restore/tray-summary';
+import { watchTraySummary } from '../services/restore/requests-presenter';
 
 export type EventSink = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
@@ -22,11 +22,12 @@ export function forwardEvents(custodian: Custodian, send: EventSink): () => void
     custodian.settings.onChanged((settings) => gated('settings:changed', settings)),
     custodian.lock.onChanged((status) => gated('lock:changed', status)),
     custodian.mfa.onChanged(() => gated('factors:changed', {})),
-    custodian.requests.onChanged((change) => gated('requests:changed', change)),
+    custodian.requests.onChanged((change) => gated('requests:changed', { id: change.id })),
+    custodian.incident.onChanged((state) => gated('incident:changed', state)),
     custodian.integrations.onChanged(() => gated('integrations:changed', {})),
     custodian.gateway.onStatus((status) => gated('gateway:status', status)),
     // --- end gateway ---
-    watchTraySummary({ requests: custodian.requests, settings: custodian.settings }, ({ pending }) => {
+    watchTraySummary({ requests: custodian.requests, settings: custodian.settings, incident: custodian.incident }, ({ pending }) => {
       if (pending === lastCount) return;
       lastCount = pending;
       gated('requests:pending-count', { count: pending });

@@ -80,6 +80,12 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       get: async (requestId) => (await call('tokens:get', { requestId })).token,
       revoke: (requestId) => call('tokens:revoke', { requestId }),
     },
+    incident: {
+      get: () => call('incident:get', {}),
+      turnOn: () => call('incident:on', {}),
+      turnOff: () => call('incident:off', {}),
+      onChanged: (listener) => subscribe('incident:changed', listener),
+    },
     requests: {
       list: async (view, limit) => (await call('requests:list', { view, ...(limit === undefined ? {} : { limit }) })).requests,
       deny: (id) => call('requests:deny', { id }),

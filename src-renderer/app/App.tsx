@@ -6,6 +6,8 @@ import { FactorsView } from '../features/factors/FactorsView';
 import { PoliciesView } from '../features/policies/PoliciesView';
 import { SettingsView } from '../features/settings/SettingsView';
 import { SetupFlow } from '../features/onboarding/SetupFlow';
+import { IncidentBanner } from '../features/incident/IncidentSwitch';
+import { useIncidentStore } from '../features/incident/incident.store';
 import { SECTIONS, selectSavedLanguage, useAppStore, type Section } from './app.store';
 import { assertNever, errorText } from './errors';
 import { GearIcon, InboxIcon, KeyIcon, ListIcon, LockIcon, ShieldIcon, UserIcon } from './icons';
@@ -48,6 +50,14 @@ export function App() {
   useEffect(() => {
     if (unlocked) void load();
   }, [unlocked, load]);
+  // Incident mode (issue 11): its events are held back while locked, so it is read afresh on
+  // every unlock; changes made anywhere (another window, a shell) arrive as events.
+  const applyIncident = useIncidentStore((state) => state.apply);
+  const loadIncident = useIncidentStore((state) => state.load);
+  useEffect(() => window.custodian.incident.onChanged(applyIncident), [applyIncident]);
+  useEffect(() => {
+    if (unlocked) void loadIncident();
+  }, [unlocked, loadIncident]);
   useEffect(() => {
     if (unlocked && hasProfile) void loadProfile();
   }, [unlocked, hasProfile, loadProfile]);
@@ -96,6 +106,7 @@ function Shell() {
   const setupOpen = useAppStore((state) => state.setupOpen);
   const closeSetup = useAppStore((state) => state.closeSetup);
   const gateError = useSessionStore((state) => state.gateError);
+  const incidentOn = useIncidentStore((state) => state.state?.on === true);
   const titleId = useId();
   const navRef = useRef<HTMLUListElement>(null);
   const paneRef = useRef<HTMLElement>(null);
@@ -133,7 +144,8 @@ function Shell() {
   }
 
   return (
-    <div className="shell">
+    <div className={incidentOn ? 'shell shell-with-banner' : 'shell'}>
+      <IncidentBanner onOpen={section === 'approvals' && !setupOpen ? null : () => setSection('approvals')} />
       <aside className="sidebar">
         <div className="brand">
           <ShieldIcon className="brand-icon" />

@@ -56,6 +56,8 @@ export const AUDIT_EVENTS = [
   'restore_token_redeem_denied',
   'restore_token_revoked',
   'restore_token_purged',
+  'incident_mode_on',
+  'incident_mode_off',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

@@ -123,6 +123,12 @@ export const restoreRequestViewSchema = z.object({
   expiresAt: z.string(),
   decidedAt: z.string().nullable(),
   decidedBy: z.string().nullable(),
+  /**
+   * Where it came from, masked (an IPv4 /24, an IPv6 /48; issue 11); null for requests stored
+   * before that was kept. The integration is verified by its key; `requester` and `context` are
+   * only what the tool asserted.
+   */
+  source: z.string().nullable(),
 });
 export type RestoreRequestView = z.infer<typeof restoreRequestViewSchema>;
 

@@ -7,6 +7,7 @@ import type { ChainAttemptView, ChainStartPurpose, Policy } from '../domain/poli
 import type { Sensitivity } from '../domain/restore-request';
 import type { ErrorPayload } from '../errors';
 import type { ApprovalPreview, RestoreTokenView } from '../domain/approval';
+import type { IncidentChange, IncidentState } from '../domain/incident';
 import type { EventPayload } from './contract';
 
 export type Unsubscribe = () => void;
@@ -91,6 +92,14 @@ export interface CustodianApi {
     get(requestId: string): Promise<RestoreTokenView | null>;
     /** Takes back a token not yet redeemed. */
     revoke(requestId: string): Promise<RestoreTokenView>;
+  };
+  /** Incident mode (issue 11): on at once; off after a critical chain for `incident:leave`. */
+  incident: {
+    get(): Promise<IncidentState>;
+    turnOn(): Promise<IncidentChange>;
+    /** ERR-MFA-REQUIRED until a chain at the critical policy for `incident:leave` completed. */
+    turnOff(): Promise<IncidentChange>;
+    onChanged(listener: (state: IncidentState) => void): Unsubscribe;
   };
   requests: {
     list(view: 'pending' | 'history', limit?: number): Promise<RestoreRequestView[]>;

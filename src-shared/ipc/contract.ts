@@ -18,6 +18,7 @@ import {
 } from '../domain/mfa';
 import { appInfoSchema, languageSchema, userSettingsSchema } from '../domain/settings';
 import { chainAttemptViewSchema, chainStartPurposeSchema, policySchema, stepFactorSchema } from '../domain/policy';
+import { incidentChangeSchema, incidentStateSchema } from '../domain/incident';
 import { ERROR_CODES } from '../errors';
 import { approvalPreviewSchema, approveRequestSchema, restoreTokenViewSchema } from '../domain/approval';
 import {
@@ -242,6 +243,21 @@ export const channels = {
     request: z.strictObject({ requestId: requestIdParamsSchema.shape.id }),
     response: restoreTokenViewSchema,
   },
+  // --- Incident mode (issue 11) ---
+  'incident:get': {
+    request: z.strictObject({}),
+    response: incidentStateSchema,
+  },
+  /** Immediate; `changed` is false when it was already on. */
+  'incident:on': {
+    request: z.strictObject({}),
+    response: incidentChangeSchema,
+  },
+  /** Uses up an `incident:leave` grant from a critical chain; ERR-MFA-REQUIRED without one. */
+  'incident:off': {
+    request: z.strictObject({}),
+    response: incidentChangeSchema,
+  },
   ...gatewayChannels,
 } as const;
 
@@ -254,7 +270,7 @@ export const LOCK_EXEMPT_CHANNELS: readonly Channel[] = ['lock:status', 'lock:un
 export type Channel = keyof typeof channels;
 export const CHANNELS = Object.keys(channels) as Channel[];
 /** Every channel shares this prefix; main refuses anything else (VS Code's validatedIpcMain). */
-export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', 'chain:', 'policies:', 'approvals:', 'tokens:', ...GATEWAY_PREFIXES] as const;
+export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', 'chain:', 'policies:', 'approvals:', 'tokens:', 'incident:', ...GATEWAY_PREFIXES] as const;
 
 export type RequestInput<C extends Channel> = z.input<(typeof channels)[C]['request']>;
 export type RequestOf<C extends Channel> = z.output<(typeof channels)[C]['request']>;
@@ -266,6 +282,8 @@ export const events = {
   'settings:changed': userSettingsSchema,
   'lock:changed': lockStatusSchema,
   'factors:changed': z.object({}),
+  /** Incident mode changed, here or in another process (issue 11). */
+  'incident:changed': incidentStateSchema,
   ...gatewayEvents,
 } as const;
 export type EventName = keyof typeof events;

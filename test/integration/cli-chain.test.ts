@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertNoFixedClockMeets } from '../fixtures/clocks';
-import { oathtool } from '../fixtures/otp';
-import { CLI, runCli, type CliRun } from '../fixtures/run-cli';
+import { runCli, type CliRun } from '../fixtures/run-cli';
+import { answerChain, twoFactorsThroughCli } from '../fixtures/two-factors';
 
 // `custodian verify --sensitivity S` (issue 10 "CLI"): a factor chain run in a separate process,
 // its codes read one per line from stdin as a script gives them, never from the arguments.
@@ -21,49 +19,9 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const secretOf = (uri: string): string => new URL(uri).searchParams.get('secret') ?? '';
-
-/**
- * A profile with two active factors, enrolled through the CLI. Returns, per label, a code of a
- * time step neither enrollment used up (the replay floor only moves forward).
- */
-function enrollTwo(): Map<string, () => string> {
-  expect(runCli(['profile', 'init', '--name', 'Alice', '--principal', 'alice@corp', '--role', 'security-admin'], env).status).toBe(0);
-  const phone = JSON.parse(runCli(['factors', 'enroll', '--label', 'Phone', '--json'], env).stdout) as { id: string; uri: string };
-  const now = Date.now();
-  expect(runCli(['factors', 'confirm', phone.id], env, `${oathtool(secretOf(phone.uri), now)}\n`).status).toBe(0);
-  const tokenRun = runCli(['factors', 'enroll', '--label', 'Token', '--json'], env, `${oathtool(secretOf(phone.uri), now + 30_000)}\n`);
-  expect(tokenRun.status).toBe(0);
-  const token = JSON.parse(tokenRun.stdout) as { id: string; uri: string };
-  expect(runCli(['factors', 'confirm', token.id], env, `${oathtool(secretOf(token.uri), now)}\n`).status).toBe(0);
-  return new Map([
-    ['Phone', () => oathtool(secretOf(phone.uri), now + 60_000)],
-    ['Token', () => oathtool(secretOf(token.uri), now + 30_000)],
-  ]);
-}
-
-/**
- * Runs `custodian verify --sensitivity S` and answers each step as it is printed: `answer` gets
- * the step's label and returns the line to write.
- */
-function runChain(sensitivity: string, answer: (label: string, index: number) => string): Promise<CliRun> {
-  assertNoFixedClockMeets(env);
-  const child = spawn(process.execPath, [CLI, 'verify', '--sensitivity', sensitivity], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let answered = false;
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    // The step list comes first; the codes go in its order, one line each, then end of input.
-    const labels = [...stdout.matchAll(/^ {2}\d+\. (\S+) \(totp, 6 digits\)$/gm)].map((m) => m[1] ?? '');
-    if (!answered && /expires at/.test(stdout) && labels.length > 0 && stdout.includes(`${labels.length}. `)) {
-      answered = true;
-      child.stdin.end(labels.map((l, i) => `${answer(l, i)}\n`).join(''));
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-}
+const enrollTwo = (): Map<string, () => string> => twoFactorsThroughCli(env);
+const runChain = (sensitivity: string, answer: (label: string, index: number) => string): Promise<CliRun> =>
+  answerChain(['verify', '--sensitivity', sensitivity], env, answer);
 
 function auditEvents(): string[] {
   return runCli(['audit', 'export'], env)

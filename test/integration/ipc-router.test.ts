@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandlers } from '../../src-main/ipc/handlers';
 import { createIpcRouter, type IpcRouter } from '../../src-main/ipc/ipc-router';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
+import { twoFactorsThroughRouter } from '../fixtures/two-factors';
 
 const APP = { url: 'http://127.0.0.1:5555/', isMainFrame: true };
 let t: TempCustodian;
@@ -232,47 +233,7 @@ describe('managing MFA over IPC (issue 9, item 4; issue 10)', () => {
 
 describe('factor chains and policies over IPC (issue 10)', () => {
   /** A profile with two active factors, through the real channels and the session's keychain. */
-  async function setUp() {
-    const { createAppRouter } = await import('../../src-main/ipc/app-router');
-    const { oathtool } = await import('../fixtures/otp');
-    const app = createAppRouter(t.custodian, 'chromium-host', (url) => url.origin === 'http://127.0.0.1:5555');
-    const call = (channel: string, payload: unknown = {}) => app.handle(channel, payload, APP);
-    await call('profile:init', { displayName: 'Alice', principal: 'alice@corp', role: 'security-admin' });
-    const secrets = new Map<string, string>();
-    const code = (factorId: string) => oathtool(secrets.get(factorId) ?? '', t.clock.now());
-    /** A step-up chain for `purpose` at critical, through the channels (issue 10). */
-    const manage = async (purpose: string): Promise<void> => {
-      const started = await call('chain:start', { purpose, sensitivity: 'critical' });
-      if (!started.ok) throw new Error(JSON.stringify(started));
-      let view = started.data as View;
-      while (view.status === 'open') {
-        const step = view.steps[view.position]!;
-        const passed = await call('chain:verify-step', { attemptId: view.attemptId, factorId: step.id, code: code(step.id) });
-        if (!passed.ok) throw new Error(JSON.stringify(passed));
-        view = passed.data as View;
-      }
-    };
-    const enroll = async (label: string): Promise<string> => {
-      const enrolled = await call('factors:enroll', { label });
-      if (!enrolled.ok) throw new Error(`enroll failed: ${JSON.stringify(enrolled)}`);
-      const factorId = (enrolled.data as { factor: { id: string } }).factor.id;
-      const revealed = await call('factors:reveal-secret', { factorId });
-      const secret = revealed.ok ? (revealed.data as { secret: string }).secret : '';
-      secrets.set(factorId, secret);
-      const confirmed = await call('factors:confirm', { factorId, code: oathtool(secret, t.clock.now()) });
-      if (!confirmed.ok) throw new Error('confirm failed');
-      return factorId;
-    };
-    await enroll('Phone');
-    t.clock.advanceSeconds(30);
-    // Without a grant the second factor is refused; a chain for `factors:enroll` pays for it.
-    expect(await call('factors:enroll', { label: 'Token' })).toMatchObject({ ok: false, error: { code: 'ERR-MFA-REQUIRED' } });
-    await manage('factors:enroll');
-    await enroll('Token');
-    // Every code used while enrolling belongs to an earlier time step than the chain's.
-    t.clock.advanceSeconds(30);
-    return { call, code, manage, enroll, ids: [...secrets.keys()] };
-  }
+  const setUp = () => twoFactorsThroughRouter(t);
   type View = { attemptId: string; position: number; status: string; steps: { id: string; label: string; type: string; digits: number }[]; expiresAt: string };
 
   it('passes a two-step critical chain through the channels, with the steps shown and no secret', async () => {

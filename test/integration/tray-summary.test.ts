@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Integration } from '../../src-main/services/gateway/integrations.service';
-import { watchTraySummary, type TraySummary } from '../../src-main/services/restore/tray-summary';
+import { watchTraySummary, type TraySummary } from '../../src-main/services/restore/requests-presenter';
 import { validRequest } from '../fixtures/gateway-client';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 
@@ -73,5 +73,36 @@ describe('the tray summary', () => {
       tooltip: 'Custodian: 1 geri yükleme isteği bekliyor',
       menu: { show: "Custodian'ı göster", lock: 'Şimdi kilitle', quit: 'Çık' },
     });
+  });
+});
+
+describe('the tray summary in incident mode (issue 11)', () => {
+  it('shows incident mode while it is on, as a menu line and in the tooltip, and drops it when it is off', async () => {
+    await t.custodian.requests.create(integration, validRequest);
+    turn();
+    t.custodian.incident.turnOn({ actor: 'alice@corp', source: 'desktop' });
+    turn();
+    expect(shown.at(-1)).toEqual({
+      pending: 1,
+      tooltip: 'Custodian: 1 restore request waiting\nIncident mode is on',
+      pendingLine: 'Custodian: 1 restore request waiting',
+      incidentLine: 'Incident mode is on',
+      menu: { show: 'Show Custodian', lock: 'Lock now', quit: 'Quit' },
+    });
+    t.custodian.settings.setLanguage('tr', 'alice@corp');
+    turn();
+    expect(shown.at(-1)).toMatchObject({ tooltip: 'Custodian: 1 geri yükleme isteği bekliyor\nOlay modu açık', incidentLine: 'Olay modu açık' });
+  });
+
+  it('follows incident mode turned on by another process, on the next tick', () => {
+    const other = tempCustodian({ dir: t.dir });
+    try {
+      other.custodian.incident.turnOn({ actor: 'bob@corp', source: 'cli' });
+      t.custodian.tick();
+      turn();
+      expect(shown.at(-1)).toEqual({ pending: 0, tooltip: 'Custodian\nIncident mode is on', pendingLine: null, incidentLine: 'Incident mode is on', menu: expect.any(Object) });
+    } finally {
+      void other.close();
+    }
   });
 });

@@ -4,18 +4,19 @@ import {
   normalizeSensitivity,
   type CreateRestoreRequestBody,
   type RestoreRequestStatus,
+  type RequestStatus,
   type RestoreRequestView,
+  type Sensitivity,
 } from '../../../src-shared/domain/restore-request';
-import { translator, type Language } from '../../../src-shared/i18n';
 import type { Clock } from '../../clock';
 import type { Config } from '../../config';
-import type { Notifier } from '../../platform/notifier';
 import { pooledRandomBase64url } from '../../platform/random';
 import type { Random } from '../../random';
 import type { IdempotentRow, RestoreRequestRow, RestoreRequestsRepository } from '../../platform/db/repositories/restore-requests.repository';
 import type { AuditLog } from '../audit/audit.service';
 import type { GroupCommit } from '../audit/group-commit';
 import type { Integration, IntegrationsService } from '../gateway/integrations.service';
+import { maskIp } from '../audit/redaction';
 import { RequestWaiters } from './request-waiters';
 
 export interface RequestSource {
@@ -30,7 +31,22 @@ export interface CreatedRequest {
   matchCode: number;
 }
 
-export type RequestsListener = (change: { id: string | null }) => void;
+/** What arrived, as the presenter needs it for a notice: nothing the tool did not send. */
+export interface ArrivedRequest {
+  integrationName: string;
+  requester: string;
+  backupId: string;
+  target: string;
+  sensitivity: Sensitivity;
+}
+
+/**
+ * A change to the requests: an arrival in this process (with what the notice shows), or anything
+ * else (a decision, an expiry, another process's commit), `id` when it is one request.
+ */
+export type RequestsChange = { kind: 'arrived'; id: string; arrival: ArrivedRequest } | { kind: 'changed'; id: string | null };
+
+export type RequestsListener = (change: RequestsChange) => void;
 
 export interface RestoreRequestsDeps {
   repo: RestoreRequestsRepository;
@@ -39,8 +55,6 @@ export interface RestoreRequestsDeps {
   config: Config;
   integrations: IntegrationsService;
   groupCommit: GroupCommit;
-  notifier: Notifier;
-  language: () => Language;
   /** Draws the match codes (issue 10: repeatable in tests). */
   random: Random;
 }
@@ -49,25 +63,18 @@ export interface RestoreRequestsDeps {
 const SWEEP_BATCH = 200;
 
 /**
- * At most one arrival notice per this window; the rest of a burst becomes one "N more" notice.
- * A flood of prompts is what push fatigue attacks rely on, and building each notice's text is
- * the costliest part of an arrival that is not the database.
- */
-export const NOTIFY_WINDOW_MS = 1000;
-
-/**
  * Restore requests from arrival to decision (DESIGN.md "Restore approval", issue #5): stored
  * `pending` with a match code, expired by the sweeper, denied or denied-and-reported by the
  * approver. Every change commits with its audit row and wakes the requesters long-polling on it.
- * Approval is ApprovalService's (issue 11), which calls `decided` after its commit.
+ * Approval is ApprovalService's (issue 11), which calls `decided` after its commit. What the
+ * approver is told of it (notices, the tray) is the presenter's (requests-presenter.ts), fed by
+ * `onChanged`.
  */
 export class RestoreRequestsService {
   readonly #repo: RestoreRequestsRepository;
   readonly #deps: RestoreRequestsDeps;
   readonly #waiters = new RequestWaiters();
   readonly #listeners = new Set<RequestsListener>();
-  #lastNoticeAt = Number.NEGATIVE_INFINITY;
-  #heldBack = 0;
 
   constructor(deps: RestoreRequestsDeps) {
     this.#deps = deps;
@@ -128,6 +135,8 @@ export class RestoreRequestsService {
         expiresAt,
         idempotencyKey: idempotency?.key ?? null,
         idempotencyFingerprint: idempotency?.fingerprint ?? null,
+        // Masked as the audit row masks it: the full address is never stored (issue 11).
+        source: source.ip ? maskIp(source.ip) : null,
       });
       audit.append({
         event: 'restore_request_received',
@@ -147,8 +156,11 @@ export class RestoreRequestsService {
       return null;
     });
     if (outcome) return outcome;
-    this.#emit(id);
-    this.#notifyArrival(integration.name, body, sensitivity);
+    this.#emit({
+      kind: 'arrived',
+      id,
+      arrival: { integrationName: integration.name, requester: body.requester, backupId: body.backupId, target: body.target, sensitivity },
+    });
     return { id, status: 'pending', expiresAt: new Date(expiresAt).toISOString(), matchCode };
   }
 
@@ -180,6 +192,11 @@ export class RestoreRequestsService {
     return (view === 'pending' ? this.#repo.pending(limit) : this.#repo.history(limit)).map(toView);
   }
 
+  /** Newest first, of one status or every status (`custodian requests list`). */
+  find(status: RequestStatus | null, limit: number): RestoreRequestView[] {
+    return this.#repo.find(status, limit).map(toView);
+  }
+
   get(id: string): RestoreRequestView {
     const row = this.#repo.byId(id);
     if (!row) throw new AppError('ERR-NOT-FOUND');
@@ -198,7 +215,7 @@ export class RestoreRequestsService {
       audit.append({ event: 'restore_request_denied', actor, subject: id, data: { integrationId: row.integrationId } });
     });
     this.#waiters.wake(id);
-    this.#emit(id);
+    this.#emit({ kind: 'changed', id });
     return this.get(id);
   }
 
@@ -208,7 +225,7 @@ export class RestoreRequestsService {
    */
   decided(id: string): void {
     this.#waiters.wake(id);
-    this.#emit(id);
+    this.#emit({ kind: 'changed', id });
   }
 
   /**
@@ -247,7 +264,7 @@ export class RestoreRequestsService {
       return denied;
     });
     for (const woken of [id, ...others]) this.#waiters.wake(woken);
-    this.#emit(null);
+    this.#emit({ kind: 'changed', id: null });
     integrations.notifyExternalChange();
     return this.get(id);
   }
@@ -257,7 +274,6 @@ export class RestoreRequestsService {
    * row), wakes their requesters, then releases long-polls whose wait ran out.
    */
   sweep(): void {
-    this.#flushNotices();
     const { audit, clock } = this.#deps;
     const now = clock.now();
     const expired = this.#repo.overdue(now, SWEEP_BATCH).length === 0
@@ -274,7 +290,7 @@ export class RestoreRequestsService {
         });
     for (const id of expired) {
       this.#waiters.wake(id);
-      this.#emit(id);
+      this.#emit({ kind: 'changed', id });
     }
     this.#waiters.sweep(now);
     this.#repo.forgetLapsedIdempotencyKeys(now);
@@ -286,7 +302,7 @@ export class RestoreRequestsService {
       const status = this.#repo.statusOf(id);
       if (status !== 'pending') this.#waiters.wake(id);
     }
-    this.#emit(null);
+    this.#emit({ kind: 'changed', id: null });
   }
 
   /** Releases every long-poll, so the gateway can close without waiting a minute. */
@@ -309,37 +325,8 @@ export class RestoreRequestsService {
     return row;
   }
 
-  #emit(id: string | null): void {
-    for (const listener of this.#listeners) listener({ id });
-  }
-
-  #notifyArrival(integration: string, body: CreateRestoreRequestBody, sensitivity: string): void {
-    if (this.#deps.clock.now() - this.#lastNoticeAt < NOTIFY_WINDOW_MS) {
-      this.#heldBack += 1;
-      return;
-    }
-    this.#lastNoticeAt = this.#deps.clock.now();
-    this.#notify((t) => ({
-      title: t('notifications.requestTitle', { requester: body.requester }),
-      body: t('notifications.requestBody', { backupId: body.backupId, target: body.target, sensitivity: t(`approvals.sensitivity.${sensitivity}`), integration }),
-    }));
-  }
-
-  /** On the shared tick: once the window has passed, the held-back arrivals become one notice. */
-  #flushNotices(): void {
-    if (this.#heldBack === 0 || this.#deps.clock.now() - this.#lastNoticeAt < NOTIFY_WINDOW_MS) return;
-    const count = this.#heldBack;
-    this.#heldBack = 0;
-    this.#lastNoticeAt = this.#deps.clock.now();
-    this.#notify((t) => ({ title: t('notifications.moreTitle'), body: t('notifications.moreBody', { count }) }));
-  }
-
-  #notify(build: (t: ReturnType<typeof translator>) => { title: string; body: string }): void {
-    try {
-      this.#deps.notifier.notify(build(translator(this.#deps.language())));
-    } catch {
-      // A notification that cannot be shown must not fail the request: the desk still lists it.
-    }
+  #emit(change: RequestsChange): void {
+    for (const listener of this.#listeners) listener(change);
   }
 }
 
@@ -404,5 +391,6 @@ function toView(row: RestoreRequestRow): RestoreRequestView {
     expiresAt: new Date(row.expiresAt).toISOString(),
     decidedAt: iso(row.decidedAt),
     decidedBy: row.decidedBy,
+    source: row.source,
   };
 }

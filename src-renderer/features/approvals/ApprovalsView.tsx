@@ -10,6 +10,7 @@ import { errorText } from '../../app/errors';
 import { InboxIcon } from '../../app/icons';
 import { selectHasProfile, useSessionStore } from '../../app/session.store';
 import { SetupCallout } from '../onboarding/SetupCallout';
+import { IncidentSwitch } from '../incident/IncidentSwitch';
 import { useNow } from '../../app/ticker';
 import { useApprovalsStore, type ApprovalsTab } from './approvals.store';
 import { Countdown } from './Countdown';
@@ -51,6 +52,7 @@ export function ApprovalsView() {
     <div className="stack">
       {hasProfile ? null : <SetupCallout />}
       <GatewayNotice />
+      <IncidentSwitch />
       <div className="tabs" role="tablist" aria-label={t('approvals.tabs.label')} onKeyDown={onTabKeyDown}>
         {TABS.map((id, i) => (
           <button

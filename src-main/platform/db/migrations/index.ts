@@ -8,6 +8,7 @@ import { m006FactorParams } from './006-factor-params';
 import { m007FactorChains } from './007-factor-chains';
 import { m008StepUpRules } from './008-step-up-rules';
 import { m009RestoreTokens } from './009-restore-tokens';
+import { m010IncidentMode } from './010-incident-mode';
 
 export interface Migration {
   readonly version: number;
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   m007FactorChains,
   m008StepUpRules,
   m009RestoreTokens,
+  m010IncidentMode,
 ];

@@ -19,6 +19,8 @@ export interface RestoreRequestRow {
   expiresAt: number;
   decidedAt: number | null;
   decidedBy: string | null;
+  /** The masked source address (migration 010); null for requests stored before it. */
+  source: string | null;
 }
 
 export type NewRestoreRequest = Omit<RestoreRequestRow, 'integrationName' | 'status' | 'reported' | 'decidedAt' | 'decidedBy'> & {
@@ -38,7 +40,7 @@ export interface IdempotentRow {
 const COLUMNS = `r.id, r.integration_id AS integrationId, i.name AS integrationName, r.requester,
   r.backup_id AS backupId, r.target, r.sensitivity, r.reason, r.context, r.match_code AS matchCode,
   r.status, r.reported, r.created_at AS createdAt, r.expires_at AS expiresAt,
-  r.decided_at AS decidedAt, r.decided_by AS decidedBy`;
+  r.decided_at AS decidedAt, r.decided_by AS decidedBy, r.source`;
 const FROM = 'FROM restore_requests r JOIN integrations i ON i.id = r.integration_id';
 
 /** SQL for restore requests, and nothing else (DESIGN.md "Storage behind repositories"). */
@@ -48,6 +50,7 @@ export class RestoreRequestsRepository {
   readonly #statusOf;
   readonly #pending;
   readonly #history;
+  readonly #find;
   readonly #decide;
   readonly #overdue;
   readonly #expire;
@@ -60,9 +63,9 @@ export class RestoreRequestsRepository {
   constructor(db: Database) {
     this.#insert = db.prepare(`INSERT INTO restore_requests
       (id, integration_id, requester, backup_id, target, sensitivity, reason, context, match_code, status, created_at, expires_at,
-       idempotency_key, idempotency_fingerprint)
+       idempotency_key, idempotency_fingerprint, source)
       VALUES (@id, @integrationId, @requester, @backupId, @target, @sensitivity, @reason, @context, @matchCode, 'pending', @createdAt, @expiresAt,
-       @idempotencyKey, @idempotencyFingerprint)`);
+       @idempotencyKey, @idempotencyFingerprint, @source)`);
     this.#byIdempotencyKey = db.prepare(`SELECT id, match_code AS matchCode, expires_at AS expiresAt, idempotency_fingerprint AS idempotencyFingerprint
       FROM restore_requests WHERE integration_id = ? AND idempotency_key = ?`);
     // A key answers retries for its request's lifetime; after that it may name a new request.
@@ -76,6 +79,8 @@ export class RestoreRequestsRepository {
     this.#history = db.prepare(
       `SELECT ${COLUMNS} ${FROM} WHERE r.status <> 'pending' ORDER BY COALESCE(r.decided_at, r.expires_at) DESC, r.seq DESC LIMIT ?`,
     );
+    // Newest first, of one status or all (`custodian requests list`).
+    this.#find = db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE @status IS NULL OR r.status = @status ORDER BY r.seq DESC LIMIT @limit`);
     // Only a pending request can be decided: the WHERE clause is the guard against a second
     // decision made by another process a moment earlier.
     this.#decide = db.prepare(`UPDATE restore_requests SET status = @status, decided_at = @at, decided_by = @by,
@@ -106,6 +111,10 @@ export class RestoreRequestsRepository {
 
   history(limit: number): RestoreRequestRow[] {
     return this.#history.all(limit) as RestoreRequestRow[];
+  }
+
+  find(status: RequestStatus | null, limit: number): RestoreRequestRow[] {
+    return this.#find.all({ status, limit }) as RestoreRequestRow[];
   }
 
   /** True when this call decided it (it was still pending). */

@@ -99,17 +99,6 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     attempts: new MfaAttemptsRepository(db),
     auditFeed: new AuditFeedRepository(db),
   };
-  const mfa = new MfaService({
-    repositories: mfaRepositories,
-    audit,
-    groupCommit,
-    secrets: deps.secrets,
-    clock,
-    random,
-    config: deps.config,
-    notifier: deps.notifier ?? null,
-    language: () => settings.get().language,
-  });
   // The chain asks the policies for its steps and the policies ask the chain for grants (a
   // weakening takes one): the policies get a late-bound reference to the chain.
   const chainPort = new MfaChainPort({
@@ -132,6 +121,20 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     audit,
     clock,
     random,
+  });
+  const mfa = new MfaService({
+    repositories: mfaRepositories,
+    audit,
+    groupCommit,
+    secrets: deps.secrets,
+    clock,
+    random,
+    config: deps.config,
+    notifier: deps.notifier ?? null,
+    language: () => settings.get().language,
+    // Managing factors takes a grant from the chain (issue 10); disabling one asks the policies.
+    grants: chain,
+    policies,
   });
   const lock = new AppLock({ mfa, settings, audit, clock, config: deps.config });
   const integrations = new IntegrationsService(new IntegrationsRepository(db), audit, clock);

@@ -1,4 +1,4 @@
-import type { ChainAttemptView } from '../../src-shared/domain/policy';
+import { BACKUP_STEP, type ChainAttemptView } from '../../src-shared/domain/policy';
 import type { Sensitivity } from '../../src-shared/domain/restore-request';
 import { isAppError } from '../../src-shared/errors';
 import type { StepContext } from '../services/chain/chain-ports';
@@ -14,25 +14,31 @@ export function describeSteps(view: ChainAttemptView): string {
 }
 
 /**
- * `custodian verify --sensitivity S` (issue 10 "CLI"): runs a chain for `test:<S>` in the terminal.
- * Each step's code is read from the terminal without echo, or as one line of stdin in a script,
- * never from the arguments. A failed step resets the attempt (the service's rule); the command
- * then stops with exit 1 and says so, rather than read on from a script's stdin against a chain
- * that changed under it.
+ * Runs a chain for `purpose` at `sensitivity` in the terminal (issue 10 "CLI"): `custodian verify
+ * --sensitivity S` for `test:<S>`, and the step-up before managing factors. Each step's code is
+ * read from the terminal without echo, or as one line of stdin in a script, never from the
+ * arguments. Where the chain admits one, a backup code typed at a step stands in for it (a
+ * factor's code is all digits of its length; a backup code is not). A failed step resets the
+ * attempt (the service's rule); the command then stops with exit 1 and says so, rather than read
+ * on from a script's stdin against a chain that changed under it.
  */
-export async function runChain(c: Custodian, io: Io, sensitivity: Sensitivity): Promise<number> {
-  let view = c.chain.start(`test:${sensitivity}`, sensitivity, CLI);
+export async function runChain(c: Custodian, io: Io, purpose: string, sensitivity: Sensitivity): Promise<number> {
+  let view = c.chain.start(purpose, sensitivity, CLI);
   io.out(describeSteps(view));
   while (view.status === 'open') {
     const current = view.steps[view.position];
     if (!current) break;
-    const code = await readSecret(io, {
-      arg: undefined,
-      name: 'code',
-      prompt: `Step ${view.position + 1} of ${view.steps.length}, ${current.label} (${current.digits} digits): `,
-    });
+    const backup = view.backupAllowed && !view.backupUsed;
+    const code = (
+      await readSecret(io, {
+        arg: undefined,
+        name: 'code',
+        prompt: `Step ${view.position + 1} of ${view.steps.length}, ${current.label} (${current.digits} digits${backup ? ', or a backup code' : ''}): `,
+      })
+    ).trim();
+    const isFactorCode = new RegExp(`^\\d{${current.digits}}$`).test(code);
     try {
-      view = await c.chain.verifyStep(view.attemptId, current.id, code.trim(), CLI);
+      view = await c.chain.verifyStep(view.attemptId, backup && !isFactorCode ? BACKUP_STEP : current.id, code, CLI);
     } catch (error) {
       if (!isAppError(error)) throw error;
       io.err(`custodian: step ${view.position + 1} (${current.label}): ${message(error.code, error.details)}\n`);
@@ -45,4 +51,15 @@ export async function runChain(c: Custodian, io: Io, sensitivity: Sensitivity): 
   }
   io.out(`chain completed: ${view.steps.length} of ${view.steps.length} steps passed\n`);
   return EXIT.ok;
+}
+
+/**
+ * The step-up before managing factors (issue 10): once MFA is on, a chain at the critical policy
+ * for this one action; its grant is what the service then takes. True when the change may go on;
+ * while MFA is off (setup) no chain is needed.
+ */
+export async function stepUpForManagement(c: Custodian, io: Io, purpose: string): Promise<boolean> {
+  if (!c.mfa.profile()?.mfaEnabled) return true;
+  io.out('this change takes a step-up chain at the critical policy\n');
+  return (await runChain(c, io, purpose, 'critical')) === EXIT.ok;
 }

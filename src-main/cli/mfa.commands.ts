@@ -12,12 +12,12 @@ import {
   type Factor,
 } from '../../src-shared/domain/mfa';
 import { z } from 'zod';
+import { MANAGE } from '../../src-shared/domain/policy';
 import { SENSITIVITIES, sensitivitySchema } from '../../src-shared/domain/restore-request';
 import { AppError } from '../../src-shared/errors';
 import { loadConfig } from '../config';
 import type { MfaContext } from '../services/mfa/mfa.service';
-import type { Custodian } from '../composition';
-import { runChain } from './chain.commands';
+import { runChain, stepUpForManagement } from './chain.commands';
 import { EXIT, parseArg, readSecret, SECRET_HELP, withCustodian, type Io } from './cli-support';
 
 // Named in the audit rows. The rate limit is one budget with the window's (issue 9, item 3): a
@@ -27,7 +27,6 @@ const CLI: MfaContext = { source: 'cli' };
 const digitsArg = z.coerce.number().pipe(z.union([z.literal(6), z.literal(8)]));
 const periodArg = z.coerce.number().pipe(z.union([z.literal(30), z.literal(60)]));
 const codeArg = z.string().min(1).max(32);
-const CODE_OPTION = 'a current code: only for a script with no terminal and no stdin (see below)';
 const CODE_ARGUMENT = 'only for a script with no terminal and no stdin (see below)';
 
 function factorLine(f: Factor): string {
@@ -39,7 +38,7 @@ function factorLine(f: Factor): string {
 /** What a recovery factor may not do yet, and until when (issue 9, item 4). */
 function recoveryNote(f: Factor): string {
   return f.recoveryUntil
-    ? `it was added with a backup code: until ${f.recoveryUntil} it cannot disable other factors, regenerate backup codes or change the role\n`
+    ? `it was added with a backup code: until ${f.recoveryUntil} it takes no step of a chain that manages factors, and your other factors can stop it\n`
     : '';
 }
 
@@ -75,45 +74,38 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
     .addOption(new Option('--digits <n>', 'code length').choices(['6', '8']).default('6'))
     .addOption(new Option('--period <s>', 'seconds per code').choices(['30', '60']).default('30'))
     .addOption(new Option('--algorithm <a>', 'HMAC hash').choices(['SHA1', 'SHA256', 'SHA512']).default('SHA1'))
-    .option('--code <code>', CODE_OPTION)
     .option('--qr-out <file>', 'also write the QR code as a PNG file')
     .option('--json', 'print {"id", "uri", "secretMasked"}')
-    .addHelpText('after', `\nOnce MFA is on, a current code is asked for (a backup code makes a recovery factor).${SECRET_HELP}`)
-    .action(async (opts: { label: string; digits: string; period: string; algorithm: string; code?: string; qrOut?: string; json?: boolean }) => {
+    .addHelpText('after', `\nOnce MFA is on, a step-up chain at the critical policy runs first (a backup code standing in for a step makes a recovery factor).${SECRET_HELP}`)
+    .action(async (opts: { label: string; digits: string; period: string; algorithm: string; qrOut?: string; json?: boolean }) => {
       const options = {
         label: parseArg(factorLabelSchema, opts.label, '--label'),
         digits: parseArg(digitsArg, opts.digits, '--digits'),
         period: parseArg(periodArg, opts.period, '--period'),
         algorithm: parseArg(totpAlgorithmSchema, opts.algorithm, '--algorithm'),
       };
-      // Once MFA is on, a shell proves itself with a code as the window does (issue 9, item 4);
-      // a backup code makes the new factor a recovery factor.
-      const enrollment = await withCustodian(loadConfig(), async (c) => c.mfa.startEnrollment(options, await proofOf(c, opts.code), CLI));
-      await printEnrollment(enrollment, opts);
+      // Once MFA is on, a shell runs the same step-up chain as the window (issue 10).
+      const enrollment = await withCustodian(loadConfig(), async (c) =>
+        (await stepUpForManagement(c, io, MANAGE.enroll)) ? c.mfa.startEnrollment(options, CLI) : null,
+      );
+      if (enrollment) await printEnrollment(enrollment, opts);
+      else setExit(EXIT.failure);
     });
 
   factors
     .command('resume <id>')
     .description('show a pending factor\'s QR code and key URI again, within its 10 minutes')
-    .option('--code <code>', CODE_OPTION)
     .option('--qr-out <file>', 'also write the QR code as a PNG file')
     .option('--json', 'print {"id", "uri", "secretMasked"}')
-    .addHelpText('after', `\nOnce MFA is on, a current code is asked for.${SECRET_HELP}`)
-    .action(async (id: string, opts: { code?: string; qrOut?: string; json?: boolean }) => {
+    .addHelpText('after', `\nOnce MFA is on, a step-up chain at the critical policy runs first.${SECRET_HELP}`)
+    .action(async (id: string, opts: { qrOut?: string; json?: boolean }) => {
       const factorId = parseArg(factorIdSchema, id, 'id');
-      const enrollment = await withCustodian(loadConfig(), async (c) => c.mfa.resumeEnrollment(factorId, await proofOf(c, opts.code), CLI));
-      await printEnrollment(enrollment, opts);
+      const enrollment = await withCustodian(loadConfig(), async (c) =>
+        (await stepUpForManagement(c, io, MANAGE.enroll)) ? c.mfa.resumeEnrollment(factorId, CLI) : null,
+      );
+      if (enrollment) await printEnrollment(enrollment, opts);
+      else setExit(EXIT.failure);
     });
-
-  /**
-   * The code that allows adding a factor, asked for only once MFA is on (the first factor, at
-   * setup, needs none). Nothing typed or piped is "no code": the service says one is required.
-   */
-  async function proofOf(c: Custodian, arg: string | undefined): Promise<string | undefined> {
-    if (!c.mfa.profile()?.mfaEnabled) return undefined;
-    const code = await readSecret(io, { arg, name: 'code', prompt: 'Current code (authenticator, or a backup code to recover): ' });
-    return code.trim() === '' ? undefined : parseArg(codeArg, code, '--code');
-  }
 
   factors
     .command('remove <id>')
@@ -173,27 +165,35 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
 
   factors
     .command('disable')
-    .description('disable a factor (or stop a recovery factor) with a current code from an authenticator; deletes its secret')
+    .description('disable a factor (or stop a recovery factor) after a step-up chain at the critical policy; deletes its secret')
     .argument('<id>')
-    .argument('[code]', CODE_ARGUMENT)
     .addHelpText('after', SECRET_HELP)
-    .action(async (id: string, arg: string | undefined) => {
+    .action(async (id: string) => {
       const factorId = parseArg(factorIdSchema, id, 'id');
-      const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Current authenticator code: ' }), 'code');
-      const f = await withCustodian(loadConfig(), (c) => c.mfa.disableFactor(factorId, code, CLI));
-      io.out(`factor ${f.id} is disabled and its secret deleted from the keychain\n`);
+      const f = await withCustodian(loadConfig(), async (c) => {
+        // Refusals that need no chain (an admin's last factor, a policy that needs it) come first.
+        c.mfa.assertCanDisable(factorId);
+        return (await stepUpForManagement(c, io, MANAGE.disable(factorId))) ? c.mfa.disableFactor(factorId, CLI) : null;
+      });
+      if (f) io.out(`factor ${f.id} is disabled and its secret deleted from the keychain\n`);
+      else setExit(EXIT.failure);
     });
 
   program
     .command('backup-codes')
     .description('backup codes')
     .command('regenerate')
-    .description('replace every backup code; takes an authenticator code')
-    .argument('[code]', CODE_ARGUMENT)
+    .description('replace every backup code, after a step-up chain at the critical policy (no backup code may stand in)')
     .addHelpText('after', SECRET_HELP)
-    .action(async (arg: string | undefined) => {
-      const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Current authenticator code: ' }), 'code');
-      const result = await withCustodian(loadConfig(), (c) => c.mfa.regenerateBackupCodes(code, CLI));
+    .action(async () => {
+      const result = await withCustodian(loadConfig(), async (c) => {
+        if (!c.mfa.profile()?.mfaEnabled) throw new AppError('ERR-MFA-NOT-ENABLED');
+        return (await stepUpForManagement(c, io, MANAGE.regenerateCodes)) ? c.mfa.regenerateBackupCodes(CLI) : null;
+      });
+      if (!result) {
+        setExit(EXIT.failure);
+        return;
+      }
       io.out('New backup codes, shown this once; every old code has stopped working:\n');
       for (const backup of result.codes) io.out(`  ${backup}\n`);
     });
@@ -209,7 +209,7 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
         const sensitivity = parseArg(sensitivitySchema, opts.sensitivity, '--sensitivity');
         // A chain takes a code per step, each read when its step comes: none from the arguments.
         if (arg !== undefined) throw new AppError('ERR-VALIDATION', { field: 'code' });
-        setExit(await withCustodian(loadConfig(), (c) => runChain(c, io, sensitivity)));
+        setExit(await withCustodian(loadConfig(), (c) => runChain(c, io, `test:${sensitivity}`, sensitivity)));
         return;
       }
       const code = parseArg(codeArg, await readSecret(io, { arg, name: 'code', prompt: 'Code: ' }), 'code');

@@ -40,21 +40,21 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
     profile: {
       get: () => call('profile:get', {}),
       init: (profile) => call('profile:init', profile),
-      setRole: (role, code) => call('profile:set-role', { role, code }),
+      setRole: (role) => call('profile:set-role', { role }),
     },
     factors: {
       list: () => call('factors:list', {}),
       enroll: (options) => call('factors:enroll', options),
-      resume: (factorId, code) => call('factors:resume', { factorId, ...(code === undefined ? {} : { code }) }),
+      resume: (factorId) => call('factors:resume', { factorId }),
       removePending: (factorId) => call('factors:remove-pending', { factorId }),
       revealSecret: (factorId) => call('factors:reveal-secret', { factorId }),
       confirm: (factorId, code) => call('factors:confirm', { factorId, code }),
       rename: (factorId, label) => call('factors:rename', { factorId, label }),
-      disable: (factorId, code) => call('factors:disable', { factorId, code }),
+      disable: (factorId) => call('factors:disable', { factorId }),
       onChanged: (listener) => subscribe('factors:changed', () => listener()),
     },
     backupCodes: {
-      regenerate: (code) => call('backup-codes:regenerate', { code }),
+      regenerate: () => call('backup-codes:regenerate', {}),
     },
     lock: {
       status: () => call('lock:status', {}),

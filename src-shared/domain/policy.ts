@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assertNever } from '../assert-never';
-import { factorIdSchema } from './mfa';
+import { factorIdSchema, ROLES, type Role } from './mfa';
 import { SENSITIVITIES, sensitivitySchema, type Sensitivity } from './restore-request';
 
 /**
@@ -131,9 +131,75 @@ function admitsMore(before: EligibleFactors, after: EligibleFactors, active: rea
 
 /**
  * What a step-up grant is for: `<area>:<what>` (issue 10: `approve:<requestId>`,
- * `factors:manage`). A grant serves its own purpose only.
+ * `factors:enroll`). A grant serves its own purpose only.
  */
 export const stepUpPurposeSchema = z.string().regex(/^[a-z][a-z-]{0,31}:[A-Za-z0-9_.:-]{1,96}$/);
+
+/**
+ * The step-ups that change MFA itself (issue 10 "Factor management"; DESIGN.md "Factor methods"):
+ * each takes a chain at the critical policy, and its grant serves that one action. A grant earned
+ * to disable one factor cannot disable another, nor regenerate the codes.
+ */
+export const MANAGE = {
+  /** Adding a factor, or showing a pending one's QR code again. */
+  enroll: 'factors:enroll',
+  regenerateCodes: 'backup-codes:regenerate',
+  disable: (factorId: string) => `factors:disable:${factorId}`,
+  role: (role: Role) => `profile:role:${role}`,
+} as const;
+
+const DISABLE_PURPOSE = /^factors:disable:f_[a-z2-7]{16}$/;
+const ROLE_PURPOSE = new RegExp(`^profile:role:(${ROLES.join('|')})$`);
+
+/**
+ * Where a backup code may stand in for a step (DESIGN.md: "for one TOTP step"): `always`;
+ * `never`; or `beside-a-factor`, only in a chain of two steps or more, so that at least one step
+ * is an authenticator's.
+ */
+export type BackupRule = 'always' | 'never' | 'beside-a-factor';
+
+/** How a chain for `purpose` is drawn and what it admits (issue 9 item 4, kept by issue 10). */
+export interface StepUpRules {
+  /**
+   * Changes MFA itself or weakens the desk: a factor still in its recovery delay is not drawn
+   * (it has no rights yet), and is refused if it is submitted.
+   */
+  fullRights: boolean;
+  /**
+   * Managing factors: the chain is the critical policy's, but never longer than the factors with
+   * full rights, so an approver with one factor can add a second, and a recovery factor's owner
+   * can always stop it with the factors they hold.
+   */
+  management: boolean;
+  backup: BackupRule;
+}
+
+export function stepUpRules(purpose: string): StepUpRules {
+  // A backup code is for recovery: it may add a replacement authenticator (which then waits out
+  // the recovery delay) but never mint backup codes or change the role.
+  if (purpose === MANAGE.enroll) return { fullRights: true, management: true, backup: 'always' };
+  if (purpose === MANAGE.regenerateCodes || ROLE_PURPOSE.test(purpose)) return { fullRights: true, management: true, backup: 'never' };
+  if (DISABLE_PURPOSE.test(purpose)) return { fullRights: true, management: true, backup: 'beside-a-factor' };
+  if (purpose === 'policies:weaken' || purpose === 'incident:leave') return { fullRights: true, management: false, backup: 'beside-a-factor' };
+  if (purpose.startsWith('approve:') || purpose.startsWith('test:')) return { fullRights: false, management: false, backup: 'always' };
+  // Unknown: fail secure.
+  return { fullRights: true, management: false, backup: 'never' };
+}
+
+/** Whether a chain of `steps` steps for `purpose` lets a backup code stand in for one of them. */
+export function backupAllowed(purpose: string, steps: number): boolean {
+  const rule = stepUpRules(purpose).backup;
+  switch (rule) {
+    case 'always':
+      return true;
+    case 'never':
+      return false;
+    case 'beside-a-factor':
+      return steps >= 2;
+    default:
+      return assertNever(rule);
+  }
+}
 
 /**
  * The purposes a chain may be started for from the window or the shell (issue 10): a test of a
@@ -141,7 +207,9 @@ export const stepUpPurposeSchema = z.string().regex(/^[a-z][a-z-]{0,31}:[A-Za-z0
  * chain, so this list keeps typos and made-up purposes out of the audit log, not attackers out.
  */
 export const chainStartPurposeSchema = z.union([
-  z.enum(['policies:weaken', 'factors:manage', 'incident:leave']),
+  z.enum(['policies:weaken', 'incident:leave', MANAGE.enroll, MANAGE.regenerateCodes]),
+  z.string().regex(DISABLE_PURPOSE),
+  z.string().regex(ROLE_PURPOSE),
   z.string().regex(/^test:(low|medium|high|critical)$/),
   z.string().regex(/^approve:[A-Za-z0-9_-]{1,64}$/),
 ]);
@@ -165,6 +233,8 @@ export const chainAttemptViewSchema = z.strictObject({
   steps: z.array(chainFactorSchema),
   position: z.number().int(),
   status: z.enum(CHAIN_ATTEMPT_STATUSES),
+  /** Whether a backup code may stand in for a step of this chain (see `backupAllowed`). */
+  backupAllowed: z.boolean(),
   backupUsed: z.boolean(),
   expiresAt: z.string(),
 });

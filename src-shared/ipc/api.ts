@@ -32,15 +32,18 @@ export interface CustodianApi {
   profile: {
     get(): Promise<{ profile: Profile | null }>;
     init(profile: { displayName: string; principal: string; role: Role }): Promise<Profile>;
-    /** Needs a current authenticator code: a role change is a privilege change. */
-    setRole(role: Role, code: string): Promise<Profile>;
+    /** A privilege change: needs a grant for `profile:role:<role>` from a critical chain first. */
+    setRole(role: Role): Promise<Profile>;
   };
   factors: {
     list(): Promise<{ factors: Factor[]; backupCodes: BackupCodesStatus }>;
-    /** Once MFA is on, `code` is required; a backup code makes a recovery factor. */
-    enroll(options: { label: string; digits?: 6 | 8; period?: 30 | 60; algorithm?: TotpAlgorithm; code?: string }): Promise<EnrollmentView>;
-    /** A pending factor's QR code again; takes a code as enrolling does. */
-    resume(factorId: string, code?: string): Promise<EnrollmentView>;
+    /**
+     * Once MFA is on, needs a grant for `factors:enroll` from a critical chain first; a chain
+     * where a backup code stood in makes a recovery factor.
+     */
+    enroll(options: { label: string; digits?: 6 | 8; period?: 30 | 60; algorithm?: TotpAlgorithm }): Promise<EnrollmentView>;
+    /** A pending factor's QR code again; takes a grant as enrolling does. */
+    resume(factorId: string): Promise<EnrollmentView>;
     /** Drops a pending factor and deletes its secret. */
     removePending(factorId: string): Promise<{ factorId: string }>;
     /** "Can't scan?": the secret for manual entry, once per enrollment. */
@@ -48,13 +51,13 @@ export interface CustodianApi {
     /** The first confirmed factor turns MFA on and returns the backup codes, shown once. */
     confirm(factorId: string, code: string): Promise<{ factor: Factor; backupCodes: string[] | null }>;
     rename(factorId: string, label: string): Promise<Factor>;
-    /** A current code from an authenticator with full rights; stops a recovery factor too. */
-    disable(factorId: string, code: string): Promise<Factor>;
+    /** Needs a grant for `factors:disable:<factorId>` from a critical chain; stops a recovery factor too. */
+    disable(factorId: string): Promise<Factor>;
     onChanged(listener: () => void): Unsubscribe;
   };
   backupCodes: {
-    /** A TOTP code; every old backup code stops working. */
-    regenerate(code: string): Promise<{ codes: string[]; status: BackupCodesStatus }>;
+    /** Needs a grant for `backup-codes:regenerate` from a critical chain; every old code stops working. */
+    regenerate(): Promise<{ codes: string[]; status: BackupCodesStatus }>;
   };
   lock: {
     status(): Promise<LockStatus>;

@@ -122,8 +122,9 @@ export const channels = {
     request: z.strictObject({ displayName: displayNameSchema, principal: principalSchema, role: roleSchema }),
     response: profileSchema,
   },
+  /** Takes a grant for `profile:role:<role>` from a critical chain (issue 10). */
   'profile:set-role': {
-    request: z.strictObject({ role: roleSchema, code: codeInputSchema }),
+    request: z.strictObject({ role: roleSchema }),
     response: profileSchema,
   },
   'factors:list': {
@@ -131,9 +132,9 @@ export const channels = {
     response: z.object({ factors: z.array(factorSchema), backupCodes: backupCodesStatusSchema }),
   },
   /**
-   * Once MFA is on, `code` is required (issue 9, item 4): a current authenticator code, or a
-   * backup code, which makes the new factor a recovery factor. The answer has the QR image and
-   * the masked secret, never the key URI.
+   * Once MFA is on, takes a grant for `factors:enroll` from a critical chain (issue 10); a chain
+   * where a backup code stood in makes a recovery factor (issue 9, item 4). The answer has the QR
+   * image and the masked secret, never the key URI.
    */
   'factors:enroll': {
     request: z.strictObject({
@@ -141,13 +142,12 @@ export const channels = {
       digits: totpDigitsSchema.default(6),
       period: totpPeriodSchema.default(30),
       algorithm: totpAlgorithmSchema.default('SHA1'),
-      code: codeInputSchema.optional(),
     }),
     response: enrollmentViewSchema,
   },
-  /** A pending factor's QR code again, within its 10 minutes; takes a code as enrolling does. */
+  /** A pending factor's QR code again, within its 10 minutes; takes a grant as enrolling does. */
   'factors:resume': {
-    request: z.strictObject({ factorId: factorIdSchema, code: codeInputSchema.optional() }),
+    request: z.strictObject({ factorId: factorIdSchema }),
     response: enrollmentViewSchema,
   },
   /** Drops a pending factor and deletes its secret. */
@@ -167,12 +167,14 @@ export const channels = {
     request: z.strictObject({ factorId: factorIdSchema, label: factorLabelSchema }),
     response: factorSchema,
   },
+  /** Takes a grant for `factors:disable:<factorId>` from a critical chain (issue 10). */
   'factors:disable': {
-    request: z.strictObject({ factorId: factorIdSchema, code: codeInputSchema }),
+    request: z.strictObject({ factorId: factorIdSchema }),
     response: factorSchema,
   },
+  /** Takes a grant for `backup-codes:regenerate` from a critical chain (issue 10). */
   'backup-codes:regenerate': {
-    request: z.strictObject({ code: codeInputSchema }),
+    request: z.strictObject({}),
     response: z.object({ codes: z.array(z.string()), status: backupCodesStatusSchema }),
   },
   'lock:status': {

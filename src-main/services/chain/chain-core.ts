@@ -27,6 +27,8 @@ export interface ChainState {
   pool: ChainFactor[];
   /** Index of the current step in `steps`. */
   position: number;
+  /** Whether a backup code may stand in for a step at all (the purpose's rule, `backupAllowed`). */
+  backupAllowed: boolean;
   /** A backup code stood in for a step in this attempt: it may do so once (DESIGN.md). */
   backupUsed: boolean;
   status: ChainStatus;
@@ -40,7 +42,7 @@ export type StepSubmission = { kind: 'factor'; factorId: string } | { kind: 'bac
 /** The verdict on the code itself, from the factor method (or the backup codes). */
 export type StepOutcome = 'ok' | 'invalid' | 'replayed';
 
-export type FailureReason = 'invalid' | 'replayed' | 'backup-spent';
+export type FailureReason = 'invalid' | 'replayed' | 'backup-spent' | 'backup-not-allowed';
 
 export type Transition =
   | { kind: 'advanced'; state: ChainState; passed: ChainFactor | 'backup'; position: number }
@@ -55,13 +57,20 @@ export type Transition =
  * factors in order; random mode draws that many distinct ones. Refused with
  * ERR-MFA-POLICY-UNSATISFIABLE when there are fewer eligible factors than steps.
  */
-export function startChain(policy: Pick<Policy, 'mode' | 'requiredSteps' | 'challengeTimeoutSeconds'>, eligible: readonly ChainFactor[], random: Random, nowMs: number): ChainState {
+export function startChain(
+  policy: Pick<Policy, 'mode' | 'requiredSteps' | 'challengeTimeoutSeconds'>,
+  eligible: readonly ChainFactor[],
+  random: Random,
+  nowMs: number,
+  backupAllowed = true,
+): ChainState {
   const steps = drawSteps(policy.mode, policy.requiredSteps, eligible, random);
   return {
     mode: policy.mode,
     steps,
     pool: [...eligible],
     position: 0,
+    backupAllowed,
     backupUsed: false,
     status: 'open',
     expiresAt: nowMs + policy.challengeTimeoutSeconds * 1000,
@@ -72,7 +81,8 @@ export function startChain(policy: Pick<Policy, 'mode' | 'requiredSteps' | 'chal
  * Whether a submission may be checked at all, before any code is looked at. `null` means yes;
  * otherwise the transition to record without checking the code: the attempt is over (expired or
  * closed), the submission names another factor than the current step's (a breach: the code is
- * not even tried, and the chain resets), or a second backup code in one attempt.
+ * not even tried, and the chain resets), or a backup code where the chain admits none, or a
+ * second one in one attempt.
  */
 export function admit(state: ChainState, submission: StepSubmission, nowMs: number, random: Random): Transition | null {
   switch (state.status) {
@@ -94,6 +104,7 @@ export function admit(state: ChainState, submission: StepSubmission, nowMs: numb
       }
       return null;
     case 'backup':
+      if (!state.backupAllowed) return fail(state, 'backup-not-allowed', random);
       if (state.backupUsed) return fail(state, 'backup-spent', random);
       return null;
     default:

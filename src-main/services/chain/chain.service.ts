@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   BACKUP_STEP,
+  backupAllowed,
   stepFactorSchema,
   stepUpPurposeSchema,
   type ChainAttemptView,
@@ -35,6 +36,14 @@ export interface ChainServiceDeps {
 /** How long an ended attempt's row is kept (the audit log keeps its story for good). */
 export const ENDED_ATTEMPT_KEEP_MS = 24 * 60 * 60 * 1000;
 
+/** A grant as it was used up: what earned it. */
+export interface GrantUse {
+  attemptId: string;
+  sensitivity: Sensitivity;
+  /** A backup code stood in for one of the chain's steps. */
+  backupUsed: boolean;
+}
+
 /** What `verifyStep` answers when the step passed: the attempt as it now stands. */
 export type StepResult = ChainAttemptView;
 
@@ -65,17 +74,16 @@ export class ChainService implements StepUpGrants {
 
   /**
    * Starts an attempt: the chain is fixed now (drawn, in random mode) from the policy for
-   * `sensitivity`. Refused with ERR-MFA-POLICY-UNSATISFIABLE when fewer eligible factors are
-   * active than the policy needs.
+   * `sensitivity`, as the purpose's rules shape it (`PolicyService.chainFor`). Refused with
+   * ERR-MFA-POLICY-UNSATISFIABLE when fewer eligible factors are active than the policy needs.
    */
   start(purpose: string, sensitivity: Sensitivity, ctx: StepContext): ChainAttemptView {
     if (!stepUpPurposeSchema.safeParse(purpose).success) throw new AppError('ERR-VALIDATION', { field: 'purpose' });
     if (!sensitivitySchema.safeParse(sensitivity).success) throw new AppError('ERR-VALIDATION', { field: 'sensitivity' });
     const actor = this.#mfa.actor();
-    const policy = this.#policies.get(sensitivity);
-    const eligible = this.#policies.assertSatisfiable(policy);
+    const { policy, eligible } = this.#policies.chainFor(purpose, sensitivity);
     const now = this.#clock.now();
-    const state = startChain(policy, eligible, this.#random, now);
+    const state = startChain(policy, eligible, this.#random, now, backupAllowed(purpose, policy.requiredSteps));
     const record: ChainAttemptRecord = { id: randomId('ch'), purpose, sensitivity, createdAt: now, version: 0, state };
     this.#audit.transact(() => {
       this.#attempts.insert(record);
@@ -153,21 +161,43 @@ export class ChainService implements StepUpGrants {
    * so the grant is spent only if the change it pays for commits.
    */
   consumeGrant(purpose: string, atLeast: Sensitivity = 'low'): boolean {
-    if (!stepUpPurposeSchema.safeParse(purpose).success) return false;
+    return this.takeGrant(purpose, atLeast) !== null;
+  }
+
+  /**
+   * `consumeGrant`, answering what earned the grant: whether a backup code stood in for a step
+   * (an enrollment paid that way makes a recovery factor, issue 9 item 4).
+   */
+  takeGrant(purpose: string, atLeast: Sensitivity = 'low'): GrantUse | null {
+    if (!stepUpPurposeSchema.safeParse(purpose).success) return null;
     const floor = SENSITIVITIES.indexOf(atLeast);
-    if (floor < 0) return false;
+    if (floor < 0) return null;
     const accepted = SENSITIVITIES.slice(floor);
     return this.#audit.transact(() => {
       const used = this.#grants.consume(purpose, accepted, this.#clock.now());
-      if (!used) return false;
+      if (!used) return null;
+      // The attempt that earned a grant is kept as long as the grant (see `sweep`).
+      const attempt = this.#attempts.get(used.attemptId);
+      if (!attempt) throw new AppError('ERR-INTERNAL');
       this.#audit.append({
         event: 'mfa_step_up_used',
         actor: this.#mfa.actor(),
         subject: used.attemptId,
         data: { attemptId: used.attemptId, purpose, sensitivity: used.sensitivity },
       });
-      return true;
+      return { attemptId: used.attemptId, sensitivity: used.sensitivity, backupUsed: attempt.state.backupUsed };
     });
+  }
+
+  /**
+   * Whether a live grant for `purpose` at `atLeast` or above is waiting, without using it: lets
+   * a service refuse before it touches the keychain. The grant is still taken atomically later.
+   */
+  hasGrant(purpose: string, atLeast: Sensitivity = 'low'): boolean {
+    if (!stepUpPurposeSchema.safeParse(purpose).success) return false;
+    const floor = SENSITIVITIES.indexOf(atLeast);
+    if (floor < 0) return false;
+    return this.#grants.live(purpose, SENSITIVITIES.slice(floor), this.#clock.now());
   }
 
   /**
@@ -273,6 +303,7 @@ function view(record: ChainAttemptRecord): ChainAttemptView {
     steps: s.steps.map((f) => ({ id: f.id, type: f.type, label: f.label, digits: f.digits })),
     position: s.position,
     status: s.status,
+    backupAllowed: s.backupAllowed,
     backupUsed: s.backupUsed,
     expiresAt: new Date(s.expiresAt).toISOString(),
   };

@@ -1,10 +1,10 @@
-import type { ChainFactor } from '../../../src-shared/domain/policy';
+import { stepUpRules, type ChainFactor } from '../../../src-shared/domain/policy';
 import type { Profile } from '../../../src-shared/domain/mfa';
 import { AppError } from '../../../src-shared/errors';
 import type { Clock } from '../../clock';
 import type { Config } from '../../config';
 import type { BackupCodesRepository } from '../../platform/db/repositories/backup-codes.repository';
-import { inRecovery, type FactorsRepository } from '../../platform/db/repositories/factors.repository';
+import { inRecovery, type FactorRecord, type FactorsRepository } from '../../platform/db/repositories/factors.repository';
 import type { MfaAttemptsRepository } from '../../platform/db/repositories/mfa-attempts.repository';
 import type { ProfilesRepository } from '../../platform/db/repositories/profiles.repository';
 import type { SecretStore } from '../../platform/keychain/secret-store';
@@ -27,17 +27,6 @@ export interface MfaChainPortDeps {
   audit: AuditLog;
   clock: Clock;
   config: Config;
-}
-
-/**
- * Chains whose grant changes MFA itself: a recovery factor still in its delay may not pass a step
- * of them (issue 9, item 4, kept by issue 10), or one leaked backup code would mint a factor that
- * manages the others or weakens the policies.
- */
-export function needsFullRights(purpose: string | undefined): boolean {
-  // Unknown means yes: fail secure.
-  if (purpose === undefined) return true;
-  return purpose === 'factors:manage' || purpose === 'policies:weaken' || purpose === 'incident:leave';
 }
 
 /**
@@ -72,9 +61,21 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
 
   /** The profile's active factors as a chain sees them; none without a profile. */
   list(): ChainFactor[] {
+    return this.#active(() => true);
+  }
+
+  withFullRights(): ChainFactor[] {
+    const now = this.#clock.now();
+    return this.#active((f) => !inRecovery(f, now));
+  }
+
+  #active(keep: (factor: FactorRecord) => boolean): ChainFactor[] {
     const profile = this.#profiles.current();
     if (!profile) return [];
-    return this.#factors.active(profile.id).map((f) => ({ id: f.id, type: 'totp', label: f.label, digits: f.digits }));
+    return this.#factors
+      .active(profile.id)
+      .filter(keep)
+      .map((f) => ({ id: f.id, type: 'totp', label: f.label, digits: f.digits }));
   }
 
   actor(): string {
@@ -115,7 +116,9 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     const now = this.#clock.now();
     const check = checkTotp({ secret, ...factor }, code.trim(), now, this.#config.mfa.windowSteps, factor.lastUsedStep);
     if (!check.ok) return check.reason === 'replayed' ? 'replayed' : 'invalid';
-    if (needsFullRights(ctx.purpose) && inRecovery(factor, now)) {
+    // Such a chain never draws it (`PolicyService.chainFor`); this holds for a chain drawn before
+    // the factor's rights changed, and for an unknown purpose. Unknown means full rights: fail secure.
+    if (stepUpRules(ctx.purpose ?? '').fullRights && inRecovery(factor, now)) {
       // Refused before the code is used up; the attempt slot stays taken and the chain as it was.
       const until = factor.recoveryUntil ?? now;
       this.#audit.record({

@@ -81,12 +81,16 @@ export class BackupCodesService {
     this.#backup.retireAll(profileId);
   }
 
-  /** The caller has proved the right (a step-up): ten new codes, shown this once. */
-  async regenerate(profile: Profile, ctx: MfaContext): Promise<string[]> {
+  /**
+   * Ten new codes, shown this once. `pay` runs inside the change's transaction: it takes the
+   * step-up grant that allows it, so the grant is spent only if the codes are stored.
+   */
+  async regenerate(profile: Profile, ctx: MfaContext, pay: () => void): Promise<string[]> {
     const key = await this.#vault.requireBackupKey(profile.id);
     const codes = this.generate();
     const now = this.#clock.now();
     this.#audit.recordChange(mfaRow(profile, ctx, 'backup_codes_regenerated', profile.id, { count: codes.length, reason: 'requested', source: ctx.source }), () => {
+      pay();
       this.store(profile.id, key, codes, now);
     });
     return codes.map(formatBackupCode);

@@ -1,9 +1,10 @@
 import QRCode from 'qrcode';
 import { MFA_MANDATORY_ROLES, type Enrollment, type Factor, type FactorParams, type Profile } from '../../../src-shared/domain/mfa';
+import { MANAGE } from '../../../src-shared/domain/policy';
 import { AppError } from '../../../src-shared/errors';
 import type { Clock } from '../../clock';
 import type { Config } from '../../config';
-import { inRecovery, toFactor, type FactorRecord, type FactorsRepository } from '../../platform/db/repositories/factors.repository';
+import { inRecovery, toFactor, type EnrolledWith, type FactorRecord, type FactorsRepository } from '../../platform/db/repositories/factors.repository';
 import { randomId } from '../../platform/random';
 import type { Random } from '../../random';
 import type { AuditLog } from '../audit/audit.service';
@@ -11,11 +12,16 @@ import type { GroupCommit } from '../audit/group-commit';
 import type { AttemptGuard } from './attempt-guard.service';
 import { formatBackupCode } from './backup-codes';
 import type { BackupCodesService } from './backup-codes.service';
+import type { ManagementGate } from './management-gate';
 import type { FactorMethodRegistry } from './methods/registry';
 import { HOUR_MS, mfaRow, type MfaContext } from './mfa-context';
 import type { ProfileService } from './profile.service';
 import type { SecretVault } from './secret-vault';
-import type { Verifier } from './verifier';
+
+/** Refuses to disable a factor that a policy needs (PolicyService.assertCanDisable). */
+export interface DisableHook {
+  assertCanDisable(factorId: string): void;
+}
 
 /** How long a pending enrollment waits for its first code (DESIGN.md "Enrollment"). */
 export const PENDING_ENROLLMENT_MS = 10 * 60 * 1000;
@@ -27,7 +33,8 @@ export interface FactorsServiceDeps {
   vault: SecretVault;
   guard: AttemptGuard;
   backup: BackupCodesService;
-  verifier: Verifier;
+  gate: ManagementGate;
+  policies: DisableHook;
   audit: AuditLog;
   groupCommit: GroupCommit;
   clock: Clock;
@@ -49,7 +56,8 @@ export class FactorsService {
   readonly #vault: SecretVault;
   readonly #guard: AttemptGuard;
   readonly #backup: BackupCodesService;
-  readonly #verifier: Verifier;
+  readonly #gate: ManagementGate;
+  readonly #policies: DisableHook;
   readonly #audit: AuditLog;
   readonly #group: GroupCommit;
   readonly #clock: Clock;
@@ -64,7 +72,8 @@ export class FactorsService {
     this.#vault = deps.vault;
     this.#guard = deps.guard;
     this.#backup = deps.backup;
-    this.#verifier = deps.verifier;
+    this.#gate = deps.gate;
+    this.#policies = deps.policies;
     this.#audit = deps.audit;
     this.#group = deps.groupCommit;
     this.#clock = deps.clock;
@@ -83,23 +92,23 @@ export class FactorsService {
   }
 
   /**
-   * Starts adding a factor. Once MFA is on it takes a current code (issue 9, item 4): a code from
-   * an active authenticator, or a backup code, which makes the new factor a recovery factor. The
-   * first factor, during setup, needs none.
+   * Starts adding a factor. Once MFA is on it takes a grant from a critical chain for
+   * `factors:enroll` (issue 10): a chain where a backup code stood in for a step makes the new
+   * factor a recovery factor (issue 9, item 4). The first factor, during setup, needs none.
    */
-  async startEnrollment(label: string, params: FactorParams, code: string | undefined, ctx: MfaContext): Promise<Enrollment> {
+  async startEnrollment(label: string, params: FactorParams, ctx: MfaContext): Promise<Enrollment> {
     const profile = this.#profiles.requireProfile();
     this.#group.assertHealthy();
-    const enrolledWith = await this.#verifier.enrollmentProof(profile, code, ctx, 'enroll');
+    if (profile.mfaEnabled) this.#gate.precheck(MANAGE.enroll);
     const id = randomId('f', this.#random);
     const { secret } = this.#methods.enroll(params);
     // Keychain first: if it cannot hold the secret, nothing is recorded (fail closed).
     await this.#vault.storeFactorSecret(profile.id, id, secret);
     const now = this.#clock.now();
     const { type, ...typeParams } = params;
-    const row = mfaRow(profile, ctx, 'mfa_setup_initiated', id, { factorId: id, label, ...typeParams, enrolledWith, source: ctx.source });
     try {
-      this.#audit.recordChange(row, () => {
+      this.#audit.transact(() => {
+        const enrolledWith = this.#enrollmentRight(profile);
         this.#factors.insertPending({
           id,
           profileId: profile.id,
@@ -109,6 +118,7 @@ export class FactorsService {
           pendingExpiresAt: now + PENDING_ENROLLMENT_MS,
           enrolledWith,
         });
+        this.#audit.append(mfaRow(profile, ctx, 'mfa_setup_initiated', id, { factorId: id, label, ...typeParams, enrolledWith, source: ctx.source }));
       });
     } catch (error) {
       await this.#vault.discardFactorSecret(profile.id, id);
@@ -121,18 +131,19 @@ export class FactorsService {
 
   /**
    * "Resume" on a pending factor (issue 9, item 7): its QR code again, within its 10 minutes.
-   * Showing the secret again is adding the factor again, so it takes the same code as starting
-   * did, and the factor owes its rights to that code.
+   * Showing the secret again is adding the factor again, so it takes the same grant as starting
+   * did, and the factor owes its rights to that grant.
    */
-  async resumeEnrollment(factorId: string, code: string | undefined, ctx: MfaContext): Promise<Enrollment> {
+  async resumeEnrollment(factorId: string, ctx: MfaContext): Promise<Enrollment> {
     const profile = this.#profiles.requireProfile();
     this.#group.assertHealthy();
     const factor = await this.#requirePending(profile.id, factorId);
-    const enrolledWith = profile.mfaEnabled ? await this.#verifier.enrollmentProof(profile, code, ctx, 'resume-enroll') : factor.enrolledWith;
+    if (profile.mfaEnabled) this.#gate.precheck(MANAGE.enroll);
     const secret = await this.#vault.factorSecret(profile.id, factor.id);
-    const row = mfaRow(profile, ctx, 'mfa_setup_resumed', factor.id, { factorId: factor.id, label: factor.label, enrolledWith, source: ctx.source });
-    this.#audit.recordChange(row, () => {
+    this.#audit.transact(() => {
+      const enrolledWith = profile.mfaEnabled ? this.#enrollmentRight(profile) : factor.enrolledWith;
       if (enrolledWith !== factor.enrolledWith && !this.#factors.setEnrolledWith(factor.id, enrolledWith)) throw new AppError('ERR-NOT-FOUND');
+      this.#audit.append(mfaRow(profile, ctx, 'mfa_setup_resumed', factor.id, { factorId: factor.id, label: factor.label, enrolledWith, source: ctx.source }));
     });
     this.#changed();
     return this.#enrollment(profile, this.#require(profile.id, factor.id), secret);
@@ -221,27 +232,26 @@ export class FactorsService {
   }
 
   /**
-   * Takes a current code from an authenticator with full rights (issue 9, item 4): not a backup
-   * code, and not a recovery factor still in its delay, except on itself. A recovery factor
-   * disabled that way by one of the owner's other factors is a recovery stopped
-   * (`mfa_recovery_cancelled`). An admin can never turn MFA off, so an admin's last factor stays.
-   * The secret leaves the keychain before the factor is marked disabled: if the keychain cannot
-   * delete it, nothing changes.
+   * Takes a grant from a critical chain for disabling this very factor (issue 10); such a chain
+   * draws only factors with full rights and admits a backup code only beside an authenticator's
+   * step (issue 9, item 4). Disabling a recovery factor still in its delay is a recovery stopped
+   * (`mfa_recovery_cancelled`). Refused with ERR-MFA-POLICY-UNSATISFIABLE when a policy could no
+   * longer be met, except for stopping a recovery (the owner must always be able to) and for
+   * turning MFA off. An admin can never turn MFA off, so an admin's last factor stays.
+   * The grant is spent, then the secret leaves the keychain, then the factor is marked disabled:
+   * if the keychain cannot delete it, nothing changes but the grant.
    */
-  async disable(factorId: string, code: string, ctx: MfaContext): Promise<Factor> {
+  async disable(factorId: string, ctx: MfaContext): Promise<Factor> {
     const profile = this.#profiles.requireProfile();
-    const factor = this.#factors.get(profile.id, factorId);
-    if (!factor || factor.state !== 'active') throw new AppError('ERR-NOT-FOUND');
-    const last = this.#factors.active(profile.id).length === 1;
-    if (last && MFA_MANDATORY_ROLES.includes(profile.role)) throw new AppError('ERR-MFA-ADMIN-REQUIRED');
-    const by = await this.#verifier.stepUp(code, ctx, 'disable-factor', factor.id);
-    const stopsRecovery = by !== factor.id && inRecovery(factor, this.#clock.now());
+    const { factor, last, stopsRecovery } = this.#disablePlan(profile, factorId);
+    const purpose = MANAGE.disable(factor.id);
+    this.#gate.precheck(purpose);
+    this.#audit.transact(() => this.#gate.take(purpose));
 
     await this.#vault.deleteFactorSecret(profile.id, factor.id);
     const row = mfaRow(profile, ctx, stopsRecovery ? 'mfa_recovery_cancelled' : 'mfa_disabled', factor.id, {
       factorId: factor.id,
       label: factor.label,
-      byFactorId: by,
       mfaOff: last,
       source: ctx.source,
     });
@@ -257,6 +267,21 @@ export class FactorsService {
     return toFactor(this.#require(profile.id, factor.id), this.#clock.now());
   }
 
+  /** The refusals of `disable` that need no grant, so a shell can hear them before its chain. */
+  assertCanDisable(factorId: string): void {
+    this.#disablePlan(this.#profiles.requireProfile(), factorId);
+  }
+
+  #disablePlan(profile: Profile, factorId: string): { factor: FactorRecord; last: boolean; stopsRecovery: boolean } {
+    const factor = this.#factors.get(profile.id, factorId);
+    if (!factor || factor.state !== 'active') throw new AppError('ERR-NOT-FOUND');
+    const last = this.#factors.active(profile.id).length === 1;
+    if (last && MFA_MANDATORY_ROLES.includes(profile.role)) throw new AppError('ERR-MFA-ADMIN-REQUIRED');
+    const stopsRecovery = inRecovery(factor, this.#clock.now());
+    if (!stopsRecovery && !last) this.#policies.assertCanDisable(factor.id);
+    return { factor, last, stopsRecovery };
+  }
+
   /** Lapsed enrollments lose their secret, then their row. Returns how many were swept. */
   async expirePending(): Promise<number> {
     let swept = 0;
@@ -270,6 +295,17 @@ export class FactorsService {
     }
     if (swept > 0) this.#changed();
     return swept;
+  }
+
+  /**
+   * Inside the enrollment's transaction: what gives the right to add a factor. Nothing while MFA
+   * is off (setup); once it is on, a grant for `factors:enroll`. A chain where a backup code
+   * stood in makes a recovery factor: otherwise one leaked backup code could mint a factor with
+   * full rights.
+   */
+  #enrollmentRight(profile: Profile): EnrolledWith {
+    if (!profile.mfaEnabled) return 'setup';
+    return this.#gate.take(MANAGE.enroll).backupUsed ? 'recovery' : 'authenticator';
   }
 
   /** The enrollment as the shell gets it; the window gets it without `uri` (EnrollmentView). */

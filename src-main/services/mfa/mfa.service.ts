@@ -1,4 +1,5 @@
 import type { BackupCodesStatus, Enrollment, Factor, Profile, Role, TotpAlgorithm } from '../../../src-shared/domain/mfa';
+import { MANAGE } from '../../../src-shared/domain/policy';
 import { AppError } from '../../../src-shared/errors';
 import type { Language } from '../../../src-shared/i18n';
 import type { Clock } from '../../clock';
@@ -15,8 +16,9 @@ import type { AuditLog } from '../audit/audit.service';
 import type { GroupCommit } from '../audit/group-commit';
 import { AttemptGuard } from './attempt-guard.service';
 import { BackupCodesService } from './backup-codes.service';
+import { ManagementGate, type ManagementGrants } from './management-gate';
 import { FactorNotices } from './factor-notices';
-import { FactorsService } from './factors.service';
+import { FactorsService, type DisableHook } from './factors.service';
 import { TotpMethod } from './methods/totp.method';
 import { FactorMethodRegistry } from './methods/registry';
 import type { MfaContext } from './mfa-context';
@@ -54,6 +56,10 @@ export interface MfaServiceDeps {
   random: Random;
   config: Config;
   /** Desktop notices of factor changes, made here or by another process; none in the CLI. */
+  /** The chain's step-up grants, which pay for managing factors (issue 10); late-bound by the root. */
+  grants: ManagementGrants;
+  /** The policies' veto on disabling a factor they need. */
+  policies: DisableHook;
   notifier?: Notifier | null;
   language?: () => Language;
 }
@@ -76,6 +82,8 @@ export class MfaService {
   readonly #factors: FactorsService;
   readonly #backup: BackupCodesService;
   readonly #verifier: Verifier;
+  readonly #gate: ManagementGate;
+  readonly #audit: AuditLog;
   readonly #notices: FactorNotices;
   readonly #listeners = new Set<() => void>();
   /** The profile, factors and backup-code state as last told to the listeners; see externalChange. */
@@ -85,6 +93,8 @@ export class MfaService {
     const { repositories: repos, audit, groupCommit, clock, config, random } = deps;
     const changed = (): void => this.#changed();
     this.#group = groupCommit;
+    this.#audit = audit;
+    this.#gate = new ManagementGate(deps.grants);
     this.#vault = new SecretVault(deps.secrets, random);
     const guard = new AttemptGuard({ attempts: repos.attempts, clock, config, audit, groupCommit });
     this.#profiles = new ProfileService({ profiles: repos.profiles, factors: repos.factors, audit, clock, random });
@@ -109,7 +119,8 @@ export class MfaService {
       vault: this.#vault,
       guard,
       backup: this.#backup,
-      verifier: this.#verifier,
+      gate: this.#gate,
+      policies: deps.policies,
       audit,
       groupCommit,
       clock,
@@ -137,14 +148,19 @@ export class MfaService {
   }
 
   /**
-   * A role change is a privilege change: it takes a current code from an authenticator with full
-   * rights, not a backup code and not a recovery factor still in its delay (issue 9, item 4).
+   * A role change is a privilege change: it takes a grant from a critical chain for this very
+   * role (`profile:role:<role>`), a chain that draws only factors with full rights and admits no
+   * backup code (issue 9, item 4; issue 10).
    */
-  async setRole(role: Role, code: string, ctx: MfaContext): Promise<Profile> {
+  setRole(role: Role, ctx: MfaContext): Profile {
     const profile = this.requireProfile();
     if (!profile.mfaEnabled) throw new AppError('ERR-MFA-REQUIRED');
-    await this.#verifier.stepUp(code, ctx, 'change-role');
-    if (this.#profiles.changeRole(profile, role, ctx)) this.#changed();
+    if (role === profile.role) return profile;
+    const changed = this.#audit.transact(() => {
+      this.#gate.take(MANAGE.role(role));
+      return this.#profiles.changeRole(profile, role, ctx);
+    });
+    if (changed) this.#changed();
     return this.requireProfile();
   }
 
@@ -156,13 +172,13 @@ export class MfaService {
     return { factors: this.#factors.list(profile), backupCodes: this.#backup.status(profile) };
   }
 
-  startEnrollment(options: EnrollOptions, code: string | undefined, ctx: MfaContext): Promise<Enrollment> {
+  startEnrollment(options: EnrollOptions, ctx: MfaContext): Promise<Enrollment> {
     const { label, digits, period, algorithm } = options;
-    return this.#factors.startEnrollment(label, { type: 'totp', digits, period, algorithm }, code, ctx);
+    return this.#factors.startEnrollment(label, { type: 'totp', digits, period, algorithm }, ctx);
   }
 
-  resumeEnrollment(factorId: string, code: string | undefined, ctx: MfaContext): Promise<Enrollment> {
-    return this.#factors.resumeEnrollment(factorId, code, ctx);
+  resumeEnrollment(factorId: string, ctx: MfaContext): Promise<Enrollment> {
+    return this.#factors.resumeEnrollment(factorId, ctx);
   }
 
   removePendingEnrollment(factorId: string, ctx: MfaContext): Promise<{ factorId: string }> {
@@ -181,19 +197,24 @@ export class MfaService {
     return this.#factors.rename(factorId, label, ctx);
   }
 
-  disableFactor(factorId: string, code: string, ctx: MfaContext): Promise<Factor> {
-    return this.#factors.disable(factorId, code, ctx);
+  /** Refuses, before any chain, to disable what cannot be: an admin's last factor, one a policy needs. */
+  assertCanDisable(factorId: string): void {
+    this.#factors.assertCanDisable(factorId);
+  }
+
+  disableFactor(factorId: string, ctx: MfaContext): Promise<Factor> {
+    return this.#factors.disable(factorId, ctx);
   }
 
   /**
-   * Takes an authenticator code with full rights, not a backup code (one leaked code must not
-   * mint ten more) and not a recovery factor's still in its delay.
+   * Takes a grant from a critical chain for `backup-codes:regenerate`, a chain that draws only
+   * factors with full rights and admits no backup code (one leaked code must not mint ten more).
    */
-  async regenerateBackupCodes(code: string, ctx: MfaContext): Promise<{ codes: string[]; status: BackupCodesStatus }> {
+  async regenerateBackupCodes(ctx: MfaContext): Promise<{ codes: string[]; status: BackupCodesStatus }> {
     const profile = this.requireProfile();
     if (!profile.mfaEnabled) throw new AppError('ERR-MFA-NOT-ENABLED');
-    await this.#verifier.stepUp(code, ctx, 'regenerate-backup-codes');
-    const codes = await this.#backup.regenerate(profile, ctx);
+    this.#gate.precheck(MANAGE.regenerateCodes);
+    const codes = await this.#backup.regenerate(profile, ctx, () => this.#gate.take(MANAGE.regenerateCodes));
     this.#changed();
     return { codes, status: this.#backup.status(this.requireProfile()) };
   }

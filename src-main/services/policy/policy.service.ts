@@ -2,6 +2,7 @@ import {
   defaultPolicy,
   eligibleFactors,
   policySchema,
+  stepUpRules,
   weakenings,
   type ChainFactor,
   type Policy,
@@ -16,6 +17,8 @@ import type { AuditLog } from '../audit/audit.service';
 /** The approver's active factors, as the factor seam lists them (never a secret). */
 export interface ActiveFactors {
   list(): ChainFactor[];
+  /** Those with full rights: all but a recovery factor still in its delay (issue 9, item 4). */
+  withFullRights(): ChainFactor[];
 }
 
 /**
@@ -83,13 +86,24 @@ export class PolicyService {
     return eligibleFactors(policy, this.#factors.list());
   }
 
-  /** Refuses a policy asking for more steps than it has eligible active factors. */
-  assertSatisfiable(policy: Policy): ChainFactor[] {
-    const eligible = this.eligible(policy);
+  /**
+   * The policy and the factors a chain for `purpose` at `sensitivity` is drawn from, by the
+   * purpose's rules (`stepUpRules`): a chain that changes MFA itself draws only from factors with
+   * full rights; one that manages factors is never longer than those factors, so an approver
+   * with one factor can add a second and the owner of a recovery factor can always stop it.
+   * Otherwise refused with ERR-MFA-POLICY-UNSATISFIABLE when too few factors are eligible.
+   */
+  chainFor(purpose: string, sensitivity: Sensitivity): { policy: Policy; eligible: ChainFactor[] } {
+    const rules = stepUpRules(purpose);
+    const policy = this.get(sensitivity);
+    const eligible = eligibleFactors(policy, rules.fullRights ? this.#factors.withFullRights() : this.#factors.list());
+    if (rules.management && eligible.length > 0 && eligible.length < policy.requiredSteps) {
+      return { policy: { ...policy, requiredSteps: eligible.length }, eligible };
+    }
     if (eligible.length < policy.requiredSteps) {
       throw new AppError('ERR-MFA-POLICY-UNSATISFIABLE', { required: policy.requiredSteps, eligible: eligible.length });
     }
-    return eligible;
+    return { policy, eligible };
   }
 
   /**

@@ -6,6 +6,7 @@ import { m004GatewayTrust } from './004-gateway-trust';
 import { m005MfaRecovery } from './005-mfa-recovery';
 import { m006FactorParams } from './006-factor-params';
 import { m007FactorChains } from './007-factor-chains';
+import { m008StepUpRules } from './008-step-up-rules';
 
 export interface Migration {
   readonly version: number;
@@ -14,4 +15,4 @@ export interface Migration {
 }
 
 /** Numbered, append-only: a shipped migration is never edited, only followed by a new one. */
-export const migrations: readonly Migration[] = [m001AuditAndSettings, m002ProfilesAndFactors, m003Gateway, m004GatewayTrust, m005MfaRecovery, m006FactorParams, m007FactorChains];
+export const migrations: readonly Migration[] = [m001AuditAndSettings, m002ProfilesAndFactors, m003Gateway, m004GatewayTrust, m005MfaRecovery, m006FactorParams, m007FactorChains, m008StepUpRules];

@@ -5,7 +5,7 @@ import { AppError } from '../../../../src-shared/errors';
 import type { ChainState, ChainStatus } from '../../../services/chain/chain-core';
 import type { Database } from '../database';
 
-/** A chain attempt as stored (migration 007): its state, plus what it is for and its version. */
+/** A chain attempt as stored (migrations 007 and 008): its state, plus what it is for and its version. */
 export interface ChainAttemptRecord {
   id: string;
   purpose: string;
@@ -24,6 +24,7 @@ interface AttemptRow {
   steps: string;
   pool: string;
   position: number;
+  backupAllowed: number;
   backupUsed: number;
   status: ChainStatus;
   createdAt: number;
@@ -41,13 +42,13 @@ export class ChainAttemptsRepository {
 
   constructor(db: Database) {
     this.#get = db.prepare(
-      `SELECT id, purpose, sensitivity, mode, steps, pool, position, backup_used AS backupUsed, status,
+      `SELECT id, purpose, sensitivity, mode, steps, pool, position, backup_allowed AS backupAllowed, backup_used AS backupUsed, status,
          created_at AS createdAt, expires_at AS expiresAt, version
        FROM mfa_chain_attempts WHERE id = ?`,
     );
     this.#insert = db.prepare(
-      `INSERT INTO mfa_chain_attempts (id, purpose, sensitivity, mode, steps, pool, position, backup_used, status, created_at, expires_at, version)
-       VALUES (@id, @purpose, @sensitivity, @mode, @steps, @pool, @position, @backupUsed, @status, @createdAt, @expiresAt, 0)`,
+      `INSERT INTO mfa_chain_attempts (id, purpose, sensitivity, mode, steps, pool, position, backup_allowed, backup_used, status, created_at, expires_at, version)
+       VALUES (@id, @purpose, @sensitivity, @mode, @steps, @pool, @position, @backupAllowed, @backupUsed, @status, @createdAt, @expiresAt, 0)`,
     );
     // Issue 10: "two windows (or a window and a shell) racing on one attempt cannot both advance
     // it". A compare-and-set on the version: whoever computed from a state someone else has
@@ -78,6 +79,7 @@ export class ChainAttemptsRepository {
       steps: JSON.stringify(s.steps),
       pool: JSON.stringify(s.pool),
       position: s.position,
+      backupAllowed: s.backupAllowed ? 1 : 0,
       backupUsed: s.backupUsed ? 1 : 0,
       status: s.status,
       createdAt: record.createdAt,
@@ -129,6 +131,7 @@ function toRecord(row: AttemptRow): ChainAttemptRecord {
       steps: parsedSteps.data,
       pool: parsedPool.data,
       position: row.position,
+      backupAllowed: row.backupAllowed === 1,
       backupUsed: row.backupUsed === 1,
       status: row.status,
       expiresAt: row.expiresAt,

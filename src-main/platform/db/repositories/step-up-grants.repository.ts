@@ -8,6 +8,7 @@ import type { Database } from '../database';
 export class StepUpGrantsRepository {
   readonly #insert;
   readonly #consume;
+  readonly #live;
 
   constructor(db: Database) {
     this.#insert = db.prepare(
@@ -27,6 +28,17 @@ export class StepUpGrantsRepository {
          AND purpose = @purpose AND used_at IS NULL AND expires_at > @now
        RETURNING attempt_id AS attemptId, sensitivity`,
     );
+    this.#live = db.prepare(
+      `SELECT 1 FROM step_up_grants
+       WHERE purpose = @purpose AND used_at IS NULL AND expires_at > @now
+         AND sensitivity IN (SELECT value FROM json_each(@accepted))
+       LIMIT 1`,
+    );
+  }
+
+  /** Whether a live grant for `purpose` at one of `accepted` exists; uses nothing. */
+  live(purpose: string, accepted: readonly Sensitivity[], nowMs: number): boolean {
+    return this.#live.get({ purpose, now: nowMs, accepted: JSON.stringify(accepted) }) !== undefined;
   }
 
   insert(grant: { idHash: string; purpose: string; sensitivity: Sensitivity; attemptId: string; createdAt: number; expiresAt: number }): void {

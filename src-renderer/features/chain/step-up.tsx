@@ -1,0 +1,113 @@
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import type { ChainStartPurpose } from '../../../src-shared/domain/policy';
+import { useFormError, type FormError } from '../../app/form-error';
+import { callError } from '../../app/session.store';
+import { ChainPrompt } from './ChainPrompt';
+import { useChainStore } from './chain.store';
+
+export interface StepUp {
+  /** Tries the action; on ERR-MFA-REQUIRED starts the chain, and tries again once it completes. */
+  run(): Promise<void>;
+  /** The action (or the chain's start) is under way. */
+  busy: boolean;
+  /** The chain prompt is up for this action: its form's submit waits, its inputs hold still. */
+  chaining: boolean;
+  /** The action's refusal, or the chain's start's, with the rate-limit countdown if any. */
+  form: FormError;
+  /** The chain prompt, or null. Render it outside any <form>: its step forms cannot nest. */
+  prompt: ReactNode;
+  /** Drops the chain, back to the action's own confirmation. */
+  cancel(): void;
+}
+
+/**
+ * The one home for "try, chain on ERR-MFA-REQUIRED, retry once the chain completes" (issue 10:
+ * one chain prompt, driven by a store, used everywhere a step-up is needed). The action is tried
+ * first because main checks everything else (an admin's last factor, a policy that would become
+ * unsatisfiable, a factor that is gone) before the grant: the user hears the real refusal before
+ * being asked for a chain. The chain is always at the critical policy; main binds its grant to
+ * `purpose`, so a grant earned here serves this one action only.
+ */
+export function useStepUp<T>(purpose: ChainStartPurpose, action: () => Promise<T>, onDone: (result: T) => void): StepUp {
+  const startChain = useChainStore((s) => s.start);
+  const form = useFormError();
+  const [busy, setBusy] = useState(false);
+  // The purpose the chain was started for: what the user picks may change under a running chain
+  // (the role), but the chain shown is the one started.
+  const [chainFor, setChainFor] = useState<ChainStartPurpose | null>(null);
+  const attempt = useChainStore((s) => (chainFor !== null && s.attempt?.purpose === chainFor ? s.attempt : null));
+
+  // Read at call time, so a retry after the chain sends what the form holds then.
+  const latest = useRef({ purpose, action, onDone, form });
+  useEffect(() => {
+    latest.current = { purpose, action, onDone, form };
+  });
+  const chainRef = useRef<ChainStartPurpose | null>(null);
+  const running = useRef(false);
+  const retried = useRef<string | null>(null);
+
+  const endChain = useCallback(() => {
+    const ours = chainRef.current;
+    chainRef.current = null;
+    setChainFor(null);
+    if (ours === null) return;
+    // The store is shared (the Factors screen's "test a chain" uses it too): close only our chain.
+    const store = useChainStore.getState();
+    if (store.attempt === null || store.attempt.purpose === ours) store.close();
+  }, []);
+
+  const begin = useCallback(
+    async (chainPurpose: ChainStartPurpose) => {
+      chainRef.current = chainPurpose;
+      setChainFor(chainPurpose);
+      retried.current = null;
+      await startChain(chainPurpose, 'critical');
+      const { startError } = useChainStore.getState();
+      if (startError && chainRef.current === chainPurpose) {
+        endChain();
+        latest.current.form.show(startError);
+      }
+    },
+    [startChain, endChain],
+  );
+
+  const run = useCallback(async () => {
+    if (running.current) return;
+    running.current = true;
+    setBusy(true);
+    latest.current.form.clear();
+    const afterChain = chainRef.current !== null;
+    try {
+      const result = await latest.current.action();
+      if (afterChain) endChain();
+      latest.current.onDone(result);
+    } catch (failure) {
+      const error = callError(failure);
+      if (error.code === 'ERR-MFA-REQUIRED' && !afterChain) {
+        await begin(latest.current.purpose);
+      } else {
+        // Refused even with the chain passed (the grant lapsed, or something else changed): say
+        // why, and let the user try again from the action's own button.
+        if (afterChain) endChain();
+        latest.current.form.show(error);
+      }
+    } finally {
+      running.current = false;
+      setBusy(false);
+    }
+  }, [begin, endChain]);
+
+  // The chain completed: its grant pays for the action, tried again now, once per attempt.
+  const completedId = attempt?.status === 'completed' ? attempt.attemptId : null;
+  useEffect(() => {
+    if (completedId === null || retried.current === completedId) return;
+    retried.current = completedId;
+    void run();
+  }, [completedId, run]);
+
+  // Leaving (a dialog closed with Escape) drops the chain with it, so no prompt lingers elsewhere.
+  useEffect(() => endChain, [endChain]);
+
+  const prompt = attempt ? <ChainPrompt stepUp onStartAgain={() => void begin(attempt.purpose)} onClose={endChain} /> : null;
+  return { run, busy, chaining: chainFor !== null, form, prompt, cancel: endChain };
+}

@@ -1,42 +1,11 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { oathtool } from '../fixtures/otp';
-import { createProfile, shotPath } from './desk-helpers';
+import { createProfile, currentLabel, enrollAnother, Phones, shotPath, typeStep } from './desk-helpers';
 import { expect, test } from './fixtures';
 
 // Two time steps either side, so each factor has unused codes left after enrolling (the replay
 // floor only moves forward) without the test waiting for the clock.
 test.use({ appEnv: { CUSTODIAN_MFA_WINDOW_STEPS: '2' } });
-
-/**
- * Each factor's codes, as a phone shows them, each time step used once: the next code of a factor
- * is for the step after its last one, and never older than the step before now. Reckoned from the
- * clock at each use, not from when the test began, so a test that runs across a step boundary
- * still sends codes inside the window (a fixed starting point did, about one run in six).
- */
-class Phones {
-  readonly #secrets = new Map<string, string>();
-  readonly #last = new Map<string, number>();
-  add(label: string, secret: string): void {
-    this.#secrets.set(label, secret);
-  }
-  code(label: string): string {
-    const secret = this.#secrets.get(label);
-    if (secret === undefined) throw new Error(`no phone called ${label}`);
-    const nowStep = Math.floor(Date.now() / 30_000);
-    const step = Math.max((this.#last.get(label) ?? -Infinity) + 1, nowStep - 1);
-    // The window is ±2 steps (appEnv above): a fifth code of one factor within a minute is not.
-    if (step > nowStep + 2) throw new Error(`no code left for ${label} in this window`);
-    this.#last.set(label, step);
-    return oathtool(secret, step * 30_000);
-  }
-  /** A six-digit string no factor accepts now. */
-  wrong(): string {
-    const now = Date.now();
-    const near = [...this.#secrets.values()].flatMap((s) => [-90_000, -60_000, -30_000, 0, 30_000, 60_000, 90_000].map((d) => oathtool(s, now + d)));
-    return ['000000', '111111', '222222', '333333', '444444'].find((c) => !near.includes(c)) ?? '555555';
-  }
-}
 
 /** Enrolls two authenticators through the UI; returns the backup codes shown with the first. */
 async function enrollTwo(page: Page, phones: Phones): Promise<string[]> {
@@ -56,37 +25,14 @@ async function enrollTwo(page: Page, phones: Phones): Promise<string[]> {
   await page.getByTestId('backup-codes-stored').check();
   await page.getByTestId('backup-codes-done').click();
 
-  await page.getByTestId('enroll-start').click();
-  await page.getByTestId('enroll-label').fill('Tablet');
-  await page.getByTestId('enroll-prove-code').fill(phones.code('Work phone'));
-  await page.getByTestId('enroll-continue').click();
-  await page.getByTestId('enroll-cant-scan').click();
-  const tablet = (await page.getByTestId('enroll-secret').getAttribute('data-secret')) ?? '';
-  phones.add('Tablet', tablet);
-  await page.getByTestId('enroll-code').fill(phones.code('Tablet'));
-  await page.getByTestId('enroll-confirm').click();
-  await expect(page.locator('[data-testid="factor-row"][data-state="active"]')).toHaveCount(2);
+  // The second takes a chain at the critical policy, one step long: one factor has full rights.
+  await enrollAnother(page, phones, 'Tablet');
   return backupCodes;
-}
-
-/** The label of the step the prompt marks current. */
-async function currentLabel(page: Page): Promise<string> {
-  const current = page.locator('[data-testid="chain-step"][data-state="current"]');
-  await expect(current).toHaveCount(1);
-  const text = (await current.locator('.chain-step-label bdi').textContent()) ?? '';
-  return text.trim();
-}
-
-/** Types the code where the focus is (the current step's field) and presses Enter. */
-async function typeStep(page: Page, code: string): Promise<void> {
-  await expect(page.getByTestId('chain-code')).toBeFocused();
-  await page.keyboard.type(code);
-  await page.keyboard.press('Enter');
 }
 
 test('a two-step chain passes through the prompt by keyboard, and a failed step sends it back to step 1', async ({ app }) => {
   const { page } = app;
-  const phones = new Phones();
+  const phones = new Phones(2);
   const backupCodes = await enrollTwo(page, phones);
 
   // The default critical policy: two distinct factors, drawn at random.
@@ -156,7 +102,7 @@ test('a two-step chain passes through the prompt by keyboard, and a failed step 
 
 test('the Policies screen lists the four policies, and weakening one takes a critical chain first', async ({ app }) => {
   const { page } = app;
-  const phones = new Phones();
+  const phones = new Phones(2);
   const backupCodes = await enrollTwo(page, phones);
 
   await page.getByTestId('nav-policies').click();

@@ -76,3 +76,82 @@ export function shotPath(name: string): string {
   mkdirSync(dir, { recursive: true });
   return join(dir, name);
 }
+
+/**
+ * Each factor's codes, as a phone shows them, each time step used once: the next code of a factor
+ * is for the step after its last one, and never older than the step before now. Reckoned from the
+ * clock at each use, not from when the test began, so a test that runs across a step boundary
+ * still sends codes inside the window (a fixed starting point did, about one run in six).
+ */
+export class Phones {
+  readonly #secrets = new Map<string, string>();
+  readonly #last = new Map<string, number>();
+  /** The app's CUSTODIAN_MFA_WINDOW_STEPS: how many steps either side of now it accepts. */
+  readonly #window: number;
+  constructor(window: number) {
+    this.#window = window;
+  }
+  add(label: string, secret: string): void {
+    this.#secrets.set(label, secret);
+  }
+  code(label: string): string {
+    const secret = this.#secrets.get(label);
+    if (secret === undefined) throw new Error(`no phone called ${label}`);
+    const nowStep = Math.floor(Date.now() / 30_000);
+    const step = Math.max((this.#last.get(label) ?? -Infinity) + 1, nowStep - 1);
+    // With a window of ±2 steps, a fifth code of one factor within one time step is not.
+    if (step > nowStep + this.#window) throw new Error(`no code left for ${label} in this window`);
+    this.#last.set(label, step);
+    return oathtool(secret, step * 30_000);
+  }
+  /** A six-digit string no factor accepts now. */
+  wrong(): string {
+    const now = Date.now();
+    const near = [...this.#secrets.values()].flatMap((s) => [-90_000, -60_000, -30_000, 0, 30_000, 60_000, 90_000].map((d) => oathtool(s, now + d)));
+    return ['000000', '111111', '222222', '333333', '444444'].find((c) => !near.includes(c)) ?? '555555';
+  }
+}
+
+/** The label of the step the chain prompt marks current. */
+export async function currentLabel(page: Page): Promise<string> {
+  const current = page.locator('[data-testid="chain-step"][data-state="current"]');
+  await expect(current).toHaveCount(1);
+  const text = (await current.locator('.chain-step-label bdi').textContent()) ?? '';
+  return text.trim();
+}
+
+/** Types the code where the focus is (the current step's field) and presses Enter. */
+export async function typeStep(page: Page, code: string): Promise<void> {
+  await expect(page.getByTestId('chain-code')).toBeFocused();
+  await page.keyboard.type(code);
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * Passes the chain the prompt shows by keyboard, each step with its factor's code. A step-up
+ * (useStepUp) closes the prompt once the action it paid for is done.
+ */
+export async function passChain(page: Page, phones: Phones): Promise<void> {
+  const prompt = page.getByTestId('chain-prompt');
+  await expect(prompt).toHaveAttribute('data-status', 'open');
+  const total = await prompt.getByTestId('chain-step').count();
+  for (let position = 0; position < total; position += 1) {
+    await expect(prompt).toHaveAttribute('data-position', String(position));
+    await typeStep(page, phones.code(await currentLabel(page)));
+  }
+}
+
+/** Once MFA is on: adds an authenticator through the chain it takes; its secret goes to `phones`. */
+export async function enrollAnother(page: Page, phones: Phones, label: string): Promise<void> {
+  const active = page.locator('[data-testid="factor-row"][data-state="active"]');
+  const before = await active.count();
+  await page.getByTestId('enroll-start').click();
+  await page.getByTestId('enroll-label').fill(label);
+  await page.getByTestId('enroll-continue').click();
+  await passChain(page, phones);
+  await page.getByTestId('enroll-cant-scan').click();
+  phones.add(label, (await page.getByTestId('enroll-secret').getAttribute('data-secret')) ?? '');
+  await page.getByTestId('enroll-code').fill(phones.code(label));
+  await page.getByTestId('enroll-confirm').click();
+  await expect(active).toHaveCount(before + 1);
+}

@@ -1,23 +1,42 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { ChainStartPurpose } from '../../../src-shared/domain/policy';
 import { useFormError, type FormError } from '../../app/form-error';
 import { callError } from '../../app/session.store';
 import { ChainPrompt } from './ChainPrompt';
 import { useChainStore } from './chain.store';
 
+export interface StepUpOptions<T> {
+  /** What the chain's grant pays for; main binds the grant to it. */
+  purpose: ChainStartPurpose;
+  /** The guarded call: tried first, and once more when the chain completes. */
+  action(): Promise<T>;
+  onDone(result: T): void;
+  /**
+   * The form's own Cancel (close the dialog, leave the step), shown under the prompt while it
+   * stands in for the form's buttons.
+   */
+  onCancel(): void;
+  cancelLabel?: string | undefined;
+  cancelTestId?: string | undefined;
+}
+
 export interface StepUp {
   /** Tries the action; on ERR-MFA-REQUIRED starts the chain, and tries again once it completes. */
   run(): Promise<void>;
   /** The action (or the chain's start) is under way. */
   busy: boolean;
-  /** The chain prompt is up for this action: its form's submit waits, its inputs hold still. */
+  /** A chain was asked for this action: its form's submit waits, its inputs hold still. */
   chaining: boolean;
+  /**
+   * The prompt is on screen, with its own Cancel under it: the form hides its buttons meanwhile,
+   * so the page reads text, then chain, then Cancel.
+   */
+  shown: boolean;
   /** The action's refusal, or the chain's start's, with the rate-limit countdown if any. */
   form: FormError;
-  /** The chain prompt, or null. Render it outside any <form>: its step forms cannot nest. */
+  /** The chain prompt, or null. Render it after the form, not in it: its step forms cannot nest. */
   prompt: ReactNode;
-  /** Drops the chain, back to the action's own confirmation. */
-  cancel(): void;
 }
 
 /**
@@ -28,7 +47,9 @@ export interface StepUp {
  * being asked for a chain. The chain is always at the critical policy; main binds its grant to
  * `purpose`, so a grant earned here serves this one action only.
  */
-export function useStepUp<T>(purpose: ChainStartPurpose, action: () => Promise<T>, onDone: (result: T) => void): StepUp {
+export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
+  const { t } = useTranslation();
+  const { purpose, action, onDone } = options;
   const startChain = useChainStore((s) => s.start);
   const form = useFormError();
   const [busy, setBusy] = useState(false);
@@ -71,12 +92,12 @@ export function useStepUp<T>(purpose: ChainStartPurpose, action: () => Promise<T
     [startChain, endChain],
   );
 
-  const run = useCallback(async () => {
+  // `afterChain`: the chain this hook started has completed, and its grant is there to be spent.
+  const attemptAction = useCallback(async (afterChain: boolean) => {
     if (running.current) return;
     running.current = true;
     setBusy(true);
     latest.current.form.clear();
-    const afterChain = chainRef.current !== null;
     try {
       const result = await latest.current.action();
       if (afterChain) endChain();
@@ -97,17 +118,32 @@ export function useStepUp<T>(purpose: ChainStartPurpose, action: () => Promise<T
     }
   }, [begin, endChain]);
 
+  // While a chain runs, its completion tries again; a second submit of the form (Enter in a field
+  // under a prompt that replaced the buttons) must not try without it.
+  const run = useCallback(() => (chainRef.current === null ? attemptAction(false) : Promise.resolve()), [attemptAction]);
+
   // The chain completed: its grant pays for the action, tried again now, once per attempt.
   const completedId = attempt?.status === 'completed' ? attempt.attemptId : null;
   useEffect(() => {
     if (completedId === null || retried.current === completedId) return;
     retried.current = completedId;
-    void run();
-  }, [completedId, run]);
+    void attemptAction(true);
+  }, [completedId, attemptAction]);
 
   // Leaving (a dialog closed with Escape) drops the chain with it, so no prompt lingers elsewhere.
   useEffect(() => endChain, [endChain]);
 
-  const prompt = attempt ? <ChainPrompt stepUp onStartAgain={() => void begin(attempt.purpose)} onClose={endChain} /> : null;
-  return { run, busy, chaining: chainFor !== null, form, prompt, cancel: endChain };
+  const prompt = attempt ? (
+    <div className="step-up stack">
+      <ChainPrompt stepUp onStartAgain={() => void begin(attempt.purpose)} onClose={endChain} />
+      {attempt.status === 'open' ? (
+        <div className="button-row button-row-end">
+          <button type="button" className="button button-secondary" onClick={options.onCancel} data-testid={options.cancelTestId}>
+            {options.cancelLabel ?? t('common.cancel')}
+          </button>
+        </div>
+      ) : null}
+    </div>
+  ) : null;
+  return { run, busy, chaining: chainFor !== null, shown: attempt !== null, form, prompt };
 }

@@ -78,9 +78,14 @@ export function BackupCodesPanel({ hasActiveFactor }: { hasActiveFactor: boolean
 function RegenerateDialog({ onClose }: { onClose(): void }) {
   const { t } = useTranslation();
   const [codes, setCodes] = useState<string[] | null>(null);
-  const stepUp = useStepUp(MANAGE.regenerateCodes, () => window.custodian.backupCodes.regenerate(), (result) => {
-    useFactorsStore.getState().applyBackupCodes(result.status);
-    setCodes(result.codes);
+  const stepUp = useStepUp({
+    purpose: MANAGE.regenerateCodes,
+    action: () => window.custodian.backupCodes.regenerate(),
+    onDone: (result) => {
+      useFactorsStore.getState().applyBackupCodes(result.status);
+      setCodes(result.codes);
+    },
+    onCancel: onClose,
   });
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -98,16 +103,18 @@ function RegenerateDialog({ onClose }: { onClose(): void }) {
             <p>{t('factors.backup.regenerateIntro')}</p>
             <p className="field-hint">{t('factors.backup.regenerateChain')}</p>
             <FormErrorNotice form={stepUp.form} />
-            <FormActions
-              onCancel={onClose}
-              busy={stepUp.busy}
-              disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
-              testId="regenerate-confirm"
-              icon={<RefreshIcon />}
-              cancelAutoFocus
-            >
-              {t('factors.backup.regenerateSubmit')}
-            </FormActions>
+            {stepUp.shown ? null : (
+              <FormActions
+                onCancel={onClose}
+                busy={stepUp.busy}
+                disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
+                testId="regenerate-confirm"
+                icon={<RefreshIcon />}
+                cancelAutoFocus
+              >
+                {t('factors.backup.regenerateSubmit')}
+              </FormActions>
+            )}
           </form>
           {/* After the form, not in it: the prompt's step forms cannot nest. */}
           {stepUp.prompt}

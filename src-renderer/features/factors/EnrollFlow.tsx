@@ -154,15 +154,18 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
   const [labelMissing, setLabelMissing] = useState(false);
   const ids = { label: useId(), labelHint: useId(), labelError: useId(), digits: useId(), period: useId(), algorithm: useId() };
   // Before MFA is on (the first factor) main asks for no chain, and the first try goes through.
-  const stepUp = useStepUp(
-    MANAGE.enroll,
-    () => window.custodian.factors.enroll({ label: label.trim(), digits, period, algorithm }),
-    (enrollment) => {
+  const stepUp = useStepUp({
+    purpose: MANAGE.enroll,
+    action: () => window.custodian.factors.enroll({ label: label.trim(), digits, period, algorithm }),
+    onDone: (enrollment) => {
       // The list shows the pending factor too, with when it lapses.
       void useFactorsStore.getState().refresh();
       onEnrolled(enrollment);
     },
-  );
+    onCancel,
+    cancelLabel,
+    cancelTestId,
+  });
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -242,16 +245,18 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
 
       <ChainNote mfaOn={mfaOn} />
       <FormErrorNotice form={stepUp.form} />
-      <FormActions
-        onCancel={onCancel}
-        cancelLabel={cancelLabel}
-        cancelTestId={cancelTestId}
-        busy={stepUp.busy}
-        disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
-        testId="enroll-continue"
-      >
-        {t('common.continue')}
-      </FormActions>
+      {stepUp.shown ? null : (
+        <FormActions
+          onCancel={onCancel}
+          cancelLabel={cancelLabel}
+          cancelTestId={cancelTestId}
+          busy={stepUp.busy}
+          disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
+          testId="enroll-continue"
+        >
+          {t('common.continue')}
+        </FormActions>
+      )}
     </form>
     {/* After the form, not in it: the prompt's step forms cannot nest. */}
     {stepUp.prompt}
@@ -264,14 +269,17 @@ function ResumeStep({ factor, onResumed, onCancel, cancelLabel, cancelTestId }: 
   const { t } = useTranslation();
   const formats = useDateFormats();
   const mfaOn = useSessionStore(selectMfaEnabled);
-  const stepUp = useStepUp(
-    MANAGE.enroll,
-    () => window.custodian.factors.resume(factor.id),
-    (enrollment) => {
+  const stepUp = useStepUp({
+    purpose: MANAGE.enroll,
+    action: () => window.custodian.factors.resume(factor.id),
+    onDone: (enrollment) => {
       void useFactorsStore.getState().refresh();
       onResumed(enrollment);
     },
-  );
+    onCancel,
+    cancelLabel,
+    cancelTestId,
+  });
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -284,17 +292,19 @@ function ResumeStep({ factor, onResumed, onCancel, cancelLabel, cancelTestId }: 
       <p>{t('factors.enroll.resumeIntro', { label: factor.label, time: factor.pendingExpiresAt ? formats.time(factor.pendingExpiresAt) : '' })}</p>
       <ChainNote mfaOn={mfaOn} />
       <FormErrorNotice form={stepUp.form} />
-      <FormActions
-        onCancel={onCancel}
-        cancelLabel={cancelLabel}
-        cancelTestId={cancelTestId}
-        busy={stepUp.busy}
-        disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
-        testId="enroll-resume-submit"
-        autoFocus
-      >
-        {t('factors.enroll.showQr')}
-      </FormActions>
+      {stepUp.shown ? null : (
+        <FormActions
+          onCancel={onCancel}
+          cancelLabel={cancelLabel}
+          cancelTestId={cancelTestId}
+          busy={stepUp.busy}
+          disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
+          testId="enroll-resume-submit"
+          autoFocus
+        >
+          {t('factors.enroll.showQr')}
+        </FormActions>
+      )}
     </form>
     {stepUp.prompt}
     </>

@@ -287,15 +287,16 @@ function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDia
   const { t } = useTranslation();
   // Tried first: main refuses an admin's last factor, or one a policy still needs, before it asks
   // for the chain; then a critical chain whose grant disables this factor and no other.
-  const stepUp = useStepUp(
-    MANAGE.disable(factor.id),
-    () => window.custodian.factors.disable(factor.id),
-    (disabled) => {
+  const stepUp = useStepUp({
+    purpose: MANAGE.disable(factor.id),
+    action: () => window.custodian.factors.disable(factor.id),
+    onDone: (disabled) => {
       useFactorsStore.getState().applyFactor(disabled);
       void useFactorsStore.getState().refresh();
       onDisabled();
     },
-  );
+    onCancel: onClose,
+  });
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -320,17 +321,19 @@ function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDia
         ) : null}
         <p className="field-hint">{t('factors.manageChain')}</p>
         <FormErrorNotice form={stepUp.form} />
-        <FormActions
-          onCancel={onClose}
-          busy={stepUp.busy}
-          disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
-          testId="disable-confirm"
-          icon={<BanIcon />}
-          danger
-          cancelAutoFocus
-        >
-          {stops ? t('factors.cancelRecoveryConfirm') : t('factors.disableConfirm')}
-        </FormActions>
+        {stepUp.shown ? null : (
+          <FormActions
+            onCancel={onClose}
+            busy={stepUp.busy}
+            disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
+            testId="disable-confirm"
+            icon={<BanIcon />}
+            danger
+            cancelAutoFocus
+          >
+            {stops ? t('factors.cancelRecoveryConfirm') : t('factors.disableConfirm')}
+          </FormActions>
+        )}
       </form>
       {/* After the form, not in it: the prompt's step forms cannot nest. */}
       {stepUp.prompt}

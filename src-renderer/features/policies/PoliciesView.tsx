@@ -94,7 +94,7 @@ function PolicyForm({ policy, onDone }: { policy: Policy; onDone(saved: Policy |
   const [draft, setDraft] = useState<Policy>(policy);
   // A weakening: main answers ERR-MFA-REQUIRED, a critical chain runs, and this same change
   // (the draft as it is when the chain completes) is saved.
-  const stepUp = useStepUp(WEAKEN, () => save(draft), onDone);
+  const stepUp = useStepUp({ purpose: WEAKEN, action: () => save(draft), onDone, onCancel: () => onDone(null) });
   const modeId = useId();
   const stepsId = useId();
   const timeoutId = useId();
@@ -141,9 +141,11 @@ function PolicyForm({ policy, onDone }: { policy: Policy; onDone(saved: Policy |
         </p>
       ) : null}
       <FormErrorNotice form={stepUp.form} />
-      <FormActions onCancel={() => onDone(null)} busy={stepUp.busy} disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked} testId="policy-save">
-        {t('policies.save')}
-      </FormActions>
+      {stepUp.shown ? null : (
+        <FormActions onCancel={() => onDone(null)} busy={stepUp.busy} disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked} testId="policy-save">
+          {t('policies.save')}
+        </FormActions>
+      )}
     </form>
     {/* Beside the policy's form, not inside it: the prompt's step forms cannot nest in another form. */}
     {stepUp.prompt}

@@ -106,7 +106,7 @@ function ChangeRoleDialog({ profile, mfaEnabled, onClose, onChanged }: ChangeRol
   const [role, setSelected] = useState<Role>(profile.role);
   const roleId = useId();
   // A privilege change: a critical chain whose grant serves this very role and no other.
-  const stepUp = useStepUp(MANAGE.role(role), () => setRole(role), (updated) => onChanged(updated.role));
+  const stepUp = useStepUp({ purpose: MANAGE.role(role), action: () => setRole(role), onDone: (updated) => onChanged(updated.role), onCancel: onClose });
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -128,14 +128,16 @@ function ChangeRoleDialog({ profile, mfaEnabled, onClose, onChanged }: ChangeRol
           disabled={stepUp.chaining}
         />
         <FormErrorNotice form={stepUp.form} />
-        <FormActions
-          onCancel={onClose}
-          busy={stepUp.busy}
-          disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked || role === profile.role || !mfaEnabled}
-          testId="change-role-confirm"
-        >
-          {t('profile.changeRoleSubmit')}
-        </FormActions>
+        {stepUp.shown ? null : (
+          <FormActions
+            onCancel={onClose}
+            busy={stepUp.busy}
+            disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked || role === profile.role || !mfaEnabled}
+            testId="change-role-confirm"
+          >
+            {t('profile.changeRoleSubmit')}
+          </FormActions>
+        )}
       </form>
       {/* After the form, not in it: the prompt's step forms cannot nest. */}
       {stepUp.prompt}

@@ -86,6 +86,33 @@ test('disabling a factor runs a two-step chain in the prompt, and regenerating t
   expect(events).toEqual(expect.arrayContaining(['mfa_chain_completed', 'mfa_step_up_used', 'mfa_disabled', 'backup_codes_regenerated']));
 });
 
+test('a refusal that comes after the chain is said in the dialog, whose buttons come back with the focus on Cancel', async ({ app }) => {
+  const { page } = app;
+  const phones = new Phones(2);
+  await createProfile(page);
+  await enrollFirst(page, phones);
+  await enrollAnother(page, phones, 'Tablet');
+  await enrollAnother(page, phones, 'Laptop');
+
+  await row(page, 'Work phone').getByTestId('factor-disable').click();
+  const dialog = page.getByTestId('disable-dialog');
+  await dialog.getByTestId('disable-confirm').click();
+  await expect(dialog.getByTestId('chain-step')).toHaveCount(2);
+  // Meanwhile (another window, say) the critical policy grows to three steps: a stronger change,
+  // saved without a chain. Disabling a factor would now leave it unsatisfiable.
+  await page.evaluate(async () => {
+    const critical = (await window.custodian.policies.list()).find((p) => p.sensitivity === 'critical');
+    if (!critical) throw new Error('no critical policy');
+    await window.custodian.policies.save({ ...critical, requiredSteps: 3 });
+  });
+  await passChain(page, phones);
+  await expect(dialog.getByTestId('form-error')).toHaveAttribute('data-code', 'ERR-MFA-POLICY-UNSATISFIABLE');
+  await expect(dialog.getByTestId('chain-prompt')).toHaveCount(0);
+  await expect(dialog.getByTestId('disable-confirm')).toBeEnabled();
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await expect(row(page, 'Work phone')).toHaveAttribute('data-state', 'active');
+});
+
 test('a role change takes a chain for that role, by keyboard, with no backup-code option', async ({ app }) => {
   const { page } = app;
   const phones = new Phones(2);

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ChainStartPurpose } from '../../../src-shared/domain/policy';
+import { focusInitial } from '../../app/Dialog';
 import { useFormError, type FormError } from '../../app/form-error';
 import { callError } from '../../app/session.store';
 import { ChainPrompt } from './ChainPrompt';
@@ -66,6 +67,7 @@ export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
   const chainRef = useRef<ChainStartPurpose | null>(null);
   const running = useRef(false);
   const retried = useRef<string | null>(null);
+  const promptRef = useRef<HTMLDivElement>(null);
 
   const endChain = useCallback(() => {
     const ours = chainRef.current;
@@ -77,6 +79,21 @@ export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
     if (store.attempt === null || store.attempt.purpose === ours) store.close();
   }, []);
 
+  /**
+   * Ends the chain without the action done (a refusal, or Close after the time ran out). The
+   * focused field goes with the prompt; the keyboard user lands where the dialog or form starts
+   * (its `data-autofocus`: Cancel in a confirmation), not on the page's body.
+   */
+  const endChainAndRefocus = useCallback(() => {
+    const prompt = promptRef.current;
+    const scope = prompt?.closest('dialog') ?? prompt?.parentElement ?? null;
+    endChain();
+    if (!scope) return;
+    requestAnimationFrame(() => {
+      if (!document.activeElement || document.activeElement === document.body) focusInitial(scope);
+    });
+  }, [endChain]);
+
   const begin = useCallback(
     async (chainPurpose: ChainStartPurpose) => {
       chainRef.current = chainPurpose;
@@ -85,11 +102,11 @@ export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
       await startChain(chainPurpose, 'critical');
       const { startError } = useChainStore.getState();
       if (startError && chainRef.current === chainPurpose) {
-        endChain();
+        endChainAndRefocus();
         latest.current.form.show(startError);
       }
     },
-    [startChain, endChain],
+    [startChain, endChainAndRefocus],
   );
 
   // `afterChain`: the chain this hook started has completed, and its grant is there to be spent.
@@ -109,14 +126,14 @@ export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
       } else {
         // Refused even with the chain passed (the grant lapsed, or something else changed): say
         // why, and let the user try again from the action's own button.
-        if (afterChain) endChain();
+        if (afterChain) endChainAndRefocus();
         latest.current.form.show(error);
       }
     } finally {
       running.current = false;
       setBusy(false);
     }
-  }, [begin, endChain]);
+  }, [begin, endChain, endChainAndRefocus]);
 
   // While a chain runs, its completion tries again; a second submit of the form (Enter in a field
   // under a prompt that replaced the buttons) must not try without it.
@@ -134,8 +151,8 @@ export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
   useEffect(() => endChain, [endChain]);
 
   const prompt = attempt ? (
-    <div className="step-up stack">
-      <ChainPrompt stepUp onStartAgain={() => void begin(attempt.purpose)} onClose={endChain} />
+    <div className="step-up stack" ref={promptRef}>
+      <ChainPrompt stepUp onStartAgain={() => void begin(attempt.purpose)} onClose={endChainAndRefocus} />
       {attempt.status === 'open' ? (
         <div className="button-row button-row-end">
           <button type="button" className="button button-secondary" onClick={options.onCancel} data-testid={options.cancelTestId}>

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ComponentProps, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ChainStartPurpose } from '../../../src-shared/domain/policy';
 import { focusInitial } from '../../app/Dialog';
+import { FormActions } from '../../app/FormActions';
 import { useFormError, type FormError } from '../../app/form-error';
 import { callError } from '../../app/session.store';
 import { ChainPrompt } from './ChainPrompt';
@@ -163,4 +164,19 @@ export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
     </div>
   ) : null;
   return { run, busy, chaining: chainFor !== null, shown: attempt !== null, form, prompt };
+}
+
+type StepUpActionsProps = Omit<ComponentProps<typeof FormActions>, 'busy' | 'disabled'> & {
+  stepUp: StepUp;
+  /** The form's own reasons to wait (nothing chosen yet). */
+  disabled?: boolean;
+};
+
+/**
+ * A step-up form's Cancel and submit: busy while the action runs, held while a chain is asked for
+ * or a rate limit runs, and gone while the prompt (with its own Cancel) stands in for them.
+ */
+export function StepUpActions({ stepUp, disabled = false, ...actions }: StepUpActionsProps) {
+  if (stepUp.shown) return null;
+  return <FormActions {...actions} busy={stepUp.busy} disabled={disabled || stepUp.busy || stepUp.chaining || stepUp.form.blocked} />;
 }

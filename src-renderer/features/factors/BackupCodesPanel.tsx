@@ -2,11 +2,10 @@ import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { MANAGE } from '../../../src-shared/domain/policy';
 import { Dialog } from '../../app/Dialog';
-import { FormActions } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useDateFormats } from '../../app/format';
 import { AlertIcon, RefreshIcon } from '../../app/icons';
-import { useStepUp } from '../chain/step-up';
+import { StepUpActions, useStepUp } from '../chain/step-up';
 import { BackupCodesSheet } from './BackupCodesSheet';
 import { useFactorsStore } from './factors.store';
 
@@ -103,18 +102,15 @@ function RegenerateDialog({ onClose }: { onClose(): void }) {
             <p>{t('factors.backup.regenerateIntro')}</p>
             <p className="field-hint">{t('factors.backup.regenerateChain')}</p>
             <FormErrorNotice form={stepUp.form} />
-            {stepUp.shown ? null : (
-              <FormActions
-                onCancel={onClose}
-                busy={stepUp.busy}
-                disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
-                testId="regenerate-confirm"
-                icon={<RefreshIcon />}
-                cancelAutoFocus
-              >
-                {t('factors.backup.regenerateSubmit')}
-              </FormActions>
-            )}
+            <StepUpActions
+              onCancel={onClose}
+              stepUp={stepUp}
+              testId="regenerate-confirm"
+              icon={<RefreshIcon />}
+              cancelAutoFocus
+            >
+              {t('factors.backup.regenerateSubmit')}
+            </StepUpActions>
           </form>
           {/* After the form, not in it: the prompt's step forms cannot nest. */}
           {stepUp.prompt}

@@ -14,7 +14,7 @@ import { AlertIcon, CopyIcon, SpinnerIcon } from '../../app/icons';
 import { SelectField } from '../../app/SelectField';
 import { callError, selectMfaEnabled, useSessionStore } from '../../app/session.store';
 import { formatMinutes, useSecondsLeft } from '../../app/ticker';
-import { useStepUp } from '../chain/step-up';
+import { StepUpActions, useStepUp } from '../chain/step-up';
 import { BackupCodesSheet } from './BackupCodesSheet';
 import { useFactorsStore } from './factors.store';
 
@@ -245,18 +245,15 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
 
       <ChainNote mfaOn={mfaOn} />
       <FormErrorNotice form={stepUp.form} />
-      {stepUp.shown ? null : (
-        <FormActions
-          onCancel={onCancel}
-          cancelLabel={cancelLabel}
-          cancelTestId={cancelTestId}
-          busy={stepUp.busy}
-          disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
-          testId="enroll-continue"
-        >
-          {t('common.continue')}
-        </FormActions>
-      )}
+      <StepUpActions
+        onCancel={onCancel}
+        cancelLabel={cancelLabel}
+        cancelTestId={cancelTestId}
+        stepUp={stepUp}
+        testId="enroll-continue"
+      >
+        {t('common.continue')}
+      </StepUpActions>
     </form>
     {/* After the form, not in it: the prompt's step forms cannot nest. */}
     {stepUp.prompt}
@@ -292,19 +289,16 @@ function ResumeStep({ factor, onResumed, onCancel, cancelLabel, cancelTestId }: 
       <p>{t('factors.enroll.resumeIntro', { label: factor.label, time: factor.pendingExpiresAt ? formats.time(factor.pendingExpiresAt) : '' })}</p>
       <ChainNote mfaOn={mfaOn} />
       <FormErrorNotice form={stepUp.form} />
-      {stepUp.shown ? null : (
-        <FormActions
-          onCancel={onCancel}
-          cancelLabel={cancelLabel}
-          cancelTestId={cancelTestId}
-          busy={stepUp.busy}
-          disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
-          testId="enroll-resume-submit"
-          autoFocus
-        >
-          {t('factors.enroll.showQr')}
-        </FormActions>
-      )}
+      <StepUpActions
+        onCancel={onCancel}
+        cancelLabel={cancelLabel}
+        cancelTestId={cancelTestId}
+        stepUp={stepUp}
+        testId="enroll-resume-submit"
+        autoFocus
+      >
+        {t('factors.enroll.showQr')}
+      </StepUpActions>
     </form>
     {stepUp.prompt}
     </>

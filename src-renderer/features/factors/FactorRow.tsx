@@ -5,13 +5,13 @@ import { MANAGE } from '../../../src-shared/domain/policy';
 import { ConfirmDialog } from '../../app/ConfirmDialog';
 import { Dialog } from '../../app/Dialog';
 import { assertNever } from '../../app/errors';
-import { FormActions, SubmitButton } from '../../app/FormActions';
+import { SubmitButton } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useFormError } from '../../app/form-error';
 import { useDateFormats } from '../../app/format';
 import { AlertIcon, BanIcon, CloseIcon, PencilIcon, PhoneIcon, RefreshIcon } from '../../app/icons';
 import { callError } from '../../app/session.store';
-import { useStepUp } from '../chain/step-up';
+import { StepUpActions, useStepUp } from '../chain/step-up';
 import { useFactorsStore } from './factors.store';
 
 interface FactorRowProps {
@@ -321,19 +321,16 @@ function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDia
         ) : null}
         <p className="field-hint">{t('factors.manageChain')}</p>
         <FormErrorNotice form={stepUp.form} />
-        {stepUp.shown ? null : (
-          <FormActions
-            onCancel={onClose}
-            busy={stepUp.busy}
-            disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked}
-            testId="disable-confirm"
-            icon={<BanIcon />}
-            danger
-            cancelAutoFocus
-          >
-            {stops ? t('factors.cancelRecoveryConfirm') : t('factors.disableConfirm')}
-          </FormActions>
-        )}
+        <StepUpActions
+          onCancel={onClose}
+          stepUp={stepUp}
+          testId="disable-confirm"
+          icon={<BanIcon />}
+          danger
+          cancelAutoFocus
+        >
+          {stops ? t('factors.cancelRecoveryConfirm') : t('factors.disableConfirm')}
+        </StepUpActions>
       </form>
       {/* After the form, not in it: the prompt's step forms cannot nest. */}
       {stepUp.prompt}

@@ -2,10 +2,9 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CHAIN_MODES, MAX_CHAIN_STEPS, type ChainMode, type Policy } from '../../../src-shared/domain/policy';
 import { errorText } from '../../app/errors';
-import { FormActions } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { SelectField } from '../../app/SelectField';
-import { useStepUp } from '../chain/step-up';
+import { StepUpActions, useStepUp } from '../chain/step-up';
 import { usePoliciesStore } from './policies.store';
 
 /** The purpose a weakening's chain is for; main's POLICY_WEAKEN_PURPOSE. */
@@ -141,11 +140,9 @@ function PolicyForm({ policy, onDone }: { policy: Policy; onDone(saved: Policy |
         </p>
       ) : null}
       <FormErrorNotice form={stepUp.form} />
-      {stepUp.shown ? null : (
-        <FormActions onCancel={() => onDone(null)} busy={stepUp.busy} disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked} testId="policy-save">
-          {t('policies.save')}
-        </FormActions>
-      )}
+      <StepUpActions onCancel={() => onDone(null)} stepUp={stepUp} testId="policy-save">
+        {t('policies.save')}
+      </StepUpActions>
     </form>
     {/* Beside the policy's form, not inside it: the prompt's step forms cannot nest in another form. */}
     {stepUp.prompt}

@@ -3,10 +3,9 @@ import { useTranslation } from 'react-i18next';
 import type { Profile, Role } from '../../../src-shared/domain/mfa';
 import { MANAGE } from '../../../src-shared/domain/policy';
 import { Dialog } from '../../app/Dialog';
-import { FormActions } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { selectHasProfile, selectMfaEnabled, useSessionStore } from '../../app/session.store';
-import { useStepUp } from '../chain/step-up';
+import { StepUpActions, useStepUp } from '../chain/step-up';
 import { RoleField } from '../onboarding/ProfileForm';
 import { SetupCallout } from '../onboarding/SetupCallout';
 
@@ -128,16 +127,14 @@ function ChangeRoleDialog({ profile, mfaEnabled, onClose, onChanged }: ChangeRol
           disabled={stepUp.chaining}
         />
         <FormErrorNotice form={stepUp.form} />
-        {stepUp.shown ? null : (
-          <FormActions
-            onCancel={onClose}
-            busy={stepUp.busy}
-            disabled={stepUp.busy || stepUp.chaining || stepUp.form.blocked || role === profile.role || !mfaEnabled}
-            testId="change-role-confirm"
-          >
-            {t('profile.changeRoleSubmit')}
-          </FormActions>
-        )}
+        <StepUpActions
+          onCancel={onClose}
+          stepUp={stepUp}
+          disabled={role === profile.role || !mfaEnabled}
+          testId="change-role-confirm"
+        >
+          {t('profile.changeRoleSubmit')}
+        </StepUpActions>
       </form>
       {/* After the form, not in it: the prompt's step forms cannot nest. */}
       {stepUp.prompt}

@@ -9,13 +9,15 @@ interface SubmitButtonProps {
   /** Shown before the label; the spinner takes its place while busy, so only one icon ever shows. */
   icon?: ReactNode;
   className?: string;
+  /** Takes the focus when its dialog or step opens (`data-autofocus`, see `focusInitial`). */
+  autoFocus?: boolean;
   children: ReactNode;
 }
 
 /** A form's submit button, with a spinner while the call it started is under way. */
-export function SubmitButton({ busy, disabled, testId, icon = null, className = 'button button-primary', children }: SubmitButtonProps) {
+export function SubmitButton({ busy, disabled, testId, icon = null, className = 'button button-primary', autoFocus = false, children }: SubmitButtonProps) {
   return (
-    <button type="submit" className={className} disabled={disabled} data-testid={testId}>
+    <button type="submit" className={className} disabled={disabled} data-testid={testId} data-autofocus={autoFocus ? '' : undefined}>
       {busy ? <SpinnerIcon /> : icon}
       {children}
     </button>

@@ -21,6 +21,8 @@ interface SelectFieldProps<T extends string | number> {
   /** Spans the whole row of a field grid. */
   wide?: boolean;
   autoFocus?: boolean;
+  /** Held still while what it chose is being paid for (a role change's chain). */
+  disabled?: boolean;
   /** Shown below the hint: notes or errors that belong to this field. */
   children?: ReactNode;
 }
@@ -37,6 +39,7 @@ export function SelectField<T extends string | number>({
   describedBy,
   wide = false,
   autoFocus,
+  disabled,
   children,
 }: SelectFieldProps<T>) {
   const hintId = `${id}-hint`;
@@ -59,6 +62,7 @@ export function SelectField<T extends string | number>({
         className="select"
         value={value}
         onChange={onSelect}
+        disabled={disabled}
         aria-describedby={ariaDescribedBy}
         data-testid={testId}
         data-autofocus={autoFocus ? '' : undefined}

@@ -18,9 +18,7 @@ export interface CodeSubmit {
  * shows its error (with the rate-limit countdown), clears the field and puts the cursor back in it,
  * since a code is never worth retyping from what was there.
  */
-export function useCodeSubmit(submit: (code: string) => Promise<void>, options: { required?: boolean } = {}): CodeSubmit {
-  // Not required where the code is asked for only sometimes (adding a factor before MFA is on).
-  const required = options.required ?? true;
+export function useCodeSubmit(submit: (code: string) => Promise<void>): CodeSubmit {
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const form = useFormError();
@@ -30,7 +28,7 @@ export function useCodeSubmit(submit: (code: string) => Promise<void>, options: 
   async function onSubmit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     const value = normalizeCode(code);
-    if ((required && !value) || busy || form.blocked) return;
+    if (!value || busy || form.blocked) return;
     setBusy(true);
     form.clear();
     try {

@@ -19,7 +19,8 @@ interface SessionState {
   applyLock(status: LockStatus): void;
   loadProfile(): Promise<void>;
   initProfile(input: { displayName: string; principal: string; role: Role }): Promise<Profile>;
-  setRole(role: Role, code: string): Promise<Profile>;
+  /** Rejects with ERR-MFA-REQUIRED until a critical chain for `profile:role:<role>` passed. */
+  setRole(role: Role): Promise<Profile>;
   lockNow(): Promise<void>;
   reportActivity(): void;
 }
@@ -76,9 +77,9 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
     }
   },
 
-  setRole: async (role, code) => {
+  setRole: async (role) => {
     try {
-      const profile = await window.custodian.profile.setRole(role, code);
+      const profile = await window.custodian.profile.setRole(role);
       set({ profile });
       return profile;
     } catch (error) {

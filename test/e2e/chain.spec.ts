@@ -8,7 +8,7 @@ test.use({ appEnv: { CUSTODIAN_MFA_WINDOW_STEPS: '2' } });
 
 test('a two-step chain passes through the prompt by keyboard, and a failed step sends it back to step 1', async ({ app }) => {
   const { page } = app;
-  const phones = new Phones();
+  const phones = new Phones(2);
   const backupCodes = await enrollTwo(page, phones);
 
   // The default critical policy: two distinct factors, drawn at random.
@@ -78,7 +78,7 @@ test('a two-step chain passes through the prompt by keyboard, and a failed step 
 
 test('the Policies screen lists the four policies, and weakening one takes a critical chain first', async ({ app }) => {
   const { page } = app;
-  const phones = new Phones();
+  const phones = new Phones(2);
   const backupCodes = await enrollTwo(page, phones);
 
   await page.getByTestId('nav-policies').click();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { oathtool } from '../fixtures/otp';
+import { passChain, Phones, typeStep } from './desk-helpers';
 import { expect, test } from './fixtures';
 
 const screens = process.env.CUSTODIAN_SCREENS_DIR ?? join(__dirname, '..', '..', 'test-results', 'screens');
@@ -16,8 +17,11 @@ async function createProfile(page: Page, role: 'operator' | 'admin'): Promise<vo
   await page.getByTestId('onboarding-submit').click();
 }
 
-/** Enrolls through the UI, reading the secret through "can't scan?"; returns it and the codes. */
-async function enrollFirstFactor(page: Page, shot?: string): Promise<{ secret: string; backupCodes: string[] }> {
+/**
+ * Enrolls through the UI, reading the secret through "can't scan?"; returns it and the codes.
+ * The phone is "Work phone" in `phones`, which gives each of its codes once.
+ */
+async function enrollFirstFactor(page: Page, phones: Phones, shot?: string): Promise<{ secret: string; backupCodes: string[] }> {
   await page.getByTestId('enroll-label').fill('Work phone');
   await page.getByTestId('enroll-continue').click();
   await expect(page.getByTestId('enroll-qr')).toBeVisible();
@@ -29,7 +33,8 @@ async function enrollFirstFactor(page: Page, shot?: string): Promise<{ secret: s
     mkdirSync(screens, { recursive: true });
     await page.screenshot({ path: join(screens, shot) });
   }
-  await page.getByTestId('enroll-code').fill(oathtool(secret, Date.now()));
+  phones.add('Work phone', secret);
+  await page.getByTestId('enroll-code').fill(phones.code('Work phone'));
   await page.getByTestId('enroll-confirm').click();
 
   await expect(page.getByTestId('backup-code')).toHaveCount(10);
@@ -43,26 +48,36 @@ async function enrollFirstFactor(page: Page, shot?: string): Promise<{ secret: s
 
 test('an approver enrolls an authenticator by QR, keeps the backup codes, and disables it again', async ({ app }) => {
   const { page } = app;
+  const phones = new Phones(1);
   await createProfile(page, 'operator');
   // Setting up a profile leads straight into enrolling the first factor.
   await expect(page.getByTestId('enroll-label')).toBeVisible();
-  const { secret, backupCodes } = await enrollFirstFactor(page, `enrollment-${app.launcher}.png`);
+  await enrollFirstFactor(page, phones, `enrollment-${app.launcher}.png`);
 
   const row = page.getByTestId('factor-row');
   await expect(row).toHaveCount(1);
   await expect(row).toContainText('Work phone');
   await expect(page.getByTestId('backup-remaining')).toContainText('10');
 
+  // Issue 10: a confirmation, then a chain at the critical policy (one step: one factor has full
+  // rights), then the factor is disabled. The focus starts on Cancel: Enter by reflex destroys nothing.
   await row.getByTestId('factor-disable').click();
-  await page.getByTestId('disable-code').fill('000000');
-  await page.getByTestId('disable-confirm').click();
-  await expect(page.getByTestId('form-error')).toHaveAttribute('data-code', 'ERR-MFA-INVALID');
-  // Issue 9: a backup code no longer disables a factor (the field takes digits only), a current
-  // authenticator code does: the next step's, since this one confirmed the factor.
-  await page.getByTestId('disable-code').fill(backupCodes[0] ?? '');
-  await expect(page.getByTestId('disable-code')).toHaveValue(/^\d*$/);
-  await page.getByTestId('disable-code').fill(oathtool(secret, Date.now() + 30_000));
-  await page.getByTestId('disable-confirm').click();
+  const dialog = page.getByTestId('disable-dialog');
+  await expect(dialog.getByTestId('disable-last')).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await expect(dialog.getByTestId('chain-prompt')).toHaveCount(0);
+  await dialog.getByTestId('disable-confirm').click();
+  const prompt = dialog.getByTestId('chain-prompt');
+  await expect(prompt.getByTestId('chain-step')).toHaveCount(1);
+  // The prompt stands in for the dialog's buttons until the chain is done.
+  await expect(dialog.getByTestId('disable-confirm')).toHaveCount(0);
+  // Issue 9: a backup code never disables a factor alone, so a one-step chain offers none.
+  await expect(prompt.getByTestId('chain-use-backup')).toHaveCount(0);
+  await typeStep(page, phones.wrong());
+  await expect(prompt.getByTestId('chain-notice')).toHaveAttribute('data-code', 'ERR-MFA-INVALID');
+  await expect(row).toHaveAttribute('data-state', 'active');
+  await passChain(page, phones);
+  await expect(dialog).toHaveCount(0);
   await expect(page.getByTestId('factor-row')).toHaveCount(0);
 
   const audit = await page.evaluate(() => window.custodian.audit.list({ limit: 50 }));
@@ -75,7 +90,7 @@ test('six wrong codes on the lock screen bring the rate-limit message and its co
   await createProfile(page, 'admin');
   // Setting up a profile leads straight into enrolling the first factor.
   await expect(page.getByTestId('enroll-label')).toBeVisible();
-  const { secret } = await enrollFirstFactor(page);
+  const { secret } = await enrollFirstFactor(page, new Phones(1));
 
   await page.getByTestId('lock-now').click();
   await expect(page.getByTestId('lock-screen')).toBeVisible();
@@ -100,25 +115,34 @@ test('six wrong codes on the lock screen bring the rate-limit message and its co
   await expect(page.getByTestId('nav-factors')).toHaveCount(0);
 });
 
-test('adding a second authenticator takes a code from the first, before any QR code shows', async ({ app }) => {
+test('adding a second authenticator takes a chain with the first, before any QR code shows', async ({ app }) => {
   const { page } = app;
+  const phones = new Phones(1);
   await createProfile(page, 'admin');
-  const { secret } = await enrollFirstFactor(page);
+  await enrollFirstFactor(page, phones);
 
   await page.getByTestId('enroll-start').click();
   await page.getByTestId('enroll-label').fill('Tablet');
-  // No code, no QR: Continue waits for one.
-  await expect(page.getByTestId('enroll-prove-code')).toBeVisible();
-  await expect(page.getByTestId('enroll-continue')).toBeDisabled();
-  const near = [0, 30_000, 60_000].map((d) => oathtool(secret, Date.now() + d));
-  await page.getByTestId('enroll-prove-code').fill(['000000', '111111', '222222', '333333'].find((c) => !near.includes(c))!);
+  await expect(page.getByTestId('enroll-chain-note')).toContainText('critical policy');
   await page.getByTestId('enroll-continue').click();
-  await expect(page.getByTestId('form-error')).toHaveAttribute('data-code', 'ERR-MFA-INVALID');
+  // No chain passed, no QR: the chain at the critical policy, one step long with one factor.
+  const prompt = page.getByTestId('chain-prompt');
+  await expect(prompt.getByTestId('chain-step')).toHaveCount(1);
+  await expect(page.getByTestId('enroll-continue')).toHaveCount(0);
+  // Enter in the name field while the chain runs sends nothing without it.
+  await page.getByTestId('enroll-label').press('Enter');
+  await expect(prompt).toHaveAttribute('data-status', 'open');
+  await expect(page.getByTestId('form-error')).toHaveCount(0);
+  await page.getByTestId('chain-code').focus();
+  // Adding a replacement is where a backup code may stand in (the new one then starts in recovery).
+  await expect(prompt.getByTestId('chain-use-backup')).toBeVisible();
+  await typeStep(page, phones.wrong());
+  await expect(prompt.getByTestId('chain-notice')).toHaveAttribute('data-code', 'ERR-MFA-INVALID');
   await expect(page.getByTestId('enroll-qr')).toHaveCount(0);
 
-  await page.getByTestId('enroll-prove-code').fill(oathtool(secret, Date.now() + 30_000));
-  await page.getByTestId('enroll-continue').click();
+  await passChain(page, phones);
   await expect(page.getByTestId('enroll-qr')).toBeVisible();
+  await expect(prompt).toHaveCount(0);
   await expect(page.getByTestId('enroll-recovery-note')).toHaveCount(0);
   await page.getByTestId('enroll-cant-scan').click();
   const tablet = (await page.getByTestId('enroll-secret').getAttribute('data-secret')) ?? '';
@@ -131,14 +155,15 @@ test('adding a second authenticator takes a code from the first, before any QR c
 
 test('a set-up left at its QR code can be resumed or removed from the list', async ({ app }) => {
   const { page } = app;
+  const phones = new Phones(1);
   await createProfile(page, 'operator');
-  const { secret, backupCodes } = await enrollFirstFactor(page);
+  const { backupCodes } = await enrollFirstFactor(page, phones);
 
   // Start adding a second one, get as far as the QR code, and cancel.
   await page.getByTestId('enroll-start').click();
   await page.getByTestId('enroll-label').fill('Tablet');
-  await page.getByTestId('enroll-prove-code').fill(oathtool(secret, Date.now() + 30_000));
   await page.getByTestId('enroll-continue').click();
+  await passChain(page, phones);
   await expect(page.getByTestId('enroll-qr')).toBeVisible();
   await page.getByTestId('enroll-cancel').click();
 
@@ -152,12 +177,17 @@ test('a set-up left at its QR code can be resumed or removed from the list', asy
   const axe = await new AxeBuilder({ page }).analyze();
   expect(axe.violations.map((v) => v.id)).toEqual([]);
 
-  // Resume: the same code a new one takes (here a backup code: it becomes a recovery factor),
-  // then the same QR code, within the same ten minutes.
+  // Resume: the same chain a new one takes (here a backup code stands in for its step: it becomes
+  // a recovery factor), then the same QR code, within the same ten minutes.
   await pending.getByTestId('factor-resume').click();
+  await expect(page.getByTestId('enroll-resume-submit')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('chain-prompt')).toHaveAttribute('data-status', 'open');
   await expect(page.getByTestId('enroll-qr')).toHaveCount(0);
-  await page.getByTestId('enroll-prove-code').fill(backupCodes[0] ?? '');
-  await page.getByTestId('enroll-resume-submit').click();
+  await page.getByTestId('chain-use-backup').click();
+  await expect(page.getByTestId('chain-code')).toBeFocused();
+  await page.keyboard.type(backupCodes[0] ?? '');
+  await page.keyboard.press('Enter');
   await expect(page.getByTestId('enroll-qr')).toBeVisible();
   await expect(page.getByTestId('enroll-recovery-note')).toBeVisible();
   await page.getByTestId('enroll-cancel').click();

@@ -17,7 +17,7 @@ async function shoot(page: Page, name: string): Promise<void> {
 
 test('incident mode: on at once with a banner on every screen; off through the critical chain, then the banner is gone', async ({ app }) => {
   const { page } = app;
-  const phones = new Phones();
+  const phones = new Phones(2);
   await enrollTwo(page, phones);
 
   await page.getByTestId('nav-approvals').click();

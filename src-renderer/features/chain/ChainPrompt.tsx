@@ -13,13 +13,23 @@ import { useChainStore, type ChainNotice } from './chain.store';
 
 type StepState = 'done' | 'current' | 'locked';
 
+interface ChainPromptProps {
+  onStartAgain(): void;
+  onClose(): void;
+  /**
+   * The chain pays for an action (`useStepUp`), which follows by itself once it completes: no
+   * "Close" or "Start again" then, only while the time runs out.
+   */
+  stepUp?: boolean;
+}
+
 /**
  * The one chain prompt (issue 10 "UI"; DESIGN.md "Factor chain"): the steps in order, each done,
  * current or locked with its factor's label and type; a code field of the factor's digit count
  * for the current step only, which takes the focus whenever the current step changes; the
  * countdown to `expiresAt` on main's clock; resets and breaches said in plain words.
  */
-export function ChainPrompt({ onStartAgain, onClose }: { onStartAgain(): void; onClose(): void }) {
+export function ChainPrompt({ onStartAgain, onClose, stepUp = false }: ChainPromptProps) {
   const { t } = useTranslation();
   const attempt = useChainStore((s) => s.attempt);
   const notice = useChainStore((s) => s.notice);
@@ -42,7 +52,7 @@ export function ChainPrompt({ onStartAgain, onClose }: { onStartAgain(): void; o
       <ol className="chain-steps" aria-label={t('chain.stepsLabel')}>
         {attempt.steps.map((step, index) => {
           const state: StepState = done || index < attempt.position ? 'done' : index === attempt.position && !expired ? 'current' : 'locked';
-          return <StepItem key={`${step.id}:${index}`} step={step} index={index} total={attempt.steps.length} state={state} backupAllowed={!attempt.backupUsed} />;
+          return <StepItem key={`${step.id}:${index}`} step={step} index={index} total={attempt.steps.length} state={state} backupAllowed={attempt.backupAllowed && !attempt.backupUsed} />;
         })}
       </ol>
       {done ? (
@@ -50,7 +60,7 @@ export function ChainPrompt({ onStartAgain, onClose }: { onStartAgain(): void; o
           {t('chain.completed', { count: attempt.steps.length })}
         </p>
       ) : null}
-      {done || expired ? (
+      {(done && !stepUp) || expired ? (
         <div className="button-row">
           <button type="button" className="button button-secondary" onClick={onClose} data-testid="chain-close">
             {t('chain.close')}

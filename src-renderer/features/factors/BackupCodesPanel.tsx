@@ -1,11 +1,11 @@
-import { useId, useState } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { CodeEntry, normalizeCode } from '../../app/CodeField';
+import { MANAGE } from '../../../src-shared/domain/policy';
 import { Dialog } from '../../app/Dialog';
-import { FormActions } from '../../app/FormActions';
-import { useCodeSubmit } from '../../app/code-submit';
+import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useDateFormats } from '../../app/format';
 import { AlertIcon, RefreshIcon } from '../../app/icons';
+import { StepUpActions, useStepUp } from '../chain/step-up';
 import { BackupCodesSheet } from './BackupCodesSheet';
 import { useFactorsStore } from './factors.store';
 
@@ -70,45 +70,51 @@ export function BackupCodesPanel({ hasActiveFactor }: { hasActiveFactor: boolean
   );
 }
 
-/** Asks for an authenticator code, then shows the new set once; the old set stops working. */
+/**
+ * A critical chain first (no backup code may stand in: backup codes must not mint backup codes),
+ * then the new set, shown once; the old set stops working.
+ */
 function RegenerateDialog({ onClose }: { onClose(): void }) {
   const { t } = useTranslation();
   const [codes, setCodes] = useState<string[] | null>(null);
-  const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit(async (value) => {
-    const result = await window.custodian.backupCodes.regenerate(value);
-    useFactorsStore.getState().applyBackupCodes(result.status);
-    setCodes(result.codes);
+  const stepUp = useStepUp({
+    purpose: MANAGE.regenerateCodes,
+    action: () => window.custodian.backupCodes.regenerate(),
+    onDone: (result) => {
+      useFactorsStore.getState().applyBackupCodes(result.status);
+      setCodes(result.codes);
+    },
+    onCancel: onClose,
   });
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    void stepUp.run();
+  }
 
   return (
     <Dialog title={t('factors.backup.regenerateTitle')} onClose={onClose} dismissible={codes === null} wide={codes !== null} testId="regenerate-dialog">
       {codes ? (
         <BackupCodesSheet codes={codes} intro={t('factors.backup.newCodesIntro')} onDone={onClose} />
       ) : (
-        <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
-          <p>{t('factors.backup.regenerateIntro')}</p>
-          <CodeEntry
-            id={codeId}
-            label={t('code.totpLabel')}
-            hint={t('code.totpHint')}
-            value={code}
-            onChange={setCode}
-            kind="totp"
-            testId="regenerate-code"
-            form={form}
-            errorId={errorId}
-            autoFocus
-          />
-          <FormActions
-            onCancel={onClose}
-            busy={busy}
-            disabled={busy || form.blocked || normalizeCode(code).length < 6}
-            testId="regenerate-confirm"
-            icon={<RefreshIcon />}
-          >
-            {t('factors.backup.regenerateSubmit')}
-          </FormActions>
-        </form>
+        <>
+          <form className="stack" onSubmit={onSubmit} noValidate>
+            <p>{t('factors.backup.regenerateIntro')}</p>
+            <p className="field-hint">{t('factors.backup.regenerateChain')}</p>
+            <FormErrorNotice form={stepUp.form} />
+            <StepUpActions
+              onCancel={onClose}
+              stepUp={stepUp}
+              testId="regenerate-confirm"
+              icon={<RefreshIcon />}
+              cancelAutoFocus
+            >
+              {t('factors.backup.regenerateSubmit')}
+            </StepUpActions>
+          </form>
+          {/* After the form, not in it: the prompt's step forms cannot nest. */}
+          {stepUp.prompt}
+        </>
       )}
     </Dialog>
   );

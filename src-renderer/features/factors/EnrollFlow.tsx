@@ -1,19 +1,20 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { EnrollmentView, Factor, TotpAlgorithm } from '../../../src-shared/domain/mfa';
+import { MANAGE } from '../../../src-shared/domain/policy';
 import { useLocalDeadline } from '../../app/app.store';
-import { CodeEntry, normalizeCode } from '../../app/CodeField';
+import { CodeEntry } from '../../app/CodeField';
 import { CountdownRing } from '../../app/CountdownRing';
 import { focusInitial } from '../../app/Dialog';
 import { FormActions } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
-import { useCodeSubmit, type CodeSubmit } from '../../app/code-submit';
 import { useDateFormats } from '../../app/format';
 import { useFormError } from '../../app/form-error';
 import { AlertIcon, CopyIcon, SpinnerIcon } from '../../app/icons';
 import { SelectField } from '../../app/SelectField';
 import { callError, selectMfaEnabled, useSessionStore } from '../../app/session.store';
 import { formatMinutes, useSecondsLeft } from '../../app/ticker';
+import { StepUpActions, useStepUp } from '../chain/step-up';
 import { BackupCodesSheet } from './BackupCodesSheet';
 import { useFactorsStore } from './factors.store';
 
@@ -129,35 +130,18 @@ interface CancelProps {
 }
 
 /**
- * Once MFA is on, adding an authenticator takes a current code from one the approver already has
- * (issue 9, item 4): an unlocked desk alone must not be enough. A backup code is taken too, and
- * makes the new one a recovery authenticator.
+ * Once MFA is on, adding an authenticator (or showing a pending one's QR code again) takes a chain
+ * at the critical policy (issue 10; issue 9, item 4: an unlocked desk alone must not be enough).
+ * A backup code may stand in for a step, and then makes the new one a recovery authenticator.
  */
-function ProveField({ mfaOn, prove, autoFocus }: { mfaOn: boolean; prove: CodeSubmit; autoFocus?: boolean }) {
+function ChainNote({ mfaOn }: { mfaOn: boolean }) {
   const { t } = useTranslation();
-  if (!mfaOn) return <FormErrorNotice form={prove.form} id={prove.errorId} />;
+  if (!mfaOn) return null;
   return (
-    <>
-      <p>{t('factors.enroll.proveIntro')}</p>
-      <CodeEntry
-        id={prove.codeId}
-        label={t('code.label')}
-        hint={t('factors.enroll.proveCodeHint')}
-        value={prove.code}
-        onChange={prove.setCode}
-        kind="any"
-        testId="enroll-prove-code"
-        form={prove.form}
-        errorId={prove.errorId}
-        {...(autoFocus ? { autoFocus } : {})}
-      />
-    </>
+    <p className="field-hint" data-testid="enroll-chain-note">
+      {t('factors.enroll.chainIntro')}
+    </p>
   );
-}
-
-/** Whether the step may be sent: not while busy or rate-limited, and with a code once MFA is on. */
-function canProve(mfaOn: boolean, prove: CodeSubmit): boolean {
-  return !prove.busy && !prove.form.blocked && (!mfaOn || normalizeCode(prove.code) !== '');
 }
 
 function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: CancelProps & { onEnrolled(enrollment: EnrollmentView): void }) {
@@ -169,28 +153,33 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
   const [algorithm, setAlgorithm] = useState<TotpAlgorithm>('SHA1');
   const [labelMissing, setLabelMissing] = useState(false);
   const ids = { label: useId(), labelHint: useId(), labelError: useId(), digits: useId(), period: useId(), algorithm: useId() };
-  const prove = useCodeSubmit(
-    async (code) => {
-      const enrollment = await window.custodian.factors.enroll({ label: label.trim(), digits, period, algorithm, ...(mfaOn ? { code } : {}) });
+  // Before MFA is on (the first factor) main asks for no chain, and the first try goes through.
+  const stepUp = useStepUp({
+    purpose: MANAGE.enroll,
+    action: () => window.custodian.factors.enroll({ label: label.trim(), digits, period, algorithm }),
+    onDone: (enrollment) => {
       // The list shows the pending factor too, with when it lapses.
       void useFactorsStore.getState().refresh();
       onEnrolled(enrollment);
     },
-    { required: mfaOn },
-  );
+    onCancel,
+    cancelLabel,
+    cancelTestId,
+  });
 
-  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (!label.trim()) {
       setLabelMissing(true);
       document.getElementById(ids.label)?.focus();
       return;
     }
-    await prove.onSubmit(event);
+    void stepUp.run();
   }
 
   return (
-    <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
+    <>
+    <form className="stack" onSubmit={onSubmit} noValidate>
       <div className="field">
         <label htmlFor={ids.label} className="field-label">
           {t('factors.enroll.label')}
@@ -254,50 +243,65 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
         </div>
       </details>
 
-      <ProveField mfaOn={mfaOn} prove={prove} />
-      <FormActions
+      <ChainNote mfaOn={mfaOn} />
+      <FormErrorNotice form={stepUp.form} />
+      <StepUpActions
         onCancel={onCancel}
         cancelLabel={cancelLabel}
         cancelTestId={cancelTestId}
-        busy={prove.busy}
-        disabled={!canProve(mfaOn, prove)}
+        stepUp={stepUp}
         testId="enroll-continue"
       >
         {t('common.continue')}
-      </FormActions>
+      </StepUpActions>
     </form>
+    {/* After the form, not in it: the prompt's step forms cannot nest. */}
+    {stepUp.prompt}
+    </>
   );
 }
 
-/** "Resume" on a pending factor: its QR code again, after the same code a new one takes. */
+/** "Resume" on a pending factor: its QR code again, after the same chain a new one takes. */
 function ResumeStep({ factor, onResumed, onCancel, cancelLabel, cancelTestId }: CancelProps & { factor: Factor; onResumed(enrollment: EnrollmentView): void }) {
   const { t } = useTranslation();
   const formats = useDateFormats();
   const mfaOn = useSessionStore(selectMfaEnabled);
-  const prove = useCodeSubmit(
-    async (code) => {
-      const enrollment = await window.custodian.factors.resume(factor.id, mfaOn ? code : undefined);
+  const stepUp = useStepUp({
+    purpose: MANAGE.enroll,
+    action: () => window.custodian.factors.resume(factor.id),
+    onDone: (enrollment) => {
       void useFactorsStore.getState().refresh();
       onResumed(enrollment);
     },
-    { required: mfaOn },
-  );
+    onCancel,
+    cancelLabel,
+    cancelTestId,
+  });
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    void stepUp.run();
+  }
 
   return (
-    <form className="stack" onSubmit={(event) => void prove.onSubmit(event)} noValidate>
+    <>
+    <form className="stack" onSubmit={onSubmit} noValidate>
       <p>{t('factors.enroll.resumeIntro', { label: factor.label, time: factor.pendingExpiresAt ? formats.time(factor.pendingExpiresAt) : '' })}</p>
-      <ProveField mfaOn={mfaOn} prove={prove} autoFocus />
-      <FormActions
+      <ChainNote mfaOn={mfaOn} />
+      <FormErrorNotice form={stepUp.form} />
+      <StepUpActions
         onCancel={onCancel}
         cancelLabel={cancelLabel}
         cancelTestId={cancelTestId}
-        busy={prove.busy}
-        disabled={!canProve(mfaOn, prove)}
+        stepUp={stepUp}
         testId="enroll-resume-submit"
+        autoFocus
       >
         {t('factors.enroll.showQr')}
-      </FormActions>
+      </StepUpActions>
     </form>
+    {stepUp.prompt}
+    </>
   );
 }
 

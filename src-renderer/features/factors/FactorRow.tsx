@@ -1,17 +1,17 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Factor } from '../../../src-shared/domain/mfa';
-import { CodeEntry, normalizeCode } from '../../app/CodeField';
+import { MANAGE } from '../../../src-shared/domain/policy';
 import { ConfirmDialog } from '../../app/ConfirmDialog';
 import { Dialog } from '../../app/Dialog';
 import { assertNever } from '../../app/errors';
-import { FormActions, SubmitButton } from '../../app/FormActions';
+import { SubmitButton } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
-import { useCodeSubmit } from '../../app/code-submit';
 import { useFormError } from '../../app/form-error';
 import { useDateFormats } from '../../app/format';
 import { AlertIcon, BanIcon, CloseIcon, PencilIcon, PhoneIcon, RefreshIcon } from '../../app/icons';
 import { callError } from '../../app/session.store';
+import { StepUpActions, useStepUp } from '../chain/step-up';
 import { useFactorsStore } from './factors.store';
 
 interface FactorRowProps {
@@ -285,12 +285,23 @@ interface DisableDialogProps {
 
 function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDialogProps) {
   const { t } = useTranslation();
-  const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit(async (value) => {
-    const disabled = await window.custodian.factors.disable(factor.id, value);
-    useFactorsStore.getState().applyFactor(disabled);
-    void useFactorsStore.getState().refresh();
-    onDisabled();
+  // Tried first: main refuses an admin's last factor, or one a policy still needs, before it asks
+  // for the chain; then a critical chain whose grant disables this factor and no other.
+  const stepUp = useStepUp({
+    purpose: MANAGE.disable(factor.id),
+    action: () => window.custodian.factors.disable(factor.id),
+    onDone: (disabled) => {
+      useFactorsStore.getState().applyFactor(disabled);
+      void useFactorsStore.getState().refresh();
+      onDisabled();
+    },
+    onCancel: onClose,
   });
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    void stepUp.run();
+  }
 
   // Disabling a recovery factor with one of the owner's other factors stops the recovery.
   const stops = factor.recovery;
@@ -300,37 +311,29 @@ function DisableDialog({ factor, isLastActive, onClose, onDisabled }: DisableDia
       onClose={onClose}
       testId="disable-dialog"
     >
-      <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
+      <form className="stack" onSubmit={onSubmit} noValidate>
         <p>{stops ? t('factors.cancelRecoveryIntro', { label: factor.label }) : t('factors.disableIntro')}</p>
         {isLastActive ? (
-          <p className="notice notice-warning notice-small">
+          <p className="notice notice-warning notice-small" data-testid="disable-last">
             <AlertIcon />
             <span>{t('factors.disableLast')}</span>
           </p>
         ) : null}
-        <CodeEntry
-          id={codeId}
-          label={t('code.totpLabel')}
-          hint={t('factors.disableCodeHint')}
-          value={code}
-          onChange={setCode}
-          kind="totp"
-          testId="disable-code"
-          form={form}
-          errorId={errorId}
-          autoFocus
-        />
-        <FormActions
+        <p className="field-hint">{t('factors.manageChain')}</p>
+        <FormErrorNotice form={stepUp.form} />
+        <StepUpActions
           onCancel={onClose}
-          busy={busy}
-          disabled={busy || form.blocked || normalizeCode(code) === ''}
+          stepUp={stepUp}
           testId="disable-confirm"
           icon={<BanIcon />}
           danger
+          cancelAutoFocus
         >
           {stops ? t('factors.cancelRecoveryConfirm') : t('factors.disableConfirm')}
-        </FormActions>
+        </StepUpActions>
       </form>
+      {/* After the form, not in it: the prompt's step forms cannot nest. */}
+      {stepUp.prompt}
     </Dialog>
   );
 }

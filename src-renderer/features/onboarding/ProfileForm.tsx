@@ -146,10 +146,11 @@ interface RoleFieldProps {
   onChange(role: Role): void;
   testId: string;
   autoFocus?: boolean;
+  disabled?: boolean;
 }
 
 /** The role picker, with every role's ceiling beside it so the choice is an informed one. */
-export function RoleField({ id, label, value, onChange, testId, autoFocus }: RoleFieldProps) {
+export function RoleField({ id, label, value, onChange, testId, autoFocus, disabled }: RoleFieldProps) {
   const { t } = useTranslation();
   const ceilingsId = useId();
   return (
@@ -163,6 +164,7 @@ export function RoleField({ id, label, value, onChange, testId, autoFocus }: Rol
       describedBy={ceilingsId}
       wide
       autoFocus={autoFocus}
+      disabled={disabled}
     >
       <RoleCeilings id={ceilingsId} selected={value} />
     </SelectField>

@@ -1,12 +1,10 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CHAIN_MODES, MAX_CHAIN_STEPS, type ChainMode, type Policy } from '../../../src-shared/domain/policy';
-import type { CustodianError } from '../../../src-shared/ipc/api';
-import { errorText, toCustodianError } from '../../app/errors';
-import { FormActions } from '../../app/FormActions';
+import { errorText } from '../../app/errors';
+import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { SelectField } from '../../app/SelectField';
-import { ChainPrompt } from '../chain/ChainPrompt';
-import { useChainStore } from '../chain/chain.store';
+import { StepUpActions, useStepUp } from '../chain/step-up';
 import { usePoliciesStore } from './policies.store';
 
 /** The purpose a weakening's chain is for; main's POLICY_WEAKEN_PURPOSE. */
@@ -92,51 +90,17 @@ function PolicySummary({ policy, onEdit }: { policy: Policy; onEdit(): void }) {
 function PolicyForm({ policy, onDone }: { policy: Policy; onDone(saved: Policy | null): void }) {
   const { t } = useTranslation();
   const save = usePoliciesStore((s) => s.save);
-  const attempt = useChainStore((s) => s.attempt);
-  const startChain = useChainStore((s) => s.start);
-  const closeChain = useChainStore((s) => s.close);
   const [draft, setDraft] = useState<Policy>(policy);
-  const [error, setError] = useState<CustodianError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [needsChain, setNeedsChain] = useState(false);
-  const saving = useRef(false);
+  // A weakening: main answers ERR-MFA-REQUIRED, a critical chain runs, and this same change
+  // (the draft as it is when the chain completes) is saved.
+  const stepUp = useStepUp({ purpose: WEAKEN, action: () => save(draft), onDone, onCancel: () => onDone(null) });
   const modeId = useId();
   const stepsId = useId();
   const timeoutId = useId();
-  const chainShown = needsChain && attempt?.purpose === WEAKEN;
-
-  async function trySave(): Promise<void> {
-    if (saving.current) return;
-    saving.current = true;
-    setBusy(true);
-    setError(null);
-    try {
-      onDone(await save(draft));
-      if (needsChain) closeChain();
-    } catch (failure) {
-      const typed = toCustodianError(failure);
-      if (typed.code === 'ERR-MFA-REQUIRED' && !needsChain) {
-        // A weakening: a critical chain first, then this same change is saved.
-        setNeedsChain(true);
-        await startChain(WEAKEN, 'critical');
-      } else {
-        setError(typed);
-      }
-    } finally {
-      saving.current = false;
-      setBusy(false);
-    }
-  }
-
-  // The chain completed: its grant pays for the weakening, saved now.
-  useEffect(() => {
-    if (needsChain && attempt?.purpose === WEAKEN && attempt.status === 'completed') void trySave();
-    // trySave reads the draft as it is when the chain completes.
-  }, [needsChain, attempt?.purpose, attempt?.status]);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    void trySave();
+    void stepUp.run();
   }
 
   return (
@@ -170,38 +134,18 @@ function PolicyForm({ policy, onDone }: { policy: Policy; onDone(saved: Policy |
           testId="policy-timeout"
         />
       </div>
-      {needsChain ? (
+      {stepUp.chaining ? (
         <p className="notice notice-warning notice-small" role="status" data-testid="policy-weaker">
           {t('policies.weakerNeedsChain')}
         </p>
       ) : null}
-      {error ? (
-        <p className="notice notice-error" role="alert" data-testid="form-error" data-code={error.code}>
-          {errorText(t, error)}
-        </p>
-      ) : null}
-      <FormActions
-        onCancel={() => {
-          if (needsChain) closeChain();
-          onDone(null);
-        }}
-        busy={busy}
-        disabled={busy || chainShown}
-        testId="policy-save"
-      >
+      <FormErrorNotice form={stepUp.form} />
+      <StepUpActions onCancel={() => onDone(null)} stepUp={stepUp} testId="policy-save">
         {t('policies.save')}
-      </FormActions>
+      </StepUpActions>
     </form>
     {/* Beside the policy's form, not inside it: the prompt's step forms cannot nest in another form. */}
-    {chainShown ? (
-      <ChainPrompt
-        onStartAgain={() => void startChain(WEAKEN, 'critical')}
-        onClose={() => {
-          closeChain();
-          setNeedsChain(false);
-        }}
-      />
-    ) : null}
+    {stepUp.prompt}
     </div>
   );
 }

@@ -1,17 +1,15 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Profile, Role } from '../../../src-shared/domain/mfa';
-import { CodeField, normalizeCode } from '../../app/CodeField';
+import { MANAGE } from '../../../src-shared/domain/policy';
 import { Dialog } from '../../app/Dialog';
-import { toCustodianError } from '../../app/errors';
-import { FormActions } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
-import { useFormError } from '../../app/form-error';
 import { selectHasProfile, selectMfaEnabled, useSessionStore } from '../../app/session.store';
+import { StepUpActions, useStepUp } from '../chain/step-up';
 import { RoleField } from '../onboarding/ProfileForm';
 import { SetupCallout } from '../onboarding/SetupCallout';
 
-/** Who approves here, and the role change that needs a code (profile:set-role). */
+/** Who approves here, and the role change that takes a critical chain (profile:set-role). */
 export function ProfileCard() {
   const { t } = useTranslation();
   const hasProfile = useSessionStore(selectHasProfile);
@@ -105,55 +103,41 @@ function ChangeRoleDialog({ profile, mfaEnabled, onClose, onChanged }: ChangeRol
   const { t } = useTranslation();
   const setRole = useSessionStore((state) => state.setRole);
   const [role, setSelected] = useState<Role>(profile.role);
-  const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const form = useFormError();
-  const ids = { role: useId(), code: useId(), error: useId() };
-  const value = normalizeCode(code);
+  const roleId = useId();
+  // A privilege change: a critical chain whose grant serves this very role and no other.
+  const stepUp = useStepUp({ purpose: MANAGE.role(role), action: () => setRole(role), onDone: (updated) => onChanged(updated.role), onCancel: onClose });
 
-  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (busy || form.blocked || role === profile.role || (mfaEnabled && !value)) return;
-    setBusy(true);
-    form.clear();
-    try {
-      // With MFA off there is no code to give; main decides whether the change may go ahead.
-      const updated = await setRole(role, mfaEnabled ? value : '');
-      onChanged(updated.role);
-    } catch (error) {
-      form.show(toCustodianError(error));
-      setCode('');
-      setBusy(false);
-    }
+    if (role === profile.role || !mfaEnabled) return;
+    void stepUp.run();
   }
 
   return (
     <Dialog title={t('profile.changeRoleTitle')} onClose={onClose} testId="change-role-dialog">
-      <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
+      <form className="stack" onSubmit={onSubmit} noValidate>
         <p>{mfaEnabled ? t('profile.changeRoleIntro') : t('profile.changeRoleNoMfa')}</p>
-        <RoleField id={ids.role} label={t('profile.newRole')} value={role} onChange={setSelected} testId="change-role-select" autoFocus />
-        {mfaEnabled ? (
-          <CodeField
-            id={ids.code}
-            label={t('code.totpLabel')}
-            hint={t('code.totpHint')}
-            value={code}
-            onChange={setCode}
-            kind="totp"
-            testId="change-role-code"
-            errorId={form.state ? ids.error : undefined}
-          />
-        ) : null}
-        <FormErrorNotice form={form} id={ids.error} />
-        <FormActions
+        <RoleField
+          id={roleId}
+          label={t('profile.newRole')}
+          value={role}
+          onChange={setSelected}
+          testId="change-role-select"
+          autoFocus
+          disabled={stepUp.chaining}
+        />
+        <FormErrorNotice form={stepUp.form} />
+        <StepUpActions
           onCancel={onClose}
-          busy={busy}
-          disabled={busy || form.blocked || role === profile.role || (mfaEnabled && !value)}
+          stepUp={stepUp}
+          disabled={role === profile.role || !mfaEnabled}
           testId="change-role-confirm"
         >
           {t('profile.changeRoleSubmit')}
-        </FormActions>
+        </StepUpActions>
       </form>
+      {/* After the form, not in it: the prompt's step forms cannot nest. */}
+      {stepUp.prompt}
     </Dialog>
   );
 }

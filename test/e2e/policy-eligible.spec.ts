@@ -114,6 +114,8 @@ test('a policy names its factors in a fixed order: narrowing saves at once and i
   await expect(page.getByTestId('chain-prompt')).toHaveCount(0);
   await expect(medium.getByTestId('policy-eligible-factors')).toHaveText('Tablet');
   await expect(medium).toContainText('Eligible, in this order: Tablet');
+  await medium.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: shotPath('policy-summary-ids-1180.png') });
   const saved = await page.evaluate(() => window.custodian.policies.list());
   expect(saved.find((p) => p.sensitivity === 'medium')?.eligible).toEqual({ by: 'ids', ids: [factorIds['Tablet']] });
 
@@ -138,6 +140,8 @@ test('a policy names its factors in a fixed order: narrowing saves at once and i
   await form.getByTestId('policy-eligible-types').check();
   await expect(form.getByTestId('policy-weaker-preview')).toHaveAttribute('data-weakenings', 'more-factors');
   await expect(form.getByTestId('policy-weaker-preview')).toContainText('factors it did not admit before');
+  await form.getByTestId('policy-save').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: shotPath('policy-weaker-preview-1180.png') });
   await form.getByTestId('policy-save').click();
   await expect(page.getByTestId('policy-weaker')).toBeVisible();
   // Two steps: the critical policy's chain, not medium's one.

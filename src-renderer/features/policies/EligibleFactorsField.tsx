@@ -1,4 +1,4 @@
-import { useId, useLayoutEffect, useRef, useState } from 'react';
+import { useId, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ENROLLABLE_FACTOR_TYPES, type Factor } from '../../../src-shared/domain/mfa';
 import { eligibleFactors, FACTOR_TYPES, type ChainFactor, type ChainMode, type EligibleFactors, type FactorType } from '../../../src-shared/domain/policy';
@@ -48,36 +48,37 @@ export function EligibleFactorsField({ value, mode, factors, active, disabled, o
     <fieldset className="eligible" disabled={disabled} aria-describedby={describedBy} data-testid="policy-eligible">
       <legend className="field-label">{t('policies.eligibleTitle')}</legend>
       <div className="eligible-option">
-        <div className="checkbox-row">
-          <input
-            id={typesId}
-            type="radio"
-            className="checkbox"
-            name={name}
-            checked={value.by === 'types'}
-            onChange={() => chooseTypes(types)}
-            data-testid="policy-eligible-types"
-          />
-          <label htmlFor={typesId}>{t('policies.eligibleByTypes')}</label>
-        </div>
+        <Choice id={typesId} name={name} checked={value.by === 'types'} onSelect={() => chooseTypes(types)} testId="policy-eligible-types">
+          {t('policies.eligibleByTypes')}
+        </Choice>
         {value.by === 'types' ? <TypeChoices chosen={value.types} active={active} onChange={chooseTypes} /> : null}
       </div>
       <div className="eligible-option">
-        <div className="checkbox-row">
-          <input
-            id={idsId}
-            type="radio"
-            className="checkbox"
-            name={name}
-            checked={value.by === 'ids'}
-            onChange={() => chooseIds(ids)}
-            data-testid="policy-eligible-ids"
-          />
-          <label htmlFor={idsId}>{t('policies.eligibleByIds')}</label>
-        </div>
+        <Choice id={idsId} name={name} checked={value.by === 'ids'} onSelect={() => chooseIds(ids)} testId="policy-eligible-ids">
+          {t('policies.eligibleByIds')}
+        </Choice>
         {value.by === 'ids' ? <FactorChoices chosen={value.ids} mode={mode} factors={factors} active={active} onChange={chooseIds} /> : null}
       </div>
     </fieldset>
+  );
+}
+
+interface ChoiceProps {
+  id: string;
+  name: string;
+  checked: boolean;
+  onSelect(): void;
+  testId: string;
+  children: ReactNode;
+}
+
+/** One of the two ways to name the factors: a radio button and its label. */
+function Choice({ id, name, checked, onSelect, testId, children }: ChoiceProps) {
+  return (
+    <div className="checkbox-row">
+      <input id={id} type="radio" className="checkbox" name={name} checked={checked} onChange={onSelect} data-testid={testId} />
+      <label htmlFor={id}>{children}</label>
+    </div>
   );
 }
 

@@ -123,7 +123,7 @@ function EligibleSummary({ policy, factors }: { policy: Policy; factors: readonl
             <span key={id} data-factor={id}>
               {index > 0 ? ', ' : null}
               <bdi>{factor?.label ?? t('policies.unknownFactor')}</bdi>
-              {factor?.state === 'active' ? null : ` (${t('policies.notActive')})`}
+              {factor && factor.state !== 'active' ? ` (${t('policies.notActive')})` : null}
             </span>
           );
         })}

@@ -197,3 +197,19 @@ export function UserIcon({ className }: IconProps) {
     </Icon>
   );
 }
+
+export function ArrowUpIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <path d="M12 19V5M6 11l6-6 6 6" />
+    </Icon>
+  );
+}
+
+export function ArrowDownIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <path d="M12 5v14M6 13l6 6 6-6" />
+    </Icon>
+  );
+}

@@ -55,6 +55,12 @@ export type FactorParams = z.infer<typeof factorParamsSchema>;
 export type FactorType = FactorParams['type'];
 export type FactorParamsOf<T extends FactorType> = Extract<FactorParams, { type: T }>;
 
+/**
+ * The types a factor can be enrolled as in this build: one per `FactorMethod`, read off the union
+ * so that a new method shows up here (and on the Policies screen) without another list to keep.
+ */
+export const ENROLLABLE_FACTOR_TYPES: readonly FactorType[] = factorParamsSchema.options.map((option) => option.shape.type.value);
+
 /** What every factor has, whatever its type. */
 const factorCommonSchema = z.object({
   id: z.string(),

@@ -1,10 +1,14 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { CHAIN_MODES, MAX_CHAIN_STEPS, type ChainMode, type Policy } from '../../../src-shared/domain/policy';
+import type { Factor } from '../../../src-shared/domain/mfa';
+import { CHAIN_MODES, MAX_CHAIN_STEPS, weakenings, type ChainFactor, type ChainMode, type Policy } from '../../../src-shared/domain/policy';
 import { errorText } from '../../app/errors';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { SelectField } from '../../app/SelectField';
 import { StepUpActions, useStepUp } from '../chain/step-up';
+import { useFactorsStore } from '../factors/factors.store';
+import { EligibleFactorsField } from './EligibleFactorsField';
+import { activeChainFactors, choosesNothing, satisfiability } from './eligible-draft';
 import { usePoliciesStore } from './policies.store';
 
 /** The purpose a weakening's chain is for; main's POLICY_WEAKEN_PURPOSE. */
@@ -27,6 +31,14 @@ export function PoliciesView() {
   useEffect(() => {
     void load();
   }, [load]);
+
+  // The eligible factors are named by label and checked against the active ones; the shell's
+  // `custodian factors ...` changes them too.
+  const refreshFactors = useFactorsStore((s) => s.refresh);
+  useEffect(() => {
+    void refreshFactors();
+    return window.custodian.factors.onChanged(() => void refreshFactors());
+  }, [refreshFactors]);
 
   return (
     <div className="stack">
@@ -66,9 +78,12 @@ export function PoliciesView() {
   );
 }
 
+// Stands in for the list while the sentence is translated, so each label can sit in its own <bdi>.
+const FACTORS_MARK = '\u0000factors\u0000';
+
 function PolicySummary({ policy, onEdit }: { policy: Policy; onEdit(): void }) {
   const { t } = useTranslation();
-  const eligible = policy.eligible.by === 'types' ? policy.eligible.types.map((type) => t(`chain.type.${type}`)).join(', ') : t('policies.byIds', { count: policy.eligible.ids.length });
+  const factors = useFactorsStore((s) => s.factors);
   return (
     <div className="panel-header">
       <div>
@@ -78,12 +93,43 @@ function PolicySummary({ policy, onEdit }: { policy: Policy; onEdit(): void }) {
         <p data-testid="policy-summary">
           {t('policies.summary', { count: policy.requiredSteps, mode: t(`policies.mode.${policy.mode}`), seconds: policy.challengeTimeoutSeconds })}
         </p>
-        <p className="muted">{t('policies.eligible', { factors: eligible })}</p>
+        <EligibleSummary policy={policy} factors={factors} />
       </div>
       <button type="button" className="button button-secondary" onClick={onEdit} data-testid="policy-edit">
         {t('policies.edit')}
       </button>
     </div>
+  );
+}
+
+/**
+ * "Eligible: Authenticator app", or by id the factors' labels, in the chain's order for a fixed
+ * policy. A listed factor that is no longer active says so; main skips it when drawing a chain.
+ */
+function EligibleSummary({ policy, factors }: { policy: Policy; factors: readonly Factor[] }) {
+  const { t } = useTranslation();
+  const rule = policy.eligible;
+  if (rule.by === 'types') {
+    return <p className="muted">{t('policies.eligible', { factors: rule.types.map((type) => t(`chain.type.${type}`)).join(', ') })}</p>;
+  }
+  const [before, after] = t(policy.mode === 'fixed' ? 'policies.eligibleOrdered' : 'policies.eligible', { factors: FACTORS_MARK }).split(FACTORS_MARK);
+  return (
+    <p className="muted">
+      {before}
+      <span data-testid="policy-eligible-factors">
+        {rule.ids.map((id, index) => {
+          const factor = factors.find((f) => f.id === id);
+          return (
+            <span key={id} data-factor={id}>
+              {index > 0 ? ', ' : null}
+              <bdi>{factor?.label ?? t('policies.unknownFactor')}</bdi>
+              {factor && factor.state !== 'active' ? ` (${t('policies.notActive')})` : null}
+            </span>
+          );
+        })}
+      </span>
+      {after}
+    </p>
   );
 }
 
@@ -97,6 +143,10 @@ function PolicyForm({ policy, onDone }: { policy: Policy; onDone(saved: Policy |
   const modeId = useId();
   const stepsId = useId();
   const timeoutId = useId();
+  const eligibleStatusId = useId();
+  const factors = useFactorsStore((s) => s.factors);
+  const factorsReady = useFactorsStore((s) => s.listState === 'ready');
+  const active = useMemo<ChainFactor[]>(() => activeChainFactors(factors), [factors]);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -134,18 +184,76 @@ function PolicyForm({ policy, onDone }: { policy: Policy; onDone(saved: Policy |
           testId="policy-timeout"
         />
       </div>
+      <EligibleFactorsField
+        value={draft.eligible}
+        mode={draft.mode}
+        factors={factors}
+        active={active}
+        disabled={stepUp.chaining}
+        onChange={(eligible) => setDraft({ ...draft, eligible })}
+        describedBy={eligibleStatusId}
+      />
+      <DraftCheck id={eligibleStatusId} policy={policy} draft={draft} active={active} ready={factorsReady} chaining={stepUp.chaining} />
       {stepUp.chaining ? (
         <p className="notice notice-warning notice-small" role="status" data-testid="policy-weaker">
           {t('policies.weakerNeedsChain')}
         </p>
       ) : null}
       <FormErrorNotice form={stepUp.form} />
-      <StepUpActions onCancel={() => onDone(null)} stepUp={stepUp} testId="policy-save">
+      <StepUpActions onCancel={() => onDone(null)} stepUp={stepUp} disabled={choosesNothing(draft.eligible)} testId="policy-save">
         {t('policies.save')}
       </StepUpActions>
     </form>
     {/* Beside the policy's form, not inside it: the prompt's step forms cannot nest in another form. */}
     {stepUp.prompt}
     </div>
+  );
+}
+
+interface DraftCheckProps {
+  id: string;
+  policy: Policy;
+  draft: Policy;
+  active: readonly ChainFactor[];
+  /** The factors have loaded: until then "0 eligible" would be a false alarm. */
+  ready: boolean;
+  chaining: boolean;
+}
+
+/**
+ * What the draft will meet before it is saved: whether enough active factors are eligible for its
+ * steps, and whether saving it will ask for the critical chain (the same `weakenings` main judges
+ * with). Main decides again when it saves.
+ */
+function DraftCheck({ id, policy, draft, active, ready, chaining }: DraftCheckProps) {
+  const { t } = useTranslation();
+  const nothing = choosesNothing(draft.eligible);
+  const check = satisfiability(draft, active);
+  const weaker = weakenings(policy, draft, active);
+  return (
+    <>
+      <p
+        id={id}
+        className={nothing || !check.met ? 'status-line status-bad' : 'status-line status-ok'}
+        role="status"
+        data-testid="policy-satisfiable"
+        data-met={ready && !nothing ? String(check.met) : undefined}
+      >
+        {!ready ? '' : nothing ? t('policies.chooseOne') : t(check.met ? 'policies.enough' : 'policies.notEnough', { eligible: check.eligible, steps: check.steps })}
+      </p>
+      {/* While the chain runs, policy-weaker says what happens next instead. */}
+      {weaker.length > 0 && !chaining ? (
+        <div className="notice notice-warning notice-small" data-testid="policy-weaker-preview" data-weakenings={weaker.join(' ')}>
+          <div>
+            <p>{t('policies.weakerPreview')}</p>
+            <ul className="weakening-list">
+              {weaker.map((w) => (
+                <li key={w}>{t(`policies.weakening.${w}`)}</li>
+              ))}
+            </ul>
+          </div>
+        </div>
+      ) : null}
+    </>
   );
 }

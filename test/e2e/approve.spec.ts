@@ -38,7 +38,7 @@ async function matchCodeOf(request: Running): Promise<string> {
 async function shoot(page: Page, name: string, language: 'en' | 'tr'): Promise<void> {
   for (const width of [1180, 800]) {
     // Tall enough for the whole dialog (checklist, number, chain) in one picture.
-    await page.setViewportSize({ width, height: 1150 });
+    await page.setViewportSize({ width, height: 1100 });
     await page.screenshot({ path: shotPath(`${name}-${width}-${language}.png`) });
   }
   await page.setViewportSize({ width: 1180, height: 780 });

@@ -154,7 +154,7 @@ test('the whole story: the CLI asks, the approver checks, types the number and p
   await expect(row.getByTestId('history-token')).toHaveText('Token redeemed');
 });
 
-test('a wrong number is refused after the chain, nothing is approved, and Approve starts a new chain', async ({ app }) => {
+test('a wrong number is refused after the chain, nothing is approved, and Approve starts a new chain; Revoke takes the token back', async ({ app }) => {
   const { page } = app;
   const phones = new Phones(2);
   await enrollTwo(page, phones);
@@ -198,7 +198,27 @@ test('a wrong number is refused after the chain, nothing is approved, and Approv
   await passChain(page, phones);
   await expect(dialog).toHaveCount(0);
   await expect(card).toHaveAttribute('data-state', 'approved');
-  expect((await request.done).status).toBe(0);
+  const result = await request.done;
+  expect(result.status).toBe(0);
+
+  // Revoke asks first (Enter by reflex lands on Cancel), then the token no longer works.
+  const token = card.getByTestId('request-token');
+  await token.getByTestId('token-revoke').focus();
+  await page.keyboard.press('Enter');
+  const confirm = page.getByTestId('confirm-revoke-token');
+  await expect(confirm).toContainText('stops working at once');
+  await expect(confirm.getByTestId('confirm-revoke-token-cancel')).toBeFocused();
+  expect((await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id)).toEqual([]);
+  await page.keyboard.press('Enter');
+  await expect(confirm).toHaveCount(0);
+  await expect(token).toHaveAttribute('data-state', 'delivered');
+  await token.getByTestId('token-revoke').click();
+  await confirm.getByTestId('confirm-revoke-token-confirm').click();
+  await expect(token).toHaveAttribute('data-state', 'revoked');
+  await expect(token.getByTestId('request-token-state')).toHaveText('Revoked: it no longer works');
+  await expect(token.getByTestId('token-revoke')).toHaveCount(0);
+  const refused = await custodian(['redeem', '--requester', 'backup@db2'], env, result.stdout.trim()).done;
+  expect(refused.status).toBe(3);
 });
 
 test('the requester cannot approve their own request: the checklist says so and asks for nothing', async ({ app }) => {

@@ -163,7 +163,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   const notices = new RequestNotices({ clock, notifier: deps.notifier ?? silentNotifier, language: () => settings.get().language });
   const stopNotices = requests.onChanged(notices.onChange);
   const incident = new IncidentService({ repo: new IncidentRepository(db), audit, grants: chain, clock });
-  const tokens = new RestoreTokensService({ repo: new RestoreTokensRepository(db), audit, clock, random });
+  // A token's move (collected, redeemed, revoked) changes what its request's card shows.
+  const tokens = new RestoreTokensService({ repo: new RestoreTokensRepository(db), audit, clock, random, changed: (id) => requests.touched(id) });
   const requestsRepo = new RestoreRequestsRepository(db);
   const approvals = new ApprovalService({
     requests: requestsRepo,

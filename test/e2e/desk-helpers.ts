@@ -44,12 +44,13 @@ export async function addIntegration(page: Page, name: string): Promise<string> 
   return key;
 }
 
-export async function createProfile(page: Page): Promise<void> {
+/** The approver's profile; an admin unless a spec needs another role's ceiling. */
+export async function createProfile(page: Page, role: 'operator' | 'admin' | 'security-admin' = 'admin'): Promise<void> {
   await page.getByTestId('nav-factors').click();
   await page.getByTestId('setup-profile').first().click();
   await page.getByTestId('onboarding-name').fill('Alice Admin');
   await page.getByTestId('onboarding-principal').fill('alice@corp');
-  await page.getByTestId('onboarding-role').selectOption('admin');
+  await page.getByTestId('onboarding-role').selectOption(role);
   await page.getByTestId('onboarding-submit').click();
 }
 
@@ -157,8 +158,8 @@ export async function enrollAnother(page: Page, phones: Phones, label: string): 
 }
 
 /** Enrolls two authenticators through the UI; returns the backup codes shown with the first. */
-export async function enrollTwo(page: Page, phones: Phones): Promise<string[]> {
-  await createProfile(page);
+export async function enrollTwo(page: Page, phones: Phones, role?: Parameters<typeof createProfile>[1]): Promise<string[]> {
+  await createProfile(page, role);
 
   await page.getByTestId('enroll-label').fill('Work phone');
   await page.getByTestId('enroll-continue').click();

@@ -49,7 +49,8 @@ test('a request sent with the CLI appears with its countdown; the approver denie
   await expect(card.getByTestId('request-reason')).toHaveText('restore drill');
   await expect(card.getByTestId('request-integration')).toHaveText('restic-nightly');
   await expect(card.getByTestId('request-sensitivity')).toHaveText('High');
-  await expect(card.getByTestId('request-match-code')).toHaveValue('');
+  // The number is typed in Approve's dialog, not on the card (issue 11 "UI").
+  await expect(card.getByTestId('request-approve')).toBeEnabled();
   const countdown = card.getByTestId('countdown');
   await expect(countdown).toHaveAttribute('data-state', 'running');
   const seconds = Number(await countdown.getAttribute('data-seconds'));

@@ -454,6 +454,38 @@ describe('the restore token', () => {
     await expect(t.custodian.audit.verify()).resolves.toMatchObject({ ok: true });
   });
 
+  it('tells the window each time it moves (collected, redeemed, revoked), so an approved card follows it', async () => {
+    await approver();
+    const heard: (string | null)[] = [];
+    const off = t.custodian.requests.onChanged((change) => {
+      if (change.kind === 'changed') heard.push(change.id);
+    });
+    try {
+      const { id, matchCode } = await request();
+      const token = await approvedToken(id, matchCode);
+      heard.length = 0;
+      expect((await redeem(token)).status).toBe(200);
+      expect(heard).toEqual([id]);
+      // A refused redeem changes nothing, and says nothing.
+      expectError(await redeem(token), 'ERR-RESTORE-TOKEN-INVALID');
+      expect(heard).toEqual([id]);
+
+      const other = await request({ backupId: 'snap-2' });
+      await passChain(other.id, 'medium');
+      t.custodian.approvals.approve(other.id, other.matchCode, APPROVE);
+      heard.length = 0;
+      await status(other.id);
+      expect(heard).toEqual([other.id]);
+      t.custodian.tokens.revoke(other.id, 'alice@corp');
+      expect(heard).toEqual([other.id, other.id]);
+      // Revoking again is answered as it stands, with nothing to tell.
+      t.custodian.tokens.revoke(other.id, 'alice@corp');
+      expect(heard).toEqual([other.id, other.id]);
+    } finally {
+      off();
+    }
+  });
+
   it('an approver can revoke it until it is redeemed; a revoked token is neither handed out nor redeemed', async () => {
     await approver();
     const early = await request();

@@ -229,6 +229,14 @@ export class RestoreRequestsService {
   }
 
   /**
+   * Something the card of `id` shows changed beside its row (its token was collected, redeemed or
+   * revoked): tell the window. Nobody waits on it: the request was decided before.
+   */
+  touched(id: string): void {
+    this.#emit({ kind: 'changed', id });
+  }
+
+  /**
    * Deny and report (issue #5): flags the request and its integration as suspected MFA fatigue or
    * fraud, denies every other pending request of that integration and mutes it for
    * `approvals.reportMuteMinutes`, all in one transaction with their audit rows.

@@ -55,12 +55,19 @@ export class RestoreTokensService {
   readonly #audit: AuditLog;
   readonly #clock: Clock;
   readonly #random: Random;
+  readonly #changed: (requestId: string) => void;
 
-  constructor(deps: { repo: RestoreTokensRepository; audit: AuditLog; clock: Clock; random: Random }) {
+  /**
+   * `changed` hears of each commit that moves a token's state (collected, redeemed, revoked), so
+   * the window's card follows a redeem made through this process's gateway; another process's
+   * commits reach it through the shared tick's data_version check.
+   */
+  constructor(deps: { repo: RestoreTokensRepository; audit: AuditLog; clock: Clock; random: Random; changed?: (requestId: string) => void }) {
     this.#repo = deps.repo;
     this.#audit = deps.audit;
     this.#clock = deps.clock;
     this.#random = deps.random;
+    this.#changed = deps.changed ?? (() => undefined);
   }
 
   /**
@@ -108,7 +115,9 @@ export class RestoreTokensService {
       this.#audit.append({ event: 'restore_token_delivered', actor: 'system', subject: row.id, data: { requestId, integrationId } });
       return true;
     });
-    return delivered ? { token, ...meta } : meta;
+    if (!delivered) return meta;
+    this.#changed(requestId);
+    return { token, ...meta };
   }
 
   /**
@@ -124,7 +133,7 @@ export class RestoreTokensService {
   redeem(integration: { id: string; name: string }, token: string, requester: string, source: RedeemSource = {}): RedeemedToken {
     const now = this.#clock.now();
     const where = { sourceIp: source.ip ?? null, userAgent: source.userAgent ?? null };
-    const outcome = this.#audit.transact((): RedeemedToken | { denied: 'ERR-RESTORE-TOKEN-INVALID' | 'ERR-RESTORE-TOKEN-EXPIRED' } => {
+    const outcome = this.#audit.transact((): (RedeemedToken & { requestId: string }) | { denied: 'ERR-RESTORE-TOKEN-INVALID' | 'ERR-RESTORE-TOKEN-EXPIRED' } => {
       const row = this.#repo.byHash(hashOf(token));
       const reason = denyReason(row, integration.id, requester, now);
       if (row && reason === null && this.#repo.redeem(row.id, now)) {
@@ -135,7 +144,7 @@ export class RestoreTokensService {
           ...where,
           data: { requestId: row.requestId, integrationId: integration.id, requester, backupId: row.backupId, target: row.target },
         });
-        return { backupId: row.backupId, target: row.target, expiresAt: iso(row.expiresAt) };
+        return { backupId: row.backupId, target: row.target, expiresAt: iso(row.expiresAt), requestId: row.requestId };
       }
       // Only the requester's own token tells them more than "not valid".
       const own = row !== undefined && (reason === null || reason === 'expired' || reason === 'redeemed' || reason === 'revoked');
@@ -149,7 +158,8 @@ export class RestoreTokensService {
       return { denied: reason === 'expired' ? 'ERR-RESTORE-TOKEN-EXPIRED' : 'ERR-RESTORE-TOKEN-INVALID' };
     });
     if ('denied' in outcome) throw new AppError(outcome.denied);
-    return outcome;
+    this.#changed(outcome.requestId);
+    return { backupId: outcome.backupId, target: outcome.target, expiresAt: outcome.expiresAt };
   }
 
   /**
@@ -159,15 +169,17 @@ export class RestoreTokensService {
    */
   revoke(requestId: string, actor: string): RestoreTokenView {
     const now = this.#clock.now();
-    this.#audit.transact(() => {
+    const revoked = this.#audit.transact(() => {
       const row = this.#repo.byRequest(requestId);
       if (!row) throw new AppError('ERR-NOT-FOUND');
-      if (row.revokedAt !== null) return;
+      if (row.revokedAt !== null) return false;
       if (row.redeemedAt !== null) throw new AppError('ERR-RESTORE-TOKEN-INVALID');
       if (row.expiresAt <= now) throw new AppError('ERR-RESTORE-TOKEN-EXPIRED');
       if (!this.#repo.revoke(row.id, now, actor)) throw new AppError('ERR-RESTORE-TOKEN-INVALID');
       this.#audit.append({ event: 'restore_token_revoked', actor, subject: row.id, data: { requestId, delivered: row.tokenHash !== null } });
+      return true;
     });
+    if (revoked) this.#changed(requestId);
     return this.view(requestId) ?? fail();
   }
 

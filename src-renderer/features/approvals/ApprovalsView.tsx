@@ -1,19 +1,26 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { describePortHolder, revealHidden, type RestoreRequestView } from '../../../src-shared/domain/restore-request';
-import { useAppStore } from '../../app/app.store';
+import type { RestoreTokenView } from '../../../src-shared/domain/approval';
+import { useLocalDeadline } from '../../app/app.store';
 import { ConfirmDialog } from '../../app/ConfirmDialog';
 import { CopyableId } from '../../app/CopyableId';
 import { TableHead, When } from '../../app/table';
 import { EmptyState } from '../../app/EmptyState';
 import { errorText } from '../../app/errors';
-import { InboxIcon } from '../../app/icons';
-import { selectHasProfile, useSessionStore } from '../../app/session.store';
+import { FormErrorNotice } from '../../app/FormErrorNotice';
+import { useFormError } from '../../app/form-error';
+import { BanIcon, CheckCircleIcon, InboxIcon } from '../../app/icons';
+import { callError, selectHasProfile, useSessionStore } from '../../app/session.store';
 import { SetupCallout } from '../onboarding/SetupCallout';
 import { IncidentSwitch } from '../incident/IncidentSwitch';
 import { useNow } from '../../app/ticker';
 import { useApprovalsStore, type ApprovalsTab } from './approvals.store';
+import { ApproveDialog } from './ApproveDialog';
 import { Countdown } from './Countdown';
+import { Fact } from './Fact';
+
+type TokenState = RestoreTokenView['state'];
 
 const TABS: readonly ApprovalsTab[] = ['pending', 'history'];
 
@@ -142,42 +149,59 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
   const { t, i18n } = useTranslation();
   const now = useNow();
   // Main's clock offset: the one the whole renderer shares (app store).
-  const offsetMs = useAppStore((s) => s.clockOffsetMs);
+  const deadline = useLocalDeadline(request.expiresAt);
   const busyId = useApprovalsStore((s) => s.busyId);
   const actionError = useApprovalsStore((s) => s.actionError);
   const deny = useApprovalsStore((s) => s.deny);
   const dismiss = useApprovalsStore((s) => s.dismiss);
-  const [matchCode, setMatchCode] = useState('');
   const [confirmingReport, setConfirmingReport] = useState(false);
+  const [approving, setApproving] = useState(false);
+  const [focusTitle, setFocusTitle] = useState(false);
+  const titleRef = useRef<HTMLHeadingElement>(null);
   const titleId = useId();
-  const codeId = useId();
-  const codeHintId = useId();
   const reportHintId = useId();
+  const noteId = useId();
 
-  const expiresAt = Date.parse(request.expiresAt);
-  const remainingMs = expiresAt - (now + offsetMs);
-  const expired = request.status === 'expired' || remainingMs <= 0;
+  const approved = request.status === 'approved';
+  const remainingMs = (deadline ?? 0) - now;
+  const expired = request.status === 'expired' || (!approved && remainingMs <= 0);
+  const state = approved ? 'approved' : expired ? 'expired' : 'pending';
   const busy = busyId === request.id;
   const time = useMemo(() => new Intl.DateTimeFormat(i18n.language, { timeStyle: 'medium' }), [i18n.language]);
 
+  // After an approval the Approve button is gone with the dialog's opener: the card's title takes
+  // the focus, so the keyboard user stays on the card that changed.
+  useEffect(() => {
+    if (!focusTitle) return;
+    titleRef.current?.focus();
+    setFocusTitle(false);
+  }, [focusTitle]);
+
+  const unverified = <UnverifiedTag describedBy={noteId} />;
   return (
     <article
       className={`card request-card${expired ? ' request-expired' : ''}`}
       aria-labelledby={titleId}
       data-testid="request-card"
       data-id={request.id}
-      data-state={expired ? 'expired' : 'pending'}
+      data-state={state}
     >
       <header className="request-header">
         <div className="request-title-block">
-          <h2 id={titleId} className="request-title">
+          <h2 id={titleId} className="request-title" ref={titleRef} tabIndex={-1}>
             <bdi dir="ltr">{revealHidden(request.requester)}</bdi>
           </h2>
+          {unverified}
           <span className={`badge badge-${request.sensitivity}`} data-testid="request-sensitivity">
             {t(`approvals.sensitivity.${request.sensitivity}`)}
           </span>
+          {approved ? (
+            <span className="badge badge-status-approved" data-testid="request-status">
+              {t('approvals.status.approved')}
+            </span>
+          ) : null}
         </div>
-        <Countdown remainingMs={expired ? 0 : remainingMs} totalMs={expiresAt - Date.parse(request.createdAt)} />
+        {approved ? null : <Countdown remainingMs={expired ? 0 : remainingMs} totalMs={Date.parse(request.expiresAt) - Date.parse(request.createdAt)} />}
       </header>
       <dl className="request-facts">
         <div className="request-fact">
@@ -190,12 +214,18 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
         <Fact label={t('approvals.fields.target')} value={request.target} testId="request-target" code />
         <Fact label={t('approvals.fields.reason')} value={request.reason} testId="request-reason" />
         <Fact label={t('approvals.fields.integration')} value={request.integrationName} testId="request-integration" />
+        {request.source ? <Fact label={t('approvals.fields.source')} value={request.source} testId="request-source" code /> : null}
         <Fact label={t('approvals.fields.received')} value={time.format(new Date(request.createdAt))} />
         {Object.entries(request.context).map(([key, value]) => (
-          <Fact key={key} label={revealHidden(key)} value={value} code />
+          <Fact key={key} label={revealHidden(key)} value={value} code tag={unverified} />
         ))}
       </dl>
-      {expired ? (
+      <p id={noteId} className="field-hint unverified-note" data-testid="request-unverified-note">
+        {t('approvals.unverifiedNote', { integration: request.integrationName })}
+      </p>
+      {approved ? (
+        <ApprovedPanel request={request} />
+      ) : expired ? (
         <div className="request-actions">
           <button type="button" className="button button-secondary" onClick={() => dismiss(request.id)} data-testid="request-dismiss">
             {t('approvals.dismiss')}
@@ -203,27 +233,11 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
         </div>
       ) : (
         <>
-          <div className="field match-field">
-            <label htmlFor={codeId} className="field-label">
-              {t('approvals.matchCode')}
-            </label>
-            <input
-              id={codeId}
-              className="input match-input"
-              inputMode="numeric"
-              autoComplete="off"
-              maxLength={2}
-              pattern="[0-9]{2}"
-              value={matchCode}
-              onChange={(e) => setMatchCode(e.target.value.replace(/\D/g, '').slice(0, 2))}
-              aria-describedby={codeHintId}
-              data-testid="request-match-code"
-            />
-            <p id={codeHintId} className="field-hint">
-              {t('approvals.matchCodeHint')}
-            </p>
-          </div>
           <div className="request-actions">
+            <button type="button" className="button button-primary" disabled={busy} onClick={() => setApproving(true)} data-testid="request-approve">
+              <CheckCircleIcon />
+              {t('approvals.approve')}
+            </button>
             <button type="button" className="button button-secondary" disabled={busy} onClick={() => void deny(request.id, false)} data-testid="request-deny">
               {t('approvals.deny')}
             </button>
@@ -243,7 +257,17 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
           </p>
         </>
       )}
-      {confirmingReport && !expired ? (
+      {approving && state === 'pending' ? (
+        <ApproveDialog
+          request={request}
+          onClose={() => setApproving(false)}
+          onApproved={() => {
+            setApproving(false);
+            setFocusTitle(true);
+          }}
+        />
+      ) : null}
+      {confirmingReport && state === 'pending' ? (
         <ReportConfirmation
           request={request}
           busy={busy}
@@ -260,6 +284,101 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
   );
 }
 
+/**
+ * What the backup tool asserted and nothing verified (issue 11 "UI"): the requester's name and the
+ * context. The tag says so in words; the note under the facts (its description) says why, and the
+ * tooltip repeats it for a pointer.
+ */
+function UnverifiedTag({ describedBy }: { describedBy: string }) {
+  const { t } = useTranslation();
+  return (
+    <span className="badge badge-unverified" title={t('approvals.unverifiedHint')} aria-describedby={describedBy} data-testid="unverified-tag">
+      {t('approvals.unverified')}
+    </span>
+  );
+}
+
+/**
+ * An approved request's token (issue 11 "Tokens"): its countdown while it can still be used, and
+ * Revoke (after a confirmation) until it is redeemed; then which way it ended.
+ */
+function ApprovedPanel({ request }: { request: RestoreRequestView }) {
+  const { t } = useTranslation();
+  const token = useApprovalsStore((s) => s.tokens[request.id]);
+  const revokeToken = useApprovalsStore((s) => s.revokeToken);
+  const dismiss = useApprovalsStore((s) => s.dismiss);
+  const now = useNow();
+  const deadline = useLocalDeadline(token?.expiresAt);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const form = useFormError();
+  const stateId = useId();
+
+  const remainingMs = deadline === null ? 0 : deadline - now;
+  const state = token ? liveState(token.state, remainingMs) : null;
+  const live = state === 'issued' || state === 'delivered';
+
+  async function onRevoke() {
+    setBusy(true);
+    form.clear();
+    try {
+      await revokeToken(request.id);
+      setConfirming(false);
+    } catch (error) {
+      setConfirming(false);
+      form.show(callError(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="stack token-panel" data-testid="request-token" data-state={state ?? 'none'}>
+      <div className="token-line">
+        <div className="token-text">
+          <p className="token-title">
+            {t('approvals.token.title')}
+            {request.decidedBy ? <span className="muted"> · {t('approvals.approvedBy', { actor: request.decidedBy })}</span> : null}
+          </p>
+          <p id={stateId} className="token-state" data-testid="request-token-state">
+            {state ? t(`approvals.token.state.${state}`) : t('approvals.token.none')}
+          </p>
+        </div>
+        {token && live ? <Countdown remainingMs={remainingMs} totalMs={token.ttlSeconds * 1000} /> : null}
+      </div>
+      <FormErrorNotice form={form} />
+      <div className="request-actions">
+        {live ? (
+          <button type="button" className="button button-danger-quiet" onClick={() => setConfirming(true)} aria-describedby={stateId} data-testid="token-revoke">
+            <BanIcon />
+            {t('approvals.token.revoke')}
+          </button>
+        ) : null}
+        <button type="button" className="button button-secondary" onClick={() => dismiss(request.id)} data-testid="request-dismiss">
+          {t('approvals.dismiss')}
+        </button>
+      </div>
+      {confirming && live ? (
+        <ConfirmDialog
+          title={t('approvals.token.confirmRevoke.title')}
+          confirmLabel={t('approvals.token.confirmRevoke.confirm')}
+          busy={busy}
+          onConfirm={() => void onRevoke()}
+          onCancel={() => setConfirming(false)}
+          testId="confirm-revoke-token"
+        >
+          <p>{t('approvals.token.confirmRevoke.body', { requester: revealHidden(request.requester) })}</p>
+        </ConfirmDialog>
+      ) : null}
+    </div>
+  );
+}
+
+/** A token that ran out on screen reads as expired before main's next word on it. */
+function liveState(state: TokenState, remainingMs: number): TokenState {
+  return (state === 'issued' || state === 'delivered') && remainingMs <= 0 ? 'expired' : state;
+}
+
 function ReportConfirmation({ request, busy, onConfirm, onCancel }: { request: RestoreRequestView; busy: boolean; onConfirm(): void; onCancel(): void }) {
   const { t } = useTranslation();
   const minutes = useApprovalsStore((s) => s.reportMuteMinutes);
@@ -271,35 +390,10 @@ function ReportConfirmation({ request, busy, onConfirm, onCancel }: { request: R
   );
 }
 
-/**
- * What an approver reads must be what the tool sent (issue 9): any hidden or bidi control
- * character still stored is shown as `⟨U+202E⟩`, paths and ids run left to right in their own
- * isolate, and free text takes its direction from its own first letter, so nothing in a value
- * can reorder the text around it.
- */
-function Fact({ label, value, testId, code }: { label: string; value: string; testId?: string; code?: boolean }) {
-  const shown = revealHidden(value);
-  return (
-    <div className="request-fact">
-      <dt>{label}</dt>
-      <dd data-testid={testId}>
-        {code ? (
-          <code className="path" dir="ltr">
-            {shown}
-          </code>
-        ) : (
-          <span className="plain-text" dir="auto">
-            {shown}
-          </span>
-        )}
-      </dd>
-    </div>
-  );
-}
-
 function HistoryTable() {
   const { t } = useTranslation();
   const history = useApprovalsStore((s) => s.history);
+  const tokens = useApprovalsStore((s) => s.tokens);
   if (history.length === 0) {
     return (
       <div className="card empty-state">
@@ -336,6 +430,7 @@ function HistoryTable() {
                   <span className={`badge badge-status-${r.status}`}>{t(`approvals.status.${r.status}`)}</span>
                   {r.reported ? <span className="badge badge-reported">{t('approvals.reported')}</span> : null}
                 </span>
+                {r.status === 'approved' ? <HistoryToken token={tokens[r.id] ?? null} /> : null}
               </td>
               <td>
                 <span className="cell-line" title={revealHidden(r.requester)}>
@@ -360,5 +455,18 @@ function HistoryTable() {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** An approved request's token in the history: how it stands now, in a word or two. */
+function HistoryToken({ token }: { token: RestoreTokenView | null }) {
+  const { t } = useTranslation();
+  const now = useNow();
+  const deadline = useLocalDeadline(token?.expiresAt);
+  const state = token ? liveState(token.state, (deadline ?? 0) - now) : null;
+  return (
+    <span className="cell-wrap muted" data-testid="history-token" data-state={state ?? 'none'}>
+      {state ? t(`approvals.token.short.${state}`) : t('approvals.token.none')}
+    </span>
   );
 }

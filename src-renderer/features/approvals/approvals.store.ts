@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import type { RestoreTokenView } from '../../../src-shared/domain/approval';
 import type { GatewayStatus, RestoreRequestView } from '../../../src-shared/domain/restore-request';
 import type { CustodianError } from '../../../src-shared/ipc/api';
 import { toCustodianError } from '../../app/errors';
@@ -7,9 +8,14 @@ export type ApprovalsTab = 'pending' | 'history';
 
 interface ApprovalsState {
   tab: ApprovalsTab;
-  /** Newest first. Holds the pending requests and those that expired while on screen. */
+  /**
+   * Newest first. Holds the pending requests and those that expired or were approved while on
+   * screen (an approved card shows its token until dismissed).
+   */
   pending: RestoreRequestView[];
   history: RestoreRequestView[];
+  /** The token of each approved request on screen, by request id; null when none is on record. */
+  tokens: Readonly<Record<string, RestoreTokenView | null>>;
   loadState: 'loading' | 'ready' | 'error';
   loadError: CustodianError | null;
   actionError: { id: string; error: CustodianError } | null;
@@ -21,6 +27,10 @@ interface ApprovalsState {
   load(): Promise<void>;
   refresh(): Promise<void>;
   deny(id: string, report: boolean): Promise<void>;
+  /** An approval this window made: the card turns to approved at once, with its token. */
+  applyApproved(request: RestoreRequestView, token: RestoreTokenView): void;
+  /** Takes back an unredeemed token; rejects with the typed error. */
+  revokeToken(id: string): Promise<void>;
   dismiss(id: string): void;
   setGateway(status: GatewayStatus): void;
 }
@@ -31,6 +41,7 @@ export const useApprovalsStore = create<ApprovalsState>()((set, get) => ({
   tab: 'pending',
   pending: [],
   history: [],
+  tokens: {},
   loadState: 'loading',
   loadError: null,
   actionError: null,
@@ -55,15 +66,22 @@ export const useApprovalsStore = create<ApprovalsState>()((set, get) => ({
         window.custodian.requests.list('pending'),
         window.custodian.requests.list('history'),
       ]);
+      // A request that expired while on screen stays, marked expired, until dismissed (issue
+      // #5: it "turns to expired without a reload" rather than vanishing); one approved while on
+      // screen (here or from a shell) stays too, with its token (issue 11 "UI").
+      const fresh = new Set(pending.map((r) => r.id));
+      const ended = new Map(history.filter((r) => r.status === 'expired' || r.status === 'approved').map((r) => [r.id, r]));
+      const kept = get().pending.flatMap((r) => (fresh.has(r.id) ? [] : ended.has(r.id) ? [ended.get(r.id) as RestoreRequestView] : []));
+      const merged = [...pending, ...kept].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+      // Each approved request's token, read afresh: a redeem or a revoke moves it.
+      const approved = history.filter((r) => r.status === 'approved').map((r) => r.id);
+      const views = await Promise.all(approved.map((id) => window.custodian.tokens.get(id)));
       if (mine !== generation) return;
+      const tokens = Object.fromEntries(approved.map((id, i) => [id, views[i] ?? null]));
       set((state) => {
-        // A request that expired while on screen stays, marked expired, until dismissed (issue
-        // #5: it "turns to expired without a reload" rather than vanishing).
-        const fresh = new Set(pending.map((r) => r.id));
-        const expired = new Map(history.filter((r) => r.status === 'expired').map((r) => [r.id, r]));
-        const kept = state.pending.flatMap((r) => (fresh.has(r.id) ? [] : expired.has(r.id) ? [expired.get(r.id) as RestoreRequestView] : []));
-        const merged = [...pending, ...kept].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
-        return { pending: merged, history, loadState: 'ready', loadError: null };
+        // Cards dismissed while the lists were read stay dismissed.
+        const shown = new Set(state.pending.map((r) => r.id));
+        return { pending: merged.filter((r) => fresh.has(r.id) || shown.has(r.id)), history, tokens, loadState: 'ready', loadError: null };
       });
     } catch (error) {
       if (mine !== generation) return;
@@ -82,6 +100,18 @@ export const useApprovalsStore = create<ApprovalsState>()((set, get) => ({
       set({ busyId: null });
       await get().refresh();
     }
+  },
+
+  applyApproved: (request, token) =>
+    set((state) => ({
+      pending: state.pending.map((r) => (r.id === request.id ? request : r)),
+      tokens: { ...state.tokens, [request.id]: token },
+    })),
+
+  revokeToken: async (id) => {
+    const token = await window.custodian.tokens.revoke(id);
+    set((state) => ({ tokens: { ...state.tokens, [id]: token } }));
+    await get().refresh();
   },
 
   dismiss: (id) => set((state) => ({ pending: state.pending.filter((r) => r.id !== id) })),

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type ComponentProps, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ChainStartPurpose } from '../../../src-shared/domain/policy';
+import type { Sensitivity } from '../../../src-shared/domain/restore-request';
 import { focusInitial } from '../../app/Dialog';
 import { FormActions } from '../../app/FormActions';
 import { useFormError, type FormError } from '../../app/form-error';
@@ -11,6 +12,17 @@ import { useChainStore } from './chain.store';
 export interface StepUpOptions<T> {
   /** What the chain's grant pays for; main binds the grant to it. */
   purpose: ChainStartPurpose;
+  /**
+   * The policy the chain runs at: critical unless the action says otherwise (an approval runs at
+   * its request's sensitivity, issue 11).
+   */
+  sensitivity?: Sensitivity | undefined;
+  /**
+   * Start with the chain instead of trying the action first. For an action whose every try is
+   * audited as a deny (an approval without a grant is one: issue 11's gate 2), so the log does
+   * not carry a refusal before each approval. Its refusals then come after the chain.
+   */
+  chainFirst?: boolean | undefined;
   /** The guarded call: tried first, and once more when the chain completes. */
   action(): Promise<T>;
   onDone(result: T): void;
@@ -46,8 +58,9 @@ export interface StepUp {
  * one chain prompt, driven by a store, used everywhere a step-up is needed). The action is tried
  * first because main checks everything else (an admin's last factor, a policy that would become
  * unsatisfiable, a factor that is gone) before the grant: the user hears the real refusal before
- * being asked for a chain. The chain is always at the critical policy; main binds its grant to
- * `purpose`, so a grant earned here serves this one action only.
+ * being asked for a chain (unless `chainFirst`). The chain is at the critical policy unless the
+ * caller names another; main binds its grant to `purpose`, so a grant earned here serves this one
+ * action only.
  */
 export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
   const { t } = useTranslation();
@@ -61,9 +74,11 @@ export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
   const attempt = useChainStore((s) => (chainFor !== null && s.attempt?.purpose === chainFor ? s.attempt : null));
 
   // Read at call time, so a retry after the chain sends what the form holds then.
-  const latest = useRef({ purpose, action, onDone, form });
+  const sensitivity = options.sensitivity ?? 'critical';
+  const chainFirst = options.chainFirst ?? false;
+  const latest = useRef({ purpose, sensitivity, action, onDone, form });
   useEffect(() => {
-    latest.current = { purpose, action, onDone, form };
+    latest.current = { purpose, sensitivity, action, onDone, form };
   });
   const chainRef = useRef<ChainStartPurpose | null>(null);
   const running = useRef(false);
@@ -100,7 +115,8 @@ export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
       chainRef.current = chainPurpose;
       setChainFor(chainPurpose);
       retried.current = null;
-      await startChain(chainPurpose, 'critical');
+      latest.current.form.clear();
+      await startChain(chainPurpose, latest.current.sensitivity);
       const { startError } = useChainStore.getState();
       if (startError && chainRef.current === chainPurpose) {
         endChainAndRefocus();
@@ -138,7 +154,10 @@ export function useStepUp<T>(options: StepUpOptions<T>): StepUp {
 
   // While a chain runs, its completion tries again; a second submit of the form (Enter in a field
   // under a prompt that replaced the buttons) must not try without it.
-  const run = useCallback(() => (chainRef.current === null ? attemptAction(false) : Promise.resolve()), [attemptAction]);
+  const run = useCallback(() => {
+    if (chainRef.current !== null || running.current) return Promise.resolve();
+    return chainFirst ? begin(latest.current.purpose) : attemptAction(false);
+  }, [attemptAction, begin, chainFirst]);
 
   // The chain completed: its grant pays for the action, tried again now, once per attempt.
   const completedId = attempt?.status === 'completed' ? attempt.attemptId : null;

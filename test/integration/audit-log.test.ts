@@ -407,3 +407,66 @@ describe('the keychain anchor', () => {
     expect(await keychain().get(account())).toBeNull();
   });
 });
+
+describe('the anchor when two processes write it at once', () => {
+  /**
+   * The keychain has no compare-and-set. Process A read the anchor and is writing head 13 while
+   * process B commits 14 and anchors it; A's write lands last. Before, the anchor was left at 13,
+   * and `audit verify` said "anchored at #13 of 14" (a flaky CI run found it).
+   */
+  it('ends at the log’s head, whichever write lands last', async () => {
+    const { AuditAnchor } = await import('../../src-main/services/audit/audit-anchor');
+    const { AuditLog } = await import('../../src-main/services/audit/audit.service');
+    const { openDatabase } = await import('../../src-main/platform/db/database');
+    const store = new Map<string, string>();
+    let release: (() => void) | undefined;
+    const shared: SecretStore = {
+      get: (account) => Promise.resolve(store.get(account) ?? null),
+      set: (account, value) => {
+        store.set(account, value);
+        return Promise.resolve();
+      },
+      delete: (account) => Promise.resolve(store.delete(account)),
+      probe: () => Promise.resolve(),
+    };
+    // A's keychain takes the value now but stores it only when released: a slow write.
+    const slow: SecretStore = {
+      ...shared,
+      set: (account, value) =>
+        new Promise<void>((resolve) => {
+          release = () => {
+            store.set(account, value);
+            resolve();
+          };
+        }),
+    };
+    const a = openDatabase({ file: t.dbFile, synchronous: 'FULL' });
+    const b = openDatabase({ file: t.dbFile, synchronous: 'FULL' });
+    const logA = new AuditLog(a, t.clock);
+    const logB = new AuditLog(b, t.clock);
+    for (let i = 0; i < 3; i += 1) logA.record({ event: testEvent('x'), actor: 'a' });
+    const account = anchorAccount(databaseId(a));
+    const headOf = (log: InstanceType<typeof AuditLog>) => log.head() as { id: number; hash: string };
+    store.set(account, `${headOf(logA).id} ${headOf(logA).hash}`);
+
+    logA.record({ event: testEvent('x'), actor: 'a' });
+    const anchorA = new AuditAnchor(slow, a);
+    const writing = anchorA.advance(headOf(logA), false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(release).toBeDefined();
+
+    logB.record({ event: testEvent('x'), actor: 'b' });
+    await new AuditAnchor(shared, b).advance(headOf(logB), false);
+    expect(store.get(account)).toBe(`${headOf(logB).id} ${headOf(logB).hash}`);
+
+    // A's late write lands (the anchor goes back to 13 for a moment); A then looks at the log
+    // again and writes the head it finds, through the same slow keychain.
+    release?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    release?.();
+    await writing;
+    expect(store.get(account)).toBe(`${headOf(logB).id} ${headOf(logB).hash}`);
+    a.close();
+    b.close();
+  });
+});

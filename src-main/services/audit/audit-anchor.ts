@@ -123,9 +123,17 @@ export class AuditAnchor {
         if (current.state === 'present' && current.head.id >= head.id) {
           this.#settled('ok');
         } else if (current.state === 'present' ? this.#hashAt(current.head.id) === current.head.hash : current.state === 'missing' && this.#sawGenesis) {
-          await this.#secrets.set(this.#anchorAccount(), formatAnchor(head));
+          // The keychain has no compare-and-set: another process may anchor a later head between
+          // this read and this write, which would then move the anchor back. So this writes the
+          // log's head as it stands now (rows another process chained onto a matching anchor
+          // included), and looks again once written: a head that moved meanwhile is written
+          // next, so the last process to write always leaves the anchor at the head.
+          const target = this.#later(head);
+          await this.#secrets.set(this.#anchorAccount(), formatAnchor(target));
           this.#sawGenesis = false;
           this.#settled('ok');
+          const now = this.#logHead();
+          if (now && now.id > target.id) this.#queue(now);
         } else {
           this.#settled('refused');
         }
@@ -144,6 +152,17 @@ export class AuditAnchor {
   #anchorAccount(): string {
     this.#account ??= anchorAccount(databaseId(this.#db));
     return this.#account;
+  }
+
+  #logHead(): AuditHead | undefined {
+    this.#repo ??= new AuditRepository(this.#db);
+    return this.#repo.head();
+  }
+
+  /** `head`, or the log's head if a later one has been committed since (by any process). */
+  #later(head: AuditHead): AuditHead {
+    const now = this.#logHead();
+    return now && now.id > head.id ? now : head;
   }
 
   #hashAt(id: number): string | undefined {

@@ -26,7 +26,9 @@ export function formatTtl(t: TFunction, seconds: number): string {
 export function TokenTtlCard() {
   const { t } = useTranslation();
   const ttl = useAppStore((state) => state.settings?.tokenTtl ?? null);
-  const [message, setMessage] = useState<string | null>(null);
+  // What this card last saved: its "Saved" line holds only while that is still the setting (a
+  // shell may change it a moment later, and the line would then tell an old story).
+  const [saved, setSaved] = useState<number | null>(null);
   // Cancel starts the form afresh: its chain ends with it and the choice goes back to the setting.
   const [attempt, setAttempt] = useState(0);
   const titleId = useId();
@@ -40,18 +42,18 @@ export function TokenTtlCard() {
         <TokenTtlForm
           key={attempt}
           ttl={ttl}
-          onSaved={(seconds) => setMessage(t('settings.tokenTtl.saved', { duration: formatTtl(t, seconds) }))}
+          onSaved={setSaved}
           onCancel={() => {
-            setMessage(null);
+            setSaved(null);
             setAttempt((n) => n + 1);
           }}
-          onEdit={() => setMessage(null)}
+          onEdit={() => setSaved(null)}
         />
       ) : (
         <p className="muted">{t('app.loading')}</p>
       )}
       <p className="status-line status-ok" role="status" data-testid="token-ttl-saved">
-        {message ?? ''}
+        {saved !== null && ttl?.seconds === saved ? t('settings.tokenTtl.saved', { duration: formatTtl(t, saved) }) : ''}
       </p>
     </section>
   );
@@ -111,7 +113,7 @@ function TokenTtlForm({ ttl, onSaved, onCancel, onEdit }: TokenTtlFormProps) {
           testId="token-ttl-select"
         >
           <p id={sourceId} className="field-hint" data-testid="token-ttl-source" data-source={ttl.source}>
-            {t(`settings.tokenTtl.source.${ttl.source}`, { variable: ttl.variable ?? '' })}
+            {t(`settings.tokenTtl.source.${ttl.source}`, { duration: formatTtl(t, ttl.seconds), variable: ttl.variable ?? '' })}
           </p>
         </SelectField>
         {longer ? (

@@ -1,6 +1,6 @@
 import type { Clock } from './clock';
 import { cryptoRandom, type Random } from './random';
-import type { Config } from './config';
+import { envSource, type Config } from './config';
 import { databaseFile, openDatabase, type Database } from './platform/db/database';
 import type { SecretStore } from './platform/keychain/secret-store';
 import { KeytarSecretStore } from './platform/keychain/keytar-secret-store';
@@ -9,7 +9,7 @@ import { AuditLog } from './services/audit/audit.service';
 import { GroupCommit } from './services/audit/group-commit';
 import { AppLock } from './services/lock/app-lock.service';
 import { MfaService } from './services/mfa/mfa.service';
-import { SettingsService } from './services/settings/settings.service';
+import { SettingsService, TOKEN_TTL_SETTING } from './services/settings/settings.service';
 import { systemClock } from './clock';
 import { GatewayServer } from './gateway/gateway.server';
 import { DataVersionWatcher } from './platform/db/data-version-watcher';
@@ -102,7 +102,13 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   const { db, clock } = deps;
   const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db));
   const groupCommit = new GroupCommit(audit);
-  const settings = new SettingsService(new SettingsRepository(db), audit);
+  // A longer token TTL takes a grant from the chain, built below: a late-bound reference.
+  const settings = new SettingsService({
+    repo: new SettingsRepository(db),
+    audit,
+    grants: { consumeGrant: (purpose, atLeast) => chain.consumeGrant(purpose, atLeast) },
+    tokenTtl: { configured: deps.config.restoreTokens.ttlSeconds, pinnedBy: envSource(deps.config, TOKEN_TTL_SETTING) },
+  });
   const random = deps.random ?? cryptoRandom;
   const mfaRepositories = {
     profiles: new ProfilesRepository(db),
@@ -179,8 +185,9 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     incident,
     audit,
     clock,
-    // Read at each issue, never kept: a change applies to the tokens issued after it.
-    tokenTtlSeconds: () => deps.config.restoreTokens.ttlSeconds,
+    // Read from the database at each issue, inside its transaction, never kept: a change made in
+    // any process on the data directory applies to the next token any of them issues.
+    tokenTtlSeconds: () => settings.tokenTtl().seconds,
   });
   const gateway = new GatewayServer({
     config: deps.config,
@@ -205,6 +212,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       integrations.notifyExternalChange();
       mfa.externalChange();
       incident.externalChange();
+      settings.externalChange();
     }
     notices.flush();
     requests.sweep();

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { tokenTtlSecondsSchema } from '../src-shared/domain/settings';
 import { AppError } from '../src-shared/errors';
 
 /**
@@ -40,7 +41,9 @@ export const configSchema = z.strictObject({
     reportMuteMinutes: z.number().int().min(1).max(1440),
   }),
   restoreTokens: z.strictObject({
-    ttlSeconds: z.number().int().min(30).max(86400),
+    // The default and the environment's pin only: an administrator changes it at run time on the
+    // Settings screen or with `custodian settings token-ttl`, kept in the database (SettingsService).
+    ttlSeconds: tokenTtlSecondsSchema,
   }),
   security: z.strictObject({
     idleLockMinutes: z.number().int().min(1).max(240),
@@ -148,6 +151,27 @@ function setPath(target: Record<string, unknown>, path: string, value: Leaf): vo
   node[parts[parts.length - 1] as string] = value;
 }
 
+/**
+ * Which environment variable set each path, per config `loadConfig` made. Kept beside the config,
+ * not in it: the sources are not settings, so they stay out of the schema and the README's table.
+ * A config built any other way (or copied) has none, so nothing in it counts as pinned.
+ */
+const envSources = new WeakMap<Config, ReadonlyMap<string, string>>();
+
+/**
+ * The environment variable that set `path` in `config`, or null. A run-time setting the
+ * environment sets is pinned: the deployment decides (issue 11, `restoreTokens.ttlSeconds`).
+ */
+export function envSource(config: Config, path: string): string | null {
+  return envSources.get(config)?.get(path) ?? null;
+}
+
+function getPath(target: Config, path: string): unknown {
+  let node: unknown = target;
+  for (const part of path.split('.')) node = (node as Record<string, unknown>)[part];
+  return node;
+}
+
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Programmatic overrides (tests, the CLI's flags), applied after the environment. */
@@ -163,6 +187,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const config = defaultConfig(env);
   const sourceOf = new Map<string, string>();
+  const envValues = new Map<string, string>();
   const byPath = new Map(Object.entries(ENV_ALIASES).map(([alias, path]) => [path, alias]));
 
   for (const { path, value } of settingPaths(config)) {
@@ -170,8 +195,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       if (name === undefined) continue;
       const raw = env[name];
       if (raw === undefined) continue;
-      setPath(config as unknown as Record<string, unknown>, path, parseEnvValue(raw, value, name));
+      const parsedValue = parseEnvValue(raw, value, name);
+      setPath(config as unknown as Record<string, unknown>, path, parsedValue);
       sourceOf.set(path, name);
+      envValues.set(path, JSON.stringify(parsedValue));
     }
   }
   options.overrides?.(config);
@@ -187,5 +214,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
     throw configError(segments.join('.'), issue?.message ?? 'invalid');
   }
+  // An explicit override that changed a value the environment set is no longer the environment's.
+  for (const [path, value] of envValues) {
+    if (JSON.stringify(getPath(parsed.data, path)) !== value) sourceOf.delete(path);
+  }
+  envSources.set(parsed.data, sourceOf);
   return parsed.data;
 }

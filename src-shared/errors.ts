@@ -6,6 +6,8 @@
 export const ERRORS = {
   'ERR-VALIDATION': { status: 400 },
   'ERR-CONFIG-INVALID': { status: 500 },
+  // Issue 11: a run-time setting the environment pins; the deployment decides, not the screen.
+  'ERR-SETTING-PINNED': { status: 409 },
   'ERR-MFA-REQUIRED': { status: 401 },
   'ERR-MFA-INVALID': { status: 401 },
   // RFC 6238 §5.2: a replayed code is refused, but the message must not tell an attacker why.

@@ -11,6 +11,7 @@ import { registerMfaCommands } from './mfa.commands';
 import { registerApproveCommand } from './approve.commands';
 import { registerIncidentCommands } from './incident.commands';
 import { registerRequestsCommands } from './requests.commands';
+import { registerSettingsCommands } from './settings.commands';
 
 export { EXIT };
 
@@ -77,6 +78,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerApproveCommand(program, io, setExit);
   registerIncidentCommands(program, io, setExit);
   registerRequestsCommands(program, io, setExit);
+  registerSettingsCommands(program, io, setExit);
 
   // Issue #5: request, redeem, integrations, deny, serve.
   addGatewayCommands(program, {

@@ -50,6 +50,7 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     'audit:verify': () => custodian.audit.verify(),
     'settings:get': () => custodian.settings.get(),
     'settings:set-language': ({ language }) => custodian.settings.setLanguage(language, actor(custodian)),
+    'settings:set-token-ttl': ({ seconds }) => custodian.settings.setTokenTtl(seconds, { actor: actor(custodian), source: DESKTOP.source }),
     'profile:get': () => ({ profile: custodian.mfa.profile() }),
     'profile:init': (request) => custodian.mfa.initProfile(request, DESKTOP),
     'profile:set-role': ({ role }) => custodian.mfa.setRole(role, DESKTOP),

@@ -35,6 +35,7 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
     settings: {
       get: () => call('settings:get', {}),
       setLanguage: (language) => call('settings:set-language', { language }),
+      setTokenTtl: (seconds) => call('settings:set-token-ttl', { seconds }),
       onChanged: (listener) => subscribe('settings:changed', listener),
     },
     profile: {

@@ -70,7 +70,7 @@ export const useAppStore = create<AppState>()((set, get) => ({
   setLanguage: async (language) => {
     const previous = get().settings;
     // Optimistic, so the select and the text follow the choice at once; main persists it.
-    set({ settings: { ...previous, language }, languageError: null });
+    set({ settings: previous ? { ...previous, language } : null, languageError: null });
     try {
       get().applySettings(await window.custodian.settings.setLanguage(language));
     } catch (error) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { assertNever } from '../assert-never';
 import { factorIdSchema, ROLES, type Role } from './mfa';
 import { SENSITIVITIES, sensitivitySchema, type Sensitivity } from './restore-request';
+import { TOKEN_TTL_PURPOSE } from './settings';
 
 /**
  * Factor-chain policies, one per sensitivity (issue 10 "Policies"; DESIGN.md "Factor chain").
@@ -180,7 +181,7 @@ export function stepUpRules(purpose: string): StepUpRules {
   if (purpose === MANAGE.enroll) return { fullRights: true, management: true, backup: 'always' };
   if (purpose === MANAGE.regenerateCodes || ROLE_PURPOSE.test(purpose)) return { fullRights: true, management: true, backup: 'never' };
   if (DISABLE_PURPOSE.test(purpose)) return { fullRights: true, management: true, backup: 'beside-a-factor' };
-  if (purpose === 'policies:weaken' || purpose === 'incident:leave') return { fullRights: true, management: false, backup: 'beside-a-factor' };
+  if (purpose === 'policies:weaken' || purpose === 'incident:leave' || purpose === TOKEN_TTL_PURPOSE) return { fullRights: true, management: false, backup: 'beside-a-factor' };
   if (purpose.startsWith('approve:') || purpose.startsWith('test:')) return { fullRights: false, management: false, backup: 'always' };
   // Unknown: fail secure.
   return { fullRights: true, management: false, backup: 'never' };
@@ -207,7 +208,7 @@ export function backupAllowed(purpose: string, steps: number): boolean {
  * chain, so this list keeps typos and made-up purposes out of the audit log, not attackers out.
  */
 export const chainStartPurposeSchema = z.union([
-  z.enum(['policies:weaken', 'incident:leave', MANAGE.enroll, MANAGE.regenerateCodes]),
+  z.enum(['policies:weaken', 'incident:leave', TOKEN_TTL_PURPOSE, MANAGE.enroll, MANAGE.regenerateCodes]),
   z.string().regex(DISABLE_PURPOSE),
   z.string().regex(ROLE_PURPOSE),
   z.string().regex(/^test:(low|medium|high|critical)$/),

@@ -3,8 +3,39 @@ import { LANGUAGES } from '../i18n';
 
 export const languageSchema = z.enum(LANGUAGES);
 
+/**
+ * How long a restore access token lives (issue 11 "Token issuance"; DESIGN.md "Restore approval"):
+ * the bounds of `restoreTokens.ttlSeconds`, for the environment, the Settings screen and the shell.
+ */
+export const tokenTtlSecondsSchema = z.number().int().min(30).max(86400);
+
+/**
+ * A longer TTL is a weakening (a stolen token lives longer): it takes a grant for this purpose from
+ * a chain at the critical policy. A shorter one takes none.
+ */
+export const TOKEN_TTL_PURPOSE = 'settings:token-ttl';
+
+/**
+ * Where the TTL in force comes from, in precedence order: the environment pins it (the deployment
+ * decides, nothing at run time can change it), else the value an administrator stored, else the
+ * default.
+ */
+export const SETTING_SOURCES = ['environment', 'stored', 'default'] as const;
+export const settingSourceSchema = z.enum(SETTING_SOURCES);
+export type SettingSource = z.infer<typeof settingSourceSchema>;
+
+export const tokenTtlSettingSchema = z.object({
+  seconds: tokenTtlSecondsSchema,
+  source: settingSourceSchema,
+  /** The variable that pins it, when `source` is `environment`. */
+  variable: z.string().nullable(),
+});
+export type TokenTtlSetting = z.infer<typeof tokenTtlSettingSchema>;
+
 export const userSettingsSchema = z.object({
   language: languageSchema,
+  /** Shared by every process on the data directory, read at each token issue. */
+  tokenTtl: tokenTtlSettingSchema,
 });
 export type UserSettings = z.infer<typeof userSettingsSchema>;
 

@@ -29,6 +29,8 @@ export interface CustodianApi {
   settings: {
     get(): Promise<UserSettings>;
     setLanguage(language: Language): Promise<UserSettings>;
+    /** For tokens issued from now on; a longer one needs a grant for `settings:token-ttl` from a critical chain first. */
+    setTokenTtl(seconds: number): Promise<UserSettings>;
     onChanged(listener: (settings: UserSettings) => void): Unsubscribe;
   };
   profile: {

@@ -16,7 +16,7 @@ import {
   totpDigitsSchema,
   totpPeriodSchema,
 } from '../domain/mfa';
-import { appInfoSchema, languageSchema, userSettingsSchema } from '../domain/settings';
+import { appInfoSchema, languageSchema, tokenTtlSecondsSchema, userSettingsSchema } from '../domain/settings';
 import { chainAttemptViewSchema, chainStartPurposeSchema, policySchema, stepFactorSchema } from '../domain/policy';
 import { incidentChangeSchema, incidentStateSchema } from '../domain/incident';
 import { ERROR_CODES } from '../errors';
@@ -113,6 +113,15 @@ export const channels = {
   },
   'settings:set-language': {
     request: z.strictObject({ language: languageSchema }),
+    response: userSettingsSchema,
+  },
+  /**
+   * The restore token TTL for tokens issued from now on (issue 11). Longer uses up a grant for
+   * `settings:token-ttl` from a critical chain (ERR-MFA-REQUIRED without one); pinned by the
+   * environment, ERR-SETTING-PINNED.
+   */
+  'settings:set-token-ttl': {
+    request: z.strictObject({ seconds: tokenTtlSecondsSchema }),
     response: userSettingsSchema,
   },
 

@@ -65,7 +65,7 @@ test('a malformed IPC call gets ERR-VALIDATION and changes nothing', async ({ ap
     expect(error).toMatchObject({ code: 'ERR-VALIDATION', message: expect.stringContaining('language') });
     expect(JSON.stringify(error)).not.toMatch(/\.ts:|at Object|stack/);
   }
-  expect(result.settings).toEqual({ language: 'en' });
+  expect(result.settings).toEqual({ language: 'en', tokenTtl: { seconds: 900, source: 'default', variable: null } });
   expect(result.audit.total).toBe(0);
   await page.reload();
   await open(page, 'audit');

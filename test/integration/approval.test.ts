@@ -173,7 +173,14 @@ describe('approving a request', () => {
     const first = await request();
     await passChain(first.id, 'medium');
     const a = t.custodian.approvals.approve(first.id, first.matchCode, APPROVE).token;
-    t.config.restoreTokens.ttlSeconds = 120;
+    // The stored setting, as the Settings screen or `custodian settings token-ttl` changes it
+    // (shorter: no step-up), from another Custodian on the same data directory.
+    const other = tempCustodian({ dir: t.dir });
+    try {
+      other.custodian.settings.setTokenTtl(120, { actor: 'bob@corp', source: 'cli' });
+    } finally {
+      await other.close();
+    }
     const second = await request({ backupId: 'snap-2' });
     await passChain(second.id, 'medium');
     const b = t.custodian.approvals.approve(second.id, second.matchCode, APPROVE).token;

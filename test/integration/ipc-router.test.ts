@@ -23,7 +23,7 @@ afterEach(async () => {
 describe('the IPC router', () => {
   it('answers a valid call through the real service', async () => {
     const result = await router.handle('settings:set-language', { language: 'tr' }, APP);
-    expect(result).toEqual({ ok: true, data: { language: 'tr' } });
+    expect(result).toEqual({ ok: true, data: { language: 'tr', tokenTtl: { seconds: 900, source: 'default', variable: null } } });
     expect(t.custodian.settings.get().language).toBe('tr');
     expect(t.custodian.audit.list(5).entries[0]).toMatchObject({ event: 'settings_changed', data: { from: 'en', to: 'tr' } });
   });

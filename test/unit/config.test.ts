@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors';
-import { envNameFor, loadConfig, settingPaths } from '../../src-main/config';
+import { defaultConfig, envNameFor, envSource, loadConfig, settingPaths } from '../../src-main/config';
 
 function configError(fn: () => unknown): AppError {
   try {
@@ -43,6 +43,19 @@ describe('configuration', () => {
     expect(config.restoreTokens.ttlSeconds).toBe(300);
     expect(config.mfa.enabled).toBe(false);
     expect(config.mfa.methods).toEqual(['totp', 'sms']);
+  });
+
+  it('knows which variable set a setting, so a run-time setting the environment sets is pinned (issue 11)', () => {
+    const path = 'restoreTokens.ttlSeconds';
+    expect(envSource(loadConfig({ env: {} }), path)).toBeNull();
+    expect(envSource(loadConfig({ env: { RESTORE_ACCESS_TOKEN_TTL_SECONDS: '300' } }), path)).toBe('RESTORE_ACCESS_TOKEN_TTL_SECONDS');
+    // Both set: the CUSTODIAN_ name wins, and is the one named.
+    const both = loadConfig({ env: { RESTORE_ACCESS_TOKEN_TTL_SECONDS: '300', CUSTODIAN_RESTORE_TOKENS_TTL_SECONDS: '600' } });
+    expect([both.restoreTokens.ttlSeconds, envSource(both, path)]).toEqual([600, 'CUSTODIAN_RESTORE_TOKENS_TTL_SECONDS']);
+    // An explicit override that changed the environment's value is no longer the environment's.
+    const overridden = loadConfig({ env: { RESTORE_ACCESS_TOKEN_TTL_SECONDS: '300' }, overrides: (c) => void (c.restoreTokens.ttlSeconds = 120) });
+    expect(envSource(overridden, path)).toBeNull();
+    expect(envSource(defaultConfig(), path)).toBeNull();
   });
 
   it('refuses a bad value with an error naming the variable', () => {

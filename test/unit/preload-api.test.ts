@@ -26,6 +26,8 @@ describe('the preload API factory', () => {
     const api = createCustodianApi(bridge);
     await expect(api.settings.setLanguage('tr')).resolves.toEqual({ language: 'tr' });
     expect(calls).toEqual([{ channel: 'settings:set-language', payload: { language: 'tr' } }]);
+    await api.settings.setTokenTtl(300);
+    expect(calls.at(-1)).toEqual({ channel: 'settings:set-token-ttl', payload: { seconds: 300 } });
   });
 
   it('rejects with a plain {code, message} object and nothing else', async () => {

@@ -58,8 +58,9 @@ export interface ApprovalDeps {
   audit: AuditLog;
   clock: Clock;
   /**
-   * `restoreTokens.ttlSeconds`, read at each issue, so a change applies to tokens issued after it
-   * (DESIGN.md "Restore approval").
+   * `restoreTokens.ttlSeconds` as SettingsService resolves it (the environment's pin, else the
+   * stored value, else the default), read at each issue inside its transaction, so a change made
+   * in any process applies to tokens issued after it (DESIGN.md "Restore approval").
    */
   tokenTtlSeconds: () => number;
 }

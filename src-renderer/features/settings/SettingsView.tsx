@@ -6,6 +6,7 @@ import { errorText } from '../../app/errors';
 import { SelectField } from '../../app/SelectField';
 import { ProfileCard } from './ProfileCard';
 import { IntegrationsCard } from './IntegrationsCard';
+import { TokenTtlCard } from './TokenTtlCard';
 
 export function SettingsView() {
   const { t } = useTranslation();
@@ -39,6 +40,8 @@ export function SettingsView() {
           ) : null}
         </SelectField>
       </div>
+
+      <TokenTtlCard />
 
       <div className="card">
         <dl className="facts">

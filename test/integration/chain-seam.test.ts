@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TestClock } from '../../src-main/clock';
+import { loadConfig, type Config } from '../../src-main/config';
+import { databaseFile, openDatabase } from '../../src-main/platform/db/database';
+import { TestRandom } from '../../src-main/random';
+import type { StepContext } from '../../src-main/services/chain/chain-ports';
+import type { FactorChallenge, FactorMethod, FactorOf, FactorProvisioning, FactorVerdict } from '../../src-main/services/mfa/methods/factor-method';
+import { FactorMethodRegistry } from '../../src-main/services/mfa/methods/registry';
+import { TotpMethod } from '../../src-main/services/mfa/methods/totp.method';
+import { SecretVault } from '../../src-main/services/mfa/secret-vault';
+import type { SecretStore } from '../../src-main/platform/keychain/secret-store';
+import { ApproverSecrets, chainHarness, ScriptedRandom, seedApprover, type Approver, type ChainHarness } from '../fixtures/chain-harness';
+import { failsWith } from '../fixtures/fails-with';
+import { oathtool } from '../fixtures/otp';
+
+const DESKTOP: StepContext = { source: 'desktop' };
+const START = Date.UTC(2026, 10, 24, 9, 0, 0);
+
+/** The production TOTP method, counting what the chain asks of it. */
+class CountingTotp implements FactorMethod<'totp'> {
+  readonly type = 'totp';
+  readonly calls: string[] = [];
+  readonly #inner: TotpMethod;
+  constructor(inner: TotpMethod) {
+    this.#inner = inner;
+  }
+  enroll(): { secret: string } {
+    this.calls.push('enroll');
+    return this.#inner.enroll();
+  }
+  provisioning(factor: FactorOf<'totp'>, secret: string, principal: string): FactorProvisioning {
+    return this.#inner.provisioning(factor, secret, principal);
+  }
+  confirm(factor: FactorOf<'totp'>, code: string): Promise<FactorVerdict> {
+    this.calls.push(`confirm:${factor.id}`);
+    return this.#inner.confirm(factor, code);
+  }
+  challenge(factor: FactorOf<'totp'>): Promise<FactorChallenge> {
+    this.calls.push(`challenge:${factor.id}`);
+    return this.#inner.challenge(factor);
+  }
+  verify(factor: FactorOf<'totp'>, code: string): Promise<FactorVerdict> {
+    this.calls.push(`verify:${factor.id}`);
+    return this.#inner.verify(factor, code);
+  }
+}
+
+let dir: string;
+let clock: TestClock;
+let config: Config;
+let approver: Approver;
+let h: ChainHarness;
+let counting: CountingTotp;
+
+function setUp(env: NodeJS.ProcessEnv = {}): void {
+  config = loadConfig({ env: { ...env, CUSTODIAN_DATA_DIR: dir } });
+  const file = databaseFile(dir);
+  const db = openDatabase({ file, synchronous: config.database.synchronous });
+  approver = seedApprover(db, clock, 2);
+  const random = new TestRandom(3);
+  const vault = new SecretVault(new ApproverSecrets(approver), random);
+  counting = new CountingTotp(new TotpMethod({ vault, clock, config, random }));
+  h = chainHarness(file, clock, config, approver, new ScriptedRandom([0]), db, new FactorMethodRegistry({ totp: counting }));
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'custodian-seam-'));
+  clock = new TestClock(START);
+});
+afterEach(() => {
+  if (h.db.open) h.db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const code = (factorId: string, at = clock.now()): string => oathtool(approver.secrets.get(factorId) ?? '', at);
+const F = (i: number): string => approver.factorIds[i] as string;
+
+describe('the chain checks codes through the factor seam (issue 12)', () => {
+  beforeEach(() => setUp());
+
+  it('asks the factor’s method for every verdict, and still moves the replay floor itself', async () => {
+    const started = h.chain.start('approve:req_1', 'low', DESKTOP);
+    const typed = code(F(0));
+    expect((await h.chain.verifyStep(started.attemptId, F(0), typed, DESKTOP)).status).toBe('completed');
+    expect(counting.calls).toEqual([`verify:${F(0)}`]);
+    // The method changed nothing; the port used the code up: the same code again is a replay.
+    const again = h.chain.start('approve:req_2', 'low', DESKTOP);
+    await failsWith(h.chain.verifyStep(again.attemptId, F(0), typed, DESKTOP), 'ERR-MFA-REPLAYED');
+    expect(counting.calls).toEqual([`verify:${F(0)}`, `verify:${F(0)}`]);
+  });
+
+  it('lists each factor with the type and digits of its record', () => {
+    h.db.prepare("UPDATE factors SET params = json_set(params, '$.digits', 8) WHERE id = ?").run(F(1));
+    expect(h.port.list()).toEqual([
+      { id: F(0), type: 'totp', label: 'Phone 1', digits: 6 },
+      { id: F(1), type: 'totp', label: 'Phone 2', digits: 8 },
+    ]);
+  });
+
+  it('answers a factor disabled while its method was checking as a wrong code, and uses nothing up', async () => {
+    const started = h.chain.start('approve:req_1', 'low', DESKTOP);
+    const typed = code(F(0));
+    const floor = (): unknown => h.db.prepare('SELECT last_used_step FROM factors WHERE id = ?').pluck().get(F(0));
+    const before = floor();
+    // Disabled after the port read the factor, while the method waits on the keychain.
+    const original = counting.verify.bind(counting);
+    counting.verify = async (factor, c) => {
+      const verdict = await original(factor, c);
+      h.db.prepare("UPDATE factors SET state = 'disabled' WHERE id = ?").run(F(0));
+      return verdict;
+    };
+    await failsWith(h.chain.verifyStep(started.attemptId, F(0), typed, DESKTOP), 'ERR-MFA-INVALID');
+    expect(floor()).toBe(before);
+  });
+});
+
+describe('the shared vault', () => {
+  it('does not keep a secret whose keychain read was still in flight when the desk locked', async () => {
+    let release: (value: string | null) => void = () => undefined;
+    const slow: SecretStore = {
+      get: () => new Promise((resolve) => (release = resolve)),
+      set: () => Promise.resolve(),
+      delete: () => Promise.resolve(true),
+      probe: () => Promise.resolve(),
+    };
+    const vault = new SecretVault(slow, new TestRandom(1));
+    const reading = vault.factorSecret('p_1', 'f_1');
+    vault.forget();
+    release('JBSWY3DPEHPK3PXP');
+    expect(await reading).toBe('JBSWY3DPEHPK3PXP');
+    expect(vault.cached('f_1')).toBeUndefined();
+    // Without a lock in between, the read is kept as before.
+    const again = vault.factorSecret('p_1', 'f_1');
+    release('JBSWY3DPEHPK3PXP');
+    await again;
+    expect(vault.cached('f_1')).toBe('JBSWY3DPEHPK3PXP');
+  });
+});

@@ -72,6 +72,7 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     },
     'chain:start': ({ purpose, sensitivity }) => custodian.chain.start(purpose, sensitivity, DESKTOP),
     'chain:verify-step': ({ attemptId, factorId, code }) => custodian.chain.verifyStep(attemptId, factorId, code, DESKTOP),
+    'chain:challenge': ({ attemptId }) => custodian.chain.challenge(attemptId, DESKTOP),
     'chain:get': ({ attemptId }) => custodian.chain.attempt(attemptId),
     'policies:list': () => ({ policies: custodian.policies.list() }),
     'policies:save': ({ policy }) => custodian.policies.save(policy, { actor: actor(custodian), source: DESKTOP.source }),

@@ -219,6 +219,20 @@ export type ChainStartPurpose = z.infer<typeof chainStartPurposeSchema>;
 export const BACKUP_STEP = 'backup';
 export const stepFactorSchema = z.union([factorIdSchema, z.literal(BACKUP_STEP)]);
 
+/**
+ * What the current step asks of the approver (issue 12), answered by `chain:challenge`; never a
+ * secret or a code. `code`: type a code of `digits` digits (TOTP: nothing is sent). `sent`: a
+ * code of `digits` digits was sent (SMS), another may be asked for at `resendAfter`. `push`: a
+ * prompt was raised in the window; `number` is the two digits to find there (number matching).
+ * Only `code` exists in this build; the other two are the shapes SMS and push will answer.
+ */
+export const factorChallengeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('code'), digits: z.number().int() }),
+  z.strictObject({ kind: z.literal('sent'), digits: z.number().int(), resendAfter: z.string() }),
+  z.strictObject({ kind: z.literal('push'), number: z.number().int().min(10).max(99) }),
+]);
+export type FactorChallenge = z.infer<typeof factorChallengeSchema>;
+
 export const CHAIN_ATTEMPT_STATUSES = ['open', 'completed', 'expired'] as const;
 
 /**

@@ -117,6 +117,60 @@ describe('the chain checks codes through the factor seam (issue 12)', () => {
   });
 });
 
+describe('a step’s challenge (issue 12)', () => {
+  beforeEach(() => setUp());
+  const events = (): string[] => [...h.audit.export()].map((e) => e.event);
+
+  it('asks the current step’s method, answers the digits to type, and audits it without moving the chain', async () => {
+    h.db.prepare("UPDATE factors SET params = json_set(params, '$.digits', 8) WHERE id = ?").run(F(1));
+    const started = h.chain.start('approve:req_1', 'medium', DESKTOP);
+    expect(await h.chain.challenge(started.attemptId, DESKTOP)).toEqual({ kind: 'code', digits: 6 });
+    // No attempt slot is taken (nothing was guessed), and the chain stays where it was.
+    expect(h.port.failures()).toBe(0);
+    expect(h.chain.attempt(started.attemptId)).toMatchObject({ position: 0, status: 'open' });
+    await h.chain.verifyStep(started.attemptId, F(0), code(F(0)), DESKTOP);
+    expect(counting.calls).toEqual([`challenge:${F(0)}`, `verify:${F(0)}`]);
+    const rows = [...h.audit.export()].filter((e) => e.event === 'mfa_chain_challenged');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      actor: 'alice@corp',
+      subject: started.attemptId,
+      data: { attemptId: started.attemptId, step: 1, factorId: F(0), type: 'totp', challenge: 'code', purpose: 'approve:req_1', sensitivity: 'medium', source: 'desktop' },
+    });
+  });
+
+  it('answers the next step’s digits once the first has passed', async () => {
+    h.db.prepare("UPDATE factors SET params = json_set(params, '$.digits', 8) WHERE id = ?").run(F(1));
+    h.policies.save({ ...h.policies.get('medium'), requiredSteps: 2, eligible: { by: 'ids', ids: [F(0), F(1)] } }, { actor: 'alice@corp', source: 'desktop' });
+    const started = h.chain.start('approve:req_1', 'medium', DESKTOP);
+    await h.chain.verifyStep(started.attemptId, F(0), code(F(0)), DESKTOP);
+    expect(await h.chain.challenge(started.attemptId, DESKTOP)).toEqual({ kind: 'code', digits: 8 });
+    expect(counting.calls.at(-1)).toBe(`challenge:${F(1)}`);
+  });
+
+  it('is refused for an unknown attempt, a completed one and an expired one, asking no method', async () => {
+    await failsWith(h.chain.challenge('ch_nope', DESKTOP), 'ERR-NOT-FOUND');
+    const done = h.chain.start('approve:req_1', 'low', DESKTOP);
+    await h.chain.verifyStep(done.attemptId, F(0), code(F(0)), DESKTOP);
+    await failsWith(h.chain.challenge(done.attemptId, DESKTOP), 'ERR-NOT-FOUND');
+    const lapsed = h.chain.start('approve:req_2', 'low', DESKTOP);
+    clock.advanceSeconds(60);
+    await failsWith(h.chain.challenge(lapsed.attemptId, DESKTOP), 'ERR-MFA-EXPIRED');
+    expect(h.chain.attempt(lapsed.attemptId).status).toBe('expired');
+    await failsWith(h.chain.challenge(lapsed.attemptId, DESKTOP), 'ERR-MFA-EXPIRED');
+    expect(counting.calls.filter((c) => c.startsWith('challenge:'))).toEqual([]);
+    expect(events()).not.toContain('mfa_chain_challenged');
+    expect(events().filter((e) => e === 'mfa_chain_expired')).toHaveLength(1);
+  });
+
+  it('is refused for a step whose factor was disabled since the chain was drawn', async () => {
+    const started = h.chain.start('approve:req_1', 'low', DESKTOP);
+    h.db.prepare("UPDATE factors SET state = 'disabled' WHERE id = ?").run(F(0));
+    await failsWith(h.chain.challenge(started.attemptId, DESKTOP), 'ERR-NOT-FOUND');
+    expect(events()).not.toContain('mfa_chain_challenged');
+  });
+});
+
 describe('the shared vault', () => {
   it('does not keep a secret whose keychain read was still in flight when the desk locked', async () => {
     let release: (value: string | null) => void = () => undefined;

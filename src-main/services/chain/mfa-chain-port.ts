@@ -1,4 +1,4 @@
-import { stepUpRules, type ChainFactor } from '../../../src-shared/domain/policy';
+import { stepUpRules, type ChainFactor, type FactorChallenge } from '../../../src-shared/domain/policy';
 import type { Profile } from '../../../src-shared/domain/mfa';
 import { AppError } from '../../../src-shared/errors';
 import type { Clock } from '../../clock';
@@ -148,6 +148,14 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     // The replay floor only moves forward: used once per factor and time step, across attempts
     // and processes (RFC 6238 §5.2). The attempt count stays: only a completed chain clears it.
     return this.#factors.markUsed(factor.id, step, new Date(now).toISOString()) ? 'ok' : 'replayed';
+  }
+
+  async challengeFactor(factorId: string, ctx: StepContext): Promise<FactorChallenge> {
+    void ctx;
+    const profile = this.#profile();
+    const factor = this.#factors.get(profile.id, factorId);
+    if (!factor || factor.state !== 'active') throw new AppError('ERR-NOT-FOUND');
+    return this.#methods.challenge(factor);
   }
 
   async verifyBackupCode(code: string, ctx: StepContext): Promise<boolean> {

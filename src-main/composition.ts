@@ -69,6 +69,8 @@ export interface StartOptions {
 export interface Custodian extends CustodianDeps {
   audit: AuditLog;
   settings: SettingsService;
+  /** The factor methods, and which of them `MFA_METHODS` turns on (issue 12). */
+  methods: FactorMethodRegistry;
   mfa: MfaService;
   /** One policy per sensitivity (issue 10). */
   policies: PolicyService;
@@ -117,7 +119,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   // One vault and one set of factor methods for MfaService and the chain's port: a code is
   // checked the same way wherever it is typed, and a lock drops every secret held in memory.
   const vault = new SecretVault(deps.secrets, random);
-  const methods = new FactorMethodRegistry({ totp: new TotpMethod({ vault, clock, config: deps.config, random }) });
+  const methods = new FactorMethodRegistry({ totp: new TotpMethod({ vault, clock, config: deps.config, random }) }, deps.config.mfa.methods);
   // The chain asks the policies for its steps and the policies ask the chain for grants (a
   // weakening takes one): the policies get a late-bound reference to the chain.
   const chainPort = new MfaChainPort({
@@ -242,6 +244,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     ...deps,
     audit,
     settings,
+    methods,
     mfa,
     policies,
     chain,

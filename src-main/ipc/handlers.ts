@@ -45,6 +45,7 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
       dataDir: custodian.config.dataDir,
       gatewayPort: custodian.config.gateway.port,
       reportMuteMinutes: custodian.config.approvals.reportMuteMinutes,
+      mfaMethods: custodian.methods.enabled(),
     }),
     'audit:list': ({ limit, beforeId }) => custodian.audit.list(limit, beforeId),
     'audit:verify': () => custodian.audit.verify(),

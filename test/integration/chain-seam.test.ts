@@ -15,6 +15,9 @@ import type { SecretStore } from '../../src-main/platform/keychain/secret-store'
 import { ApproverSecrets, chainHarness, ScriptedRandom, seedApprover, type Approver, type ChainHarness } from '../fixtures/chain-harness';
 import { failsWith } from '../fixtures/fails-with';
 import { oathtool } from '../fixtures/otp';
+import { tempCustodian } from '../fixtures/temp-custodian';
+import { createHandlers } from '../../src-main/ipc/handlers';
+import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
 
 const DESKTOP: StepContext = { source: 'desktop' };
 const START = Date.UTC(2026, 10, 24, 9, 0, 0);
@@ -63,7 +66,8 @@ function setUp(env: NodeJS.ProcessEnv = {}): void {
   const random = new TestRandom(3);
   const vault = new SecretVault(new ApproverSecrets(approver), random);
   counting = new CountingTotp(new TotpMethod({ vault, clock, config, random }));
-  h = chainHarness(file, clock, config, approver, new ScriptedRandom([0]), db, new FactorMethodRegistry({ totp: counting }));
+  // The methods this config turns on, as the composition root passes them (MFA_METHODS).
+  h = chainHarness(file, clock, config, approver, new ScriptedRandom([0]), db, new FactorMethodRegistry({ totp: counting }, config.mfa.methods));
 }
 
 beforeEach(() => {
@@ -168,6 +172,67 @@ describe('a step’s challenge (issue 12)', () => {
     h.db.prepare("UPDATE factors SET state = 'disabled' WHERE id = ?").run(F(0));
     await failsWith(h.chain.challenge(started.attemptId, DESKTOP), 'ERR-NOT-FOUND');
     expect(events()).not.toContain('mfa_chain_challenged');
+  });
+});
+
+describe('MFA_METHODS (issue 12)', () => {
+  const ADMIN = { actor: 'alice@corp', source: 'desktop' };
+
+  it('totp (the default) keeps today’s chains: every TOTP factor drawn and checked', async () => {
+    setUp({ MFA_METHODS: 'totp' });
+    expect(h.port.list().map((f) => f.id)).toEqual([F(0), F(1)]);
+    const started = h.chain.start('approve:req_1', 'critical', DESKTOP);
+    for (const s of started.steps) await h.chain.verifyStep(started.attemptId, s.id, code(s.id), DESKTOP);
+    expect(h.chain.attempt(started.attemptId).status).toBe('completed');
+  });
+
+  it('without totp, the TOTP factors are drawn into no chain: a policy that needs them is unsatisfiable, saved or started', () => {
+    setUp({ MFA_METHODS: 'sms' });
+    expect(h.port.list()).toEqual([]);
+    expect(h.port.withFullRights()).toEqual([]);
+    for (const sensitivity of ['low', 'critical'] as const) {
+      expect(() => h.chain.start('approve:req_1', sensitivity, DESKTOP)).toThrow(expect.objectContaining({ code: 'ERR-MFA-POLICY-UNSATISFIABLE', details: { required: sensitivity === 'low' ? 1 : 2, eligible: 0 } }));
+    }
+    // Named by type or by id, the same.
+    expect(() => h.policies.save({ ...h.policies.get('low'), eligible: { by: 'types', types: ['totp'] } }, ADMIN)).toThrow(expect.objectContaining({ code: 'ERR-MFA-POLICY-UNSATISFIABLE' }));
+    expect(() => h.policies.save({ ...h.policies.get('low'), eligible: { by: 'ids', ids: [F(0)] } }, ADMIN)).toThrow(expect.objectContaining({ code: 'ERR-MFA-POLICY-UNSATISFIABLE' }));
+    expect([...h.audit.export()]).toEqual([]);
+  });
+
+  it('without totp, refuses a step of a chain another process drew with totp on, before any code is checked', async () => {
+    setUp({ MFA_METHODS: 'totp' });
+    const started = h.chain.start('approve:req_1', 'low', DESKTOP);
+    // A second process on the same database, whose MFA_METHODS leaves totp out.
+    const pushOnly = loadConfig({ env: { MFA_METHODS: 'push', CUSTODIAN_DATA_DIR: dir } });
+    const random = new TestRandom(4);
+    const other = new CountingTotp(new TotpMethod({ vault: new SecretVault(new ApproverSecrets(approver), random), clock, config: pushOnly, random }));
+    const second = chainHarness(databaseFile(dir), clock, pushOnly, approver, new ScriptedRandom([0]), undefined, new FactorMethodRegistry({ totp: other }, pushOnly.mfa.methods));
+    try {
+      await failsWith(second.chain.challenge(started.attemptId, DESKTOP), 'ERR-MFA-METHOD-DISABLED');
+      await failsWith(second.chain.verifyStep(started.attemptId, F(0), code(F(0)), DESKTOP), 'ERR-MFA-METHOD-DISABLED');
+      expect(other.calls).toEqual([]);
+      expect(second.chain.attempt(started.attemptId)).toMatchObject({ position: 0, status: 'open' });
+    } finally {
+      second.db.close();
+    }
+    // This process, with totp on, still passes it.
+    await h.chain.verifyStep(started.attemptId, F(0), code(F(0)), DESKTOP);
+  });
+
+  it('without totp, refuses a TOTP enrollment with ERR-MFA-METHOD-DISABLED and records nothing, and tells the window', async () => {
+    const t = tempCustodian({ env: { MFA_METHODS: 'sms' } });
+    try {
+      const ctx: MfaContext = { source: 'desktop' };
+      t.custodian.mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'operator' }, ctx);
+      const before = t.custodian.audit.head();
+      await failsWith(t.custodian.mfa.startEnrollment({ label: 'Phone', digits: 6, period: 30, algorithm: 'SHA1' }, ctx), 'ERR-MFA-METHOD-DISABLED');
+      expect(t.custodian.mfa.listFactors().factors).toEqual([]);
+      expect(t.custodian.audit.head()).toEqual(before);
+      const info = await createHandlers(t.custodian, 'chromium-host')['app:info']({});
+      expect(info).toMatchObject({ mfaMethods: ['sms'] });
+    } finally {
+      await t.remove();
+    }
   });
 });
 

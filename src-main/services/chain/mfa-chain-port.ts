@@ -84,7 +84,9 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     if (!profile) return [];
     return this.#factors
       .active(profile.id)
-      .filter(keep)
+      // A factor whose method MFA_METHODS turned off is not drawn (issue 12): a policy that
+      // needed it is then unsatisfiable, where it is saved and where a chain starts.
+      .filter((f) => this.#methods.isEnabled(f.type) && keep(f))
       .map(chainFactor);
   }
 
@@ -118,6 +120,8 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     // Disabled since the chain was drawn (another window, a shell): its secret is gone, and its
     // code is simply wrong, not a keychain failure.
     if (!drawn || drawn.state !== 'active') return 'invalid';
+    // Drawn by a process whose MFA_METHODS still had the method on: this one does not check it.
+    this.#methods.assertEnabled(drawn.type);
     // The method's verdict (the seam): it reads its secret (the keychain may take a while) and
     // changes nothing.
     const verdict = await this.#methods.verify(drawn, code.trim());
@@ -155,6 +159,7 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     const profile = this.#profile();
     const factor = this.#factors.get(profile.id, factorId);
     if (!factor || factor.state !== 'active') throw new AppError('ERR-NOT-FOUND');
+    this.#methods.assertEnabled(factor.type);
     return this.#methods.challenge(factor);
   }
 

@@ -54,9 +54,18 @@ export type Policy = z.infer<typeof policySchema>;
  * The defaults (issue 10): one step for low, medium and high, two distinct factors for critical.
  * High and critical draw their factors at random, so a stolen phone alone does not know which
  * code it will be asked for; low and medium take the first eligible factor.
+ *
+ * Issue 12: low, medium and high admit every method (TOTP, SMS, push); critical admits TOTP only,
+ * since NIST SP 800-63B restricts SMS and a push step answered in this very window is no second
+ * channel for the most sensitive actions. Only a sensitivity with no saved policy follows these
+ * defaults: a saved policy keeps the eligibility it was saved with (the whole policy is stored),
+ * so a desk that saved `totp` only keeps it. Before the SMS and push methods exist, and where
+ * MFA_METHODS turns them off, no such factor is active, so the wider default draws exactly the
+ * chains the TOTP-only one did.
  */
 export function defaultPolicy(sensitivity: Sensitivity, challengeTimeoutSeconds: number): Policy {
-  const eligible: EligibleFactors = { by: 'types', types: ['totp'] };
+  const eligible: EligibleFactors = { by: 'types', types: ['totp', 'sms', 'push'] };
+  const critical: EligibleFactors = { by: 'types', types: ['totp'] };
   switch (sensitivity) {
     case 'low':
     case 'medium':
@@ -64,7 +73,7 @@ export function defaultPolicy(sensitivity: Sensitivity, challengeTimeoutSeconds:
     case 'high':
       return { sensitivity, mode: 'random', requiredSteps: 1, eligible, challengeTimeoutSeconds };
     case 'critical':
-      return { sensitivity, mode: 'random', requiredSteps: 2, eligible, challengeTimeoutSeconds };
+      return { sensitivity, mode: 'random', requiredSteps: 2, eligible: critical, challengeTimeoutSeconds };
     default:
       return assertNever(sensitivity);
   }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultPolicies } from '../../src-shared/domain/policy';
 import { TestClock } from '../../src-main/clock';
 import { loadConfig, type Config } from '../../src-main/config';
 import { databaseFile, openDatabase } from '../../src-main/platform/db/database';
@@ -233,6 +234,27 @@ describe('MFA_METHODS (issue 12)', () => {
     } finally {
       await t.remove();
     }
+  });
+});
+
+describe('the default policies (issue 12)', () => {
+  it('admit TOTP, SMS and push below critical, and only TOTP at critical', () => {
+    expect(defaultPolicies(60).map((p) => [p.sensitivity, p.eligible])).toEqual([
+      ['low', { by: 'types', types: ['totp', 'sms', 'push'] }],
+      ['medium', { by: 'types', types: ['totp', 'sms', 'push'] }],
+      ['high', { by: 'types', types: ['totp', 'sms', 'push'] }],
+      ['critical', { by: 'types', types: ['totp'] }],
+    ]);
+  });
+
+  it('draw the same TOTP chains as before, and a saved policy keeps the eligibility it was saved with', async () => {
+    setUp();
+    expect(h.chain.start('approve:req_1', 'medium', DESKTOP).steps.map((s) => s.id)).toEqual([F(0)]);
+    expect(h.chain.start('approve:req_2', 'critical', DESKTOP).steps.map((s) => s.id).sort()).toEqual([F(0), F(1)].sort());
+    // Saved with TOTP only (as every policy saved before issue 12 was): no longer the default's.
+    h.policies.save({ ...h.policies.get('medium'), eligible: { by: 'types', types: ['totp'] } }, { actor: 'alice@corp', source: 'desktop' });
+    expect(h.policies.get('medium').eligible).toEqual({ by: 'types', types: ['totp'] });
+    expect(h.policies.get('low').eligible).toEqual({ by: 'types', types: ['totp', 'sms', 'push'] });
   });
 });
 

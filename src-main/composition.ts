@@ -9,6 +9,9 @@ import { AuditLog } from './services/audit/audit.service';
 import { GroupCommit } from './services/audit/group-commit';
 import { AppLock } from './services/lock/app-lock.service';
 import { MfaService } from './services/mfa/mfa.service';
+import { FactorMethodRegistry } from './services/mfa/methods/registry';
+import { TotpMethod } from './services/mfa/methods/totp.method';
+import { SecretVault } from './services/mfa/secret-vault';
 import { SettingsService, TOKEN_TTL_SETTING } from './services/settings/settings.service';
 import { systemClock } from './clock';
 import { GatewayServer } from './gateway/gateway.server';
@@ -66,6 +69,8 @@ export interface StartOptions {
 export interface Custodian extends CustodianDeps {
   audit: AuditLog;
   settings: SettingsService;
+  /** The factor methods, and which of them `MFA_METHODS` turns on (issue 12). */
+  methods: FactorMethodRegistry;
   mfa: MfaService;
   /** One policy per sensitivity (issue 10). */
   policies: PolicyService;
@@ -117,6 +122,10 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     attempts: new MfaAttemptsRepository(db),
     auditFeed: new AuditFeedRepository(db),
   };
+  // One vault and one set of factor methods for MfaService and the chain's port: a code is
+  // checked the same way wherever it is typed, and a lock drops every secret held in memory.
+  const vault = new SecretVault(deps.secrets, random);
+  const methods = new FactorMethodRegistry({ totp: new TotpMethod({ vault, clock, config: deps.config, random }) }, deps.config.mfa.methods);
   // The chain asks the policies for its steps and the policies ask the chain for grants (a
   // weakening takes one): the policies get a late-bound reference to the chain.
   const chainPort = new MfaChainPort({
@@ -124,7 +133,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     factors: mfaRepositories.factors,
     backup: mfaRepositories.backupCodes,
     attempts: mfaRepositories.attempts,
-    secrets: deps.secrets,
+    methods,
+    vault,
     audit,
     clock,
     config: deps.config,
@@ -144,7 +154,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     repositories: mfaRepositories,
     audit,
     groupCommit,
-    secrets: deps.secrets,
+    vault,
+    methods,
     clock,
     random,
     config: deps.config,
@@ -241,6 +252,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     ...deps,
     audit,
     settings,
+    methods,
     mfa,
     policies,
     chain,

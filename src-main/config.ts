@@ -25,7 +25,12 @@ export const configSchema = z.strictObject({
   }),
   mfa: z.strictObject({
     enabled: z.boolean(),
-    methods: z.array(z.enum(['totp', 'sms', 'push'])).min(1),
+    // Issue 12: the factor methods this desk turns on. A method left out cannot be enrolled and
+    // its factors are not drawn into chains; a policy that needed them is unsatisfiable.
+    methods: z
+      .array(z.enum(['totp', 'sms', 'push']))
+      .min(1)
+      .refine((methods) => new Set(methods).size === methods.length, 'a method is listed twice'),
     challengeTimeoutSeconds: z.number().int().min(10).max(600),
     windowSteps: z.number().int().min(0).max(3),
     rateLimit: z.strictObject({

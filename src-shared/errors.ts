@@ -16,6 +16,8 @@ export const ERRORS = {
   'ERR-MFA-CHAIN-BREACHED': { status: 403 },
   'ERR-MFA-RATE-LIMITED': { status: 429 },
   'ERR-MFA-POLICY-UNSATISFIABLE': { status: 409 },
+  // Issue 12: `MFA_METHODS` leaves this factor method out; nothing of that type is enrolled or checked.
+  'ERR-MFA-METHOD-DISABLED': { status: 403 },
   'ERR-MFA-ALREADY-ENABLED': { status: 409 },
   'ERR-MFA-NOT-ENABLED': { status: 409 },
   'ERR-MFA-ADMIN-REQUIRED': { status: 403 },

@@ -67,6 +67,7 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
     chain: {
       start: (purpose, sensitivity) => call('chain:start', { purpose, sensitivity }),
       verifyStep: (attemptId, factorId, code) => call('chain:verify-step', { attemptId, factorId, code }),
+      challenge: (attemptId) => call('chain:challenge', { attemptId }),
       get: (attemptId) => call('chain:get', { attemptId }),
     },
     policies: {

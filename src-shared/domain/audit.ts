@@ -26,6 +26,7 @@ export const AUDIT_EVENTS = [
   'mfa_rate_limited',
   'mfa_policy_changed',
   'mfa_chain_started',
+  'mfa_chain_challenged',
   'mfa_chain_step_passed',
   'mfa_chain_step_failed',
   'mfa_chain_breached',

@@ -55,9 +55,18 @@ export type Policy = z.infer<typeof policySchema>;
  * The defaults (issue 10): one step for low, medium and high, two distinct factors for critical.
  * High and critical draw their factors at random, so a stolen phone alone does not know which
  * code it will be asked for; low and medium take the first eligible factor.
+ *
+ * Issue 12: low, medium and high admit every method (TOTP, SMS, push); critical admits TOTP only,
+ * since NIST SP 800-63B restricts SMS and a push step answered in this very window is no second
+ * channel for the most sensitive actions. Only a sensitivity with no saved policy follows these
+ * defaults: a saved policy keeps the eligibility it was saved with (the whole policy is stored),
+ * so a desk that saved `totp` only keeps it. Before the SMS and push methods exist, and where
+ * MFA_METHODS turns them off, no such factor is active, so the wider default draws exactly the
+ * chains the TOTP-only one did.
  */
 export function defaultPolicy(sensitivity: Sensitivity, challengeTimeoutSeconds: number): Policy {
-  const eligible: EligibleFactors = { by: 'types', types: ['totp'] };
+  const eligible: EligibleFactors = { by: 'types', types: ['totp', 'sms', 'push'] };
+  const critical: EligibleFactors = { by: 'types', types: ['totp'] };
   switch (sensitivity) {
     case 'low':
     case 'medium':
@@ -65,7 +74,7 @@ export function defaultPolicy(sensitivity: Sensitivity, challengeTimeoutSeconds:
     case 'high':
       return { sensitivity, mode: 'random', requiredSteps: 1, eligible, challengeTimeoutSeconds };
     case 'critical':
-      return { sensitivity, mode: 'random', requiredSteps: 2, eligible, challengeTimeoutSeconds };
+      return { sensitivity, mode: 'random', requiredSteps: 2, eligible: critical, challengeTimeoutSeconds };
     default:
       return assertNever(sensitivity);
   }
@@ -219,6 +228,20 @@ export type ChainStartPurpose = z.infer<typeof chainStartPurposeSchema>;
 /** What a step names in place of a factor id when a backup code stands in for it. */
 export const BACKUP_STEP = 'backup';
 export const stepFactorSchema = z.union([factorIdSchema, z.literal(BACKUP_STEP)]);
+
+/**
+ * What the current step asks of the approver (issue 12), answered by `chain:challenge`; never a
+ * secret or a code. `code`: type a code of `digits` digits (TOTP: nothing is sent). `sent`: a
+ * code of `digits` digits was sent (SMS), another may be asked for at `resendAfter`. `push`: a
+ * prompt was raised in the window; `number` is the two digits to find there (number matching).
+ * Only `code` exists in this build; the other two are the shapes SMS and push will answer.
+ */
+export const factorChallengeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('code'), digits: z.number().int() }),
+  z.strictObject({ kind: z.literal('sent'), digits: z.number().int(), resendAfter: z.string() }),
+  z.strictObject({ kind: z.literal('push'), number: z.number().int().min(10).max(99) }),
+]);
+export type FactorChallenge = z.infer<typeof factorChallengeSchema>;
 
 export const CHAIN_ATTEMPT_STATUSES = ['open', 'completed', 'expired'] as const;
 

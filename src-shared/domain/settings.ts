@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LANGUAGES } from '../i18n';
+import { factorTypeSchema } from './policy';
 
 export const languageSchema = z.enum(LANGUAGES);
 
@@ -52,5 +53,7 @@ export const appInfoSchema = z.object({
   gatewayPort: z.number().int(),
   /** How long "deny and report" mutes an integration, so the confirmation can say so. */
   reportMuteMinutes: z.number().int(),
+  /** The factor methods `MFA_METHODS` turns on (issue 12), so the Policies screen can say which are off. */
+  mfaMethods: z.array(factorTypeSchema),
 });
 export type AppInfo = z.infer<typeof appInfoSchema>;

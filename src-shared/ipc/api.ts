@@ -3,7 +3,7 @@ import type { BackupCodesStatus, EnrollmentView, Factor, LockStatus, Profile, Ro
 import type { AppInfo, UserSettings } from '../domain/settings';
 import type { CreatedIntegration, GatewayStatus, IntegrationView, RestoreRequestView } from '../domain/restore-request';
 import type { Language } from '../i18n';
-import type { ChainAttemptView, ChainStartPurpose, Policy } from '../domain/policy';
+import type { ChainAttemptView, ChainStartPurpose, FactorChallenge, Policy } from '../domain/policy';
 import type { Sensitivity } from '../domain/restore-request';
 import type { ErrorPayload } from '../errors';
 import type { ApprovalPreview, RestoreTokenView } from '../domain/approval';
@@ -76,6 +76,8 @@ export interface CustodianApi {
     start(purpose: ChainStartPurpose, sensitivity: Sensitivity): Promise<ChainAttemptView>;
     /** `factorId` is the current step's, or `backup` for a backup code standing in once. */
     verifyStep(attemptId: string, factorId: string, code: string): Promise<ChainAttemptView>;
+    /** What the current step asks for (issue 12); for SMS this sends the code, for push raises the prompt. */
+    challenge(attemptId: string): Promise<FactorChallenge>;
     get(attemptId: string): Promise<ChainAttemptView>;
   };
   policies: {

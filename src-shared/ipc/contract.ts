@@ -17,7 +17,7 @@ import {
   totpPeriodSchema,
 } from '../domain/mfa';
 import { appInfoSchema, languageSchema, tokenTtlSecondsSchema, userSettingsSchema } from '../domain/settings';
-import { chainAttemptViewSchema, chainStartPurposeSchema, policySchema, stepFactorSchema } from '../domain/policy';
+import { chainAttemptViewSchema, chainStartPurposeSchema, factorChallengeSchema, policySchema, stepFactorSchema } from '../domain/policy';
 import { incidentChangeSchema, incidentStateSchema } from '../domain/incident';
 import { ERROR_CODES } from '../errors';
 import { approvalPreviewSchema, approveRequestSchema, restoreTokenViewSchema } from '../domain/approval';
@@ -216,6 +216,11 @@ export const channels = {
   'chain:verify-step': {
     request: z.strictObject({ attemptId: z.string().min(1).max(64), factorId: stepFactorSchema, code: codeInputSchema }),
     response: chainAttemptViewSchema,
+  },
+  /** What the current step asks for (issue 12): TOTP's digits; SMS sends its code, push raises its prompt. */
+  'chain:challenge': {
+    request: z.strictObject({ attemptId: z.string().min(1).max(64) }),
+    response: factorChallengeSchema,
   },
   /** The attempt as it stands: after a reset in random mode, the fresh chain. */
   'chain:get': {

@@ -41,7 +41,10 @@ test('a policy names its factors in a fixed order: narrowing saves at once and i
   await expect(totp).toContainText('2 active');
   for (const type of ['sms', 'push']) {
     const row = eligible.locator(`[data-testid="policy-type"][data-type="${type}"]`);
-    await expect(row.getByRole('checkbox')).toBeDisabled();
+    // The default below critical admits them (issue 12) though this build cannot enroll them:
+    // checked, and free to be unchecked, never to be checked again.
+    await expect(row.getByRole('checkbox')).toBeChecked();
+    await expect(row.getByRole('checkbox')).toBeEnabled();
     await expect(row).toContainText('Not available in this version');
   }
   await expect(form.getByTestId('policy-satisfiable')).toHaveAttribute('data-met', 'true');

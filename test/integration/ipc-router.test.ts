@@ -304,6 +304,24 @@ describe('factor chains and policies over IPC (issue 10)', () => {
     expect(t.custodian.audit.head()).toEqual(before);
   });
 
+  it('answers the current step’s challenge over chain:challenge, audited, and validates the request (issue 12)', async () => {
+    const { call } = await setUp();
+    const started = await call('chain:start', { purpose: 'test:critical', sensitivity: 'critical' });
+    if (!started.ok) throw new Error(JSON.stringify(started));
+    const { attemptId, steps } = started.data as View;
+    expect(await call('chain:challenge', { attemptId })).toEqual({ ok: true, data: { kind: 'code', digits: 6 } });
+    expect(t.custodian.audit.list(1).entries[0]).toMatchObject({ event: 'mfa_chain_challenged', data: { attemptId, factorId: steps[0]?.id, challenge: 'code' } });
+    const before = t.custodian.audit.head();
+    for (const payload of [{}, { attemptId: '' }, { attemptId: 'x'.repeat(65) }, { attemptId: 7 }, { attemptId, factorId: steps[0]?.id }, 'ch_x']) {
+      expect(await call('chain:challenge', payload)).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION' } });
+    }
+    expect(await call('chain:challenge', { attemptId: 'ch_nope' })).toMatchObject({ ok: false, error: { code: 'ERR-NOT-FOUND' } });
+    expect(t.custodian.audit.head()).toEqual(before);
+    // Closed while the desk is locked, like every chain channel.
+    t.custodian.lock.lock('manual');
+    expect(await call('chain:challenge', { attemptId })).toMatchObject({ ok: false, error: { code: 'ERR-LOCKED' } });
+  });
+
   it('lists the four policies and saves a weaker one only after a critical chain for policies:weaken', async () => {
     const { call, code } = await setUp();
     const listed = await call('policies:list');

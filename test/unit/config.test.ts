@@ -68,6 +68,10 @@ describe('configuration', () => {
 
     const badEnum = configError(() => loadConfig({ env: { MFA_METHODS: 'totp,carrier-pigeon' } }));
     expect(badEnum.details?.setting).toBe('MFA_METHODS');
+
+    // Issue 12: a method listed twice is a typo, not a wish.
+    const twice = configError(() => loadConfig({ env: { MFA_METHODS: 'totp,sms,totp' } }));
+    expect(twice.details).toMatchObject({ setting: 'MFA_METHODS', reason: 'a method is listed twice' });
   });
 
   it('lists every setting with its environment name', () => {

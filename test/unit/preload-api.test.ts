@@ -30,6 +30,12 @@ describe('the preload API factory', () => {
     expect(calls.at(-1)).toEqual({ channel: 'settings:set-token-ttl', payload: { seconds: 300 } });
   });
 
+  it('asks for a chain step’s challenge on chain:challenge with the attempt id only (issue 12)', async () => {
+    const { bridge, calls } = fakeBridge({ ok: true, data: { kind: 'code', digits: 6 } });
+    await expect(createCustodianApi(bridge).chain.challenge('ch_1')).resolves.toEqual({ kind: 'code', digits: 6 });
+    expect(calls).toEqual([{ channel: 'chain:challenge', payload: { attemptId: 'ch_1' } }]);
+  });
+
   it('rejects with a plain {code, message} object and nothing else', async () => {
     const { bridge } = fakeBridge({ ok: false, error: { code: 'ERR-VALIDATION', message: 'The request is not valid: language.' } });
     const error: unknown = await createCustodianApi(bridge).settings.get().catch((e: unknown) => e);

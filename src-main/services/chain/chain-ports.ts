@@ -14,6 +14,8 @@ export interface StepContext {
   purpose?: string;
 }
 
+import type { FactorChallenge } from '../../../src-shared/domain/policy';
+
 /** A factor method's verdict on one code. */
 export type CodeVerdict = 'ok' | 'invalid' | 'replayed';
 
@@ -37,6 +39,12 @@ export interface ChainMfaPort {
    * an AppError (a recovery factor refused), which leaves the chain as it was.
    */
   verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<CodeVerdict>;
+  /**
+   * Asks the factor's method for what its step needs (issue 12): TOTP sends nothing and answers
+   * the digits; SMS will send a code, push raise a prompt. ERR-NOT-FOUND for a factor that is no
+   * longer active. Changes nothing in the chain and takes no attempt slot: no code is tried.
+   */
+  challengeFactor(factorId: string, ctx: StepContext): Promise<FactorChallenge>;
   /** Checks a backup code and on success uses it up. Must not clear the attempt count. */
   verifyBackupCode(code: string, ctx: StepContext): Promise<boolean>;
 }

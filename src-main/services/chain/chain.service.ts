@@ -6,6 +6,7 @@ import {
   stepUpPurposeSchema,
   type ChainAttemptView,
   type ChainFactor,
+  type FactorChallenge,
 } from '../../../src-shared/domain/policy';
 import { SENSITIVITIES, sensitivitySchema, type Sensitivity } from '../../../src-shared/domain/restore-request';
 import { codeInputSchema } from '../../../src-shared/domain/mfa';
@@ -153,6 +154,46 @@ export class ChainService implements StepUpGrants {
     // another window or process moved the attempt meanwhile.
     const transition = step(record.state, submission, outcome, this.#clock.now(), this.#random);
     return this.#settle(record, transition, submission, actor, ctx);
+  }
+
+  /**
+   * Asks the current step's factor method for its challenge (issue 12): TOTP answers the digits
+   * to type and sends nothing; SMS will send its code here, push raise its prompt. Audited
+   * (`mfa_chain_challenged`, never a code). Takes no attempt slot and moves nothing: no code is
+   * tried. ERR-NOT-FOUND for an unknown or completed attempt, ERR-MFA-EXPIRED once its time is up
+   * (recorded as the attempt expiring, as a step would).
+   */
+  async challenge(attemptId: string, ctx: StepContext): Promise<FactorChallenge> {
+    const record = this.#attempts.get(attemptId);
+    if (!record) throw new AppError('ERR-NOT-FOUND');
+    const actor = this.#mfa.actor();
+    const current = record.state.status === 'open' ? currentStep(record.state) : null;
+    // Ended, or ended now: the same refusal (and for an expiry, the same audit rows) as a step.
+    const over = current ? admit(record.state, { kind: 'factor', factorId: current.id }, this.#clock.now(), this.#random) : null;
+    if (!current || (over && (over.kind === 'expired' || over.kind === 'closed'))) {
+      const submission: StepSubmission = { kind: 'factor', factorId: current?.id ?? '' };
+      this.#settle(record, over ?? { kind: 'closed', state: record.state }, submission, actor, ctx);
+      // Not reached: settling an expired or closed attempt throws.
+      throw new AppError('ERR-INTERNAL');
+    }
+    const challenge = await this.#mfa.challengeFactor(current.id, { ...ctx, purpose: record.purpose });
+    this.#audit.record({
+      event: 'mfa_chain_challenged',
+      actor,
+      subject: record.id,
+      ...where(ctx),
+      data: {
+        attemptId: record.id,
+        purpose: record.purpose,
+        sensitivity: record.sensitivity,
+        source: ctx.source,
+        step: record.state.position + 1,
+        factorId: current.id,
+        type: current.type,
+        challenge: challenge.kind,
+      },
+    });
+    return challenge;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { stepUpRules, type ChainFactor } from '../../../src-shared/domain/policy';
+import { stepUpRules, type ChainFactor, type FactorChallenge } from '../../../src-shared/domain/policy';
 import type { Profile } from '../../../src-shared/domain/mfa';
 import { AppError } from '../../../src-shared/errors';
 import type { Clock } from '../../clock';
@@ -7,11 +7,11 @@ import type { BackupCodesRepository } from '../../platform/db/repositories/backu
 import { inRecovery, type FactorRecord, type FactorsRepository } from '../../platform/db/repositories/factors.repository';
 import type { MfaAttemptsRepository } from '../../platform/db/repositories/mfa-attempts.repository';
 import type { ProfilesRepository } from '../../platform/db/repositories/profiles.repository';
-import type { SecretStore } from '../../platform/keychain/secret-store';
+import { assertNever } from '../../../src-shared/assert-never';
 import { takeAttempt } from '../mfa/attempt-guard';
 import { findBackupCode, normalizeBackupCode } from '../mfa/backup-codes';
-import { secretAccount } from '../mfa/mfa.service';
-import { checkTotp } from '../mfa/totp';
+import type { FactorMethodRegistry } from '../mfa/methods/registry';
+import type { SecretVault } from '../mfa/secret-vault';
 import type { AuditLog } from '../audit/audit.service';
 import type { ActiveFactors } from '../policy/policy.service';
 import type { ChainMfaPort, CodeVerdict, StepContext } from './chain-ports';
@@ -21,8 +21,13 @@ export interface MfaChainPortDeps {
   factors: FactorsRepository;
   backup: BackupCodesRepository;
   attempts: MfaAttemptsRepository;
-  /** The keychain: TOTP secrets under `<profileId>:<factorId>`, the backup-code key beside them. */
-  secrets: SecretStore;
+  /**
+   * The factor methods (the seam), the same registry MfaService checks codes with: the chain
+   * never touches a secret or a code format itself.
+   */
+  methods: FactorMethodRegistry;
+  /** The backup-code key, through the same vault MfaService keeps (dropped on lock). */
+  vault: SecretVault;
   /** For the one row the port writes itself: a recovery factor refused (issue 9, item 4). */
   audit: AuditLog;
   clock: Clock;
@@ -31,19 +36,23 @@ export interface MfaChainPortDeps {
 
 /**
  * The chain's MFA port over the real pieces (issue 10): the factors table with its replay floor,
- * the keychain, `checkTotp`, the backup codes' HMACs and the persisted attempt guard shared with
- * every other check (one budget per profile, issue 9 item 3). It lives beside the chain rather
- * than inside MfaService so the chain depends on the port only, and the factor seam can take it
- * over without the chain noticing.
+ * the factor methods (`FactorMethodRegistry`, the seam), the backup codes' HMACs and the
+ * persisted attempt guard shared with every other check (one budget per profile, issue 9 item 3).
+ * It lives beside the chain rather than inside MfaService so the chain depends on the port only;
+ * a new factor method plugs in through the registry without the chain noticing (issue 12).
  *
- * Secrets are read from the keychain on every check and never kept: nothing here outlives a lock.
+ * Secrets come through the vault the composition root shares with MfaService. Its memory copy is
+ * what `forgetSecrets` drops on lock; the chain's channels are closed while the desk is locked
+ * (`lockGate`), and a keychain read still in flight when the lock comes does not refill it
+ * (`SecretVault`'s generation), so the chain keeps no secret past a lock either.
  */
 export class MfaChainPort implements ChainMfaPort, ActiveFactors {
   readonly #profiles: ProfilesRepository;
   readonly #factors: FactorsRepository;
   readonly #backup: BackupCodesRepository;
   readonly #attempts: MfaAttemptsRepository;
-  readonly #secrets: SecretStore;
+  readonly #methods: FactorMethodRegistry;
+  readonly #vault: SecretVault;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
   readonly #config: Config;
@@ -53,7 +62,8 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     this.#factors = deps.factors;
     this.#backup = deps.backup;
     this.#attempts = deps.attempts;
-    this.#secrets = deps.secrets;
+    this.#methods = deps.methods;
+    this.#vault = deps.vault;
     this.#audit = deps.audit;
     this.#clock = deps.clock;
     this.#config = deps.config;
@@ -74,8 +84,10 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     if (!profile) return [];
     return this.#factors
       .active(profile.id)
-      .filter(keep)
-      .map((f) => ({ id: f.id, type: 'totp', label: f.label, digits: f.digits }));
+      // A factor whose method MFA_METHODS turned off is not drawn (issue 12): a policy that
+      // needed it is then unsatisfiable, where it is saved and where a chain starts.
+      .filter((f) => this.#methods.isEnabled(f.type) && keep(f))
+      .map(chainFactor);
   }
 
   actor(): string {
@@ -104,18 +116,22 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
 
   async verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<CodeVerdict> {
     const profile = this.#profile();
+    const drawn = this.#factors.get(profile.id, factorId);
     // Disabled since the chain was drawn (another window, a shell): its secret is gone, and its
     // code is simply wrong, not a keychain failure.
-    if (this.#factors.get(profile.id, factorId)?.state !== 'active') return 'invalid';
-    const secret = await this.#secrets.get(secretAccount(profile.id, factorId));
-    // A factor whose secret vanished from the keychain cannot be checked: fail closed.
-    if (!secret) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
-    // Read after waiting on the keychain: another call may have moved the replay floor meanwhile.
+    if (!drawn || drawn.state !== 'active') return 'invalid';
+    // Drawn by a process whose MFA_METHODS still had the method on: this one does not check it.
+    this.#methods.assertEnabled(drawn.type);
+    // The method's verdict (the seam): it reads its secret (the keychain may take a while) and
+    // changes nothing.
+    const verdict = await this.#methods.verify(drawn, code.trim());
+    // Read again after the await: another call may have disabled the factor or moved its replay
+    // floor meanwhile. A verdict judged against the older floor is safe: `markUsed` below is the
+    // guarded UPDATE that refuses any step at or under the floor as it is now.
     const factor = this.#factors.get(profile.id, factorId);
     if (!factor || factor.state !== 'active') return 'invalid';
+    if (!verdict.ok) return verdict.reason === 'replayed' ? 'replayed' : 'invalid';
     const now = this.#clock.now();
-    const check = checkTotp({ secret, ...factor }, code.trim(), now, this.#config.mfa.windowSteps, factor.lastUsedStep);
-    if (!check.ok) return check.reason === 'replayed' ? 'replayed' : 'invalid';
     // Such a chain never draws it (`PolicyService.chainFor`); this holds for a chain drawn before
     // the factor's rights changed, and for an unknown purpose. Unknown means full rights: fail secure.
     if (stepUpRules(ctx.purpose ?? '').fullRights && inRecovery(factor, now)) {
@@ -131,9 +147,20 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
       });
       throw new AppError('ERR-MFA-RECOVERY-PENDING', { until });
     }
+    // A method without time steps (SMS, push) makes its codes one-time itself: the floor just moves.
+    const step = verdict.step ?? factor.lastUsedStep + 1;
     // The replay floor only moves forward: used once per factor and time step, across attempts
     // and processes (RFC 6238 §5.2). The attempt count stays: only a completed chain clears it.
-    return this.#factors.markUsed(factor.id, check.step, new Date(now).toISOString()) ? 'ok' : 'replayed';
+    return this.#factors.markUsed(factor.id, step, new Date(now).toISOString()) ? 'ok' : 'replayed';
+  }
+
+  async challengeFactor(factorId: string, ctx: StepContext): Promise<FactorChallenge> {
+    void ctx;
+    const profile = this.#profile();
+    const factor = this.#factors.get(profile.id, factorId);
+    if (!factor || factor.state !== 'active') throw new AppError('ERR-NOT-FOUND');
+    this.#methods.assertEnabled(factor.type);
+    return this.#methods.challenge(factor);
   }
 
   async verifyBackupCode(code: string, ctx: StepContext): Promise<boolean> {
@@ -141,9 +168,8 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     const profile = this.#profile();
     const normalized = normalizeBackupCode(code);
     if (!normalized || !profile.mfaEnabled) return false;
-    const stored = await this.#secrets.get(backupKeyAccount(profile.id));
-    if (!stored) return false;
-    const key = Buffer.from(stored, 'base64');
+    const key = await this.#vault.backupKey(profile.id, false);
+    if (!key) return false;
     const now = this.#clock.now();
     const usable = this.#backup.usable(profile.id, now);
     const match = usable[findBackupCode(key, normalized, usable.map((c) => c.mac))];
@@ -158,9 +184,17 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
   }
 }
 
-/** Where the backup codes' HMAC key lives in the keychain; the same account MfaService uses. */
-export function backupKeyAccount(profileId: string): string {
-  return `${profileId}:backup-key`;
+/** Where the backup codes' HMAC key lives in the keychain; the account the vault reads. */
+export { backupKeyAccount } from '../mfa/secret-vault';
+
+/** A factor as a chain sees it, from its record: its type, and the digits a code must have. */
+export function chainFactor(factor: FactorRecord): ChainFactor {
+  switch (factor.type) {
+    case 'totp':
+      return { id: factor.id, type: factor.type, label: factor.label, digits: factor.digits };
+    default:
+      return assertNever(factor.type);
+  }
 }
 
 /** One attempt budget per profile for every source, as MfaService keys it (issue 9, item 3). */

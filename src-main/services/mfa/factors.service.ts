@@ -99,6 +99,8 @@ export class FactorsService {
   async startEnrollment(label: string, params: FactorParams, ctx: MfaContext): Promise<Enrollment> {
     const profile = this.#profiles.requireProfile();
     this.#group.assertHealthy();
+    // A method MFA_METHODS leaves out is refused before anything else (issue 12).
+    this.#methods.assertEnabled(params.type);
     if (profile.mfaEnabled) this.#gate.precheck(MANAGE.enroll);
     const id = randomId('f', this.#random);
     const { secret } = this.#methods.enroll(params);
@@ -138,6 +140,8 @@ export class FactorsService {
     const profile = this.#profiles.requireProfile();
     this.#group.assertHealthy();
     const factor = await this.#requirePending(profile.id, factorId);
+    // Started before the method was turned off: it cannot be finished now.
+    this.#methods.assertEnabled(factor.type);
     if (profile.mfaEnabled) this.#gate.precheck(MANAGE.enroll);
     const secret = await this.#vault.factorSecret(profile.id, factor.id);
     this.#audit.transact(() => {
@@ -185,6 +189,7 @@ export class FactorsService {
     // Started while MFA was off (during setup) and MFA is on now: nobody proved a code for it.
     // Resuming it with a code records one (issue 9, item 4).
     if (profile.mfaEnabled && factor.enrolledWith === 'setup') throw new AppError('ERR-MFA-REQUIRED');
+    this.#methods.assertEnabled(factor.type);
     const slot = this.#guard.take(profile.id);
     const check = await this.#methods.confirm(factor, code.trim());
     const now = this.#clock.now();

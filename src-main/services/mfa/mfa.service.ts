@@ -9,7 +9,6 @@ import type { BackupCodesRepository } from '../../platform/db/repositories/backu
 import type { FactorsRepository } from '../../platform/db/repositories/factors.repository';
 import type { MfaAttemptsRepository } from '../../platform/db/repositories/mfa-attempts.repository';
 import type { ProfilesRepository } from '../../platform/db/repositories/profiles.repository';
-import type { SecretStore } from '../../platform/keychain/secret-store';
 import type { Notifier } from '../../platform/notifier';
 import type { Random } from '../../random';
 import type { AuditLog } from '../audit/audit.service';
@@ -19,11 +18,10 @@ import { BackupCodesService } from './backup-codes.service';
 import { ManagementGate, type ManagementGrants } from './management-gate';
 import { FactorNotices } from './factor-notices';
 import { FactorsService, type DisableHook } from './factors.service';
-import { TotpMethod } from './methods/totp.method';
-import { FactorMethodRegistry } from './methods/registry';
+import type { FactorMethodRegistry } from './methods/registry';
 import type { MfaContext } from './mfa-context';
 import { ProfileService } from './profile.service';
-import { SecretVault } from './secret-vault';
+import type { SecretVault } from './secret-vault';
 import { Verifier, type Verified, type VerifyOptions } from './verifier';
 
 export type { MfaContext } from './mfa-context';
@@ -51,7 +49,12 @@ export interface MfaServiceDeps {
   repositories: MfaRepositories;
   audit: AuditLog;
   groupCommit: GroupCommit;
-  secrets: SecretStore;
+  /**
+   * The secrets kept in memory while unlocked, and the factor methods over them: built by the
+   * composition root and shared with the chain's port, so both check codes the same way.
+   */
+  vault: SecretVault;
+  methods: FactorMethodRegistry;
   clock: Clock;
   random: Random;
   config: Config;
@@ -95,11 +98,11 @@ export class MfaService {
     this.#group = groupCommit;
     this.#audit = audit;
     this.#gate = new ManagementGate(deps.grants);
-    this.#vault = new SecretVault(deps.secrets, random);
+    this.#vault = deps.vault;
+    const methods = deps.methods;
     const guard = new AttemptGuard({ attempts: repos.attempts, clock, config, audit, groupCommit });
     this.#profiles = new ProfileService({ profiles: repos.profiles, factors: repos.factors, audit, clock, random });
     this.#backup = new BackupCodesService({ backupCodes: repos.backupCodes, vault: this.#vault, guard, audit, groupCommit, clock, random });
-    const methods = new FactorMethodRegistry({ totp: new TotpMethod({ vault: this.#vault, clock, config, random }) });
     this.#verifier = new Verifier({
       profiles: this.#profiles,
       factors: repos.factors,

@@ -6,7 +6,7 @@ export function secretAccount(profileId: string, factorId: string): string {
   return `${profileId}:${factorId}`;
 }
 
-function backupKeyAccount(profileId: string): string {
+export function backupKeyAccount(profileId: string): string {
   return `${profileId}:backup-key`;
 }
 
@@ -20,6 +20,11 @@ export class SecretVault {
   readonly #random: Random;
   readonly #factorSecrets = new Map<string, string>();
   readonly #backupKeys = new Map<string, Buffer>();
+  /**
+   * Counts `forget` calls: a keychain read that began before the lock must not put its secret
+   * back into memory after it, so what a read finds is kept only if no `forget` came meanwhile.
+   */
+  #generation = 0;
 
   constructor(secrets: SecretStore, random: Random) {
     this.#secrets = secrets;
@@ -34,10 +39,11 @@ export class SecretVault {
   async factorSecret(profileId: string, factorId: string): Promise<string> {
     const cached = this.#factorSecrets.get(factorId);
     if (cached) return cached;
+    const generation = this.#generation;
     const secret = await this.#secrets.get(secretAccount(profileId, factorId));
     // A factor whose secret vanished from the keychain cannot be checked: fail closed.
     if (!secret) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
-    this.#factorSecrets.set(factorId, secret);
+    if (generation === this.#generation) this.#factorSecrets.set(factorId, secret);
     return secret;
   }
 
@@ -70,13 +76,14 @@ export class SecretVault {
   async backupKey(profileId: string, create: boolean): Promise<Buffer | null> {
     const cached = this.#backupKeys.get(profileId);
     if (cached) return cached;
+    const generation = this.#generation;
     const stored = await this.#secrets.get(backupKeyAccount(profileId));
     let key: Buffer | null = stored ? Buffer.from(stored, 'base64') : null;
     if (!key && create) {
       key = this.#random.bytes(32);
       await this.#secrets.set(backupKeyAccount(profileId), key.toString('base64'));
     }
-    if (key) this.#backupKeys.set(profileId, key);
+    if (key && generation === this.#generation) this.#backupKeys.set(profileId, key);
     return key;
   }
 
@@ -88,6 +95,7 @@ export class SecretVault {
 
   /** Drops every secret held in memory (on lock). */
   forget(): void {
+    this.#generation += 1;
     this.#factorSecrets.clear();
     this.#backupKeys.clear();
   }

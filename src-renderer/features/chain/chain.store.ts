@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import { BACKUP_STEP, type ChainAttemptView, type ChainStartPurpose } from '../../../src-shared/domain/policy';
+import { BACKUP_STEP, type ChainAttemptView, type ChainStartPurpose, type FactorChallenge } from '../../../src-shared/domain/policy';
 import type { Sensitivity } from '../../../src-shared/domain/restore-request';
 import type { CustodianError } from '../../../src-shared/ipc/api';
 import { toCustodianError } from '../../app/errors';
@@ -20,12 +20,19 @@ interface ChainState {
   resets: number;
   starting: boolean;
   startError: CustodianError | null;
+  /**
+   * What main answered for the current step's challenge, with the step it is for (issue 12). The
+   * prompt does not ask for one yet: TOTP needs nothing sent; SMS and push will.
+   */
+  challenge: { factorId: string; challenge: FactorChallenge } | null;
   start(purpose: ChainStartPurpose, sensitivity: Sensitivity): Promise<void>;
   /**
    * Submits the current step's code, or a backup code standing in for it (once per attempt);
    * rejects with the typed error, after the state follows main's.
    */
   submit(code: string, backup?: boolean): Promise<void>;
+  /** Asks main for the current step's challenge; rejects with the typed error. */
+  requestChallenge(): Promise<FactorChallenge | null>;
   close(): void;
 }
 
@@ -41,9 +48,10 @@ export const useChainStore = create<ChainState>()((set, get) => ({
   resets: 0,
   starting: false,
   startError: null,
+  challenge: null,
 
   start: async (purpose, sensitivity) => {
-    set({ starting: true, startError: null, notice: null, failure: null, attempt: null });
+    set({ starting: true, startError: null, notice: null, failure: null, attempt: null, challenge: null });
     try {
       set({ attempt: await window.custodian.chain.start(purpose, sensitivity) });
     } catch (error) {
@@ -80,7 +88,20 @@ export const useChainStore = create<ChainState>()((set, get) => ({
     }
   },
 
-  close: () => set({ attempt: null, notice: null, failure: null, startError: null }),
+  requestChallenge: async () => {
+    const attempt = get().attempt;
+    const current = attempt?.status === 'open' ? attempt.steps[attempt.position] : undefined;
+    if (!attempt || !current) return null;
+    try {
+      const challenge = await window.custodian.chain.challenge(attempt.attemptId);
+      set({ challenge: { factorId: current.id, challenge } });
+      return challenge;
+    } catch (error) {
+      throw toCustodianError(error);
+    }
+  },
+
+  close: () => set({ attempt: null, notice: null, failure: null, startError: null, challenge: null }),
 }));
 
 function noticeFor(code: string): ChainNotice | null {

@@ -2,6 +2,7 @@ import { useId, useLayoutEffect, useRef, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next';
 import { ENROLLABLE_FACTOR_TYPES, type Factor } from '../../../src-shared/domain/mfa';
 import { eligibleFactors, FACTOR_TYPES, type ChainFactor, type ChainMode, type EligibleFactors, type FactorType } from '../../../src-shared/domain/policy';
+import { useAppStore } from '../../app/app.store';
 import { ArrowDownIcon, ArrowUpIcon } from '../../app/icons';
 import { movedId, withId, withType } from './eligible-draft';
 
@@ -85,6 +86,8 @@ function Choice({ id, name, checked, onSelect, testId, children }: ChoiceProps) 
 function TypeChoices({ chosen, active, onChange }: { chosen: readonly FactorType[]; active: readonly ChainFactor[]; onChange(types: FactorType[]): void }) {
   const { t } = useTranslation();
   const base = useId();
+  // Until app:info answers, no method is said to be off: main decides again when it saves.
+  const turnedOn = useAppStore((s) => s.info?.mfaMethods) ?? FACTOR_TYPES;
   return (
     <fieldset className="eligible-choices">
       <legend className="visually-hidden">{t('policies.typesLegend')}</legend>
@@ -92,6 +95,8 @@ function TypeChoices({ chosen, active, onChange }: { chosen: readonly FactorType
         const id = `${base}-${type}`;
         const checked = chosen.includes(type);
         const enrollable = ENROLLABLE_FACTOR_TYPES.some((m) => m === type);
+        // MFA_METHODS may turn a method off (issue 12): its factors count for no policy.
+        const on = turnedOn.includes(type);
         const count = active.filter((f) => f.type === type).length;
         return (
           <div key={type} className="checkbox-row eligible-row" data-testid="policy-type" data-type={type}>
@@ -100,8 +105,8 @@ function TypeChoices({ chosen, active, onChange }: { chosen: readonly FactorType
               type="checkbox"
               className="checkbox"
               checked={checked}
-              // A type no method can enroll may still be unchecked if a policy already names it.
-              disabled={!enrollable && !checked}
+              // A type no method can enroll, or one turned off, may still be unchecked if a policy already names it.
+              disabled={(!enrollable || !on) && !checked}
               aria-describedby={`${id}-note`}
               onChange={(event) => onChange(withType(chosen, type, event.target.checked))}
             />
@@ -109,7 +114,7 @@ function TypeChoices({ chosen, active, onChange }: { chosen: readonly FactorType
               {t(`chain.type.${type}`)}
             </label>
             <span id={`${id}-note`} className="field-hint">
-              {enrollable ? t('policies.typeActive', { count }) : t('policies.typeUnavailable')}
+              {!enrollable ? t('policies.typeUnavailable') : on ? t('policies.typeActive', { count }) : t('policies.typeTurnedOff')}
             </span>
           </div>
         );

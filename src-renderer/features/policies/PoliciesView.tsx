@@ -2,6 +2,7 @@ import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Factor } from '../../../src-shared/domain/mfa';
 import { CHAIN_MODES, MAX_CHAIN_STEPS, weakenings, type ChainFactor, type ChainMode, type Policy } from '../../../src-shared/domain/policy';
+import { useAppStore } from '../../app/app.store';
 import { errorText } from '../../app/errors';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { SelectField } from '../../app/SelectField';
@@ -146,7 +147,8 @@ function PolicyForm({ policy, onDone }: { policy: Policy; onDone(saved: Policy |
   const eligibleStatusId = useId();
   const factors = useFactorsStore((s) => s.factors);
   const factorsReady = useFactorsStore((s) => s.listState === 'ready');
-  const active = useMemo<ChainFactor[]>(() => activeChainFactors(factors), [factors]);
+  const turnedOn = useAppStore((s) => s.info?.mfaMethods);
+  const active = useMemo<ChainFactor[]>(() => activeChainFactors(factors, turnedOn), [factors, turnedOn]);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();

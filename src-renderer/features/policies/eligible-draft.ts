@@ -4,10 +4,11 @@ import { eligibleFactors, FACTOR_TYPES, type ChainFactor, type FactorType, type 
 /**
  * The approver's active factors as main's chain port lists them (`ORDER BY created_at, id`), so
  * that "any factor of these types" in a fixed order is judged here in the order main walks them.
+ * Like main, it leaves out the factors of a method `MFA_METHODS` turned off (issue 12).
  */
-export function activeChainFactors(factors: readonly Factor[]): ChainFactor[] {
+export function activeChainFactors(factors: readonly Factor[], turnedOn: readonly FactorType[] = FACTOR_TYPES): ChainFactor[] {
   return factors
-    .filter((f) => f.state === 'active')
+    .filter((f) => f.state === 'active' && turnedOn.includes(f.type))
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
     .map((f) => ({ id: f.id, type: f.type, label: f.label, digits: f.digits }));
 }

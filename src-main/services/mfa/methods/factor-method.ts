@@ -1,4 +1,5 @@
 import type { FactorParamsOf, FactorType } from '../../../../src-shared/domain/mfa';
+import type { FactorChallenge } from '../../../../src-shared/domain/policy';
 import type { FactorRecord } from '../../../platform/db/repositories/factors.repository';
 
 /** A factor of one type, as stored. */
@@ -11,8 +12,8 @@ export type FactorOf<T extends FactorType> = Extract<FactorRecord, { type: T }>;
  */
 export type FactorVerdict = { ok: true; step: number | null } | { ok: false; reason: 'malformed' | 'invalid' | 'replayed' };
 
-/** What a step-up asks the user for, with this factor: no secret, ever. */
-export type FactorChallenge = { kind: 'code'; digits: number };
+/** What a step-up asks the user for, with this factor: no secret, ever (the union lives in src-shared). */
+export type { FactorChallenge };
 
 /** How the user sets up a new factor: for TOTP the key URI (shown as a QR code) and the secret masked. */
 export interface FactorProvisioning {

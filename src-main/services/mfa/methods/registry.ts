@@ -1,5 +1,7 @@
 import { assertNever } from '../../../../src-shared/assert-never';
 import type { FactorParams } from '../../../../src-shared/domain/mfa';
+import { FACTOR_TYPES, type FactorType as PlannedType } from '../../../../src-shared/domain/policy';
+import { AppError } from '../../../../src-shared/errors';
 import type { FactorRecord } from '../../../platform/db/repositories/factors.repository';
 import type { FactorChallenge, FactorMethods, FactorProvisioning, FactorVerdict } from './factor-method';
 
@@ -7,12 +9,33 @@ import type { FactorChallenge, FactorMethods, FactorProvisioning, FactorVerdict 
  * The factor methods keyed by type, and the one place that picks a factor's method: each switch
  * narrows the factor to its type, so the compiler checks that the method fits it, and `assertNever`
  * breaks the build here when a type is added without its method.
+ *
+ * It also knows which methods this desk has turned on (`mfa.methods`, `MFA_METHODS`; issue 12):
+ * a method left out cannot be enrolled, and its factors are neither drawn into a chain nor
+ * checked by one. The composition root passes the setting; by default every method is on.
  */
 export class FactorMethodRegistry {
   readonly #methods: FactorMethods;
+  readonly #enabled: ReadonlySet<PlannedType>;
 
-  constructor(methods: FactorMethods) {
+  constructor(methods: FactorMethods, enabled: readonly PlannedType[] = FACTOR_TYPES) {
     this.#methods = methods;
+    this.#enabled = new Set(enabled);
+  }
+
+  /** Whether `MFA_METHODS` turns this method on (a type without a method here is still refused at enrollment). */
+  isEnabled(type: PlannedType): boolean {
+    return this.#enabled.has(type);
+  }
+
+  /** ERR-MFA-METHOD-DISABLED, naming the method, when `MFA_METHODS` leaves it out. */
+  assertEnabled(type: PlannedType): void {
+    if (!this.isEnabled(type)) throw new AppError('ERR-MFA-METHOD-DISABLED', { method: type });
+  }
+
+  /** The methods turned on, in FACTOR_TYPES' order: what the window shows as available. */
+  enabled(): PlannedType[] {
+    return FACTOR_TYPES.filter((t) => this.#enabled.has(t));
   }
 
   enroll(params: FactorParams): { secret: string } {

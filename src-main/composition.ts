@@ -37,6 +37,9 @@ import { PolicyService, type StepUpGrants } from './services/policy/policy.servi
 import { RestoreTokensRepository } from './platform/db/repositories/restore-tokens.repository';
 import { RestoreTokensService } from './services/tokens/restore-tokens.service';
 import { ApprovalService } from './services/restore/approval.service';
+import { TwilioSmsSender } from './platform/sms/twilio-sms-sender';
+import { TwilioCredentialsStore } from './services/sms/twilio-credentials';
+import { SmsService } from './services/sms/sms.service';
 
 /**
  * How often the one shared tick runs: the expiry sweeper, long-poll deadlines and the
@@ -80,6 +83,8 @@ export interface Custodian extends CustodianDeps {
   tokens: RestoreTokensService;
   /** Incident mode (issue 11): one state in the database for every process. */
   incident: IncidentService;
+  /** Twilio settings and the test message (issue 12); the credentials stay in the keychain. */
+  sms: SmsService;
   gateway: GatewayServer;
   /**
    * One tick of the shared timer: expire overdue requests, release long-polls whose wait ran
@@ -182,6 +187,17 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     // Read at each issue, never kept: a change applies to the tokens issued after it.
     tokenTtlSeconds: () => deps.config.restoreTokens.ttlSeconds,
   });
+  const twilioCredentials = new TwilioCredentialsStore(deps.secrets);
+  const sms = new SmsService({
+    credentials: twilioCredentials,
+    sender: new TwilioSmsSender({
+      baseUrl: deps.config.sms.twilioBaseUrl,
+      timeoutMs: deps.config.sms.timeoutMs,
+      credentials: () => twilioCredentials.read(),
+    }),
+    audit,
+    language: () => settings.get().language,
+  });
   const gateway = new GatewayServer({
     config: deps.config,
     clock,
@@ -242,6 +258,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     approvals,
     tokens,
     incident,
+    sms,
     gateway,
     tick,
     async start(options = {}) {

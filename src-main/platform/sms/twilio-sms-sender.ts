@@ -1,4 +1,3 @@
-import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
 import { AppError, isAppError } from '../../../src-shared/errors';
@@ -12,28 +11,39 @@ export const TWILIO_API_ORIGIN = 'https://api.twilio.com';
 const TWILIO_AUTHENTICATE = 20003;
 const TWILIO_INVALID_TO = 21211;
 
+type TwilioModule = typeof import('twilio');
+type RequestClientType = InstanceType<TwilioModule['RequestClient']>;
+
+/**
+ * The `twilio` package is loaded at the first send, not at startup: it costs about 0.3 s to load,
+ * and the CLI (one process per command, many per script) and the gateway never send an SMS.
+ */
+let loaded: Promise<TwilioModule> | undefined;
+export function loadTwilio(): Promise<TwilioModule> {
+  loaded ??= import('twilio').then((module) => ('default' in module ? (module.default as TwilioModule) : module));
+  return loaded;
+}
+
 /**
  * The `twilio` package's own HTTP client, with one change (issue 12): a request for
  * `https://api.twilio.com` goes to the configured base instead (a stand-in on loopback, a proxy).
  * Anything else is refused before a byte leaves: every request carries the auth token, so it
  * only ever goes where the administrator pointed it.
  */
-export class RebasedRequestClient extends twilio.RequestClient {
-  readonly #base: URL;
-
-  constructor(baseUrl: string, options: { timeoutMs: number }) {
-    // No keep-alive: a send is rare, and an idle pooled socket would only hold the process open.
-    super({ timeout: options.timeoutMs, keepAlive: false });
-    this.#base = new URL(baseUrl);
+export async function rebasedRequestClient(baseUrl: string, options: { timeoutMs: number }): Promise<RequestClientType> {
+  const twilio = await loadTwilio();
+  const base = new URL(baseUrl);
+  class RebasedRequestClient extends twilio.RequestClient {
+    override request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
+      const target = new URL(opts.uri);
+      if (target.origin !== TWILIO_API_ORIGIN) return Promise.reject(new AppError('ERR-SMS-UNAVAILABLE'));
+      const basePath = base.pathname.replace(/\/+$/, '');
+      const rebased = new URL(`${basePath}${target.pathname}${target.search}`, base.origin);
+      return super.request<TData>({ ...opts, uri: rebased.href });
+    }
   }
-
-  override request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
-    const target = new URL(opts.uri);
-    if (target.origin !== TWILIO_API_ORIGIN) return Promise.reject(new AppError('ERR-SMS-UNAVAILABLE'));
-    const basePath = this.#base.pathname.replace(/\/+$/, '');
-    const rebased = new URL(`${basePath}${target.pathname}${target.search}`, this.#base.origin);
-    return super.request<TData>({ ...opts, uri: rebased.href });
-  }
+  // No keep-alive: a send is rare, and an idle pooled socket would only hold the process open.
+  return new RebasedRequestClient({ timeout: options.timeoutMs, keepAlive: false });
 }
 
 export interface TwilioSmsSenderOptions {
@@ -54,18 +64,19 @@ export interface TwilioSmsSenderOptions {
  */
 export class TwilioSmsSender implements SmsSender {
   readonly #options: TwilioSmsSenderOptions;
-  readonly #http: RebasedRequestClient;
+  #http: Promise<RequestClientType> | undefined;
 
   constructor(options: TwilioSmsSenderOptions) {
     this.#options = options;
-    this.#http = new RebasedRequestClient(options.baseUrl, { timeoutMs: options.timeoutMs });
   }
 
   async send(to: string, body: string): Promise<{ sid: string }> {
     const credentials = await this.#options.credentials();
     if (!credentials) throw new AppError('ERR-SMS-NOT-CONFIGURED');
+    const twilio = await loadTwilio();
+    this.#http ??= rebasedRequestClient(this.#options.baseUrl, { timeoutMs: this.#options.timeoutMs });
     const client = twilio(credentials.accountSid, credentials.authToken, {
-      httpClient: this.#http,
+      httpClient: await this.#http,
       timeout: this.#options.timeoutMs,
       // Never the debug log: it prints the request's parameters, the code among them.
       logLevel: 'info',
@@ -81,13 +92,13 @@ export class TwilioSmsSender implements SmsSender {
       if (typeof message.sid !== 'string' || !/^(SM|MM)[0-9a-fA-F]{32}$/.test(message.sid)) throw new AppError('ERR-SMS-UNAVAILABLE');
       return { sid: message.sid };
     } catch (error) {
-      throw smsError(error);
+      throw smsError(error, twilio);
     }
   }
 }
 
 /** Twilio's answer or the network's failure, as a typed error with nothing sensitive in it. */
-export function smsError(error: unknown): AppError {
+export function smsError(error: unknown, twilio: TwilioModule): AppError {
   if (isAppError(error)) return error;
   if (error instanceof twilio.RestException) {
     const status = typeof error.status === 'number' ? error.status : 0;

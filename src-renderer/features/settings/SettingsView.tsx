@@ -6,6 +6,7 @@ import { errorText } from '../../app/errors';
 import { SelectField } from '../../app/SelectField';
 import { ProfileCard } from './ProfileCard';
 import { IntegrationsCard } from './IntegrationsCard';
+import { SmsCard } from './SmsCard';
 
 export function SettingsView() {
   const { t } = useTranslation();
@@ -60,6 +61,7 @@ export function SettingsView() {
       </div>
 
       <IntegrationsCard />
+      <SmsCard />
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import type TwilioSdk from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
 import { AppError, isAppError } from '../../../src-shared/errors';
@@ -11,7 +12,7 @@ export const TWILIO_API_ORIGIN = 'https://api.twilio.com';
 const TWILIO_AUTHENTICATE = 20003;
 const TWILIO_INVALID_TO = 21211;
 
-type TwilioModule = typeof import('twilio');
+type TwilioModule = typeof TwilioSdk;
 type RequestClientType = InstanceType<TwilioModule['RequestClient']>;
 
 /**

@@ -183,7 +183,7 @@ export function SmsCard() {
       </form>
 
       <form className="stack" onSubmit={(e) => void onTest(e)} noValidate aria-labelledby={`${id}-test-title`}>
-        <h3 id={`${id}-test-title`} className="field-label">
+        <h3 id={`${id}-test-title`} className="card-title">
           {t('settings.sms.testTitle')}
         </h3>
         <div className="inline-form">

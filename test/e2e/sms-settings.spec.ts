@@ -11,6 +11,7 @@ const AUTH_TOKEN = randomBytes(16).toString('hex');
 // The app under test talks to a Twilio stand-in that checks every request against Twilio's own
 // OpenAPI description (test/fixtures/twilio-standin.ts).
 const test = base.extend<{ standIn: TwilioStandIn }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern; this one has none.
   standIn: async ({}, use) => {
     const standIn = await startTwilioStandIn({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, invalidTo: ['+15005550001'] });
     await use(standIn);

@@ -1,17 +1,17 @@
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SmsConfigView, SmsTestResult } from '../../../src-shared/domain/sms';
 import type { CustodianError } from '../../../src-shared/ipc/api';
 import { errorText, toCustodianError } from '../../app/errors';
 import { SubmitButton } from '../../app/FormActions';
 
-type SmsField = 'accountSid' | 'authToken' | 'sender' | 'to';
-const FIELDS: readonly SmsField[] = ['accountSid', 'authToken', 'sender', 'to'];
+type SmsFieldName = 'accountSid' | 'authToken' | 'sender' | 'to';
+const FIELDS: readonly SmsFieldName[] = ['accountSid', 'authToken', 'sender', 'to'];
 
 /** A validation error names its field: the message goes under that field instead of the card. */
-function fieldOf(error: CustodianError | null): SmsField | null {
+function fieldOf(error: CustodianError | null): SmsFieldName | null {
   const field = error?.code === 'ERR-VALIDATION' ? error.details?.field : undefined;
-  return typeof field === 'string' && (FIELDS as readonly string[]).includes(field) ? (field as SmsField) : null;
+  return typeof field === 'string' && (FIELDS as readonly string[]).includes(field) ? (field as SmsFieldName) : null;
 }
 
 /**
@@ -75,17 +75,6 @@ export function SmsCard() {
 
   const saveField = fieldOf(saveError);
   const testField = fieldOf(testError);
-  const fieldProps = (field: SmsField, error: SmsField | null) => ({
-    id: `${id}-${field}`,
-    'aria-invalid': error === field ? true : undefined,
-    'aria-describedby': `${id}-${field}-hint${error === field ? ` ${id}-${field}-error` : ''}`,
-  });
-  const fieldError = (field: SmsField, error: SmsField | null) =>
-    error === field ? (
-      <p id={`${id}-${field}-error`} className="field-error" role="alert" data-testid={`sms-${field}-error`}>
-        {t(`settings.sms.fields.${field}`)}
-      </p>
-    ) : null;
 
   return (
     <section className="card form-card stack" aria-labelledby={`${id}-title`} data-testid="sms-card">
@@ -103,67 +92,50 @@ export function SmsCard() {
 
       <form className="stack" onSubmit={(e) => void onSave(e)} noValidate>
         <div className="field-grid">
-          <div className="field">
-            <label htmlFor={`${id}-accountSid`} className="field-label">
-              {t('settings.sms.accountSid')}
-            </label>
-            <input
-              {...fieldProps('accountSid', saveField)}
-              className="input"
-              value={accountSid}
-              maxLength={64}
-              autoComplete="off"
-              spellCheck={false}
-              placeholder={view?.accountSidLast4 ? `AC…${view.accountSidLast4}` : 'AC…'}
-              onChange={(e) => setAccountSid(e.target.value)}
-              data-testid="sms-account-sid"
-            />
-            <p id={`${id}-accountSid-hint`} className="field-hint">
-              {t('settings.sms.accountSidHint')}
-            </p>
-            {fieldError('accountSid', saveField)}
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-authToken`} className="field-label">
-              {t('settings.sms.authToken')}
-            </label>
-            {/* Write-only: main never sends the token back, so there is nothing to show here. */}
-            <input
-              {...fieldProps('authToken', saveField)}
-              className="input"
-              type="password"
-              value={authToken}
-              maxLength={64}
-              autoComplete="new-password"
-              spellCheck={false}
-              onChange={(e) => setAuthToken(e.target.value)}
-              data-testid="sms-auth-token"
-            />
-            <p id={`${id}-authToken-hint`} className="field-hint">
-              {view?.authTokenSet ? t('settings.sms.authTokenKeep') : t('settings.sms.authTokenHint')}
-            </p>
-            {fieldError('authToken', saveField)}
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-sender`} className="field-label">
-              {t('settings.sms.sender')}
-            </label>
-            <input
-              {...fieldProps('sender', saveField)}
-              className="input"
-              value={sender}
-              maxLength={80}
-              autoComplete="off"
-              spellCheck={false}
-              placeholder={view?.senderMasked ?? '+1 415 555 0100'}
-              onChange={(e) => setSender(e.target.value)}
-              data-testid="sms-sender"
-            />
-            <p id={`${id}-sender-hint`} className="field-hint">
-              {t('settings.sms.senderHint')}
-            </p>
-            {fieldError('sender', saveField)}
-          </div>
+          <SmsField id={id} field="accountSid" error={saveField} label={t('settings.sms.accountSid')} hint={t('settings.sms.accountSidHint')}>
+            {(props) => (
+              <input
+                {...props}
+                value={accountSid}
+                maxLength={64}
+                placeholder={view?.accountSidLast4 ? `AC…${view.accountSidLast4}` : 'AC…'}
+                onChange={(e) => setAccountSid(e.target.value)}
+                data-testid="sms-account-sid"
+              />
+            )}
+          </SmsField>
+          {/* Write-only: main never sends the token back, so there is nothing to show here. */}
+          <SmsField
+            id={id}
+            field="authToken"
+            error={saveField}
+            label={t('settings.sms.authToken')}
+            hint={view?.authTokenSet ? t('settings.sms.authTokenKeep') : t('settings.sms.authTokenHint')}
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="password"
+                value={authToken}
+                maxLength={64}
+                autoComplete="new-password"
+                onChange={(e) => setAuthToken(e.target.value)}
+                data-testid="sms-auth-token"
+              />
+            )}
+          </SmsField>
+          <SmsField id={id} field="sender" error={saveField} label={t('settings.sms.sender')} hint={t('settings.sms.senderHint')}>
+            {(props) => (
+              <input
+                {...props}
+                value={sender}
+                maxLength={80}
+                placeholder={view?.senderMasked ?? '+1 415 555 0100'}
+                onChange={(e) => setSender(e.target.value)}
+                data-testid="sms-sender"
+              />
+            )}
+          </SmsField>
         </div>
         <div>
           <SubmitButton busy={busy === 'save'} disabled={busy !== null || accountSid.trim() === '' || sender.trim() === ''} testId="sms-save">
@@ -187,25 +159,9 @@ export function SmsCard() {
           {t('settings.sms.testTitle')}
         </h3>
         <div className="inline-form">
-          <div className="field">
-            <label htmlFor={`${id}-to`} className="field-label">
-              {t('settings.sms.testTo')}
-            </label>
-            <input
-              {...fieldProps('to', testField)}
-              className="input"
-              type="tel"
-              value={to}
-              maxLength={80}
-              autoComplete="off"
-              onChange={(e) => setTo(e.target.value)}
-              data-testid="sms-test-to"
-            />
-            <p id={`${id}-to-hint`} className="field-hint">
-              {t('settings.sms.testToHint')}
-            </p>
-            {fieldError('to', testField)}
-          </div>
+          <SmsField id={id} field="to" error={testField} label={t('settings.sms.testTo')} hint={t('settings.sms.testToHint')}>
+            {(props) => <input {...props} type="tel" value={to} maxLength={80} onChange={(e) => setTo(e.target.value)} data-testid="sms-test-to" />}
+          </SmsField>
           <SubmitButton
             busy={busy === 'test'}
             disabled={busy !== null || !view?.configured || to.trim() === ''}
@@ -227,5 +183,55 @@ export function SmsCard() {
         ) : null}
       </form>
     </section>
+  );
+}
+
+interface SmsFieldInputProps {
+  id: string;
+  className: string;
+  autoComplete: string;
+  spellCheck: boolean;
+  'aria-invalid': true | undefined;
+  'aria-describedby': string;
+}
+
+/**
+ * One labelled input of the card with its hint and, when main refused that field, the field's
+ * own message under it (announced once, and named by the input's aria-describedby).
+ */
+function SmsField(props: {
+  id: string;
+  field: SmsFieldName;
+  error: SmsFieldName | null;
+  label: string;
+  hint: string;
+  children: (input: SmsFieldInputProps) => ReactNode;
+}) {
+  const { t } = useTranslation();
+  const { field, error } = props;
+  const id = `${props.id}-${field}`;
+  const invalid = error === field;
+  return (
+    <div className="field">
+      <label htmlFor={id} className="field-label">
+        {props.label}
+      </label>
+      {props.children({
+        id,
+        className: 'input',
+        autoComplete: 'off',
+        spellCheck: false,
+        'aria-invalid': invalid ? true : undefined,
+        'aria-describedby': `${id}-hint${invalid ? ` ${id}-error` : ''}`,
+      })}
+      <p id={`${id}-hint`} className="field-hint">
+        {props.hint}
+      </p>
+      {invalid ? (
+        <p id={`${id}-error`} className="field-error" role="alert" data-testid={`sms-${field}-error`}>
+          {t(`settings.sms.fields.${field}`)}
+        </p>
+      ) : null}
+    </div>
   );
 }

@@ -109,6 +109,18 @@ describe('Twilio credentials in the keychain', () => {
     ]);
   });
 
+  it('puts the keychain back when the audit row cannot be written (no row, no change)', async () => {
+    const { t: temp } = desk();
+    const first = freshCredentials();
+    await temp.custodian.sms.setConfig(first, 'alice@corp');
+    // A database that refuses writes: the audit row for the change cannot be committed.
+    temp.custodian.db.pragma('query_only = ON');
+    await failsWith(temp.custodian.sms.setConfig(freshCredentials(), 'alice@corp'), 'ERR-AUDIT-UNAVAILABLE');
+    temp.custodian.db.pragma('query_only = OFF');
+    const store = new TwilioCredentialsStore(new KeytarSecretStore({ service: temp.config.keychain.service, timeoutMs: 5000 }));
+    expect(await store.read()).toEqual(first);
+  });
+
   it('treats a keychain entry garbled outside Custodian as not set up', async () => {
     const { t: temp } = desk();
     await temp.custodian.secrets.set(TWILIO_CREDENTIALS_ACCOUNT, '{"v":1,"accountSid":"nope"}');

@@ -40,6 +40,9 @@ import { PolicyService, type StepUpGrants } from './services/policy/policy.servi
 import { RestoreTokensRepository } from './platform/db/repositories/restore-tokens.repository';
 import { RestoreTokensService } from './services/tokens/restore-tokens.service';
 import { ApprovalService } from './services/restore/approval.service';
+import { TwilioSmsSender } from './platform/sms/twilio-sms-sender';
+import { TwilioCredentialsStore } from './services/sms/twilio-credentials';
+import { SmsService } from './services/sms/sms.service';
 
 /**
  * How often the one shared tick runs: the expiry sweeper, long-poll deadlines and the
@@ -85,6 +88,8 @@ export interface Custodian extends CustodianDeps {
   tokens: RestoreTokensService;
   /** Incident mode (issue 11): one state in the database for every process. */
   incident: IncidentService;
+  /** Twilio settings and the test message (issue 12); the credentials stay in the keychain. */
+  sms: SmsService;
   gateway: GatewayServer;
   /**
    * One tick of the shared timer: expire overdue requests, release long-polls whose wait ran
@@ -200,6 +205,18 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     // any process on the data directory applies to the next token any of them issues.
     tokenTtlSeconds: () => settings.tokenTtl().seconds,
   });
+  const twilioCredentials = new TwilioCredentialsStore(deps.secrets);
+  const sms = new SmsService({
+    credentials: twilioCredentials,
+    sender: new TwilioSmsSender({
+      baseUrl: deps.config.sms.twilioBaseUrl,
+      timeoutMs: deps.config.sms.timeoutMs,
+      credentials: () => twilioCredentials.read(),
+    }),
+    audit,
+    language: () => settings.get().language,
+    grants: chain,
+  });
   const gateway = new GatewayServer({
     config: deps.config,
     clock,
@@ -262,6 +279,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     approvals,
     tokens,
     incident,
+    sms,
     gateway,
     tick,
     async start(options = {}) {

@@ -61,7 +61,38 @@ export const configSchema = z.strictObject({
     // DESIGN.md "Durability": an answered decision must survive a power cut.
     synchronous: z.enum(['FULL', 'EXTRA', 'NORMAL']),
   }),
+  sms: z.strictObject({
+    // Issue 12: where the Twilio client sends its requests (a stand-in in tests, a proxy in a
+    // locked-down network). The account's credentials travel there in every request.
+    twilioBaseUrl: z.string().superRefine((value, ctx) => {
+      const problem = baseUrlProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    // A Twilio call silent this long is ERR-SMS-UNAVAILABLE, so a step never hangs on the network.
+    timeoutMs: z.number().int().min(100).max(60000),
+  }),
 });
+
+/**
+ * The Twilio base URL carries the auth token in every request: https, or plain http only to this
+ * machine's loopback address (a stand-in or a local proxy). Loopback is checked on the address
+ * itself, not on a name such as `localhost` that a resolver could send elsewhere.
+ */
+export function baseUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'not a URL';
+  }
+  if (url.username || url.password) return 'must not hold a user name or password';
+  if (url.search || url.hash) return 'must not have a query or fragment';
+  if (url.protocol === 'https:') return null;
+  if (url.protocol !== 'http:') return 'must be https';
+  const host = url.hostname;
+  const loopback = host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return loopback ? null : 'must be https (http only to 127.0.0.1 or [::1])';
+}
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -87,6 +118,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
     security: { idleLockMinutes: 5 },
     keychain: { service: 'custodian', timeoutMs: 5000 },
     database: { synchronous: 'FULL' },
+    sms: { twilioBaseUrl: 'https://api.twilio.com', timeoutMs: 10000 },
   };
 }
 

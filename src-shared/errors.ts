@@ -50,6 +50,12 @@ export const ERRORS = {
   'ERR-PORT-IN-USE': { status: 503 },
   // A client's side of the gateway handshake: whatever answers could not prove it is this Custodian.
   'ERR-GATEWAY-UNVERIFIED': { status: 502 },
+  // Issue 12, SMS through Twilio: Twilio's answers, mapped; none carries a credential or a body.
+  'ERR-SMS-NOT-CONFIGURED': { status: 409 },
+  'ERR-SMS-AUTH': { status: 502 },
+  'ERR-SMS-INVALID-NUMBER': { status: 400 },
+  'ERR-SMS-REJECTED': { status: 502 },
+  'ERR-SMS-UNAVAILABLE': { status: 503 },
   'ERR-KEYCHAIN-UNAVAILABLE': { status: 503 },
   'ERR-AUDIT-UNAVAILABLE': { status: 503 },
   'ERR-INTERNAL': { status: 500 },

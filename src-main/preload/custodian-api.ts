@@ -88,6 +88,11 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       turnOff: () => call('incident:off', {}),
       onChanged: (listener) => subscribe('incident:changed', listener),
     },
+    sms: {
+      getConfig: () => call('sms:get-config', {}),
+      setConfig: (config) => call('sms:set-config', config),
+      test: (to) => call('sms:test', { to }),
+    },
     requests: {
       list: async (view, limit) => (await call('requests:list', { view, ...(limit === undefined ? {} : { limit }) })).requests,
       deny: (id) => call('requests:deny', { id }),

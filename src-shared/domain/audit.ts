@@ -59,6 +59,10 @@ export const AUDIT_EVENTS = [
   'restore_token_purged',
   'incident_mode_on',
   'incident_mode_off',
+  'sms_credentials_set',
+  'sms_credentials_changed',
+  'sms_test_sent',
+  'sms_test_failed',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

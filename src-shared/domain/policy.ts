@@ -162,6 +162,12 @@ const DISABLE_PURPOSE = /^factors:disable:f_[a-z2-7]{16}$/;
 const ROLE_PURPOSE = new RegExp(`^profile:role:(${ROLES.join('|')})$`);
 
 /**
+ * Setting or changing the Twilio credentials (issue 12) decides where SMS codes go: whoever holds
+ * them could read every code sent. It takes a chain at the critical policy, as weakening does.
+ */
+export const SMS_CONFIGURE_PURPOSE = 'sms:configure';
+
+/**
  * Where a backup code may stand in for a step (DESIGN.md: "for one TOTP step"): `always`;
  * `never`; or `beside-a-factor`, only in a chain of two steps or more, so that at least one step
  * is an authenticator's.
@@ -190,7 +196,7 @@ export function stepUpRules(purpose: string): StepUpRules {
   if (purpose === MANAGE.enroll) return { fullRights: true, management: true, backup: 'always' };
   if (purpose === MANAGE.regenerateCodes || ROLE_PURPOSE.test(purpose)) return { fullRights: true, management: true, backup: 'never' };
   if (DISABLE_PURPOSE.test(purpose)) return { fullRights: true, management: true, backup: 'beside-a-factor' };
-  if (purpose === 'policies:weaken' || purpose === 'incident:leave' || purpose === TOKEN_TTL_PURPOSE) return { fullRights: true, management: false, backup: 'beside-a-factor' };
+  if (purpose === 'policies:weaken' || purpose === 'incident:leave' || purpose === TOKEN_TTL_PURPOSE || purpose === SMS_CONFIGURE_PURPOSE) return { fullRights: true, management: false, backup: 'beside-a-factor' };
   if (purpose.startsWith('approve:') || purpose.startsWith('test:')) return { fullRights: false, management: false, backup: 'always' };
   // Unknown: fail secure.
   return { fullRights: true, management: false, backup: 'never' };
@@ -217,7 +223,7 @@ export function backupAllowed(purpose: string, steps: number): boolean {
  * chain, so this list keeps typos and made-up purposes out of the audit log, not attackers out.
  */
 export const chainStartPurposeSchema = z.union([
-  z.enum(['policies:weaken', 'incident:leave', TOKEN_TTL_PURPOSE, MANAGE.enroll, MANAGE.regenerateCodes]),
+  z.enum(['policies:weaken', 'incident:leave', TOKEN_TTL_PURPOSE, SMS_CONFIGURE_PURPOSE, MANAGE.enroll, MANAGE.regenerateCodes]),
   z.string().regex(DISABLE_PURPOSE),
   z.string().regex(ROLE_PURPOSE),
   z.string().regex(/^test:(low|medium|high|critical)$/),

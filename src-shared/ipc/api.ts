@@ -8,6 +8,7 @@ import type { Sensitivity } from '../domain/restore-request';
 import type { ErrorPayload } from '../errors';
 import type { ApprovalPreview, RestoreTokenView } from '../domain/approval';
 import type { IncidentChange, IncidentState } from '../domain/incident';
+import type { SmsConfigView, SmsTestResult } from '../domain/sms';
 import type { EventPayload } from './contract';
 
 export type Unsubscribe = () => void;
@@ -104,6 +105,14 @@ export interface CustodianApi {
     /** ERR-MFA-REQUIRED until a chain at the critical policy for `incident:leave` completed. */
     turnOff(): Promise<IncidentChange>;
     onChanged(listener: (state: IncidentState) => void): Unsubscribe;
+  };
+  /** SMS through Twilio (issue 12): the credentials go in, only what is set comes back, masked. */
+  sms: {
+    getConfig(): Promise<SmsConfigView>;
+    /** Leave `authToken` out to keep the saved one (same account only). */
+    setConfig(config: { accountSid: string; authToken?: string; sender: string }): Promise<SmsConfigView>;
+    /** A fixed test text to `to`; answers Twilio's message SID and the number masked. */
+    test(to: string): Promise<SmsTestResult>;
   };
   requests: {
     list(view: 'pending' | 'history', limit?: number): Promise<RestoreRequestView[]>;

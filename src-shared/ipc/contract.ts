@@ -20,6 +20,8 @@ import { appInfoSchema, languageSchema, tokenTtlSecondsSchema, userSettingsSchem
 import { chainAttemptViewSchema, chainStartPurposeSchema, factorChallengeSchema, policySchema, stepFactorSchema } from '../domain/policy';
 import { incidentChangeSchema, incidentStateSchema } from '../domain/incident';
 import { ERROR_CODES } from '../errors';
+import { phoneInputSchema } from '../domain/phone';
+import { smsConfigViewSchema, smsTestResultSchema, twilioAccountSidSchema, twilioAuthTokenSchema, twilioSenderInputSchema } from '../domain/sms';
 import { approvalPreviewSchema, approveRequestSchema, restoreTokenViewSchema } from '../domain/approval';
 import {
   requestIdParamsSchema,
@@ -272,6 +274,26 @@ export const channels = {
     request: z.strictObject({}),
     response: incidentChangeSchema,
   },
+  // --- SMS through Twilio (issue 12) ---
+  /** What is set, masked: never the auth token. */
+  'sms:get-config': {
+    request: z.strictObject({}),
+    response: smsConfigViewSchema,
+  },
+  /** Into the keychain; `authToken` may be left out to keep the saved one for the same account. */
+  'sms:set-config': {
+    request: z.strictObject({
+      accountSid: twilioAccountSidSchema,
+      authToken: twilioAuthTokenSchema.optional(),
+      sender: twilioSenderInputSchema,
+    }),
+    response: smsConfigViewSchema,
+  },
+  /** Sends a fixed test text through Twilio to `to` (any typed form; E.164 once parsed). */
+  'sms:test': {
+    request: z.strictObject({ to: phoneInputSchema }),
+    response: smsTestResultSchema,
+  },
   ...gatewayChannels,
 } as const;
 
@@ -284,7 +306,7 @@ export const LOCK_EXEMPT_CHANNELS: readonly Channel[] = ['lock:status', 'lock:un
 export type Channel = keyof typeof channels;
 export const CHANNELS = Object.keys(channels) as Channel[];
 /** Every channel shares this prefix; main refuses anything else (VS Code's validatedIpcMain). */
-export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', 'chain:', 'policies:', 'approvals:', 'tokens:', 'incident:', ...GATEWAY_PREFIXES] as const;
+export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', 'chain:', 'policies:', 'approvals:', 'tokens:', 'incident:', 'sms:', ...GATEWAY_PREFIXES] as const;
 
 export type RequestInput<C extends Channel> = z.input<(typeof channels)[C]['request']>;
 export type RequestOf<C extends Channel> = z.output<(typeof channels)[C]['request']>;

@@ -6,6 +6,7 @@ import { errorText } from '../../app/errors';
 import { SelectField } from '../../app/SelectField';
 import { ProfileCard } from './ProfileCard';
 import { IntegrationsCard } from './IntegrationsCard';
+import { SmsCard } from './SmsCard';
 import { TokenTtlCard } from './TokenTtlCard';
 
 export function SettingsView() {
@@ -63,6 +64,7 @@ export function SettingsView() {
       </div>
 
       <IntegrationsCard />
+      <SmsCard />
     </div>
   );
 }

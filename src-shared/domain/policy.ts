@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { assertNever } from '../assert-never';
 import { factorIdSchema, ROLES, type Role } from './mfa';
 import { SENSITIVITIES, sensitivitySchema, type Sensitivity } from './restore-request';
-import { TOKEN_TTL_PURPOSE } from './settings';
 
 /**
  * Factor-chain policies, one per sensitivity (issue 10 "Policies"; DESIGN.md "Factor chain").
@@ -166,6 +165,12 @@ const ROLE_PURPOSE = new RegExp(`^profile:role:(${ROLES.join('|')})$`);
  * them could read every code sent. It takes a chain at the critical policy, as weakening does.
  */
 export const SMS_CONFIGURE_PURPOSE = 'sms:configure';
+
+/**
+ * A longer restore-token TTL is a weakening (a stolen token lives longer): it takes a grant for
+ * this purpose from a chain at the critical policy. A shorter one takes none.
+ */
+export const TOKEN_TTL_PURPOSE = 'settings:token-ttl';
 
 /**
  * Where a backup code may stand in for a step (DESIGN.md: "for one TOTP step"): `always`;

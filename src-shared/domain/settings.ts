@@ -10,11 +10,9 @@ export const languageSchema = z.enum(LANGUAGES);
  */
 export const tokenTtlSecondsSchema = z.number().int().min(30).max(86400);
 
-/**
- * A longer TTL is a weakening (a stolen token lives longer): it takes a grant for this purpose from
- * a chain at the critical policy. A shorter one takes none.
- */
-export const TOKEN_TTL_PURPOSE = 'settings:token-ttl';
+// Defined beside the other step-up purposes (policy.ts imports nothing from here, so the two
+// modules never load in a cycle, which left the purpose undefined in the chain's schema).
+export { TOKEN_TTL_PURPOSE } from './policy';
 
 /**
  * Where the TTL in force comes from, in precedence order: the environment pins it (the deployment

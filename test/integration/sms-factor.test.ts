@@ -229,6 +229,24 @@ describe('SMS factors (issue 12)', () => {
     expect(d.standIn.received.length).toBe(sent + 1);
   });
 
+  it('counts sends in the database: six challenges at once from two processes send only the two left', async () => {
+    const d = await desk();
+    const smsId = await enrollSms(d); // one send of three
+    d.t.custodian.policies.save({ sensitivity: 'low', mode: 'fixed', requiredSteps: 1, eligible: { by: 'ids', ids: [smsId] }, challengeTimeoutSeconds: 60 }, ACTOR);
+    // A second Custodian on the same data directory, as `custodian verify` in a shell would be.
+    const other = tempCustodian({ dir: d.t.dir, env: { CUSTODIAN_SMS_TWILIO_BASE_URL: d.standIn.baseUrl, MFA_METHODS: 'totp,sms' } });
+    try {
+      const sent = d.standIn.received.length;
+      const challengeAnew = (c: typeof d.t.custodian) => c.chain.challenge(c.chain.start('test:low', 'low', DESKTOP).attemptId, DESKTOP);
+      const results = await Promise.allSettled([d.t.custodian, other.custodian, d.t.custodian, other.custodian, d.t.custodian, other.custodian].map(challengeAnew));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+      for (const r of results) if (r.status === 'rejected') expect(isAppError(r.reason) && r.reason.code).toBe('ERR-MFA-RATE-LIMITED');
+      expect(d.standIn.received.length).toBe(sent + 2);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('surfaces a Twilio authentication error as ERR-SMS-AUTH, counting no send and leaving the chain as it was', async () => {
     const d = await desk();
     const smsId = await enrollSms(d);

@@ -155,9 +155,12 @@ describe('SMS factors (issue 12)', () => {
     // Nothing is sent until the SMS step asks for its code.
     expect(d.standIn.received.length).toBe(sentBefore);
     d.random.next('580314');
+    // In the approver's language.
+    d.t.custodian.settings.setLanguage('tr', 'alice@corp');
     const challenge = await chain.challenge(started.attemptId, DESKTOP);
     expect(challenge).toMatchObject({ kind: 'sent', digits: 6 });
-    expect(d.standIn.lastCode()).toBe('580314');
+    expect(d.standIn.received.at(-1)?.body).toBe('Custodian kodu: 580314');
+    expect(d.standIn.violations).toEqual([]);
     const done = await chain.verifyStep(started.attemptId, smsId, '580314', DESKTOP);
     expect(done.status).toBe('completed');
   });
@@ -268,6 +271,19 @@ describe('SMS factors (issue 12)', () => {
     await chain.challenge(attempt.attemptId, DESKTOP);
     const done = await chain.verifyStep(attempt.attemptId, smsId, d.standIn.lastCode() ?? '', DESKTOP);
     expect(done.status).toBe('completed');
+  });
+
+  it('takes an enrollment back when its first code cannot be sent, saying why', async () => {
+    const d = await desk();
+    d.t.clock.advanceSeconds(30);
+    await stepUp(d.t.custodian, MANAGE.enroll, () => d.totpCode());
+    await new TwilioCredentialsStore(d.t.custodian.secrets).write({ ...d.credentials, authToken: randomBytes(16).toString('hex') });
+    await failsWith(d.t.custodian.mfa.startEnrollment({ label: 'Work phone', type: 'sms', phone: TO_TYPED }, DESKTOP), 'ERR-SMS-AUTH');
+    expect(d.t.custodian.mfa.listFactors().factors.map((f) => f.type)).toEqual(['totp']);
+    const removed = d.t.custodian.db.prepare("SELECT subject FROM audit_log WHERE event = 'mfa_setup_removed'").pluck().all() as string[];
+    expect(removed).toHaveLength(1);
+    // Its HMAC key and number left the keychain with it.
+    expect(await d.t.custodian.secrets.get(`${d.t.custodian.mfa.requireProfile().id}:${removed[0] ?? ''}`)).toBeNull();
   });
 
   it('keeps the code, the number and the HMAC key out of the database file, its WAL and the audit rows', async () => {

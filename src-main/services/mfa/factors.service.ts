@@ -132,7 +132,15 @@ export class FactorsService {
     }
     this.#vault.remember(id, secret);
     this.#changed();
-    return this.#enrollment(profile, this.#require(profile.id, id), secret);
+    try {
+      return await this.#enrollment(profile, this.#require(profile.id, id), secret);
+    } catch (error) {
+      // The first SMS code could not be sent (ERR-SMS-*, or the send limit): the caller never
+      // learns the factor's id, so the enrollment is taken back rather than left pending with
+      // the number in the keychain. Best effort: the sweep removes it when its 10 minutes end.
+      await this.removePendingEnrollment(id, ctx).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
 import { TwilioCredentialsStore, type TwilioCredentials } from '../../src-main/services/sms/twilio-credentials';
 import { failsWith } from '../fixtures/fails-with';
 import { oathtool } from '../fixtures/otp';
+import { runCli } from '../fixtures/run-cli';
 import { stepUp } from '../fixtures/step-up';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 import { startTwilioStandIn, type TwilioStandIn } from '../fixtures/twilio-standin';
@@ -62,11 +63,11 @@ interface Desk {
 }
 
 /** A desk with SMS turned on, Twilio set up against the stand-in, and a first (TOTP) factor. */
-async function desk(env: NodeJS.ProcessEnv = { MFA_METHODS: 'totp,sms' }): Promise<Desk> {
+async function desk(env: NodeJS.ProcessEnv = { MFA_METHODS: 'totp,sms' }, clock: 'fixed' | 'following' = 'fixed'): Promise<Desk> {
   const credentials = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex'), sender: SENDER };
   standIn = await startTwilioStandIn({ accountSid: credentials.accountSid, authToken: credentials.authToken });
   const random = new CodeScript();
-  t = tempCustodian({ env: { CUSTODIAN_SMS_TWILIO_BASE_URL: standIn.baseUrl, ...env }, random });
+  t = tempCustodian({ env: { CUSTODIAN_SMS_TWILIO_BASE_URL: standIn.baseUrl, ...env }, random, clock });
   await new TwilioCredentialsStore(t.custodian.secrets).write(credentials);
   const { mfa } = t.custodian;
   mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
@@ -306,6 +307,20 @@ describe('SMS factors (issue 12)', () => {
     await chain.verifyStep(attempt.attemptId, smsId, '739264', DESKTOP);
     expect(fileBytes(d.t)).not.toContain('739264');
     expect(auditText(d.t)).not.toContain('739264');
+  });
+
+  it('lists an SMS factor in the shell with its number masked (`custodian factors list`)', async () => {
+    const d = await desk({ MFA_METHODS: 'totp,sms' }, 'following');
+    const smsId = await enrollSms(d);
+    await d.t.close();
+    const env = { CUSTODIAN_DATA_DIR: d.t.dir, CUSTODIAN_KEYCHAIN_SERVICE: d.t.config.keychain.service, MFA_METHODS: 'totp,sms' };
+    const run = runCli(['factors', 'list'], env);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`${smsId}  active   Work phone  (SMS to ${MASKED}; last used`);
+    expect(run.stdout).toContain(`${d.totpId}  active   Authenticator  (SHA1, 6 digits, 30 s;`);
+    const json = runCli(['factors', 'list', '--json'], env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ factors: [{ type: 'totp' }, { id: smsId, type: 'sms', phoneMasked: MASKED }] });
+    expect(run.stdout + json.stdout).not.toContain(TO.slice(3));
   });
 
   it('refuses an SMS enrollment when MFA_METHODS turns SMS off (the default, totp)', async () => {

@@ -11,6 +11,8 @@ import { AppLock } from './services/lock/app-lock.service';
 import { MfaService } from './services/mfa/mfa.service';
 import { FactorMethodRegistry } from './services/mfa/methods/registry';
 import { TotpMethod } from './services/mfa/methods/totp.method';
+import { SmsMethod } from './services/mfa/methods/sms.method';
+import { SmsCodesRepository } from './platform/db/repositories/sms-codes.repository';
 import { SecretVault } from './services/mfa/secret-vault';
 import { SettingsService, TOKEN_TTL_SETTING } from './services/settings/settings.service';
 import { systemClock } from './clock';
@@ -130,7 +132,28 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   // One vault and one set of factor methods for MfaService and the chain's port: a code is
   // checked the same way wherever it is typed, and a lock drops every secret held in memory.
   const vault = new SecretVault(deps.secrets, random);
-  const methods = new FactorMethodRegistry({ totp: new TotpMethod({ vault, clock, config: deps.config, random }) }, deps.config.mfa.methods);
+  // One Twilio sender for the settings' test message and the SMS factors' codes (issue 12).
+  const twilioCredentials = new TwilioCredentialsStore(deps.secrets);
+  const smsSender = new TwilioSmsSender({
+    baseUrl: deps.config.sms.twilioBaseUrl,
+    timeoutMs: deps.config.sms.timeoutMs,
+    credentials: () => twilioCredentials.read(),
+  });
+  const methods = new FactorMethodRegistry(
+    {
+      totp: new TotpMethod({ vault, clock, config: deps.config, random }),
+      sms: new SmsMethod({
+        vault,
+        codes: new SmsCodesRepository(db),
+        sender: smsSender,
+        clock,
+        config: deps.config,
+        random,
+        language: () => settings.get().language,
+      }),
+    },
+    deps.config.mfa.methods,
+  );
   // The chain asks the policies for its steps and the policies ask the chain for grants (a
   // weakening takes one): the policies get a late-bound reference to the chain.
   const chainPort = new MfaChainPort({
@@ -205,14 +228,9 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     // any process on the data directory applies to the next token any of them issues.
     tokenTtlSeconds: () => settings.tokenTtl().seconds,
   });
-  const twilioCredentials = new TwilioCredentialsStore(deps.secrets);
   const sms = new SmsService({
     credentials: twilioCredentials,
-    sender: new TwilioSmsSender({
-      baseUrl: deps.config.sms.twilioBaseUrl,
-      timeoutMs: deps.config.sms.timeoutMs,
-      credentials: () => twilioCredentials.read(),
-    }),
+    sender: smsSender,
     audit,
     language: () => settings.get().language,
     grants: chain,

@@ -1,3 +1,4 @@
+import { assertNever } from '../../src-shared/assert-never';
 import { Option, type Command } from 'commander';
 import QRCode from 'qrcode';
 import {
@@ -32,7 +33,19 @@ const CODE_ARGUMENT = 'only for a script with no terminal and no stdin (see belo
 function factorLine(f: Factor): string {
   const used = f.lastUsedAt ? `last used ${f.lastUsedAt}` : 'never used';
   const recovery = f.recoveryUntil ? `; recovery factor until ${f.recoveryUntil}` : f.recovery ? '; will be a recovery factor' : '';
-  return `${f.id}  ${f.state.padEnd(8)} ${f.label}  (${f.algorithm}, ${f.digits} digits, ${f.period} s; ${used}${recovery})`;
+  return `${f.id}  ${f.state.padEnd(8)} ${f.label}  (${factorKind(f)}; ${used}${recovery})`;
+}
+
+/** What the line says of the factor's type: never more of an SMS number than its mask. */
+function factorKind(f: Factor): string {
+  switch (f.type) {
+    case 'totp':
+      return `${f.algorithm}, ${f.digits} digits, ${f.period} s`;
+    case 'sms':
+      return `SMS to ${f.phoneMasked}`;
+    default:
+      return assertNever(f);
+  }
 }
 
 /** What a recovery factor may not do yet, and until when (issue 9, item 4). */

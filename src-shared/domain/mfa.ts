@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { assertNever } from '../assert-never';
+import { e164Schema } from './phone';
 
 /** Roles, least to most (DESIGN.md "Domain"). */
 export const ROLES = ['operator', 'admin', 'security-admin'] as const;
@@ -50,10 +52,45 @@ export const totpParamsSchema = z.object({
   algorithm: totpAlgorithmSchema,
 });
 export type TotpFactorParams = z.infer<typeof totpParamsSchema>;
-export const factorParamsSchema = z.discriminatedUnion('type', [totpParamsSchema]);
+/**
+ * An SMS factor as recorded and shown (issue 12): the number masked only (country code and last
+ * two digits). The full number lives in the keychain beside the factor's HMAC key, never in the
+ * database, an audit row or the window.
+ */
+export const smsParamsSchema = z.object({
+  type: z.literal('sms'),
+  phoneMasked: z.string(),
+});
+export type SmsFactorParams = z.infer<typeof smsParamsSchema>;
+export const factorParamsSchema = z.discriminatedUnion('type', [totpParamsSchema, smsParamsSchema]);
 export type FactorParams = z.infer<typeof factorParamsSchema>;
 export type FactorType = FactorParams['type'];
 export type FactorParamsOf<T extends FactorType> = Extract<FactorParams, { type: T }>;
+
+/** An SMS code's length (issue 12: "a 6-digit code"). */
+export const SMS_CODE_DIGITS = 6;
+
+/** How many digits a code of this factor has, whatever its type. */
+export function factorDigits(params: FactorParams): number {
+  switch (params.type) {
+    case 'totp':
+      return params.digits;
+    case 'sms':
+      return SMS_CODE_DIGITS;
+    default:
+      return assertNever(params);
+  }
+}
+
+/**
+ * What enrolling asks for, per type: TOTP's are its recorded parameters; SMS takes the number in
+ * E.164 (`phoneInputSchema` turns what a person typed into it), which the method keeps in the
+ * keychain and records masked.
+ */
+export const smsEnrollParamsSchema = z.object({ type: z.literal('sms'), phone: e164Schema });
+export const enrollParamsSchema = z.discriminatedUnion('type', [totpParamsSchema, smsEnrollParamsSchema]);
+export type EnrollParams = z.infer<typeof enrollParamsSchema>;
+export type EnrollParamsOf<T extends FactorType> = Extract<EnrollParams, { type: T }>;
 
 /**
  * The types a factor can be enrolled as in this build: one per `FactorMethod`, read off the union
@@ -82,7 +119,10 @@ const factorCommonSchema = z.object({
 });
 
 /** A factor as the window and the shell see it: the common fields and its type's parameters. */
-export const factorSchema = z.discriminatedUnion('type', [factorCommonSchema.extend(totpParamsSchema.shape)]);
+export const factorSchema = z.discriminatedUnion('type', [
+  factorCommonSchema.extend(totpParamsSchema.shape),
+  factorCommonSchema.extend(smsParamsSchema.shape),
+]);
 export type Factor = z.infer<typeof factorSchema>;
 
 export const enrollmentSchema = z.object({
@@ -92,6 +132,12 @@ export const enrollmentSchema = z.object({
   /** A PNG of the URI as a QR code, as a data: URL (the CSP allows data: images only). */
   qrDataUrl: z.string(),
   secretMasked: z.string(),
+  /**
+   * SMS (issue 12): the confirming code was sent; another may be asked for at `resendAfter`.
+   * Absent for TOTP, whose app holds the secret. An SMS enrollment has no key URI: `uri` and
+   * `qrDataUrl` are empty, and `secretMasked` is the masked number.
+   */
+  sent: z.strictObject({ digits: z.number().int(), resendAfter: z.string() }).optional(),
 });
 export type Enrollment = z.infer<typeof enrollmentSchema>;
 

@@ -10,6 +10,8 @@ import { TestRandom } from '../../src-main/random';
 import type { StepContext } from '../../src-main/services/chain/chain-ports';
 import type { FactorChallenge, FactorMethod, FactorOf, FactorProvisioning, FactorVerdict } from '../../src-main/services/mfa/methods/factor-method';
 import { FactorMethodRegistry } from '../../src-main/services/mfa/methods/registry';
+import { smsMethod } from '../fixtures/sms-method';
+import type { TotpFactorParams } from '../../src-shared/domain/mfa';
 import { TotpMethod } from '../../src-main/services/mfa/methods/totp.method';
 import { SecretVault } from '../../src-main/services/mfa/secret-vault';
 import type { SecretStore } from '../../src-main/platform/keychain/secret-store';
@@ -31,9 +33,9 @@ class CountingTotp implements FactorMethod<'totp'> {
   constructor(inner: TotpMethod) {
     this.#inner = inner;
   }
-  enroll(): { secret: string } {
+  enroll(params: TotpFactorParams): { secret: string; params: TotpFactorParams } {
     this.calls.push('enroll');
-    return this.#inner.enroll();
+    return this.#inner.enroll(params);
   }
   provisioning(factor: FactorOf<'totp'>, secret: string, principal: string): FactorProvisioning {
     return this.#inner.provisioning(factor, secret, principal);
@@ -68,7 +70,7 @@ function setUp(env: NodeJS.ProcessEnv = {}): void {
   const vault = new SecretVault(new ApproverSecrets(approver), random);
   counting = new CountingTotp(new TotpMethod({ vault, clock, config, random }));
   // The methods this config turns on, as the composition root passes them (MFA_METHODS).
-  h = chainHarness(file, clock, config, approver, new ScriptedRandom([0]), db, new FactorMethodRegistry({ totp: counting }, config.mfa.methods));
+  h = chainHarness(file, clock, config, approver, new ScriptedRandom([0]), db, new FactorMethodRegistry({ totp: counting, sms: smsMethod({ db, vault, clock, config, random }) }, config.mfa.methods));
 }
 
 beforeEach(() => {
@@ -207,7 +209,7 @@ describe('MFA_METHODS (issue 12)', () => {
     const pushOnly = loadConfig({ env: { MFA_METHODS: 'push', CUSTODIAN_DATA_DIR: dir } });
     const random = new TestRandom(4);
     const other = new CountingTotp(new TotpMethod({ vault: new SecretVault(new ApproverSecrets(approver), random), clock, config: pushOnly, random }));
-    const second = chainHarness(databaseFile(dir), clock, pushOnly, approver, new ScriptedRandom([0]), undefined, new FactorMethodRegistry({ totp: other }, pushOnly.mfa.methods));
+    const second = chainHarness(databaseFile(dir), clock, pushOnly, approver, new ScriptedRandom([0]), undefined, new FactorMethodRegistry({ totp: other, sms: smsMethod({ db: h.db, vault: new SecretVault(new ApproverSecrets(approver), random), clock, config: pushOnly, random }) }, pushOnly.mfa.methods));
     try {
       await failsWith(second.chain.challenge(started.attemptId, DESKTOP), 'ERR-MFA-METHOD-DISABLED');
       await failsWith(second.chain.verifyStep(started.attemptId, F(0), code(F(0)), DESKTOP), 'ERR-MFA-METHOD-DISABLED');

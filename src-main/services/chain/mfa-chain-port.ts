@@ -1,5 +1,5 @@
 import { stepUpRules, type ChainFactor, type FactorChallenge } from '../../../src-shared/domain/policy';
-import type { Profile } from '../../../src-shared/domain/mfa';
+import { SMS_CODE_DIGITS, type Profile } from '../../../src-shared/domain/mfa';
 import { AppError } from '../../../src-shared/errors';
 import type { Clock } from '../../clock';
 import type { Config } from '../../config';
@@ -192,8 +192,10 @@ export function chainFactor(factor: FactorRecord): ChainFactor {
   switch (factor.type) {
     case 'totp':
       return { id: factor.id, type: factor.type, label: factor.label, digits: factor.digits };
+    case 'sms':
+      return { id: factor.id, type: factor.type, label: factor.label, digits: SMS_CODE_DIGITS };
     default:
-      return assertNever(factor.type);
+      return assertNever(factor);
   }
 }
 

@@ -1,5 +1,5 @@
 import QRCode from 'qrcode';
-import { MFA_MANDATORY_ROLES, type Enrollment, type Factor, type FactorParams, type Profile } from '../../../src-shared/domain/mfa';
+import { MFA_MANDATORY_ROLES, type Enrollment, type EnrollParams, type Factor, type Profile } from '../../../src-shared/domain/mfa';
 import { MANAGE } from '../../../src-shared/domain/policy';
 import { AppError } from '../../../src-shared/errors';
 import type { Clock } from '../../clock';
@@ -96,18 +96,22 @@ export class FactorsService {
    * `factors:enroll` (issue 10): a chain where a backup code stood in for a step makes the new
    * factor a recovery factor (issue 9, item 4). The first factor, during setup, needs none.
    */
-  async startEnrollment(label: string, params: FactorParams, ctx: MfaContext): Promise<Enrollment> {
+  async startEnrollment(label: string, requested: EnrollParams, ctx: MfaContext): Promise<Enrollment> {
     const profile = this.#profiles.requireProfile();
     this.#group.assertHealthy();
     // A method MFA_METHODS leaves out is refused before anything else (issue 12).
-    this.#methods.assertEnabled(params.type);
+    this.#methods.assertEnabled(requested.type);
     if (profile.mfaEnabled) this.#gate.precheck(MANAGE.enroll);
     const id = randomId('f', this.#random);
-    const { secret } = this.#methods.enroll(params);
+    // What is recorded may be less than what was asked for: an SMS number is kept in the
+    // keychain with the secret, and recorded (and audited) masked.
+    const { secret, params } = this.#methods.enroll(requested);
     // Keychain first: if it cannot hold the secret, nothing is recorded (fail closed).
     await this.#vault.storeFactorSecret(profile.id, id, secret);
     const now = this.#clock.now();
-    const { type, ...typeParams } = params;
+    // The audit row names the type's parameters as recorded (an SMS number masked), as before.
+    const typeParams: Record<string, unknown> = { ...params };
+    delete typeParams.type;
     try {
       this.#audit.transact(() => {
         const enrolledWith = this.#enrollmentRight(profile);
@@ -115,7 +119,7 @@ export class FactorsService {
           id,
           profileId: profile.id,
           label,
-          params: { type, ...typeParams },
+          params,
           createdAt: new Date(now).toISOString(),
           pendingExpiresAt: now + PENDING_ENROLLMENT_MS,
           enrolledWith,
@@ -128,7 +132,15 @@ export class FactorsService {
     }
     this.#vault.remember(id, secret);
     this.#changed();
-    return this.#enrollment(profile, this.#require(profile.id, id), secret);
+    try {
+      return await this.#enrollment(profile, this.#require(profile.id, id), secret);
+    } catch (error) {
+      // The first SMS code could not be sent (ERR-SMS-*, or the send limit): the caller never
+      // learns the factor's id, so the enrollment is taken back rather than left pending with
+      // the number in the keychain. Best effort: the sweep removes it when its 10 minutes end.
+      await this.removePendingEnrollment(id, ctx).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
@@ -316,8 +328,12 @@ export class FactorsService {
   /** The enrollment as the shell gets it; the window gets it without `uri` (EnrollmentView). */
   async #enrollment(profile: Profile, factor: FactorRecord, secret: string): Promise<Enrollment> {
     const { uri, secretMasked } = this.#methods.provisioning(factor, secret, profile.principal);
-    const qrDataUrl = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 264 });
-    return { factor: toFactor(factor, this.#clock.now()), uri, qrDataUrl, secretMasked };
+    const qrDataUrl = uri === '' ? '' : await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 264 });
+    // The confirm step's challenge: TOTP's sends nothing; SMS sends the first code now (issue 12),
+    // so starting or resuming an SMS enrollment is a send, counted by its rate limit.
+    const challenge = await this.#methods.challenge(factor);
+    const sent = challenge.kind === 'sent' ? { digits: challenge.digits, resendAfter: challenge.resendAfter } : undefined;
+    return { factor: toFactor(factor, this.#clock.now()), uri, qrDataUrl, secretMasked, ...(sent ? { sent } : {}) };
   }
 
   async #expire(factor: FactorRecord): Promise<void> {

@@ -1,3 +1,4 @@
+import { phoneInputSchema } from '../../../src-shared/domain/phone';
 import type { BackupCodesStatus, Enrollment, Factor, Profile, Role, TotpAlgorithm } from '../../../src-shared/domain/mfa';
 import { MANAGE } from '../../../src-shared/domain/policy';
 import { AppError } from '../../../src-shared/errors';
@@ -34,6 +35,13 @@ export interface EnrollOptions {
   digits: 6 | 8;
   period: 30 | 60;
   algorithm: TotpAlgorithm;
+}
+
+/** An SMS factor: the number as the approver typed it (issue 12). */
+export interface SmsEnrollOptions {
+  label: string;
+  type: 'sms';
+  phone: string;
 }
 
 /** The tables the MFA parts work on; built by the composition root. */
@@ -175,7 +183,16 @@ export class MfaService {
     return { factors: this.#factors.list(profile), backupCodes: this.#backup.status(profile) };
   }
 
-  startEnrollment(options: EnrollOptions, ctx: MfaContext): Promise<Enrollment> {
+  /**
+   * A TOTP factor (its parameters), or an SMS factor (issue 12): its number as typed, which must
+   * parse to E.164; the first code is sent before this returns.
+   */
+  startEnrollment(options: EnrollOptions | SmsEnrollOptions, ctx: MfaContext): Promise<Enrollment> {
+    if ('type' in options) {
+      const phone = phoneInputSchema.safeParse(options.phone);
+      if (!phone.success) return Promise.reject(new AppError('ERR-VALIDATION', { field: 'phone' }));
+      return this.#factors.startEnrollment(options.label, { type: 'sms', phone: phone.data }, ctx);
+    }
     const { label, digits, period, algorithm } = options;
     return this.#factors.startEnrollment(label, { type: 'totp', digits, period, algorithm }, ctx);
   }

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { EnrollmentView, Factor, TotpAlgorithm } from '../../../src-shared/domain/mfa';
+import { factorDigits, type EnrollmentView, type Factor, type TotpAlgorithm } from '../../../src-shared/domain/mfa';
 import { MANAGE } from '../../../src-shared/domain/policy';
 import { useLocalDeadline } from '../../app/app.store';
 import { CodeEntry } from '../../app/CodeField';
@@ -335,7 +335,7 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (busy || form.blocked || code.length !== factor.digits) return;
+    if (busy || form.blocked || code.length !== factorDigits(factor)) return;
     setBusy(true);
     form.clear();
     try {
@@ -405,11 +405,11 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
         <CodeEntry
           id={codeId}
           label={t('factors.enroll.codeLabel')}
-          hint={t('factors.enroll.codeHint', { digits: factor.digits })}
+          hint={t('factors.enroll.codeHint', { digits: factorDigits(factor) })}
           value={code}
           onChange={setCode}
           kind="totp"
-          digits={factor.digits}
+          digits={factorDigits(factor)}
           testId="enroll-code"
           form={form}
           errorId={errorId}
@@ -428,7 +428,7 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
           cancelLabel={cancelLabel}
           cancelTestId={cancelTestId}
           busy={busy}
-          disabled={busy || form.blocked || code.length !== factor.digits}
+          disabled={busy || form.blocked || code.length !== factorDigits(factor)}
           testId="enroll-confirm"
         >
           {t('factors.enroll.confirm')}
@@ -524,11 +524,13 @@ function RevealSecret({ factor }: { factor: Factor }) {
       <p className="notice notice-warning notice-small">
         <AlertIcon />
         <span>
-          {t('factors.enroll.secretOnce', {
-            digits: factor.digits,
-            period: factor.period,
-            algorithm: t(`factors.algorithms.${factor.algorithm}`),
-          })}
+          {factor.type === 'totp'
+            ? t('factors.enroll.secretOnce', {
+                digits: factor.digits,
+                period: factor.period,
+                algorithm: t(`factors.algorithms.${factor.algorithm}`),
+              })
+            : null}
         </span>
       </p>
     </div>

@@ -94,11 +94,13 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
         <p className="factor-meta">
           <span>{t(`factors.type.${factor.type}`)}</span>
           <span className="factor-params">
-            {t('factors.params', {
-              digits: factor.digits,
-              period: factor.period,
-              algorithm: t(`factors.algorithms.${factor.algorithm}`),
-            })}
+            {factor.type === 'totp'
+              ? t('factors.params', {
+                  digits: factor.digits,
+                  period: factor.period,
+                  algorithm: t(`factors.algorithms.${factor.algorithm}`),
+                })
+              : factor.phoneMasked}
           </span>
         </p>
         {dates.length > 0 ? (

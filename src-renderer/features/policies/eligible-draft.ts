@@ -1,4 +1,4 @@
-import type { Factor } from '../../../src-shared/domain/mfa';
+import { factorDigits, type Factor } from '../../../src-shared/domain/mfa';
 import { eligibleFactors, FACTOR_TYPES, type ChainFactor, type FactorType, type Policy } from '../../../src-shared/domain/policy';
 
 /**
@@ -10,7 +10,7 @@ export function activeChainFactors(factors: readonly Factor[], turnedOn: readonl
   return factors
     .filter((f) => f.state === 'active' && turnedOn.includes(f.type))
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
-    .map((f) => ({ id: f.id, type: f.type, label: f.label, digits: f.digits }));
+    .map((f) => ({ id: f.id, type: f.type, label: f.label, digits: factorDigits(f) }));
 }
 
 /** Whether the draft names nothing at all (the schema refuses an empty list). */

@@ -9,6 +9,7 @@ import { m007FactorChains } from './007-factor-chains';
 import { m008StepUpRules } from './008-step-up-rules';
 import { m009RestoreTokens } from './009-restore-tokens';
 import { m010IncidentMode } from './010-incident-mode';
+import { m011SmsCodes } from './011-sms-codes';
 
 export interface Migration {
   readonly version: number;
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   m008StepUpRules,
   m009RestoreTokens,
   m010IncidentMode,
+  m011SmsCodes,
 ];

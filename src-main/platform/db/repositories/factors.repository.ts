@@ -41,8 +41,10 @@ export function factorParams(r: FactorRecord): FactorParams {
   switch (r.type) {
     case 'totp':
       return { type: r.type, digits: r.digits, period: r.period, algorithm: r.algorithm };
+    case 'sms':
+      return { type: r.type, phoneMasked: r.phoneMasked };
     default:
-      return assertNever(r.type);
+      return assertNever(r);
   }
 }
 

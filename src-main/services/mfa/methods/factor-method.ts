@@ -1,4 +1,4 @@
-import type { FactorParamsOf, FactorType } from '../../../../src-shared/domain/mfa';
+import type { EnrollParamsOf, FactorParamsOf, FactorType } from '../../../../src-shared/domain/mfa';
 import type { FactorChallenge } from '../../../../src-shared/domain/policy';
 import type { FactorRecord } from '../../../platform/db/repositories/factors.repository';
 
@@ -29,8 +29,11 @@ export interface FactorProvisioning {
  */
 export interface FactorMethod<T extends FactorType> {
   readonly type: T;
-  /** A new factor's secret, to keep in the keychain before anything is recorded. */
-  enroll(params: FactorParamsOf<T>): { secret: string };
+  /**
+   * A new factor's secret, to keep in the keychain before anything is recorded, and the
+   * parameters to record: what is asked for (an SMS number) may be more than the database may hold.
+   */
+  enroll(params: EnrollParamsOf<T>): { secret: string; params: FactorParamsOf<T> };
   /** What the user needs to set the factor up (shown at enrollment and on resume). */
   provisioning(factor: FactorOf<T>, secret: string, principal: string): FactorProvisioning;
   /** A pending factor's first code: it must match now, and nothing has been used yet. */

@@ -1,5 +1,5 @@
 import { assertNever } from '../../../../src-shared/assert-never';
-import type { FactorParams } from '../../../../src-shared/domain/mfa';
+import type { EnrollParams, FactorParams } from '../../../../src-shared/domain/mfa';
 import { FACTOR_TYPES, type FactorType as PlannedType } from '../../../../src-shared/domain/policy';
 import { AppError } from '../../../../src-shared/errors';
 import type { FactorRecord } from '../../../platform/db/repositories/factors.repository';
@@ -38,12 +38,14 @@ export class FactorMethodRegistry {
     return FACTOR_TYPES.filter((t) => this.#enabled.has(t));
   }
 
-  enroll(params: FactorParams): { secret: string } {
+  enroll(params: EnrollParams): { secret: string; params: FactorParams } {
     switch (params.type) {
       case 'totp':
         return this.#methods.totp.enroll(params);
+      case 'sms':
+        return this.#methods.sms.enroll(params);
       default:
-        return assertNever(params.type);
+        return assertNever(params);
     }
   }
 
@@ -51,8 +53,10 @@ export class FactorMethodRegistry {
     switch (factor.type) {
       case 'totp':
         return this.#methods.totp.provisioning(factor, secret, principal);
+      case 'sms':
+        return this.#methods.sms.provisioning(factor, secret, principal);
       default:
-        return assertNever(factor.type);
+        return assertNever(factor);
     }
   }
 
@@ -60,8 +64,10 @@ export class FactorMethodRegistry {
     switch (factor.type) {
       case 'totp':
         return this.#methods.totp.confirm(factor, code);
+      case 'sms':
+        return this.#methods.sms.confirm(factor, code);
       default:
-        return assertNever(factor.type);
+        return assertNever(factor);
     }
   }
 
@@ -69,8 +75,10 @@ export class FactorMethodRegistry {
     switch (factor.type) {
       case 'totp':
         return this.#methods.totp.challenge(factor);
+      case 'sms':
+        return this.#methods.sms.challenge(factor);
       default:
-        return assertNever(factor.type);
+        return assertNever(factor);
     }
   }
 
@@ -78,8 +86,10 @@ export class FactorMethodRegistry {
     switch (factor.type) {
       case 'totp':
         return this.#methods.totp.verify(factor, code);
+      case 'sms':
+        return this.#methods.sms.verify(factor, code);
       default:
-        return assertNever(factor.type);
+        return assertNever(factor);
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { TotpFactorParams } from '../../../../src-shared/domain/mfa';
 import type { Clock } from '../../../clock';
 import type { Config } from '../../../config';
 import type { Random } from '../../../random';
@@ -21,8 +22,8 @@ export class TotpMethod implements FactorMethod<'totp'> {
   }
 
   /** The digits, period and algorithm change nothing in the secret: 160 bits whatever they are. */
-  enroll(): { secret: string } {
-    return { secret: newTotpSecret(this.#random) };
+  enroll(params: TotpFactorParams): { secret: string; params: TotpFactorParams } {
+    return { secret: newTotpSecret(this.#random), params };
   }
 
   provisioning(factor: FactorOf<'totp'>, secret: string, principal: string): FactorProvisioning {

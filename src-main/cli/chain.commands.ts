@@ -1,4 +1,5 @@
-import { BACKUP_STEP, type ChainAttemptView } from '../../src-shared/domain/policy';
+import { assertNever } from '../../src-shared/assert-never';
+import { BACKUP_STEP, type ChainAttemptView, type FactorChallenge } from '../../src-shared/domain/policy';
 import type { Sensitivity } from '../../src-shared/domain/restore-request';
 import { isAppError } from '../../src-shared/errors';
 import type { StepContext } from '../services/chain/chain-ports';
@@ -32,6 +33,15 @@ export async function runChain(c: Custodian, io: Io, purpose: string, sensitivit
     const current = view.steps[view.position];
     if (!current) break;
     const backup = view.backupAllowed && !view.backupUsed;
+    // The step's method acts first (issue 12): SMS sends its code now, TOTP sends nothing. A send
+    // that fails (Twilio, the send limit) ends the command: there is no code to wait for.
+    try {
+      announceChallenge(c, current.id, await c.chain.challenge(view.attemptId, CLI), say);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      io.err(`custodian: step ${view.position + 1} (${current.label}): ${message(error.code, error.details)}\n`);
+      return EXIT.failure;
+    }
     const code = (
       await readSecret(io, {
         arg: undefined,
@@ -54,6 +64,26 @@ export async function runChain(c: Custodian, io: Io, purpose: string, sensitivit
   }
   say(`chain completed: ${view.steps.length} of ${view.steps.length} steps passed\n`);
   return EXIT.ok;
+}
+
+/** What the shell says of a step's challenge: where an SMS code went (masked); nothing for a code to type. */
+function announceChallenge(c: Custodian, factorId: string, challenge: FactorChallenge, say: (text: string) => void): void {
+  switch (challenge.kind) {
+    case 'code':
+      return;
+    case 'sent': {
+      const factor = c.mfa.listFactors().factors.find((f) => f.id === factorId);
+      const to = factor?.type === 'sms' ? factor.phoneMasked : 'the phone';
+      say(`a code was sent to ${to}\n`);
+      return;
+    }
+    case 'push':
+      // Push (issue 12) is answered in the window; the shell shows the number to pick there.
+      say(`pick ${challenge.number} in the Custodian window\n`);
+      return;
+    default:
+      return assertNever(challenge);
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   type Factor,
 } from '../../src-shared/domain/mfa';
 import { z } from 'zod';
+import { phoneInputSchema } from '../../src-shared/domain/phone';
 import { MANAGE } from '../../src-shared/domain/policy';
 import { SENSITIVITIES, sensitivitySchema } from '../../src-shared/domain/restore-request';
 import { AppError } from '../../src-shared/errors';
@@ -79,24 +80,30 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
       io.out('next: custodian factors enroll --label "Authenticator app"\n');
     });
 
-  const factors = program.command('factors').description('TOTP factors');
+  const factors = program.command('factors').description('TOTP and SMS factors');
   factors
     .command('enroll')
-    .description('start enrolling an authenticator app; confirm it with `factors confirm`')
+    .description('start enrolling an authenticator app, or a phone with --sms; confirm it with `factors confirm`')
     .requiredOption('--label <label>', 'a name for the factor')
     .addOption(new Option('--digits <n>', 'code length').choices(['6', '8']).default('6'))
     .addOption(new Option('--period <s>', 'seconds per code').choices(['30', '60']).default('30'))
     .addOption(new Option('--algorithm <a>', 'HMAC hash').choices(['SHA1', 'SHA256', 'SHA512']).default('SHA1'))
+    // The number is no secret (issue 12): an argument is fine; it is shown masked from here on.
+    .addOption(new Option('--sms <phone>', 'an SMS factor: the number in international form (+90 532 123 45 67); the confirming code is sent to it').conflicts(['digits', 'period', 'algorithm', 'qrOut']))
     .option('--qr-out <file>', 'also write the QR code as a PNG file')
-    .option('--json', 'print {"id", "uri", "secretMasked"}')
+    .option('--json', 'print {"id", "uri", "secretMasked"} (with --sms: {"id", "phoneMasked", "resendAfter"})')
     .addHelpText('after', `\nOnce MFA is on, a step-up chain at the critical policy runs first (a backup code standing in for a step makes a recovery factor).${SECRET_HELP}`)
-    .action(async (opts: { label: string; digits: string; period: string; algorithm: string; qrOut?: string; json?: boolean }) => {
-      const options = {
-        label: parseArg(factorLabelSchema, opts.label, '--label'),
-        digits: parseArg(digitsArg, opts.digits, '--digits'),
-        period: parseArg(periodArg, opts.period, '--period'),
-        algorithm: parseArg(totpAlgorithmSchema, opts.algorithm, '--algorithm'),
-      };
+    .action(async (opts: { label: string; digits: string; period: string; algorithm: string; sms?: string; qrOut?: string; json?: boolean }) => {
+      const label = parseArg(factorLabelSchema, opts.label, '--label');
+      const options =
+        opts.sms === undefined
+          ? {
+              label,
+              digits: parseArg(digitsArg, opts.digits, '--digits'),
+              period: parseArg(periodArg, opts.period, '--period'),
+              algorithm: parseArg(totpAlgorithmSchema, opts.algorithm, '--algorithm'),
+            }
+          : { label, type: 'sms' as const, phone: parseArg(phoneInputSchema, opts.sms, '--sms') };
       // Once MFA is on, a shell runs the same step-up chain as the window (issue 10).
       const enrollment = await withCustodian(loadConfig(), async (c) =>
         (await stepUpForManagement(c, io, MANAGE.enroll)) ? c.mfa.startEnrollment(options, CLI) : null,
@@ -130,6 +137,28 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
     });
 
   async function printEnrollment(enrollment: Enrollment, opts: { qrOut?: string; json?: boolean }): Promise<void> {
+    const f = enrollment.factor;
+    switch (f.type) {
+      case 'totp':
+        return printTotpEnrollment(enrollment, opts);
+      case 'sms': {
+        // No key and no QR: the code went to the phone, and `factors confirm` takes it.
+        const resendAfter = enrollment.sent?.resendAfter ?? null;
+        if (opts.json) {
+          io.out(`${JSON.stringify({ id: f.id, phoneMasked: f.phoneMasked, resendAfter })}\n`);
+          return;
+        }
+        io.out(`factor ${f.id} is pending; a code was sent to ${f.phoneMasked}\n`);
+        if (f.recovery) io.out('it is being added with a backup code, so it will start as a recovery factor\n');
+        io.out(`then: custodian factors confirm ${f.id}   (it asks for the code from the message)\n`);
+        return;
+      }
+      default:
+        return assertNever(f);
+    }
+  }
+
+  async function printTotpEnrollment(enrollment: Enrollment, opts: { qrOut?: string; json?: boolean }): Promise<void> {
     if (opts.qrOut) await QRCode.toFile(opts.qrOut, enrollment.uri, { errorCorrectionLevel: 'M', margin: 2, width: 320 });
     if (opts.json) {
       io.out(`${JSON.stringify({ id: enrollment.factor.id, uri: enrollment.uri, secretMasked: enrollment.secretMasked })}\n`);

@@ -27,7 +27,9 @@ export function lockGate(custodian: Custodian): (channel: Channel) => void {
 }
 
 function enrollmentView(enrollment: Enrollment): EnrollmentView {
-  return { factor: enrollment.factor, qrDataUrl: enrollment.qrDataUrl, secretMasked: enrollment.secretMasked };
+  // `sent` (SMS, issue 12) is when the next code may be asked for; it carries no code.
+  const view: EnrollmentView = { factor: enrollment.factor, qrDataUrl: enrollment.qrDataUrl, secretMasked: enrollment.secretMasked };
+  return enrollment.sent ? { ...view, sent: enrollment.sent } : view;
 }
 
 /** Who acts from the window: the profile's principal, or `local` before there is one. */
@@ -57,7 +59,14 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     'profile:set-role': ({ role }) => custodian.mfa.setRole(role, DESKTOP),
     'factors:list': () => custodian.mfa.listFactors(),
     // The window gets the QR image and the masked secret, never the key URI (issue 9, item 4).
-    'factors:enroll': async (options) => enrollmentView(await custodian.mfa.startEnrollment(options, DESKTOP)),
+    'factors:enroll': async (request) => {
+      // By its `type`, not by which keys are there: the service reads any `type` as SMS.
+      const options =
+        request.type === 'sms'
+          ? { label: request.label, type: request.type, phone: request.phone }
+          : { label: request.label, digits: request.digits, period: request.period, algorithm: request.algorithm };
+      return enrollmentView(await custodian.mfa.startEnrollment(options, DESKTOP));
+    },
     'factors:resume': async ({ factorId }) => enrollmentView(await custodian.mfa.resumeEnrollment(factorId, DESKTOP)),
     'factors:remove-pending': ({ factorId }) => custodian.mfa.removePendingEnrollment(factorId, DESKTOP),
     'factors:reveal-secret': async ({ factorId }) => ({ secret: await custodian.mfa.revealSecret(factorId, DESKTOP) }),

@@ -46,7 +46,9 @@ export interface CustodianApi {
      * Once MFA is on, needs a grant for `factors:enroll` from a critical chain first; a chain
      * where a backup code stood in makes a recovery factor.
      */
-    enroll(options: { label: string; digits?: 6 | 8; period?: 30 | 60; algorithm?: TotpAlgorithm }): Promise<EnrollmentView>;
+    enroll(
+      options: { type?: 'totp'; label: string; digits?: 6 | 8; period?: 30 | 60; algorithm?: TotpAlgorithm } | { type: 'sms'; label: string; phone: string },
+    ): Promise<EnrollmentView>;
     /** A pending factor's QR code again; takes a grant as enrolling does. */
     resume(factorId: string): Promise<EnrollmentView>;
     /** Drops a pending factor and deletes its secret. */

@@ -148,15 +148,21 @@ export const channels = {
   /**
    * Once MFA is on, takes a grant for `factors:enroll` from a critical chain (issue 10); a chain
    * where a backup code stood in makes a recovery factor (issue 9, item 4). The answer has the QR
-   * image and the masked secret, never the key URI.
+   * image and the masked secret, never the key URI. An SMS factor (issue 12) is `type: 'sms'`
+   * with its number (any typed form, E.164 after parsing): its answer has no QR, and `sent` says
+   * the confirming code went out. A request without `type` is a TOTP factor, as before SMS.
    */
   'factors:enroll': {
-    request: z.strictObject({
-      label: factorLabelSchema,
-      digits: totpDigitsSchema.default(6),
-      period: totpPeriodSchema.default(30),
-      algorithm: totpAlgorithmSchema.default('SHA1'),
-    }),
+    request: z.discriminatedUnion('type', [
+      z.strictObject({
+        type: z.literal('totp').optional(),
+        label: factorLabelSchema,
+        digits: totpDigitsSchema.default(6),
+        period: totpPeriodSchema.default(30),
+        algorithm: totpAlgorithmSchema.default('SHA1'),
+      }),
+      z.strictObject({ type: z.literal('sms'), label: factorLabelSchema, phone: phoneInputSchema }),
+    ]),
     response: enrollmentViewSchema,
   },
   /** A pending factor's QR code again, within its 10 minutes; takes a grant as enrolling does. */

@@ -1,14 +1,16 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MANAGE } from '../../src-shared/domain/policy';
 import { isAppError } from '../../src-shared/errors';
+import { createAppRouter } from '../../src-main/ipc/app-router';
 import { TestRandom, type Random } from '../../src-main/random';
 import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
 import { TwilioCredentialsStore, type TwilioCredentials } from '../../src-main/services/sms/twilio-credentials';
 import { failsWith } from '../fixtures/fails-with';
 import { oathtool } from '../fixtures/otp';
-import { runCli } from '../fixtures/run-cli';
+import { CLI, runCli, spawnCli, type CliRun } from '../fixtures/run-cli';
 import { stepUp } from '../fixtures/step-up';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 import { startTwilioStandIn, type TwilioStandIn } from '../fixtures/twilio-standin';
@@ -323,6 +325,111 @@ describe('SMS factors (issue 12)', () => {
     expect(run.stdout + json.stdout).not.toContain(TO.slice(3));
   });
 
+  it('enrolls an SMS factor over IPC (`factors:enroll` with type sms): no QR, the code sent, then confirmed', async () => {
+    const d = await desk();
+    const app = createAppRouter(d.t.custodian, 'chromium-host', (url) => url.origin === 'http://127.0.0.1:5555');
+    const call = (channel: string, payload: unknown = {}) => app.handle(channel, payload, { url: 'http://127.0.0.1:5555/', isMainFrame: true });
+    // A number that is not one is refused by the contract, naming the field, before anything is sent.
+    const sent = d.standIn.requestCount;
+    for (const phone of ['+1 555 555 5555', '0532 123 45 67', '+90 532 123 45 67 ext. 3']) {
+      expect(await call('factors:enroll', { label: 'Work phone', type: 'sms', phone })).toMatchObject({
+        ok: false,
+        error: { code: 'ERR-VALIDATION', details: { field: 'phone' } },
+      });
+    }
+    // TOTP fields do not go with an SMS request, nor a phone with a TOTP one.
+    expect(await call('factors:enroll', { label: 'Work phone', type: 'sms', phone: TO_TYPED, digits: 6 })).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION' } });
+    expect(await call('factors:enroll', { label: 'Work phone', phone: TO_TYPED })).toMatchObject({ ok: false, error: { code: 'ERR-VALIDATION' } });
+    expect(d.standIn.requestCount).toBe(sent);
+
+    d.t.clock.advanceSeconds(30);
+    await stepUp(d.t.custodian, MANAGE.enroll, () => d.totpCode());
+    d.random.next('640218');
+    const enrolled = await call('factors:enroll', { label: 'Work phone', type: 'sms', phone: TO_TYPED });
+    if (!enrolled.ok) throw new Error(`enroll failed: ${JSON.stringify(enrolled)}`);
+    expect(Object.keys(enrolled.data).sort()).toEqual(['factor', 'qrDataUrl', 'secretMasked', 'sent']);
+    expect(enrolled.data).toMatchObject({ qrDataUrl: '', factor: { type: 'sms', state: 'pending', phoneMasked: MASKED }, sent: { digits: 6 } });
+    expect(JSON.stringify(enrolled.data)).not.toContain(TO.slice(3));
+    expect(d.standIn.received.at(-1)).toMatchObject({ to: TO, body: 'Custodian code: 640218' });
+    const factorId = (enrolled.data as { factor: { id: string } }).factor.id;
+    expect(await call('factors:confirm', { factorId, code: '640218' })).toMatchObject({ ok: true, data: { factor: { id: factorId, state: 'active' } } });
+
+    // A TOTP request without `type` (what the window sends) still enrolls an authenticator app.
+    d.t.clock.advanceSeconds(30);
+    await stepUp(d.t.custodian, MANAGE.enroll, () => d.totpCode());
+    const totp = await call('factors:enroll', { label: 'Tablet', digits: 8 });
+    if (!totp.ok) throw new Error(`enroll failed: ${JSON.stringify(totp)}`);
+    expect(Object.keys(totp.data).sort()).toEqual(['factor', 'qrDataUrl', 'secretMasked']);
+    expect(totp.data).toMatchObject({ factor: { type: 'totp', digits: 8, state: 'pending' } });
+  });
+
+  it('enrolls an SMS factor from the shell (`factors enroll --sms`), and `verify --sensitivity` sends the SMS step its code', async () => {
+    const d = await desk({ MFA_METHODS: 'totp,sms' }, 'following');
+    await d.t.close();
+    const env = {
+      CUSTODIAN_DATA_DIR: d.t.dir,
+      CUSTODIAN_KEYCHAIN_SERVICE: d.t.config.keychain.service,
+      CUSTODIAN_SMS_TWILIO_BASE_URL: d.standIn.baseUrl,
+      MFA_METHODS: 'totp,sms',
+      // The shell runs on real time, not on this test's advances: codes of later time steps pass.
+      CUSTODIAN_MFA_WINDOW_STEPS: '2',
+    };
+    const bad = runCli(['factors', 'enroll', '--label', 'Work phone', '--sms', '+1 555 555 5555'], env, '');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('The request is not valid: --sms.');
+    expect(d.standIn.requestCount).toBe(0);
+
+    d.t.clock.advanceSeconds(30);
+    // Spawned, not run synchronously: the stand-in answers from this process's event loop.
+    const run = await spawnCli(['factors', 'enroll', '--label', 'Work phone', '--sms', TO_TYPED], env, `${d.totpCode()}\n`).done;
+    expect(run.stderr).toContain('this change takes a step-up chain');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`a code was sent to ${MASKED}`);
+    expect(run.stdout).not.toContain(TO.slice(3));
+    const smsId = /factor (\S+) is pending/.exec(run.stdout)?.[1] ?? '';
+    const code = d.standIn.lastCode();
+    expect(code).toMatch(/^\d{6}$/);
+    const confirmed = runCli(['factors', 'confirm', smsId], env, `${code}\n`);
+    expect(confirmed.stdout).toContain(`factor ${smsId} is active`);
+    expect(confirmed.status).toBe(0);
+
+    d.t.reopen();
+    fixedTotpThenSms(d, smsId);
+    await d.t.close();
+    d.t.clock.advanceSeconds(30);
+    const messages = d.standIn.received.length;
+    const verified = await answerAfterSend(['verify', '--sensitivity', 'low'], env, d.standIn, messages, d.totpCode());
+    expect(verified.stderr).toBe('');
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toContain(`a code was sent to ${MASKED}`);
+    expect(verified.stdout).toContain('chain completed: 2 of 2 steps passed');
+    expect(d.standIn.received).toHaveLength(messages + 1);
+    expect(d.standIn.violations).toEqual([]);
+  });
+
+  it('ends `verify --sensitivity` with exit 1 and Twilio\'s refusal when the SMS step cannot send its code', async () => {
+    const d = await desk({ MFA_METHODS: 'totp,sms' }, 'following');
+    const smsId = await enrollSms(d);
+    fixedTotpThenSms(d, smsId);
+    // The token changed at Twilio but not here: the stand-in answers 401 (Twilio's 20003).
+    await new TwilioCredentialsStore(d.t.custodian.secrets).write({ ...d.credentials, authToken: randomBytes(16).toString('hex') });
+    await d.t.close();
+    const env = {
+      CUSTODIAN_DATA_DIR: d.t.dir,
+      CUSTODIAN_KEYCHAIN_SERVICE: d.t.config.keychain.service,
+      CUSTODIAN_SMS_TWILIO_BASE_URL: d.standIn.baseUrl,
+      MFA_METHODS: 'totp,sms',
+      CUSTODIAN_MFA_WINDOW_STEPS: '2',
+    };
+    // enrollSms used the code of 30 s ahead; the shell (on real time) takes up to two steps ahead.
+    d.t.clock.advanceSeconds(30);
+    const run = await spawnCli(['verify', '--sensitivity', 'low'], env, `${d.totpCode()}\n`).done;
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('step 2 (Work phone): Twilio refused the account SID or auth token.');
+    expect(run.stdout).not.toContain('a code was sent');
+    expect(run.stdout).not.toContain('chain completed');
+  });
+
   it('refuses an SMS enrollment when MFA_METHODS turns SMS off (the default, totp)', async () => {
     const d = await desk({});
     d.t.clock.advanceSeconds(30);
@@ -332,3 +439,31 @@ describe('SMS factors (issue 12)', () => {
     expect(d.t.custodian.mfa.listFactors().factors.map((f) => f.type)).toEqual(['totp']);
   });
 });
+
+/**
+ * Runs a chain command whose first step is TOTP and second SMS, as a script would: the TOTP code
+ * once the step list is out, the SMS code once the shell says it sent one and the stand-in has it.
+ */
+function answerAfterSend(args: string[], env: NodeJS.ProcessEnv, twilio: TwilioStandIn, messagesBefore: number, totpCode: string): Promise<CliRun> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let step = 0;
+  const listen = (): void => {
+    if (step === 0 && /expires at/.test(stdout)) {
+      step = 1;
+      child.stdin.write(`${totpCode}\n`);
+    }
+    const code = twilio.received.length > messagesBefore ? twilio.lastCode() : null;
+    if (step === 1 && /a code was sent to/.test(stdout) && code) {
+      step = 2;
+      child.stdin.end(`${code}\n`);
+    }
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    listen();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}

@@ -40,7 +40,15 @@ describe('custodian verify --sensitivity', () => {
     expect(run.stdout).toContain('chain completed: 2 of 2 steps passed');
     expect(run.status).toBe(0);
     const events = auditEvents();
-    expect(events.slice(-4)).toEqual(['mfa_chain_started', 'mfa_chain_step_passed', 'mfa_chain_step_passed', 'mfa_chain_completed']);
+    // Each step asks its method for its challenge first (issue 12): for TOTP nothing is sent, but it is audited.
+    expect(events.slice(-6)).toEqual([
+      'mfa_chain_started',
+      'mfa_chain_challenged',
+      'mfa_chain_step_passed',
+      'mfa_chain_challenged',
+      'mfa_chain_step_passed',
+      'mfa_chain_completed',
+    ]);
   });
 
   it('exits 1 on a wrong code at step 2, says the chain was reset to step 1, and audits the reset without the code', async () => {
@@ -50,7 +58,7 @@ describe('custodian verify --sensitivity', () => {
     expect(failed.stdout).toContain('step 1 passed');
     expect(failed.stderr).toMatch(/step 2 \((Phone|Token)\): The code is invalid\./);
     expect(failed.stderr).toContain('the chain was reset to step 1');
-    expect(auditEvents().slice(-3)).toEqual(['mfa_chain_step_passed', 'mfa_chain_step_failed', 'mfa_chain_reset']);
+    expect(auditEvents().slice(-4)).toEqual(['mfa_chain_step_passed', 'mfa_chain_challenged', 'mfa_chain_step_failed', 'mfa_chain_reset']);
     expect(runCli(['audit', 'export'], env).stdout).not.toContain('271828');
   });
 

@@ -91,7 +91,7 @@ export function maskPhone(value: string): string {
 }
 
 /**
- * A phone number from the window or the shell: any typed form in, E.164 out. The issue's
+ * A phone number from the window or the shell: the form a person types in, E.164 out. The issue's
  * message names the problem (`phone.problems.<problem>` in the catalogs), never the number.
  */
 export const phoneInputSchema = z

@@ -65,6 +65,21 @@ interface Desk {
 }
 
 /** A desk with SMS turned on, Twilio set up against the stand-in, and a first (TOTP) factor. */
+/**
+ * The environment of a shell on the desk's data directory, its keychain and the stand-in. The
+ * shell runs on real time, not on the test's advances: two steps either side let codes of later
+ * time steps pass.
+ */
+function shellEnv(d: Desk): NodeJS.ProcessEnv {
+  return {
+    CUSTODIAN_DATA_DIR: d.t.dir,
+    CUSTODIAN_KEYCHAIN_SERVICE: d.t.config.keychain.service,
+    CUSTODIAN_SMS_TWILIO_BASE_URL: d.standIn.baseUrl,
+    MFA_METHODS: 'totp,sms',
+    CUSTODIAN_MFA_WINDOW_STEPS: '2',
+  };
+}
+
 async function desk(env: NodeJS.ProcessEnv = { MFA_METHODS: 'totp,sms' }, clock: 'fixed' | 'following' = 'fixed'): Promise<Desk> {
   const credentials = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex'), sender: SENDER };
   standIn = await startTwilioStandIn({ accountSid: credentials.accountSid, authToken: credentials.authToken });
@@ -366,14 +381,7 @@ describe('SMS factors (issue 12)', () => {
   it('enrolls an SMS factor from the shell (`factors enroll --sms`), and `verify --sensitivity` sends the SMS step its code', async () => {
     const d = await desk({ MFA_METHODS: 'totp,sms' }, 'following');
     await d.t.close();
-    const env = {
-      CUSTODIAN_DATA_DIR: d.t.dir,
-      CUSTODIAN_KEYCHAIN_SERVICE: d.t.config.keychain.service,
-      CUSTODIAN_SMS_TWILIO_BASE_URL: d.standIn.baseUrl,
-      MFA_METHODS: 'totp,sms',
-      // The shell runs on real time, not on this test's advances: codes of later time steps pass.
-      CUSTODIAN_MFA_WINDOW_STEPS: '2',
-    };
+    const env = shellEnv(d);
     const bad = runCli(['factors', 'enroll', '--label', 'Work phone', '--sms', '+1 555 555 5555'], env, '');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('The request is not valid: --sms.');
@@ -414,13 +422,7 @@ describe('SMS factors (issue 12)', () => {
     // The token changed at Twilio but not here: the stand-in answers 401 (Twilio's 20003).
     await new TwilioCredentialsStore(d.t.custodian.secrets).write({ ...d.credentials, authToken: randomBytes(16).toString('hex') });
     await d.t.close();
-    const env = {
-      CUSTODIAN_DATA_DIR: d.t.dir,
-      CUSTODIAN_KEYCHAIN_SERVICE: d.t.config.keychain.service,
-      CUSTODIAN_SMS_TWILIO_BASE_URL: d.standIn.baseUrl,
-      MFA_METHODS: 'totp,sms',
-      CUSTODIAN_MFA_WINDOW_STEPS: '2',
-    };
+    const env = shellEnv(d);
     // enrollSms used the code of 30 s ahead; the shell (on real time) takes up to two steps ahead.
     d.t.clock.advanceSeconds(30);
     const run = await spawnCli(['verify', '--sensitivity', 'low'], env, `${d.totpCode()}\n`).done;

@@ -1,3 +1,7 @@
+import { PushChallengesRepository } from './platform/db/repositories/push-challenges.repository';
+import { PushMethod } from './services/mfa/methods/push.method';
+import { PushNotices } from './services/push/push-notices';
+import { PushService } from './services/push/push.service';
 import type { Clock } from './clock';
 import { cryptoRandom, type Random } from './random';
 import { envSource, type Config } from './config';
@@ -92,6 +96,8 @@ export interface Custodian extends CustodianDeps {
   incident: IncidentService;
   /** Twilio settings and the test message (issue 12); the credentials stay in the keychain. */
   sms: SmsService;
+  /** Push (issue 12): the pushes waiting for the approver, and their answers. */
+  push: PushService;
   gateway: GatewayServer;
   /**
    * One tick of the shared timer: expire overdue requests, release long-polls whose wait ran
@@ -110,6 +116,9 @@ export interface Custodian extends CustodianDeps {
  * four inputs. The Electron entry, the Chromium host, the CLI and the tests all come through here,
  * so each of them runs exactly the same services. It never imports Electron.
  */
+/** An approval's chain purpose (`approve:<id>`): its push shows the request. */
+const APPROVE_PURPOSE = /^approve:([A-Za-z0-9_-]{1,64})$/;
+
 export function createCustodian(deps: CustodianDeps): Custodian {
   const { db, clock } = deps;
   const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db));
@@ -139,6 +148,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     timeoutMs: deps.config.sms.timeoutMs,
     credentials: () => twilioCredentials.read(),
   });
+  const pushes = new PushChallengesRepository(db);
+  const pushMethod = new PushMethod({ vault, pushes, clock, config: deps.config, random, raised: () => push.changed() });
   const methods = new FactorMethodRegistry(
     {
       totp: new TotpMethod({ vault, clock, config: deps.config, random }),
@@ -151,6 +162,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
         random,
         language: () => settings.get().language,
       }),
+      push: pushMethod,
     },
     deps.config.mfa.methods,
   );
@@ -235,6 +247,26 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     language: () => settings.get().language,
     grants: chain,
   });
+  // The answering side of push (issue 12): the window lists and answers pushes from any process.
+  const push: PushService = new PushService({
+    pushes,
+    profiles: mfaRepositories.profiles,
+    factors: mfaRepositories.factors,
+    method: pushMethod,
+    audit,
+    clock,
+    request: (purpose) => {
+      const id = APPROVE_PURPOSE.exec(purpose)?.[1];
+      if (!id) return null;
+      try {
+        return requests.get(id);
+      } catch {
+        return null;
+      }
+    },
+  });
+  const pushNotices = new PushNotices({ notifier: deps.notifier ?? silentNotifier, language: () => settings.get().language, locked: () => lock.isLocked() });
+  const stopPushNotices = push.onChanged(pushNotices.onChange);
   const gateway = new GatewayServer({
     config: deps.config,
     clock,
@@ -262,6 +294,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     }
     notices.flush();
     requests.sweep();
+    // Pushes raised or answered by another process, and ignored ones running out, reach the window.
+    push.sweep();
     lock.tick();
     // Lapsed enrollments are rare: a sweep every half minute is plenty.
     if (clock.now() - lastEnrollmentSweep >= 30_000) {
@@ -298,6 +332,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     tokens,
     incident,
     sms,
+    push,
     gateway,
     tick,
     async start(options = {}) {
@@ -321,6 +356,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       disposed = true;
       if (timer) clearInterval(timer);
       stopNotices();
+      stopPushNotices();
       if (started) await gateway.close();
       try {
         mfa.flush();

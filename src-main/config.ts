@@ -107,7 +107,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gateway: { port: 8787, rateLimit: { burst: 20, refillPerMinute: 60 }, maxConnections: 512 },
     mfa: {
       enabled: true,
-      methods: ['totp'],
+      methods: ['totp', 'sms', 'push'],
       challengeTimeoutSeconds: 60,
       windowSteps: 1,
       rateLimit: { maxAttempts: 5, windowSeconds: 300 },

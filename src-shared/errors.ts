@@ -18,6 +18,9 @@ export const ERRORS = {
   'ERR-MFA-POLICY-UNSATISFIABLE': { status: 409 },
   // Issue 12: `MFA_METHODS` leaves this factor method out; nothing of that type is enrolled or checked.
   'ERR-MFA-METHOD-DISABLED': { status: 403 },
+  // Issue 12: a push step not answered yet (nothing is counted), and one the approver denied.
+  'ERR-MFA-PUSH-PENDING': { status: 409 },
+  'ERR-MFA-PUSH-DENIED': { status: 403 },
   'ERR-MFA-ALREADY-ENABLED': { status: 409 },
   'ERR-MFA-NOT-ENABLED': { status: 409 },
   'ERR-MFA-ADMIN-REQUIRED': { status: 403 },

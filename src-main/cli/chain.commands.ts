@@ -10,7 +10,7 @@ const CLI: StepContext = { source: 'cli' };
 
 /** One line per step: its place, the factor's label, type and digit count; never a secret. */
 export function describeSteps(view: ChainAttemptView): string {
-  const lines = view.steps.map((s, i) => `  ${i + 1}. ${s.label} (${s.type}, ${s.digits} digits)\n`);
+  const lines = view.steps.map((s, i) => `  ${i + 1}. ${s.label} (${s.type === 'push' ? 'push, answered in the Custodian window' : `${s.type}, ${s.digits} digits`})\n`);
   const count = `${view.steps.length} step${view.steps.length === 1 ? '' : 's'}`;
   return `chain at the ${view.sensitivity} policy (${view.mode} order, ${count}), expires at ${view.expiresAt}:\n${lines.join('')}`;
 }
@@ -33,29 +33,36 @@ export async function runChain(c: Custodian, io: Io, purpose: string, sensitivit
     const current = view.steps[view.position];
     if (!current) break;
     const backup = view.backupAllowed && !view.backupUsed;
-    // The step's method acts first (issue 12): SMS sends its code now, TOTP sends nothing. A send
-    // that fails (Twilio, the send limit) ends the command: there is no code to wait for.
+    // The step's method acts first (issue 12): SMS sends its code now, TOTP sends nothing, push
+    // raises its prompt in the window. A send that fails (Twilio, the send limit) ends the
+    // command: there is no code to wait for.
+    let challenge: FactorChallenge;
     try {
-      announceChallenge(c, current.id, await c.chain.challenge(view.attemptId, CLI), say);
+      challenge = await c.chain.challenge(view.attemptId, CLI);
+      announceChallenge(c, current.id, challenge, say);
     } catch (error) {
       if (!isAppError(error)) throw error;
       io.err(`custodian: step ${view.position + 1} (${current.label}): ${message(error.code, error.details)}\n`);
       return EXIT.failure;
     }
-    const code = (
-      await readSecret(io, {
-        arg: undefined,
-        name: 'code',
-        prompt: `Step ${view.position + 1} of ${view.steps.length}, ${current.label} (${current.digits} digits${backup ? ', or a backup code' : ''}): `,
-      })
-    ).trim();
-    const isFactorCode = new RegExp(`^\\d{${current.digits}}$`).test(code);
     try {
-      view = await c.chain.verifyStep(view.attemptId, backup && !isFactorCode ? BACKUP_STEP : current.id, code, CLI);
+      if (challenge.kind === 'push') {
+        view = await awaitPush(c, view.attemptId, current.id, challenge.number);
+      } else {
+        const code = (
+          await readSecret(io, {
+            arg: undefined,
+            name: 'code',
+            prompt: `Step ${view.position + 1} of ${view.steps.length}, ${current.label} (${current.digits} digits${backup ? ', or a backup code' : ''}): `,
+          })
+        ).trim();
+        const isFactorCode = new RegExp(`^\\d{${current.digits}}$`).test(code);
+        view = await c.chain.verifyStep(view.attemptId, backup && !isFactorCode ? BACKUP_STEP : current.id, code, CLI);
+      }
     } catch (error) {
       if (!isAppError(error)) throw error;
       io.err(`custodian: step ${view.position + 1} (${current.label}): ${message(error.code, error.details)}\n`);
-      if (error.code === 'ERR-MFA-INVALID' || error.code === 'ERR-MFA-REPLAYED' || error.code === 'ERR-MFA-CHAIN-BREACHED') {
+      if (RESETS.has(error.code)) {
         io.err('custodian: the chain was reset to step 1; run the command again for a new attempt\n');
       }
       return EXIT.failure;
@@ -64,6 +71,28 @@ export async function runChain(c: Custodian, io: Io, purpose: string, sensitivit
   }
   say(`chain completed: ${view.steps.length} of ${view.steps.length} steps passed\n`);
   return EXIT.ok;
+}
+
+/** The failures after which the chain is back at step 1. */
+const RESETS: ReadonlySet<string> = new Set(['ERR-MFA-INVALID', 'ERR-MFA-REPLAYED', 'ERR-MFA-CHAIN-BREACHED', 'ERR-MFA-PUSH-DENIED']);
+
+/** How often a shell asks whether its push was answered: the window's tick is 250 ms. */
+export const PUSH_POLL_MS = 250;
+
+/**
+ * Waits for the push's answer in the window (issue 12), submitting the step with the number shown
+ * here: ERR-MFA-PUSH-PENDING (nothing counted, nothing changed) means ask again shortly. Every
+ * other answer ends the wait: the step passed, or its error (denied, mismatched, ignored).
+ */
+async function awaitPush(c: Custodian, attemptId: string, factorId: string, number: number): Promise<ChainAttemptView> {
+  for (;;) {
+    try {
+      return await c.chain.verifyStep(attemptId, factorId, String(number), CLI);
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'ERR-MFA-PUSH-PENDING') throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, PUSH_POLL_MS));
+  }
 }
 
 /** What the shell says of a step's challenge: where an SMS code went (masked); nothing for a code to type. */
@@ -79,7 +108,7 @@ function announceChallenge(c: Custodian, factorId: string, challenge: FactorChal
     }
     case 'push':
       // Push (issue 12) is answered in the window; the shell shows the number to pick there.
-      say(`pick ${challenge.number} in the Custodian window\n`);
+      say(`a push was raised in the Custodian window: pick ${challenge.number} there (until ${challenge.expiresAt})\n`);
       return;
     default:
       return assertNever(challenge);

@@ -44,6 +44,8 @@ function factorKind(f: Factor): string {
       return `${f.algorithm}, ${f.digits} digits, ${f.period} s`;
     case 'sms':
       return `SMS to ${f.phoneMasked}`;
+    case 'push':
+      return 'push to the Custodian window';
     default:
       return assertNever(f);
   }
@@ -83,20 +85,22 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
   const factors = program.command('factors').description('TOTP and SMS factors');
   factors
     .command('enroll')
-    .description('start enrolling an authenticator app, or a phone with --sms; confirm it with `factors confirm`')
+    .description('start enrolling an authenticator app, a phone with --sms, or this desktop for push with --push; confirm it with `factors confirm`')
     .requiredOption('--label <label>', 'a name for the factor')
     .addOption(new Option('--digits <n>', 'code length').choices(['6', '8']).default('6'))
     .addOption(new Option('--period <s>', 'seconds per code').choices(['30', '60']).default('30'))
     .addOption(new Option('--algorithm <a>', 'HMAC hash').choices(['SHA1', 'SHA256', 'SHA512']).default('SHA1'))
     // The number is no secret (issue 12): an argument is fine; it is shown masked from here on.
     .addOption(new Option('--sms <phone>', 'an SMS factor: the number in international form (+90 532 123 45 67); the confirming code is sent to it').conflicts(['digits', 'period', 'algorithm', 'qrOut']))
+    .addOption(new Option('--push', 'a push factor: the Custodian window answers its pushes; confirm it with the number the push shows').conflicts(['digits', 'period', 'algorithm', 'qrOut', 'sms']))
     .option('--qr-out <file>', 'also write the QR code as a PNG file')
-    .option('--json', 'print {"id", "uri", "secretMasked"} (with --sms: {"id", "phoneMasked", "resendAfter"})')
+    .option('--json', 'print {"id", "uri", "secretMasked"} (with --sms: {"id", "phoneMasked", "resendAfter"}; with --push: {"id", "number", "expiresAt"})')
     .addHelpText('after', `\nOnce MFA is on, a step-up chain at the critical policy runs first (a backup code standing in for a step makes a recovery factor).${SECRET_HELP}`)
-    .action(async (opts: { label: string; digits: string; period: string; algorithm: string; sms?: string; qrOut?: string; json?: boolean }) => {
+    .action(async (opts: { label: string; digits: string; period: string; algorithm: string; sms?: string; push?: boolean; qrOut?: string; json?: boolean }) => {
       const label = parseArg(factorLabelSchema, opts.label, '--label');
-      const options =
-        opts.sms === undefined
+      const options = opts.push
+        ? { label, type: 'push' as const }
+        : opts.sms === undefined
           ? {
               label,
               digits: parseArg(digitsArg, opts.digits, '--digits'),
@@ -151,6 +155,18 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
         io.out(`factor ${f.id} is pending; a code was sent to ${f.phoneMasked}\n`);
         if (f.recovery) io.out('it is being added with a backup code, so it will start as a recovery factor\n');
         io.out(`then: custodian factors confirm ${f.id}   (it asks for the code from the message)\n`);
+        return;
+      }
+      case 'push': {
+        // The window is the device: the push waits there, and `factors confirm` takes its number.
+        const push = enrollment.push ?? null;
+        if (opts.json) {
+          io.out(`${JSON.stringify({ id: f.id, number: push?.number ?? null, expiresAt: push?.expiresAt ?? null })}\n`);
+          return;
+        }
+        io.out(`factor ${f.id} is pending; a push was raised in the Custodian window: pick ${push?.number ?? '?'} there\n`);
+        if (f.recovery) io.out('it is being added with a backup code, so it will start as a recovery factor\n');
+        io.out(`then: custodian factors confirm ${f.id} ${push?.number ?? ''}\n`);
         return;
       }
       default:

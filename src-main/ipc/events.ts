@@ -24,6 +24,7 @@ export function forwardEvents(custodian: Custodian, send: EventSink): () => void
     custodian.mfa.onChanged(() => gated('factors:changed', {})),
     custodian.requests.onChanged((change) => gated('requests:changed', { id: change.id })),
     custodian.incident.onChanged((state) => gated('incident:changed', state)),
+    custodian.push.onChanged(() => gated('push:changed', {})),
     custodian.integrations.onChanged(() => gated('integrations:changed', {})),
     custodian.gateway.onStatus((status) => gated('gateway:status', status)),
     // --- end gateway ---

@@ -64,7 +64,9 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
       const options =
         request.type === 'sms'
           ? { label: request.label, type: request.type, phone: request.phone }
-          : { label: request.label, digits: request.digits, period: request.period, algorithm: request.algorithm };
+          : request.type === 'push'
+            ? { label: request.label, type: request.type }
+            : { label: request.label, digits: request.digits, period: request.period, algorithm: request.algorithm };
       return enrollmentView(await custodian.mfa.startEnrollment(options, DESKTOP));
     },
     'factors:resume': async ({ factorId }) => enrollmentView(await custodian.mfa.resumeEnrollment(factorId, DESKTOP)),
@@ -91,6 +93,9 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
     'approvals:approve': ({ requestId, matchCode }) => custodian.approvals.approve(requestId, matchCode, DESKTOP_APPROVAL),
     'tokens:get': ({ requestId }) => ({ token: custodian.tokens.view(requestId) }),
     'tokens:revoke': ({ requestId }) => custodian.tokens.revoke(requestId, actor(custodian)),
+    'push:pending': () => ({ prompts: custodian.push.pending() }),
+    'push:answer': ({ id, number }) => custodian.push.answer(id, number, DESKTOP),
+    'push:deny': ({ id }) => custodian.push.deny(id, DESKTOP),
     'incident:get': () => custodian.incident.state(),
     'incident:on': () => custodian.incident.turnOn({ actor: actor(custodian), source: DESKTOP.source }),
     'incident:off': () => custodian.incident.turnOff({ actor: actor(custodian), source: DESKTOP.source }),

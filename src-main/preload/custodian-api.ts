@@ -93,6 +93,12 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       setConfig: (config) => call('sms:set-config', config),
       test: (to) => call('sms:test', { to }),
     },
+    push: {
+      pending: async () => (await call('push:pending', {})).prompts,
+      answer: (id, number) => call('push:answer', { id, number }),
+      deny: (id) => call('push:deny', { id }),
+      onChanged: (listener) => subscribe('push:changed', () => listener()),
+    },
     requests: {
       list: async (view, limit) => (await call('requests:list', { view, ...(limit === undefined ? {} : { limit }) })).requests,
       deny: (id) => call('requests:deny', { id }),

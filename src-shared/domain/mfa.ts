@@ -62,13 +62,22 @@ export const smsParamsSchema = z.object({
   phoneMasked: z.string(),
 });
 export type SmsFactorParams = z.infer<typeof smsParamsSchema>;
-export const factorParamsSchema = z.discriminatedUnion('type', [totpParamsSchema, smsParamsSchema]);
+/**
+ * A push factor (issue 12): the Custodian desktop window is the approver's push device, as Duo
+ * Mobile is Duo's. It records nothing but its type; its HMAC key (for the number each push asks
+ * the approver to pick) lives in the keychain.
+ */
+export const pushParamsSchema = z.object({ type: z.literal('push') });
+export type PushFactorParams = z.infer<typeof pushParamsSchema>;
+export const factorParamsSchema = z.discriminatedUnion('type', [totpParamsSchema, smsParamsSchema, pushParamsSchema]);
 export type FactorParams = z.infer<typeof factorParamsSchema>;
 export type FactorType = FactorParams['type'];
 export type FactorParamsOf<T extends FactorType> = Extract<FactorParams, { type: T }>;
 
 /** An SMS code's length (issue 12: "a 6-digit code"). */
 export const SMS_CODE_DIGITS = 6;
+/** A push step's "code" is the two-digit number the approver picks among three (Okta's number challenge). */
+export const PUSH_NUMBER_DIGITS = 2;
 
 /** How many digits a code of this factor has, whatever its type. */
 export function factorDigits(params: FactorParams): number {
@@ -77,6 +86,8 @@ export function factorDigits(params: FactorParams): number {
       return params.digits;
     case 'sms':
       return SMS_CODE_DIGITS;
+    case 'push':
+      return PUSH_NUMBER_DIGITS;
     default:
       return assertNever(params);
   }
@@ -88,7 +99,7 @@ export function factorDigits(params: FactorParams): number {
  * keychain and records masked.
  */
 export const smsEnrollParamsSchema = z.object({ type: z.literal('sms'), phone: e164Schema });
-export const enrollParamsSchema = z.discriminatedUnion('type', [totpParamsSchema, smsEnrollParamsSchema]);
+export const enrollParamsSchema = z.discriminatedUnion('type', [totpParamsSchema, smsEnrollParamsSchema, pushParamsSchema]);
 export type EnrollParams = z.infer<typeof enrollParamsSchema>;
 export type EnrollParamsOf<T extends FactorType> = Extract<EnrollParams, { type: T }>;
 
@@ -122,6 +133,7 @@ const factorCommonSchema = z.object({
 export const factorSchema = z.discriminatedUnion('type', [
   factorCommonSchema.extend(totpParamsSchema.shape),
   factorCommonSchema.extend(smsParamsSchema.shape),
+  factorCommonSchema.extend(pushParamsSchema.shape),
 ]);
 export type Factor = z.infer<typeof factorSchema>;
 
@@ -138,6 +150,11 @@ export const enrollmentSchema = z.object({
    * `qrDataUrl` are empty, and `secretMasked` is the masked number.
    */
   sent: z.strictObject({ digits: z.number().int(), resendAfter: z.string() }).optional(),
+  /**
+   * Push (issue 12): a push was raised to confirm the factor; the approver picks `number` in the
+   * window's push prompt before `expiresAt`, then confirms with it. Absent for TOTP and SMS.
+   */
+  push: z.strictObject({ number: z.number().int().min(10).max(99), expiresAt: z.string() }).optional(),
 });
 export type Enrollment = z.infer<typeof enrollmentSchema>;
 

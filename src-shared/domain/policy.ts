@@ -244,13 +244,13 @@ export const stepFactorSchema = z.union([factorIdSchema, z.literal(BACKUP_STEP)]
  * What the current step asks of the approver (issue 12), answered by `chain:challenge`; never a
  * secret or a code. `code`: type a code of `digits` digits (TOTP: nothing is sent). `sent`: a
  * code of `digits` digits was sent (SMS), another may be asked for at `resendAfter`. `push`: a
- * prompt was raised in the window; `number` is the two digits to find there (number matching).
- * Only `code` exists in this build; the other two are the shapes SMS and push will answer.
+ * prompt was raised in the window; `number` is the two digits to find there (number matching),
+ * before `expiresAt`; the step is then submitted with that number as its code.
  */
 export const factorChallengeSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('code'), digits: z.number().int() }),
   z.strictObject({ kind: z.literal('sent'), digits: z.number().int(), resendAfter: z.string() }),
-  z.strictObject({ kind: z.literal('push'), number: z.number().int().min(10).max(99) }),
+  z.strictObject({ kind: z.literal('push'), number: z.number().int().min(10).max(99), expiresAt: z.string() }),
 ]);
 export type FactorChallenge = z.infer<typeof factorChallengeSchema>;
 

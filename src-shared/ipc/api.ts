@@ -9,6 +9,7 @@ import type { ErrorPayload } from '../errors';
 import type { ApprovalPreview, RestoreTokenView } from '../domain/approval';
 import type { IncidentChange, IncidentState } from '../domain/incident';
 import type { SmsConfigView, SmsTestResult } from '../domain/sms';
+import type { PushAnswer, PushPrompt } from '../domain/push';
 import type { EventPayload } from './contract';
 
 export type Unsubscribe = () => void;
@@ -47,7 +48,8 @@ export interface CustodianApi {
      * where a backup code stood in makes a recovery factor.
      */
     enroll(
-      options: { type?: 'totp'; label: string; digits?: 6 | 8; period?: 30 | 60; algorithm?: TotpAlgorithm } | { type: 'sms'; label: string; phone: string },
+      options: { type?: 'totp'; label: string; digits?: 6 | 8; period?: 30 | 60; algorithm?: TotpAlgorithm } | { type: 'sms'; label: string; phone: string }
+        | { type: 'push'; label: string },
     ): Promise<EnrollmentView>;
     /** A pending factor's QR code again; takes a grant as enrolling does. */
     resume(factorId: string): Promise<EnrollmentView>;
@@ -115,6 +117,16 @@ export interface CustodianApi {
     setConfig(config: { accountSid: string; authToken?: string; sender: string }): Promise<SmsConfigView>;
     /** A fixed test text to `to`; answers Twilio's message SID and the number masked. */
     test(to: string): Promise<SmsTestResult>;
+  };
+  /** Push (issue 12): this window is the approver's push device. */
+  push: {
+    /** The pushes waiting for an answer, from this window or another process. */
+    pending(): Promise<PushPrompt[]>;
+    /** Picks one of the prompt's three numbers. */
+    answer(id: string, number: number): Promise<PushAnswer>;
+    /** "Deny and report": the step fails and a security event is recorded. */
+    deny(id: string): Promise<PushAnswer>;
+    onChanged(listener: () => void): Unsubscribe;
   };
   requests: {
     list(view: 'pending' | 'history', limit?: number): Promise<RestoreRequestView[]>;

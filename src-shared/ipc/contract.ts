@@ -22,6 +22,7 @@ import { incidentChangeSchema, incidentStateSchema } from '../domain/incident';
 import { ERROR_CODES } from '../errors';
 import { phoneInputSchema } from '../domain/phone';
 import { smsConfigViewSchema, smsTestResultSchema, twilioAccountSidSchema, twilioAuthTokenSchema, twilioSenderInputSchema } from '../domain/sms';
+import { pushAnswerSchema, pushIdSchema, pushPromptSchema } from '../domain/push';
 import { approvalPreviewSchema, approveRequestSchema, restoreTokenViewSchema } from '../domain/approval';
 import {
   requestIdParamsSchema,
@@ -162,6 +163,7 @@ export const channels = {
         algorithm: totpAlgorithmSchema.default('SHA1'),
       }),
       z.strictObject({ type: z.literal('sms'), label: factorLabelSchema, phone: phoneInputSchema }),
+      z.strictObject({ type: z.literal('push'), label: factorLabelSchema }),
     ]),
     response: enrollmentViewSchema,
   },
@@ -300,6 +302,22 @@ export const channels = {
     request: z.strictObject({ to: phoneInputSchema }),
     response: smsTestResultSchema,
   },
+  // --- Push (issue 12): this window is the approver's push device ---
+  /** The pushes waiting for an answer, oldest first, raised here or by another process. */
+  'push:pending': {
+    request: z.strictObject({}),
+    response: z.object({ prompts: z.array(pushPromptSchema) }),
+  },
+  /** The approver picked `number` among the prompt's three: `approved` or `mismatched`. */
+  'push:answer': {
+    request: z.strictObject({ id: pushIdSchema, number: z.number().int().min(10).max(99) }),
+    response: pushAnswerSchema,
+  },
+  /** "Deny and report": the step fails, and a security event is recorded. */
+  'push:deny': {
+    request: z.strictObject({ id: pushIdSchema }),
+    response: pushAnswerSchema,
+  },
   ...gatewayChannels,
 } as const;
 
@@ -312,7 +330,7 @@ export const LOCK_EXEMPT_CHANNELS: readonly Channel[] = ['lock:status', 'lock:un
 export type Channel = keyof typeof channels;
 export const CHANNELS = Object.keys(channels) as Channel[];
 /** Every channel shares this prefix; main refuses anything else (VS Code's validatedIpcMain). */
-export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', 'chain:', 'policies:', 'approvals:', 'tokens:', 'incident:', 'sms:', ...GATEWAY_PREFIXES] as const;
+export const CHANNEL_PREFIXES = ['app:', 'audit:', 'settings:', 'profile:', 'factors:', 'backup-codes:', 'lock:', 'chain:', 'policies:', 'approvals:', 'tokens:', 'incident:', 'sms:', 'push:', ...GATEWAY_PREFIXES] as const;
 
 export type RequestInput<C extends Channel> = z.input<(typeof channels)[C]['request']>;
 export type RequestOf<C extends Channel> = z.output<(typeof channels)[C]['request']>;
@@ -326,6 +344,8 @@ export const events = {
   'factors:changed': z.object({}),
   /** Incident mode changed, here or in another process (issue 11). */
   'incident:changed': incidentStateSchema,
+  /** The pushes waiting for an answer changed (raised, answered, ended), here or in another process. */
+  'push:changed': z.object({}),
   ...gatewayEvents,
 } as const;
 export type EventName = keyof typeof events;

@@ -8,9 +8,9 @@ import { loadConfig, type Config } from '../../src-main/config';
 import { databaseFile, openDatabase } from '../../src-main/platform/db/database';
 import { TestRandom } from '../../src-main/random';
 import type { StepContext } from '../../src-main/services/chain/chain-ports';
-import type { FactorChallenge, FactorMethod, FactorOf, FactorProvisioning, FactorVerdict } from '../../src-main/services/mfa/methods/factor-method';
+import type { FactorChallenge, FactorMethod, FactorOf, FactorProvisioning, FactorVerdict, UncountedOutcome } from '../../src-main/services/mfa/methods/factor-method';
 import { FactorMethodRegistry } from '../../src-main/services/mfa/methods/registry';
-import { smsMethod } from '../fixtures/sms-method';
+import { pushMethod, smsMethod } from '../fixtures/sms-method';
 import type { TotpFactorParams } from '../../src-shared/domain/mfa';
 import { TotpMethod } from '../../src-main/services/mfa/methods/totp.method';
 import { SecretVault } from '../../src-main/services/mfa/secret-vault';
@@ -52,6 +52,9 @@ class CountingTotp implements FactorMethod<'totp'> {
     this.calls.push(`verify:${factor.id}`);
     return this.#inner.verify(factor, code);
   }
+  uncounted(): UncountedOutcome {
+    return this.#inner.uncounted();
+  }
 }
 
 let dir: string;
@@ -70,7 +73,7 @@ function setUp(env: NodeJS.ProcessEnv = {}): void {
   const vault = new SecretVault(new ApproverSecrets(approver), random);
   counting = new CountingTotp(new TotpMethod({ vault, clock, config, random }));
   // The methods this config turns on, as the composition root passes them (MFA_METHODS).
-  h = chainHarness(file, clock, config, approver, new ScriptedRandom([0]), db, new FactorMethodRegistry({ totp: counting, sms: smsMethod({ db, vault, clock, config, random }) }, config.mfa.methods));
+  h = chainHarness(file, clock, config, approver, new ScriptedRandom([0]), db, new FactorMethodRegistry({ totp: counting, sms: smsMethod({ db, vault, clock, config, random }), push: pushMethod({ db, vault, clock, config, random }) }, config.mfa.methods));
 }
 
 beforeEach(() => {
@@ -209,7 +212,7 @@ describe('MFA_METHODS (issue 12)', () => {
     const pushOnly = loadConfig({ env: { MFA_METHODS: 'push', CUSTODIAN_DATA_DIR: dir } });
     const random = new TestRandom(4);
     const other = new CountingTotp(new TotpMethod({ vault: new SecretVault(new ApproverSecrets(approver), random), clock, config: pushOnly, random }));
-    const second = chainHarness(databaseFile(dir), clock, pushOnly, approver, new ScriptedRandom([0]), undefined, new FactorMethodRegistry({ totp: other, sms: smsMethod({ db: h.db, vault: new SecretVault(new ApproverSecrets(approver), random), clock, config: pushOnly, random }) }, pushOnly.mfa.methods));
+    const second = chainHarness(databaseFile(dir), clock, pushOnly, approver, new ScriptedRandom([0]), undefined, new FactorMethodRegistry({ totp: other, sms: smsMethod({ db: h.db, vault: new SecretVault(new ApproverSecrets(approver), random), clock, config: pushOnly, random }), push: pushMethod({ db: h.db, vault: new SecretVault(new ApproverSecrets(approver), random), clock, config: pushOnly, random }) }, pushOnly.mfa.methods));
     try {
       await failsWith(second.chain.challenge(started.attemptId, DESKTOP), 'ERR-MFA-METHOD-DISABLED');
       await failsWith(second.chain.verifyStep(started.attemptId, F(0), code(F(0)), DESKTOP), 'ERR-MFA-METHOD-DISABLED');

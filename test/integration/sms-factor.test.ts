@@ -432,8 +432,8 @@ describe('SMS factors (issue 12)', () => {
     expect(run.stdout).not.toContain('chain completed');
   });
 
-  it('refuses an SMS enrollment when MFA_METHODS turns SMS off (the default, totp)', async () => {
-    const d = await desk({});
+  it('refuses an SMS enrollment when MFA_METHODS turns SMS off', async () => {
+    const d = await desk({ MFA_METHODS: 'totp,push' });
     d.t.clock.advanceSeconds(30);
     const sent = d.standIn.requestCount;
     await failsWith(d.t.custodian.mfa.startEnrollment({ label: 'Work phone', type: 'sms', phone: TO_TYPED }, DESKTOP), 'ERR-MFA-METHOD-DISABLED');

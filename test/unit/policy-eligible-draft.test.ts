@@ -28,8 +28,8 @@ const old = factor('f_cccccccccccccccc', 'Old phone', '2025-12-01T10:00:00.000Z'
 const pending = factor('f_dddddddddddddddd', 'New phone', '2026-01-03T10:00:00.000Z', 'pending');
 
 describe("the Policies form's eligible factors", () => {
-  it('offers only the types a factor method exists for (TOTP and SMS in this build)', () => {
-    expect(ENROLLABLE_FACTOR_TYPES).toEqual(['totp', 'sms']);
+  it('offers only the types a factor method exists for (all three in this build)', () => {
+    expect(ENROLLABLE_FACTOR_TYPES).toEqual(['totp', 'sms', 'push']);
   });
 
   it('judges a draft against the active factors only, in the order main walks them', () => {

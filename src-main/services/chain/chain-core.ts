@@ -39,10 +39,13 @@ export interface ChainState {
 /** What is submitted for the current step: a factor's code, or a backup code standing in. */
 export type StepSubmission = { kind: 'factor'; factorId: string } | { kind: 'backup' };
 
-/** The verdict on the code itself, from the factor method (or the backup codes). */
-export type StepOutcome = 'ok' | 'invalid' | 'replayed';
+/**
+ * The verdict on the code itself, from the factor method (or the backup codes). A push (issue 12)
+ * may also be `expired` (ignored until its timeout) or `denied` by the approver.
+ */
+export type StepOutcome = 'ok' | 'invalid' | 'replayed' | 'expired' | 'denied';
 
-export type FailureReason = 'invalid' | 'replayed' | 'backup-spent' | 'backup-not-allowed';
+export type FailureReason = 'invalid' | 'replayed' | 'expired' | 'denied' | 'backup-spent' | 'backup-not-allowed';
 
 export type Transition =
   | { kind: 'advanced'; state: ChainState; passed: ChainFactor | 'backup'; position: number }
@@ -125,6 +128,8 @@ export function step(state: ChainState, submission: StepSubmission, outcome: Ste
       break;
     case 'invalid':
     case 'replayed':
+    case 'expired':
+    case 'denied':
       return fail(state, outcome, random);
     default:
       return assertNever(outcome);

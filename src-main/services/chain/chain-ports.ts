@@ -12,12 +12,22 @@ export interface StepContext {
   userAgent?: string | null;
   /** What the chain is for; the chain service fills it in for the port (recovery rules). */
   purpose?: string;
+  /** The attempt and its sensitivity; the chain service fills them in (a push is bound to them). */
+  attemptId?: string;
+  sensitivity?: Sensitivity;
 }
 
 import type { FactorChallenge } from '../../../src-shared/domain/policy';
+import type { Sensitivity } from '../../../src-shared/domain/restore-request';
 
-/** A factor method's verdict on one code. */
-export type CodeVerdict = 'ok' | 'invalid' | 'replayed';
+/**
+ * A factor method's verdict on one code. `expired`: a push ignored until its timeout; `denied`: a
+ * push the approver denied (issue 12).
+ */
+export type CodeVerdict = 'ok' | 'invalid' | 'replayed' | 'expired' | 'denied';
+
+/** A step decided without trying a code, and without counting an attempt (issue 12): see `FactorMethod.uncounted`. */
+export type UncountedVerdict = 'pending' | 'denied' | null;
 
 export interface ChainMfaPort {
   /** The approver's principal for the audit rows; ERR-PROFILE-REQUIRED when there is none. */
@@ -41,10 +51,15 @@ export interface ChainMfaPort {
   verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<CodeVerdict>;
   /**
    * Asks the factor's method for what its step needs (issue 12): TOTP sends nothing and answers
-   * the digits; SMS will send a code, push raise a prompt. ERR-NOT-FOUND for a factor that is no
+   * the digits; SMS sends a code, push raises a prompt. ERR-NOT-FOUND for a factor that is no
    * longer active. Changes nothing in the chain and takes no attempt slot: no code is tried.
    */
   challengeFactor(factorId: string, ctx: StepContext): Promise<FactorChallenge>;
+  /**
+   * Synchronous, before the attempt slot: a push step still waiting for its answer (`pending`:
+   * nothing is counted or changed) or denied by the approver (`denied`: the step fails, uncounted).
+   */
+  uncounted(factorId: string, ctx: StepContext): UncountedVerdict;
   /** Checks a backup code and on success uses it up. Must not clear the attempt count. */
   verifyBackupCode(code: string, ctx: StepContext): Promise<boolean>;
 }

@@ -10,7 +10,7 @@ import {
 } from '../../../src-shared/domain/policy';
 import { SENSITIVITIES, sensitivitySchema, type Sensitivity } from '../../../src-shared/domain/restore-request';
 import { codeInputSchema } from '../../../src-shared/domain/mfa';
-import { AppError } from '../../../src-shared/errors';
+import { AppError, type ErrorCode } from '../../../src-shared/errors';
 import type { Clock } from '../../clock';
 import type { ChainAttemptRecord, ChainAttemptsRepository } from '../../platform/db/repositories/chain-attempts.repository';
 import type { StepUpGrantsRepository } from '../../platform/db/repositories/step-up-grants.repository';
@@ -18,7 +18,7 @@ import { randomId } from '../../platform/random';
 import type { AuditInput, AuditLog } from '../audit/audit.service';
 import type { PolicyService, StepUpGrants } from '../policy/policy.service';
 import { assertNever } from '../../../src-shared/assert-never';
-import { admit, currentStep, startChain, step, type Random, type StepOutcome, type StepSubmission, type Transition } from './chain-core';
+import { admit, currentStep, startChain, step, type FailureReason, type Random, type StepOutcome, type StepSubmission, type Transition } from './chain-core';
 import type { ChainMfaPort, StepContext } from './chain-ports';
 
 /** How long a completed chain's grant may wait to be used (DESIGN.md: "valid for a short time"). */
@@ -132,6 +132,17 @@ export class ChainService implements StepUpGrants {
     // Over already: no slot is taken and the code is not looked at.
     const over = admit(record.state, submission, this.#clock.now(), this.#random);
     if (over && (over.kind === 'expired' || over.kind === 'closed')) return this.#settle(record, over, submission, actor, ctx);
+    const bound: StepContext = { ...ctx, purpose: record.purpose, attemptId: record.id, sensitivity: record.sensitivity };
+
+    // A push step (issue 12) may be decided before any code is tried, and then counts nothing:
+    // still waiting for the approver (nothing changes), or denied by them (the step fails, but a
+    // denial is the approver's own "no", not a guess, as in Okta Verify). Synchronous: nothing
+    // can move between this and the slot below.
+    if (!over && submission.kind === 'factor') {
+      const early = this.#mfa.uncounted(currentStep(record.state).id, bound);
+      if (early === 'pending') throw new AppError('ERR-MFA-PUSH-PENDING');
+      if (early === 'denied') return this.#settle(record, step(record.state, submission, 'denied', this.#clock.now(), this.#random), submission, actor, ctx);
+    }
 
     // Counted before anything is checked, breaches included (issue 9, item 3).
     this.#mfa.takeAttemptSlot(ctx);
@@ -141,7 +152,7 @@ export class ChainService implements StepUpGrants {
     switch (submission.kind) {
       case 'factor':
         // The port refuses a recovery factor still in its delay where the purpose needs full rights.
-        outcome = await this.#mfa.verifyFactorCode(currentStep(record.state).id, code, { ...ctx, purpose: record.purpose });
+        outcome = await this.#mfa.verifyFactorCode(currentStep(record.state).id, code, bound);
         break;
       case 'backup':
         outcome = (await this.#mfa.verifyBackupCode(code, ctx)) ? 'ok' : 'invalid';
@@ -158,7 +169,7 @@ export class ChainService implements StepUpGrants {
 
   /**
    * Asks the current step's factor method for its challenge (issue 12): TOTP answers the digits
-   * to type and sends nothing; SMS will send its code here, push raise its prompt. Audited
+   * to type and sends nothing; SMS sends its code here, push raises its prompt. Audited
    * (`mfa_chain_challenged`, never a code). Takes no attempt slot and moves nothing: no code is
    * tried. ERR-NOT-FOUND for an unknown or completed attempt, ERR-MFA-EXPIRED once its time is up
    * (recorded as the attempt expiring, as a step would).
@@ -176,7 +187,7 @@ export class ChainService implements StepUpGrants {
       // Not reached: settling an expired or closed attempt throws.
       throw new AppError('ERR-INTERNAL');
     }
-    const challenge = await this.#mfa.challengeFactor(current.id, { ...ctx, purpose: record.purpose });
+    const challenge = await this.#mfa.challengeFactor(current.id, { ...ctx, purpose: record.purpose, attemptId: record.id, sensitivity: record.sensitivity });
     this.#audit.record({
       event: 'mfa_chain_challenged',
       actor,
@@ -315,7 +326,7 @@ export class ChainService implements StepUpGrants {
       case 'completed':
         return view({ ...record, version: record.version + 1, state: t.state });
       case 'failed':
-        throw new AppError(t.reason === 'replayed' ? 'ERR-MFA-REPLAYED' : 'ERR-MFA-INVALID');
+        throw new AppError(failureCode(t.reason));
       case 'breached':
         throw new AppError('ERR-MFA-CHAIN-BREACHED');
       case 'expired':
@@ -323,6 +334,24 @@ export class ChainService implements StepUpGrants {
       default:
         return assertNever(t);
     }
+  }
+}
+
+/** What a failed step answers: a denied push and an ignored one say so; every other failure is a wrong code. */
+function failureCode(reason: FailureReason): ErrorCode {
+  switch (reason) {
+    case 'replayed':
+      return 'ERR-MFA-REPLAYED';
+    case 'denied':
+      return 'ERR-MFA-PUSH-DENIED';
+    case 'expired':
+      return 'ERR-MFA-EXPIRED';
+    case 'invalid':
+    case 'backup-spent':
+    case 'backup-not-allowed':
+      return 'ERR-MFA-INVALID';
+    default:
+      return assertNever(reason);
   }
 }
 

@@ -1,5 +1,5 @@
 import { stepUpRules, type ChainFactor, type FactorChallenge } from '../../../src-shared/domain/policy';
-import { SMS_CODE_DIGITS, type Profile } from '../../../src-shared/domain/mfa';
+import { PUSH_NUMBER_DIGITS, SMS_CODE_DIGITS, type Profile } from '../../../src-shared/domain/mfa';
 import { AppError } from '../../../src-shared/errors';
 import type { Clock } from '../../clock';
 import type { Config } from '../../config';
@@ -14,7 +14,7 @@ import type { FactorMethodRegistry } from '../mfa/methods/registry';
 import type { SecretVault } from '../mfa/secret-vault';
 import type { AuditLog } from '../audit/audit.service';
 import type { ActiveFactors } from '../policy/policy.service';
-import type { ChainMfaPort, CodeVerdict, StepContext } from './chain-ports';
+import type { ChainMfaPort, CodeVerdict, StepContext, UncountedVerdict } from './chain-ports';
 
 export interface MfaChainPortDeps {
   profiles: ProfilesRepository;
@@ -122,31 +122,20 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     if (!drawn || drawn.state !== 'active') return 'invalid';
     // Drawn by a process whose MFA_METHODS still had the method on: this one does not check it.
     this.#methods.assertEnabled(drawn.type);
-    // The method's verdict (the seam): it reads its secret (the keychain may take a while) and
-    // changes nothing.
-    const verdict = await this.#methods.verify(drawn, code.trim());
+    // Such a chain never draws it (`PolicyService.chainFor`); this holds for a chain drawn before
+    // the factor's rights changed, and for an unknown purpose. Unknown means full rights: fail
+    // secure. Refused before the code is looked at: an SMS code or a push answer would be used up.
+    this.#refuseRecovery(profile, drawn, ctx);
+    // The method's verdict (the seam): it reads its secret (the keychain may take a while).
+    // TOTP changes nothing; SMS and push use their one-time answer up.
+    const verdict = await this.#methods.verify(drawn, code.trim(), ctx.attemptId ?? null);
     // Read again after the await: another call may have disabled the factor or moved its replay
     // floor meanwhile. A verdict judged against the older floor is safe: `markUsed` below is the
     // guarded UPDATE that refuses any step at or under the floor as it is now.
     const factor = this.#factors.get(profile.id, factorId);
     if (!factor || factor.state !== 'active') return 'invalid';
-    if (!verdict.ok) return verdict.reason === 'replayed' ? 'replayed' : 'invalid';
+    if (!verdict.ok) return verdict.reason === 'malformed' ? 'invalid' : verdict.reason;
     const now = this.#clock.now();
-    // Such a chain never draws it (`PolicyService.chainFor`); this holds for a chain drawn before
-    // the factor's rights changed, and for an unknown purpose. Unknown means full rights: fail secure.
-    if (stepUpRules(ctx.purpose ?? '').fullRights && inRecovery(factor, now)) {
-      // Refused before the code is used up; the attempt slot stays taken and the chain as it was.
-      const until = factor.recoveryUntil ?? now;
-      this.#audit.record({
-        event: 'mfa_recovery_refused',
-        actor: profile.principal,
-        subject: factor.id,
-        sourceIp: ctx.sourceIp ?? null,
-        userAgent: ctx.userAgent ?? null,
-        data: { factorId: factor.id, label: factor.label, purpose: ctx.purpose ?? null, until: new Date(until).toISOString(), source: ctx.source },
-      });
-      throw new AppError('ERR-MFA-RECOVERY-PENDING', { until });
-    }
     // A method without time steps (SMS, push) makes its codes one-time itself: the floor just moves.
     const step = verdict.step ?? factor.lastUsedStep + 1;
     // The replay floor only moves forward: used once per factor and time step, across attempts
@@ -154,13 +143,44 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     return this.#factors.markUsed(factor.id, step, new Date(now).toISOString()) ? 'ok' : 'replayed';
   }
 
+  uncounted(factorId: string, ctx: StepContext): UncountedVerdict {
+    const profile = this.#profile();
+    const factor = this.#factors.get(profile.id, factorId);
+    if (!factor || factor.state !== 'active' || !this.#methods.isEnabled(factor.type)) return null;
+    return this.#methods.uncounted(factor, ctx.attemptId ?? null);
+  }
+
+  /** ERR-MFA-RECOVERY-PENDING, audited, for a recovery factor in its delay where the purpose needs full rights. */
+  #refuseRecovery(profile: Profile, factor: FactorRecord, ctx: StepContext): void {
+    const now = this.#clock.now();
+    if (!stepUpRules(ctx.purpose ?? '').fullRights || !inRecovery(factor, now)) return;
+    // The attempt slot stays taken and the chain as it was.
+    const until = factor.recoveryUntil ?? now;
+    this.#audit.record({
+      event: 'mfa_recovery_refused',
+      actor: profile.principal,
+      subject: factor.id,
+      sourceIp: ctx.sourceIp ?? null,
+      userAgent: ctx.userAgent ?? null,
+      data: { factorId: factor.id, label: factor.label, purpose: ctx.purpose ?? null, until: new Date(until).toISOString(), source: ctx.source },
+    });
+    throw new AppError('ERR-MFA-RECOVERY-PENDING', { until });
+  }
+
   async challengeFactor(factorId: string, ctx: StepContext): Promise<FactorChallenge> {
-    void ctx;
     const profile = this.#profile();
     const factor = this.#factors.get(profile.id, factorId);
     if (!factor || factor.state !== 'active') throw new AppError('ERR-NOT-FOUND');
     this.#methods.assertEnabled(factor.type);
-    return this.#methods.challenge(factor);
+    // No text sent or push raised for a factor the step would refuse anyway.
+    this.#refuseRecovery(profile, factor, ctx);
+    return this.#methods.challenge(factor, {
+      attemptId: ctx.attemptId ?? null,
+      purpose: ctx.purpose ?? '',
+      sensitivity: ctx.sensitivity ?? null,
+      source: ctx.source,
+      startedBy: profile.principal,
+    });
   }
 
   async verifyBackupCode(code: string, ctx: StepContext): Promise<boolean> {
@@ -194,6 +214,8 @@ export function chainFactor(factor: FactorRecord): ChainFactor {
       return { id: factor.id, type: factor.type, label: factor.label, digits: factor.digits };
     case 'sms':
       return { id: factor.id, type: factor.type, label: factor.label, digits: SMS_CODE_DIGITS };
+    case 'push':
+      return { id: factor.id, type: factor.type, label: factor.label, digits: PUSH_NUMBER_DIGITS };
     default:
       return assertNever(factor);
   }

@@ -202,12 +202,17 @@ export class FactorsService {
     // Resuming it with a code records one (issue 9, item 4).
     if (profile.mfaEnabled && factor.enrolledWith === 'setup') throw new AppError('ERR-MFA-REQUIRED');
     this.#methods.assertEnabled(factor.type);
+    // A push not answered yet, or denied, counts no attempt (issue 12).
+    const early = this.#methods.uncounted(factor, null);
+    if (early === 'pending') throw new AppError('ERR-MFA-PUSH-PENDING');
+    if (early === 'denied') throw new AppError('ERR-MFA-PUSH-DENIED');
     const slot = this.#guard.take(profile.id);
     const check = await this.#methods.confirm(factor, code.trim());
     const now = this.#clock.now();
     if (!check.ok) {
-      this.#guard.recordFailure(slot, profile, ctx, { factorId: factor.id, purpose: 'enroll', reason: check.reason });
-      throw new AppError('ERR-MFA-INVALID');
+      const reason = check.reason === 'replayed' || check.reason === 'malformed' ? check.reason : 'invalid';
+      this.#guard.recordFailure(slot, profile, ctx, { factorId: factor.id, purpose: 'enroll', reason });
+      throw new AppError(check.reason === 'expired' ? 'ERR-MFA-EXPIRED' : 'ERR-MFA-INVALID');
     }
 
     const turnsMfaOn = !profile.mfaEnabled;
@@ -331,9 +336,17 @@ export class FactorsService {
     const qrDataUrl = uri === '' ? '' : await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 264 });
     // The confirm step's challenge: TOTP's sends nothing; SMS sends the first code now (issue 12),
     // so starting or resuming an SMS enrollment is a send, counted by its rate limit.
-    const challenge = await this.#methods.challenge(factor);
+    // A push factor raises its first push now: the approver picks its number in the window.
+    const challenge = await this.#methods.challenge(factor, {
+      attemptId: null,
+      purpose: MANAGE.enroll,
+      sensitivity: null,
+      source: 'enroll',
+      startedBy: profile.principal,
+    });
     const sent = challenge.kind === 'sent' ? { digits: challenge.digits, resendAfter: challenge.resendAfter } : undefined;
-    return { factor: toFactor(factor, this.#clock.now()), uri, qrDataUrl, secretMasked, ...(sent ? { sent } : {}) };
+    const push = challenge.kind === 'push' ? { number: challenge.number, expiresAt: challenge.expiresAt } : undefined;
+    return { factor: toFactor(factor, this.#clock.now()), uri, qrDataUrl, secretMasked, ...(sent ? { sent } : {}), ...(push ? { push } : {}) };
   }
 
   async #expire(factor: FactorRecord): Promise<void> {

@@ -44,6 +44,12 @@ export interface SmsEnrollOptions {
   phone: string;
 }
 
+/** A push factor (issue 12): this desktop's window answers its pushes. */
+export interface PushEnrollOptions {
+  label: string;
+  type: 'push';
+}
+
 /** The tables the MFA parts work on; built by the composition root. */
 export interface MfaRepositories {
   profiles: ProfilesRepository;
@@ -185,9 +191,11 @@ export class MfaService {
 
   /**
    * A TOTP factor (its parameters), or an SMS factor (issue 12): its number as typed, which must
-   * parse to E.164; the first code is sent before this returns.
+   * parse to E.164; the first code is sent before this returns. A push factor: the push that
+   * confirms it is raised before this returns.
    */
-  startEnrollment(options: EnrollOptions | SmsEnrollOptions, ctx: MfaContext): Promise<Enrollment> {
+  startEnrollment(options: EnrollOptions | SmsEnrollOptions | PushEnrollOptions, ctx: MfaContext): Promise<Enrollment> {
+    if ('type' in options && options.type === 'push') return this.#factors.startEnrollment(options.label, { type: 'push' }, ctx);
     if ('type' in options) {
       const phone = phoneInputSchema.safeParse(options.phone);
       if (!phone.success) return Promise.reject(new AppError('ERR-VALIDATION', { field: 'phone' }));

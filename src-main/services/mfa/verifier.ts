@@ -83,7 +83,7 @@ export class Verifier {
         if (!factor || factor.state !== 'active') continue;
       }
       const now = this.#clock.now();
-      const check = await this.#methods.verify(factor, typed);
+      const check = await this.#methods.verify(factor, typed, null);
       if (check.ok) {
         this.#group.flush();
         this.#profiles.invalidate();

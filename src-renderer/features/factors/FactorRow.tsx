@@ -100,7 +100,9 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
                   period: factor.period,
                   algorithm: t(`factors.algorithms.${factor.algorithm}`),
                 })
-              : factor.phoneMasked}
+              : factor.type === 'sms'
+                ? factor.phoneMasked
+                : t('factors.pushDevice')}
           </span>
         </p>
         {dates.length > 0 ? (

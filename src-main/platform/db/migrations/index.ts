@@ -10,6 +10,7 @@ import { m008StepUpRules } from './008-step-up-rules';
 import { m009RestoreTokens } from './009-restore-tokens';
 import { m010IncidentMode } from './010-incident-mode';
 import { m011SmsCodes } from './011-sms-codes';
+import { m012PushChallenges } from './012-push-challenges';
 
 export interface Migration {
   readonly version: number;
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   m009RestoreTokens,
   m010IncidentMode,
   m011SmsCodes,
+  m012PushChallenges,
 ];

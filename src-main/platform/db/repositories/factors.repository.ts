@@ -43,6 +43,8 @@ export function factorParams(r: FactorRecord): FactorParams {
       return { type: r.type, digits: r.digits, period: r.period, algorithm: r.algorithm };
     case 'sms':
       return { type: r.type, phoneMasked: r.phoneMasked };
+    case 'push':
+      return { type: r.type };
     default:
       return assertNever(r);
   }

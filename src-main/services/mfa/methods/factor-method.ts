@@ -1,5 +1,6 @@
 import type { EnrollParamsOf, FactorParamsOf, FactorType } from '../../../../src-shared/domain/mfa';
 import type { FactorChallenge } from '../../../../src-shared/domain/policy';
+import type { Sensitivity } from '../../../../src-shared/domain/restore-request';
 import type { FactorRecord } from '../../../platform/db/repositories/factors.repository';
 
 /** A factor of one type, as stored. */
@@ -10,7 +11,40 @@ export type FactorOf<T extends FactorType> = Extract<FactorRecord, { type: T }>;
  * caller records it as the factor's replay floor. Null for methods whose codes are one-time by
  * themselves (SMS, push, when they come).
  */
-export type FactorVerdict = { ok: true; step: number | null } | { ok: false; reason: 'malformed' | 'invalid' | 'replayed' };
+export type FactorVerdict =
+  | { ok: true; step: number | null }
+  | {
+      ok: false;
+      /**
+       * `expired`: a push ignored until its timeout; `denied`: a push the approver denied (issue
+       * 12). Codes typed by hand are only ever malformed, invalid or replayed.
+       */
+      reason: 'malformed' | 'invalid' | 'replayed' | 'expired' | 'denied';
+    };
+
+/**
+ * What a step is for, and where it was started (issue 12): a push shows it to the approver and is
+ * bound to it, so its answer serves this step and no other. Codes typed by hand ignore it.
+ */
+export interface StepBinding {
+  /** The chain attempt the step belongs to; null for the code that confirms an enrollment. */
+  attemptId: string | null;
+  /** The step-up purpose (`approve:<id>`, `factors:enroll`...). */
+  purpose: string;
+  /** The chain's sensitivity; null for an enrollment. */
+  sensitivity: Sensitivity | null;
+  /** `desktop` or `cli`. */
+  source: string;
+  /** Who started the step, as the audit rows name them. */
+  startedBy: string;
+}
+
+/**
+ * An answer that decides a step without a code being tried (issue 12): a push still `pending`
+ * (nothing is counted or changed), or `denied` by the approver (the step fails, but the
+ * failed-attempt limit does not count it, as in Okta Verify). Null: try the code as usual.
+ */
+export type UncountedOutcome = 'pending' | 'denied' | null;
 
 /** What a step-up asks the user for, with this factor: no secret, ever (the union lives in src-shared). */
 export type { FactorChallenge };
@@ -38,10 +72,19 @@ export interface FactorMethod<T extends FactorType> {
   provisioning(factor: FactorOf<T>, secret: string, principal: string): FactorProvisioning;
   /** A pending factor's first code: it must match now, and nothing has been used yet. */
   confirm(factor: FactorOf<T>, code: string): Promise<FactorVerdict>;
-  /** Asks for a code. TOTP sends nothing (the phone has the secret); SMS will send one. */
-  challenge(factor: FactorOf<T>): Promise<FactorChallenge>;
-  /** An active factor's code, against its replay floor. Changes nothing. */
-  verify(factor: FactorOf<T>, code: string): Promise<FactorVerdict>;
+  /** Asks for a code. TOTP sends nothing (the phone has the secret); SMS sends one; push raises its prompt. */
+  challenge(factor: FactorOf<T>, binding: StepBinding): Promise<FactorChallenge>;
+  /**
+   * An active factor's code, against its replay floor, for the step of `attemptId` (null: no
+   * chain, as the unlock's single code). TOTP changes nothing; one-time codes (SMS, push) are
+   * used up here, with a guarded UPDATE.
+   */
+  verify(factor: FactorOf<T>, code: string, attemptId: string | null): Promise<FactorVerdict>;
+  /**
+   * Synchronous, before an attempt slot is taken: whether the step is decided without trying a
+   * code (a push pending or denied). Never awaits, so nothing can move between it and the slot.
+   */
+  uncounted(factor: FactorOf<T>, attemptId: string | null): UncountedOutcome;
 }
 
 /** One method per factor type; the compiler asks for the new one when the union grows. */

@@ -3,7 +3,7 @@ import type { EnrollParams, FactorParams } from '../../../../src-shared/domain/m
 import { FACTOR_TYPES, type FactorType as PlannedType } from '../../../../src-shared/domain/policy';
 import { AppError } from '../../../../src-shared/errors';
 import type { FactorRecord } from '../../../platform/db/repositories/factors.repository';
-import type { FactorChallenge, FactorMethods, FactorProvisioning, FactorVerdict } from './factor-method';
+import type { FactorChallenge, FactorMethods, FactorProvisioning, FactorVerdict, StepBinding, UncountedOutcome } from './factor-method';
 
 /**
  * The factor methods keyed by type, and the one place that picks a factor's method: each switch
@@ -44,6 +44,8 @@ export class FactorMethodRegistry {
         return this.#methods.totp.enroll(params);
       case 'sms':
         return this.#methods.sms.enroll(params);
+      case 'push':
+        return this.#methods.push.enroll(params);
       default:
         return assertNever(params);
     }
@@ -55,6 +57,8 @@ export class FactorMethodRegistry {
         return this.#methods.totp.provisioning(factor, secret, principal);
       case 'sms':
         return this.#methods.sms.provisioning(factor, secret, principal);
+      case 'push':
+        return this.#methods.push.provisioning(factor, secret, principal);
       default:
         return assertNever(factor);
     }
@@ -66,28 +70,47 @@ export class FactorMethodRegistry {
         return this.#methods.totp.confirm(factor, code);
       case 'sms':
         return this.#methods.sms.confirm(factor, code);
+      case 'push':
+        return this.#methods.push.confirm(factor, code);
       default:
         return assertNever(factor);
     }
   }
 
-  challenge(factor: FactorRecord): Promise<FactorChallenge> {
+  challenge(factor: FactorRecord, binding: StepBinding): Promise<FactorChallenge> {
     switch (factor.type) {
       case 'totp':
-        return this.#methods.totp.challenge(factor);
+        return this.#methods.totp.challenge(factor, binding);
       case 'sms':
-        return this.#methods.sms.challenge(factor);
+        return this.#methods.sms.challenge(factor, binding);
+      case 'push':
+        return this.#methods.push.challenge(factor, binding);
       default:
         return assertNever(factor);
     }
   }
 
-  verify(factor: FactorRecord, code: string): Promise<FactorVerdict> {
+  verify(factor: FactorRecord, code: string, attemptId: string | null): Promise<FactorVerdict> {
     switch (factor.type) {
       case 'totp':
-        return this.#methods.totp.verify(factor, code);
+        return this.#methods.totp.verify(factor, code, attemptId);
       case 'sms':
-        return this.#methods.sms.verify(factor, code);
+        return this.#methods.sms.verify(factor, code, attemptId);
+      case 'push':
+        return this.#methods.push.verify(factor, code, attemptId);
+      default:
+        return assertNever(factor);
+    }
+  }
+
+  uncounted(factor: FactorRecord, attemptId: string | null): UncountedOutcome {
+    switch (factor.type) {
+      case 'totp':
+        return this.#methods.totp.uncounted(factor, attemptId);
+      case 'sms':
+        return this.#methods.sms.uncounted(factor, attemptId);
+      case 'push':
+        return this.#methods.push.uncounted(factor, attemptId);
       default:
         return assertNever(factor);
     }

@@ -9,7 +9,7 @@ import type { SmsCodesRepository } from '../../../platform/db/repositories/sms-c
 import type { SmsSender } from '../../../platform/sms/sms-sender';
 import type { Random } from '../../../random';
 import type { SecretVault } from '../secret-vault';
-import type { FactorChallenge, FactorMethod, FactorOf, FactorProvisioning, FactorVerdict } from './factor-method';
+import type { FactorChallenge, FactorMethod, FactorOf, FactorProvisioning, FactorVerdict, UncountedOutcome } from './factor-method';
 
 /** Issue 12: at most 3 sends per 10 minutes per factor. */
 export const SMS_SENDS_PER_WINDOW = 3;
@@ -69,6 +69,11 @@ export class SmsMethod implements FactorMethod<'sms'> {
 
   verify(factor: FactorOf<'sms'>, code: string): Promise<FactorVerdict> {
     return this.#use(factor, code);
+  }
+
+  /** A code typed by hand: always tried, always counted. */
+  uncounted(): UncountedOutcome {
+    return null;
   }
 
   /**

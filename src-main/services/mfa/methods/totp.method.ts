@@ -4,7 +4,7 @@ import type { Config } from '../../../config';
 import type { Random } from '../../../random';
 import type { SecretVault } from '../secret-vault';
 import { checkTotp, maskSecret, newTotpSecret, totpUri } from '../totp';
-import type { FactorChallenge, FactorMethod, FactorOf, FactorProvisioning, FactorVerdict } from './factor-method';
+import type { FactorChallenge, FactorMethod, FactorOf, FactorProvisioning, FactorVerdict, UncountedOutcome } from './factor-method';
 
 /** RFC 6238 time-based codes, checked by the pure `checkTotp`, with the secret from the vault. */
 export class TotpMethod implements FactorMethod<'totp'> {
@@ -41,6 +41,11 @@ export class TotpMethod implements FactorMethod<'totp'> {
 
   async verify(factor: FactorOf<'totp'>, code: string): Promise<FactorVerdict> {
     return this.#check(factor, code, factor.lastUsedStep);
+  }
+
+  /** A code typed by hand: always tried, always counted. */
+  uncounted(): UncountedOutcome {
+    return null;
   }
 
   async #check(factor: FactorOf<'totp'>, code: string, lastUsedStep: number): Promise<FactorVerdict> {

@@ -264,6 +264,13 @@ export function createCustodian(deps: CustodianDeps): Custodian {
         return null;
       }
     },
+    countFailure: () => {
+      try {
+        chainPort.takeAttemptSlot({ source: 'push' });
+      } catch {
+        // Blocked already, or no profile: nothing more to count.
+      }
+    },
   });
   const pushNotices = new PushNotices({ notifier: deps.notifier ?? silentNotifier, language: () => settings.get().language, locked: () => lock.isLocked() });
   const stopPushNotices = push.onChanged(pushNotices.onChange);

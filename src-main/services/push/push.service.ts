@@ -29,6 +29,11 @@ export interface PushServiceDeps {
   clock: Clock;
   /** The request an approval's chain (`approve:<id>`) is for, as its card shows it; null if unknown. */
   request: (purpose: string) => RestoreRequestView | null;
+  /**
+   * Counts a failed attempt against the profile's limit: a push ignored until its timeout counts
+   * (issue 12), once, by whichever process records it as ignored.
+   */
+  countFailure: () => void;
 }
 
 /** Told the pushes now waiting, and which of them are new since the last call. */
@@ -89,10 +94,14 @@ export class PushService {
     const { pushes, audit, clock } = this.#deps;
     const now = clock.now();
     for (const push of pushes.overdue(now)) {
-      audit.transact(() => {
-        if (!pushes.expire(push.id, now)) return;
+      const ignored = audit.transact(() => {
+        if (!pushes.expire(push.id, now)) return false;
         audit.append({ event: 'mfa_push_expired', actor: 'system', subject: push.id, data: this.#row(push) });
+        return true;
       });
+      // The step that raised it may never ask again (its attempt ran out too): count it here. A
+      // step that reads it first records it as ignored itself, with its own attempt slot.
+      if (ignored && push.attemptId !== null) this.#deps.countFailure();
     }
     pushes.purge(now - ENDED_PUSH_KEEP_MS);
     this.changed();

@@ -81,6 +81,12 @@ test('an SMS factor: enrolled with the texted code, noted as NIST-restricted, an
   expect(standIn.received).toHaveLength(0);
   expect((await new AxeBuilder({ page }).include('[data-testid="enroll-dialog"]').analyze()).violations.map((v) => v.id)).toEqual([]);
   await dialog.screenshot({ path: shotPath('sms-enroll-details-1180.png') });
+  await page.setViewportSize({ width: 800, height: 780 });
+  await page.evaluate(() => window.custodian.settings.setLanguage('tr'));
+  await expect(dialog.getByTestId('enroll-phone-error')).toHaveText('Bu, ülkesi için geçerli bir telefon numarası değil. Rakamları denetleyin.');
+  await dialog.screenshot({ path: shotPath('sms-enroll-details-800-tr.png') });
+  await page.evaluate(() => window.custodian.settings.setLanguage('en'));
+  await page.setViewportSize({ width: 1180, height: 780 });
 
   await phone.fill('+90 532 123 45 67');
   await expect(dialog.getByTestId('enroll-phone-error')).toHaveCount(0);
@@ -200,6 +206,20 @@ test('an SMS factor: enrolled with the texted code, noted as NIST-restricted, an
   await page.evaluate(() => window.custodian.settings.setLanguage('en'));
   await expect(chainResend).toBeDisabled();
 
+  // Past the countdown in the window main still holds the send limit: its refusal, with the wait,
+  // shows in the step, nothing is sent, and the chain stays at this step.
+  await page.clock.fastForward('10:01');
+  await expect(chainResend).toBeEnabled();
+  await chainResend.click();
+  const stepError = prompt.getByTestId('chain-sms-error').getByTestId('form-error');
+  await expect(stepError).toHaveAttribute('data-code', 'ERR-MFA-RATE-LIMITED');
+  await expect(stepError).toContainText('Too many attempts. Try again in');
+  await expect(chainResend).toBeDisabled();
+  await expect(prompt).toHaveAttribute('data-position', '1');
+  expect(standIn.received).toHaveLength(3);
+  await shoot(page, testCard, 'sms-chain-rate-limited-1180.png');
+
+  await prompt.getByTestId('chain-code').focus();
   await typeStep(page, chainCode);
   await expect(prompt).toHaveAttribute('data-status', 'completed');
   expect(standIn.violations).toEqual([]);

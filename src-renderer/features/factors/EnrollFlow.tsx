@@ -97,10 +97,14 @@ export function EnrollFlow({ onFinished, onCancel, cancelLabel, cancelTestId, on
     if (ref.current) focusInitial(ref.current);
   }, [step.name]);
 
+  // With a choice of method, the first step is choosing one too.
+  const choice = useEnrollMethods().length > 1;
   const index = step.name === 'details' || step.name === 'resume' ? 1 : step.name === 'verify' ? 2 : 3;
   const title =
     step.name === 'details'
-      ? t('factors.enroll.detailsTitle')
+      ? choice
+        ? t('factors.enroll.chooseTitle')
+        : t('factors.enroll.detailsTitle')
       : step.name === 'resume'
         ? t('factors.enroll.proveTitle')
         : step.name === 'verify'

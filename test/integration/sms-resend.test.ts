@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MANAGE } from '../../src-shared/domain/policy';
 import { createAppRouter } from '../../src-main/ipc/app-router';
 import type { Custodian } from '../../src-main/composition';
-import { TestRandom, type Random } from '../../src-main/random';
 import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
 import { TwilioCredentialsStore, type TwilioCredentials } from '../../src-main/services/sms/twilio-credentials';
+import { CodeScript } from '../fixtures/code-script';
 import { oathtool } from '../fixtures/otp';
 import { stepUp } from '../fixtures/step-up';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
@@ -23,22 +23,6 @@ const MASKED = '+90 ••• ••• •• 67';
 const SENDER = '+14155552345';
 const ORIGIN = 'http://127.0.0.1:5555';
 const FRAME = { url: `${ORIGIN}/`, isMainFrame: true };
-
-/** Scripted code digits (each `int(10)` takes the next one while there is one); ids stay seeded. */
-class CodeScript implements Random {
-  readonly #inner = new TestRandom(21);
-  readonly digits: number[] = [];
-  bytes(n: number): Buffer {
-    return this.#inner.bytes(n);
-  }
-  int(max: number): number {
-    if (max === 10 && this.digits.length > 0) return this.digits.shift() ?? 0;
-    return this.#inner.int(max);
-  }
-  next(code: string): void {
-    this.digits.push(...[...code].map(Number));
-  }
-}
 
 let t: TempCustodian | undefined;
 let other: TempCustodian | undefined;
@@ -71,7 +55,7 @@ function routerFor(custodian: Custodian): (channel: string, payload?: unknown) =
 async function desk(): Promise<Desk> {
   const credentials = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex'), sender: SENDER };
   standIn = await startTwilioStandIn({ accountSid: credentials.accountSid, authToken: credentials.authToken });
-  const random = new CodeScript();
+  const random = new CodeScript(21);
   t = tempCustodian({ env: { CUSTODIAN_SMS_TWILIO_BASE_URL: standIn.baseUrl, MFA_METHODS: 'totp,sms' }, random });
   await new TwilioCredentialsStore(t.custodian.secrets).write(credentials);
   const { mfa } = t.custodian;

@@ -70,6 +70,7 @@ export function createHandlers(custodian: Custodian, host: HostKind): Handlers {
       return enrollmentView(await custodian.mfa.startEnrollment(options, DESKTOP));
     },
     'factors:resume': async ({ factorId }) => enrollmentView(await custodian.mfa.resumeEnrollment(factorId, DESKTOP)),
+    'factors:resend-code': ({ factorId }) => custodian.mfa.resendEnrollmentCode(factorId, DESKTOP),
     'factors:remove-pending': ({ factorId }) => custodian.mfa.removePendingEnrollment(factorId, DESKTOP),
     'factors:reveal-secret': async ({ factorId }) => ({ secret: await custodian.mfa.revealSecret(factorId, DESKTOP) }),
     'factors:confirm': ({ factorId, code }) => custodian.mfa.confirmEnrollment(factorId, code, DESKTOP),

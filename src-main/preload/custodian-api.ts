@@ -47,6 +47,7 @@ export function createCustodianApi(bridge: IpcBridge): CustodianApi {
       list: () => call('factors:list', {}),
       enroll: (options) => call('factors:enroll', options),
       resume: (factorId) => call('factors:resume', { factorId }),
+      resendCode: (factorId) => call('factors:resend-code', { factorId }),
       removePending: (factorId) => call('factors:remove-pending', { factorId }),
       revealSecret: (factorId) => call('factors:reveal-secret', { factorId }),
       confirm: (factorId, code) => call('factors:confirm', { factorId, code }),

@@ -15,6 +15,7 @@ export const AUDIT_EVENTS = [
   'mfa_setup_expired',
   'mfa_setup_resumed',
   'mfa_setup_removed',
+  'mfa_setup_code_resent',
   'mfa_enabled',
   'mfa_factor_added',
   'mfa_factor_renamed',

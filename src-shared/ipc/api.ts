@@ -53,6 +53,8 @@ export interface CustodianApi {
     ): Promise<EnrollmentView>;
     /** A pending factor's QR code again; takes a grant as enrolling does. */
     resume(factorId: string): Promise<EnrollmentView>;
+    /** A pending SMS factor's confirming code, sent again; counted by the SMS send limit. */
+    resendCode(factorId: string): Promise<{ sent: { digits: number; resendAfter: string } }>;
     /** Drops a pending factor and deletes its secret. */
     removePending(factorId: string): Promise<{ factorId: string }>;
     /** "Can't scan?": the secret for manual entry, once per enrollment. */

@@ -172,6 +172,16 @@ export const channels = {
     request: z.strictObject({ factorId: factorIdSchema }),
     response: enrollmentViewSchema,
   },
+  /**
+   * A pending SMS factor's confirming code, sent again to its number (issue 12), within its 10
+   * minutes. No grant: it reaches no new number. Counted by the SMS send limit
+   * (ERR-MFA-RATE-LIMITED with `retryAfterSeconds`); an active factor is
+   * ERR-MFA-FACTOR-ALREADY-ACTIVE, a lapsed one ERR-MFA-EXPIRED, a TOTP one ERR-VALIDATION.
+   */
+  'factors:resend-code': {
+    request: z.strictObject({ factorId: factorIdSchema }),
+    response: z.object({ sent: z.strictObject({ digits: z.number().int(), resendAfter: z.string() }) }),
+  },
   /** Drops a pending factor and deletes its secret. */
   'factors:remove-pending': {
     request: z.strictObject({ factorId: factorIdSchema }),

@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MANAGE } from '../../src-shared/domain/policy';
 import { isAppError } from '../../src-shared/errors';
 import { createAppRouter } from '../../src-main/ipc/app-router';
-import { TestRandom, type Random } from '../../src-main/random';
 import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
 import { TwilioCredentialsStore, type TwilioCredentials } from '../../src-main/services/sms/twilio-credentials';
+import { CodeScript } from '../fixtures/code-script';
 import { failsWith } from '../fixtures/fails-with';
 import { oathtool } from '../fixtures/otp';
 import { CLI, runCli, spawnCli, type CliRun } from '../fixtures/run-cli';
@@ -25,25 +25,6 @@ const TO = '+905321234567';
 const TO_TYPED = '+90 532 123 45 67';
 const MASKED = '+90 ••• ••• •• 67';
 const SENDER = '+14155552345';
-
-/**
- * The Random port with a script for the code digits: ids and keys come from a seeded TestRandom,
- * and each `int(10)` (a code digit) takes the next scripted digit while there is one.
- */
-class CodeScript implements Random {
-  readonly #inner = new TestRandom(12);
-  readonly digits: number[] = [];
-  bytes(n: number): Buffer {
-    return this.#inner.bytes(n);
-  }
-  int(max: number): number {
-    if (max === 10 && this.digits.length > 0) return this.digits.shift() ?? 0;
-    return this.#inner.int(max);
-  }
-  next(code: string): void {
-    this.digits.push(...[...code].map(Number));
-  }
-}
 
 let t: TempCustodian | undefined;
 let standIn: TwilioStandIn | undefined;

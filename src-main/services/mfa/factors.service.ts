@@ -183,6 +183,36 @@ export class FactorsService {
     return { factorId: factor.id };
   }
 
+  /**
+   * "Send again" on a pending SMS factor (issue 12): a new confirming code to the number the
+   * enroller already gave, within the enrollment's 10 minutes. It takes no grant: it changes no
+   * right and reaches no new number, and the method's send limit (3 per 10 minutes per factor,
+   * counted with the first send) bounds what it costs. A send Twilio refuses leaves the
+   * enrollment as it was (the caller knows its id and may try again). Audited after the send,
+   * as a chain's challenge is; a refused send is not.
+   */
+  async resendCode(factorId: string, ctx: MfaContext): Promise<{ sent: { digits: number; resendAfter: string } }> {
+    const profile = this.#profiles.requireProfile();
+    this.#group.assertHealthy();
+    const factor = await this.#requirePending(profile.id, factorId);
+    // A TOTP enrollment has nothing to send: its app holds the secret.
+    if (factor.type !== 'sms') throw new AppError('ERR-VALIDATION', { field: 'factorId' });
+    this.#methods.assertEnabled(factor.type);
+    // Confirm would refuse it (nobody proved a code for it): a code for it would be wasted.
+    if (profile.mfaEnabled && factor.enrolledWith === 'setup') throw new AppError('ERR-MFA-REQUIRED');
+    const challenge = await this.#methods.challenge(factor);
+    if (challenge.kind !== 'sent') throw new AppError('ERR-INTERNAL');
+    this.#audit.record(
+      mfaRow(profile, ctx, 'mfa_setup_code_resent', factor.id, {
+        factorId: factor.id,
+        label: factor.label,
+        phoneMasked: factor.phoneMasked,
+        source: ctx.source,
+      }),
+    );
+    return { sent: { digits: challenge.digits, resendAfter: challenge.resendAfter } };
+  }
+
   /** "Can't scan?": the secret for manual entry, once per enrollment and only while pending. */
   async revealSecret(factorId: string, ctx: MfaContext): Promise<string> {
     const profile = this.#profiles.requireProfile();

@@ -209,6 +209,11 @@ export class MfaService {
     return this.#factors.resumeEnrollment(factorId, ctx);
   }
 
+  /** A pending SMS factor's confirming code, sent again (no grant; the send limit counts it). */
+  resendEnrollmentCode(factorId: string, ctx: MfaContext): Promise<{ sent: { digits: number; resendAfter: string } }> {
+    return this.#factors.resendCode(factorId, ctx);
+  }
+
   removePendingEnrollment(factorId: string, ctx: MfaContext): Promise<{ factorId: string }> {
     return this.#factors.removePendingEnrollment(factorId, ctx);
   }

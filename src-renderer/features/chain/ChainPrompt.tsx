@@ -1,12 +1,16 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ChainAttemptView, ChainFactor } from '../../../src-shared/domain/policy';
+import type { ChainAttemptView, ChainFactor, FactorChallenge } from '../../../src-shared/domain/policy';
 import { useLocalDeadline } from '../../app/app.store';
 import { CodeEntry, normalizeCode } from '../../app/CodeField';
 import { SubmitButton } from '../../app/FormActions';
+import { FormErrorNotice } from '../../app/FormErrorNotice';
+import { useFormError } from '../../app/form-error';
+import { ResendCode } from '../../app/ResendCode';
+import { callError } from '../../app/session.store';
 import { useCodeSubmit } from '../../app/code-submit';
 import { assertNever } from '../../app/errors';
-import { AlertIcon } from '../../app/icons';
+import { AlertIcon, SpinnerIcon } from '../../app/icons';
 import { useNow } from '../../app/ticker';
 import { Countdown } from '../approvals/Countdown';
 import { useChainStore, type ChainNotice } from './chain.store';
@@ -142,31 +146,62 @@ function StepForm({ step, index, backupAllowed }: { step: ChainFactor; index: nu
   const [backup, setBackup] = useState(false);
   const useBackup = backup && backupAllowed;
   const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit((value) => submit(value, useBackup));
+  // An SMS step asks for its code first (issue 12); a backup code standing in needs no text.
+  const sms = step.type === 'sms' && !useBackup;
+  const sent = useSentChallenge(step, index);
+  const codeShown = !sms || sent !== null;
+  const sendId = useId();
 
-  // Keyboard use (issue 10): the focus follows the current step, after a pass and after a reset.
+  // Keyboard use (issue 10): the focus follows the current step, after a pass and after a reset;
+  // on an SMS step it rests on "Send code" until the code is sent, then on the code field, and
+  // there again after each "Send again".
   useEffect(() => {
-    document.getElementById(codeId)?.focus();
-  }, [codeId, step.id, index, resets, useBackup]);
+    document.getElementById(codeShown ? codeId : sendId)?.focus();
+  }, [codeId, sendId, codeShown, sent?.resendAfter, step.id, index, resets, useBackup]);
 
   const ready = useBackup ? normalizeCode(code).length >= 8 : normalizeCode(code).length === step.digits;
+  const codeEntry = codeShown ? (
+    <CodeEntry
+      id={codeId}
+      label={useBackup ? t('chain.backupLabel') : t('chain.codeLabel', { label: step.label })}
+      hint={
+        useBackup
+          ? t('chain.backupHint')
+          : t(sms ? 'chain.sms.codeHint' : 'chain.codeHint', { digits: step.digits, label: step.label })
+      }
+      value={code}
+      onChange={setCode}
+      kind={useBackup ? 'any' : 'totp'}
+      digits={step.digits}
+      testId="chain-code"
+      form={form}
+      errorId={errorId}
+    />
+  ) : null;
   return (
     <form className="chain-step-form" onSubmit={(event) => void onSubmit(event)} noValidate>
-      <CodeEntry
-        id={codeId}
-        label={useBackup ? t('chain.backupLabel') : t('chain.codeLabel', { label: step.label })}
-        hint={useBackup ? t('chain.backupHint') : t('chain.codeHint', { digits: step.digits, label: step.label })}
-        value={code}
-        onChange={setCode}
-        kind={useBackup ? 'any' : 'totp'}
-        digits={step.digits}
-        testId="chain-code"
-        form={form}
-        errorId={errorId}
-      />
+      {sms ? (
+        <SmsStepControls
+          step={step}
+          sent={sent}
+          sendId={sendId}
+          onSent={() => {
+            // A new code: what was typed was for the old one.
+            setCode('');
+            form.clear();
+          }}
+        >
+          {codeEntry}
+        </SmsStepControls>
+      ) : (
+        codeEntry
+      )}
       <div className="button-row">
-        <SubmitButton busy={busy} disabled={busy || form.blocked || !ready} testId="chain-submit">
-          {t('chain.verify')}
-        </SubmitButton>
+        {codeShown ? (
+          <SubmitButton busy={busy} disabled={busy || form.blocked || !ready} testId="chain-submit">
+            {t('chain.verify')}
+          </SubmitButton>
+        ) : null}
         {backupAllowed ? (
           <button
             type="button"
@@ -182,5 +217,104 @@ function StepForm({ step, index, backupAllowed }: { step: ChainFactor; index: nu
         ) : null}
       </div>
     </form>
+  );
+}
+
+type SentChallenge = Extract<FactorChallenge, { kind: 'sent' }>;
+
+/** The code main sent for this very step of the attempt on screen, or null before any was. */
+function useSentChallenge(step: ChainFactor, index: number): SentChallenge | null {
+  return useChainStore((s) => {
+    const c = s.challenge;
+    if (!c || c.attemptId !== s.attempt?.attemptId || c.position !== index || c.factorId !== step.id) return null;
+    return c.challenge.kind === 'sent' ? c.challenge : null;
+  });
+}
+
+interface SmsStepControlsProps {
+  step: ChainFactor;
+  sent: SentChallenge | null;
+  /** The "Send code" button's id, for the step's focus rule. */
+  sendId: string;
+  onSent(): void;
+  /** The step's code field, shown once a code was sent. */
+  children: ReactNode;
+}
+
+/**
+ * An SMS step's own controls (issue 12): "Send code" rather than a text sent by itself, since
+ * each text costs money and counts against the send limit (3 per 10 minutes per factor); then
+ * "Code sent to <label>", the code field, and "Send again" held by a countdown to `resendAfter`.
+ * A refused send (Twilio's ERR-SMS-*, the send limit with its wait) is said here and changes
+ * nothing in the chain.
+ */
+function SmsStepControls({ step, sent, sendId, onSent, children }: SmsStepControlsProps) {
+  const { t } = useTranslation();
+  const requestChallenge = useChainStore((s) => s.requestChallenge);
+  const [sending, setSending] = useState(false);
+  const [sends, setSends] = useState(0);
+  const sendForm = useFormError();
+  const hintId = useId();
+
+  async function send(): Promise<void> {
+    if (sending || sendForm.blocked) return;
+    setSending(true);
+    sendForm.clear();
+    try {
+      await requestChallenge();
+      setSends((n) => n + 1);
+      onSent();
+    } catch (error) {
+      sendForm.show(callError(error));
+    } finally {
+      setSending(false);
+    }
+  }
+
+  const error = (
+    <div data-testid="chain-sms-error">
+      <FormErrorNotice form={sendForm} />
+    </div>
+  );
+  if (!sent) {
+    return (
+      <div className="stack stack-tight">
+        <div>
+          <button
+            id={sendId}
+            type="button"
+            className="button button-primary"
+            onClick={() => void send()}
+            disabled={sending || sendForm.blocked}
+            aria-describedby={hintId}
+            data-testid="chain-sms-send"
+          >
+            {sending ? <SpinnerIcon /> : null}
+            {t('chain.sms.send')}
+          </button>
+        </div>
+        <p id={hintId} className="field-hint">
+          {t('chain.sms.sendHint', { digits: step.digits, label: step.label })}
+        </p>
+        {error}
+      </div>
+    );
+  }
+  return (
+    <>
+      <p className="chain-sms-sent" role="status" data-testid="chain-sms-sent">
+        {t('chain.sms.sent', { label: step.label })}
+      </p>
+      {children}
+      <ResendCode
+        key={`${sends}:${sent.resendAfter}`}
+        resendAfter={sent.resendAfter}
+        busy={sending}
+        blocked={sendForm.blocked}
+        onResend={() => void send()}
+        testId="chain-sms-resend"
+      />
+      {error}
+    </>
   );
 }

@@ -21,10 +21,11 @@ interface ChainState {
   starting: boolean;
   startError: CustodianError | null;
   /**
-   * What main answered for the current step's challenge, with the step it is for (issue 12). The
-   * prompt does not ask for one yet: TOTP needs nothing sent; SMS and push will.
+   * What main answered for the current step's challenge, with the step it is for (issue 12): an
+   * SMS step's "Send code" asks for one; TOTP needs nothing sent. Dropped whenever the chain moves
+   * (a pass, a reset, a new attempt), so a step reached again starts from its own "Send code".
    */
-  challenge: { factorId: string; challenge: FactorChallenge } | null;
+  challenge: { attemptId: string; position: number; factorId: string; challenge: FactorChallenge } | null;
   start(purpose: ChainStartPurpose, sensitivity: Sensitivity): Promise<void>;
   /**
    * Submits the current step's code, or a backup code standing in for it (once per attempt);
@@ -67,7 +68,7 @@ export const useChainStore = create<ChainState>()((set, get) => ({
     if (!attempt || !current) return;
     set({ notice: null, failure: null });
     try {
-      set({ attempt: await window.custodian.chain.verifyStep(attempt.attemptId, backup ? BACKUP_STEP : current.id, code) });
+      set({ attempt: await window.custodian.chain.verifyStep(attempt.attemptId, backup ? BACKUP_STEP : current.id, code), challenge: null });
     } catch (error) {
       const failure = toCustodianError(error);
       const notice = noticeFor(failure.code);
@@ -77,6 +78,7 @@ export const useChainStore = create<ChainState>()((set, get) => ({
           attempt: fresh ?? (notice === 'expired' ? { ...attempt, status: 'expired' } : { ...attempt, position: 0 }),
           notice,
           failure,
+          challenge: null,
           resets: notice === 'expired' ? state.resets : state.resets + 1,
         }));
       }
@@ -94,10 +96,16 @@ export const useChainStore = create<ChainState>()((set, get) => ({
     if (!attempt || !current) return null;
     try {
       const challenge = await window.custodian.chain.challenge(attempt.attemptId);
-      set({ challenge: { factorId: current.id, challenge } });
+      set({ challenge: { attemptId: attempt.attemptId, position: attempt.position, factorId: current.id, challenge } });
       return challenge;
     } catch (error) {
-      throw toCustodianError(error);
+      const failure = toCustodianError(error);
+      // The attempt's time ran out before the send: the prompt says so, as after a late step.
+      if (failure.code === 'ERR-MFA-EXPIRED') {
+        const fresh = await window.custodian.chain.get(attempt.attemptId).catch(() => null);
+        set({ attempt: fresh ?? { ...attempt, status: 'expired' }, notice: 'expired', failure, challenge: null });
+      }
+      throw failure;
     }
   },
 

@@ -1,16 +1,20 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { factorDigits, type EnrollmentView, type Factor, type TotpAlgorithm } from '../../../src-shared/domain/mfa';
-import { MANAGE } from '../../../src-shared/domain/policy';
-import { useLocalDeadline } from '../../app/app.store';
+import { ENROLLABLE_FACTOR_TYPES, factorDigits, type EnrollParams, type EnrollmentView, type Factor, type TotpAlgorithm } from '../../../src-shared/domain/mfa';
+import { parsePhone, PHONE_INPUT_MAX, type PhoneProblem } from '../../../src-shared/domain/phone';
+import { FACTOR_TYPES, MANAGE, type FactorType } from '../../../src-shared/domain/policy';
+import type { CustodianError } from '../../../src-shared/ipc/api';
+import { useAppStore, useLocalDeadline } from '../../app/app.store';
 import { CodeEntry } from '../../app/CodeField';
 import { CountdownRing } from '../../app/CountdownRing';
 import { focusInitial } from '../../app/Dialog';
 import { FormActions } from '../../app/FormActions';
+import { assertNever, errorText } from '../../app/errors';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useDateFormats } from '../../app/format';
-import { useFormError } from '../../app/form-error';
+import { useFormError, type FormError } from '../../app/form-error';
 import { AlertIcon, CopyIcon, SpinnerIcon } from '../../app/icons';
+import { ResendCode } from '../../app/ResendCode';
 import { SelectField } from '../../app/SelectField';
 import { callError, selectMfaEnabled, useSessionStore } from '../../app/session.store';
 import { formatMinutes, useSecondsLeft } from '../../app/ticker';
@@ -34,6 +38,25 @@ type Digits = (typeof DIGITS)[number];
 type Period = (typeof PERIODS)[number];
 /** The pending enrollment's life (DESIGN.md "Enrollment"), for the ring's full circle. */
 const PENDING_SECONDS = 600;
+
+/** What the form can enroll: one per method this build has (`EnrollParams`' union). */
+type EnrollMethod = EnrollParams['type'];
+
+function isEnrollMethod(type: FactorType): type is EnrollMethod {
+  return (ENROLLABLE_FACTOR_TYPES as readonly string[]).includes(type);
+}
+
+/**
+ * The methods the form offers (issue 12): those this build can enroll and this desk turns on
+ * (`MFA_METHODS`, told by app:info as the Policies screen learns it). Until app:info answers no
+ * method is said to be off: main refuses a turned-off one with ERR-MFA-METHOD-DISABLED anyway.
+ */
+function useEnrollMethods(): EnrollMethod[] {
+  const turnedOn = useAppStore((s) => s.info?.mfaMethods) ?? FACTOR_TYPES;
+  const methods = FACTOR_TYPES.filter(isEnrollMethod).filter((type) => turnedOn.includes(type));
+  // MFA_METHODS names at least one method; this keeps the form usable if it ever names none here.
+  return methods.length > 0 ? methods : ['totp'];
+}
 
 interface EnrollFlowProps {
   onFinished(factor: Factor): void;
@@ -74,14 +97,20 @@ export function EnrollFlow({ onFinished, onCancel, cancelLabel, cancelTestId, on
     if (ref.current) focusInitial(ref.current);
   }, [step.name]);
 
+  // With a choice of method, the first step is choosing one too.
+  const choice = useEnrollMethods().length > 1;
   const index = step.name === 'details' || step.name === 'resume' ? 1 : step.name === 'verify' ? 2 : 3;
   const title =
     step.name === 'details'
-      ? t('factors.enroll.detailsTitle')
+      ? choice
+        ? t('factors.enroll.chooseTitle')
+        : t('factors.enroll.detailsTitle')
       : step.name === 'resume'
         ? t('factors.enroll.proveTitle')
         : step.name === 'verify'
-          ? t('factors.enroll.scanTitle')
+          ? step.enrollment.factor.type === 'sms'
+            ? t('factors.enroll.smsTitle')
+            : t('factors.enroll.scanTitle')
           : t('factors.enroll.codesTitle');
 
   return (
@@ -144,19 +173,44 @@ function ChainNote({ mfaOn }: { mfaOn: boolean }) {
   );
 }
 
+/** Where a refusal of the number belongs: under the phone field, not in the form's notice. */
+function phoneRefusal(error: CustodianError | null): boolean {
+  if (!error) return false;
+  return error.code === 'ERR-SMS-INVALID-NUMBER' || (error.code === 'ERR-VALIDATION' && error.details?.field === 'phone');
+}
+
 function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: CancelProps & { onEnrolled(enrollment: EnrollmentView): void }) {
   const { t } = useTranslation();
   const mfaOn = useSessionStore(selectMfaEnabled);
-  const [label, setLabel] = useState(() => t('factors.enroll.defaultLabel'));
+  const methods = useEnrollMethods();
+  const [method, setMethod] = useState<EnrollMethod>(() => methods[0] ?? 'totp');
+  const [label, setLabel] = useState(() => t(defaultLabelKey(methods[0] ?? 'totp')));
+  const [labelTouched, setLabelTouched] = useState(false);
   const [digits, setDigits] = useState<Digits>(6);
   const [period, setPeriod] = useState<Period>(30);
   const [algorithm, setAlgorithm] = useState<TotpAlgorithm>('SHA1');
+  const [phone, setPhone] = useState('');
+  const [phoneProblem, setPhoneProblem] = useState<PhoneProblem | null>(null);
   const [labelMissing, setLabelMissing] = useState(false);
-  const ids = { label: useId(), labelHint: useId(), labelError: useId(), digits: useId(), period: useId(), algorithm: useId() };
+  const ids = {
+    method: useId(),
+    label: useId(),
+    labelHint: useId(),
+    labelError: useId(),
+    phone: useId(),
+    phoneHint: useId(),
+    phoneError: useId(),
+    digits: useId(),
+    period: useId(),
+    algorithm: useId(),
+  };
   // Before MFA is on (the first factor) main asks for no chain, and the first try goes through.
   const stepUp = useStepUp({
     purpose: MANAGE.enroll,
-    action: () => window.custodian.factors.enroll({ label: label.trim(), digits, period, algorithm }),
+    action: () =>
+      method === 'sms'
+        ? window.custodian.factors.enroll({ type: 'sms', label: label.trim(), phone })
+        : window.custodian.factors.enroll({ label: label.trim(), digits, period, algorithm }),
     onDone: (enrollment) => {
       // The list shows the pending factor too, with when it lapses.
       void useFactorsStore.getState().refresh();
@@ -166,6 +220,23 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
     cancelLabel,
     cancelTestId,
   });
+  const refusal = stepUp.form.state?.error ?? null;
+  const phoneRefused = method === 'sms' && phoneRefusal(refusal);
+  const phoneMessage = phoneProblem
+    ? t(`phone.problems.${phoneProblem}`)
+    : phoneRefused && refusal
+      ? refusal.code === 'ERR-SMS-INVALID-NUMBER'
+        ? errorText(t, refusal)
+        : t('phone.problems.invalid')
+      : null;
+
+  function chooseMethod(next: EnrollMethod) {
+    setMethod(next);
+    // A name the approver has not typed follows the method.
+    if (!labelTouched) setLabel(t(defaultLabelKey(next)));
+    setPhoneProblem(null);
+    stepUp.form.clear();
+  }
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -174,12 +245,48 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
       document.getElementById(ids.label)?.focus();
       return;
     }
+    if (method === 'sms') {
+      // The shared libphonenumber check, the one main runs again: a bad number never leaves.
+      const parsed = parsePhone(phone);
+      if (!parsed.ok) {
+        setPhoneProblem(parsed.problem);
+        document.getElementById(ids.phone)?.focus();
+        return;
+      }
+    }
     void stepUp.run();
   }
 
   return (
     <>
     <form className="stack" onSubmit={onSubmit} noValidate>
+      {methods.length > 1 ? (
+        <fieldset className="method-choices" data-testid="enroll-methods">
+          <legend className="field-label">{t('factors.enroll.method')}</legend>
+          {methods.map((m) => (
+            <div key={m} className="method-choice">
+              <input
+                id={`${ids.method}-${m}`}
+                type="radio"
+                className="checkbox"
+                name={ids.method}
+                checked={method === m}
+                onChange={() => chooseMethod(m)}
+                disabled={stepUp.chaining}
+                aria-describedby={`${ids.method}-${m}-hint`}
+                data-testid={`enroll-method-${m}`}
+              />
+              <label htmlFor={`${ids.method}-${m}`} className="method-choice-text">
+                <span className="method-choice-name">{t(`factors.enroll.methods.${m}`)}</span>
+                <span id={`${ids.method}-${m}-hint`} className="field-hint">
+                  {t(`factors.enroll.methodHints.${m}`)}
+                </span>
+              </label>
+            </div>
+          ))}
+        </fieldset>
+      ) : null}
+
       <div className="field">
         <label htmlFor={ids.label} className="field-label">
           {t('factors.enroll.label')}
@@ -193,6 +300,7 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
           autoComplete="off"
           onChange={(event) => {
             setLabel(event.target.value);
+            setLabelTouched(true);
             setLabelMissing(false);
           }}
           aria-describedby={labelMissing ? `${ids.labelHint} ${ids.labelError}` : ids.labelHint}
@@ -201,7 +309,7 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
           data-autofocus=""
         />
         <p id={ids.labelHint} className="field-hint">
-          {t('factors.enroll.labelHint')}
+          {method === 'sms' ? t('factors.enroll.smsLabelHint') : t('factors.enroll.labelHint')}
         </p>
         {labelMissing ? (
           <p id={ids.labelError} className="field-error">
@@ -210,41 +318,77 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
         ) : null}
       </div>
 
-      <details className="disclosure">
-        <summary className="disclosure-summary">{t('factors.enroll.advanced')}</summary>
-        <div className="disclosure-body">
-          <p className="field-hint">{t('factors.enroll.advancedHint')}</p>
-          <div className="field-grid">
-            <SelectField
-              id={ids.digits}
-              label={t('factors.enroll.digits')}
-              value={digits}
-              options={DIGITS.map((value) => ({ value, label: t('factors.enroll.digitsOption', { digits: value }) }))}
-              onChange={setDigits}
-              testId="enroll-digits"
-            />
-            <SelectField
-              id={ids.period}
-              label={t('factors.enroll.period')}
-              value={period}
-              options={PERIODS.map((value) => ({ value, label: t('factors.enroll.periodOption', { period: value }) }))}
-              onChange={setPeriod}
-              testId="enroll-period"
-            />
-            <SelectField
-              id={ids.algorithm}
-              label={t('factors.enroll.algorithm')}
-              value={algorithm}
-              options={ALGORITHMS.map((value) => ({ value, label: t(`factors.algorithms.${value}`) }))}
-              onChange={setAlgorithm}
-              testId="enroll-algorithm"
-            />
-          </div>
+      {method === 'sms' ? (
+        <div className="field">
+          <label htmlFor={ids.phone} className="field-label">
+            {t('factors.enroll.phone')}
+          </label>
+          <input
+            id={ids.phone}
+            className="input input-phone"
+            type="tel"
+            value={phone}
+            maxLength={PHONE_INPUT_MAX}
+            autoComplete="tel"
+            spellCheck={false}
+            placeholder="+1 415 555 0100"
+            onChange={(event) => {
+              setPhone(event.target.value);
+              setPhoneProblem(null);
+              if (phoneRefused) stepUp.form.clear();
+            }}
+            disabled={stepUp.chaining}
+            aria-describedby={phoneMessage ? `${ids.phoneHint} ${ids.phoneError}` : ids.phoneHint}
+            aria-invalid={phoneMessage ? true : undefined}
+            data-testid="enroll-phone"
+          />
+          <p id={ids.phoneHint} className="field-hint">
+            {t('factors.enroll.phoneHint')}
+          </p>
+          {phoneMessage ? (
+            <p id={ids.phoneError} className="field-error" role="alert" data-testid="enroll-phone-error" data-problem={phoneProblem ?? refusal?.code}>
+              {phoneMessage}
+            </p>
+          ) : null}
         </div>
-      </details>
+      ) : (
+        <details className="disclosure">
+          <summary className="disclosure-summary">{t('factors.enroll.advanced')}</summary>
+          <div className="disclosure-body">
+            <p className="field-hint">{t('factors.enroll.advancedHint')}</p>
+            <div className="field-grid">
+              <SelectField
+                id={ids.digits}
+                label={t('factors.enroll.digits')}
+                value={digits}
+                options={DIGITS.map((value) => ({ value, label: t('factors.enroll.digitsOption', { digits: value }) }))}
+                onChange={setDigits}
+                testId="enroll-digits"
+              />
+              <SelectField
+                id={ids.period}
+                label={t('factors.enroll.period')}
+                value={period}
+                options={PERIODS.map((value) => ({ value, label: t('factors.enroll.periodOption', { period: value }) }))}
+                onChange={setPeriod}
+                testId="enroll-period"
+              />
+              <SelectField
+                id={ids.algorithm}
+                label={t('factors.enroll.algorithm')}
+                value={algorithm}
+                options={ALGORITHMS.map((value) => ({ value, label: t(`factors.algorithms.${value}`) }))}
+                onChange={setAlgorithm}
+                testId="enroll-algorithm"
+              />
+            </div>
+          </div>
+        </details>
+      )}
 
+      {method === 'sms' ? <p className="field-hint">{t('factors.enroll.smsCost')}</p> : null}
       <ChainNote mfaOn={mfaOn} />
-      <FormErrorNotice form={stepUp.form} />
+      {phoneRefused ? null : <FormErrorNotice form={stepUp.form} />}
       <StepUpActions
         onCancel={onCancel}
         cancelLabel={cancelLabel}
@@ -252,13 +396,24 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
         stepUp={stepUp}
         testId="enroll-continue"
       >
-        {t('common.continue')}
+        {method === 'sms' ? t('factors.enroll.sendCode') : t('common.continue')}
       </StepUpActions>
     </form>
     {/* After the form, not in it: the prompt's step forms cannot nest. */}
     {stepUp.prompt}
     </>
   );
+}
+
+function defaultLabelKey(method: EnrollMethod): 'factors.enroll.defaultLabel' | 'factors.enroll.smsDefaultLabel' {
+  switch (method) {
+    case 'totp':
+      return 'factors.enroll.defaultLabel';
+    case 'sms':
+      return 'factors.enroll.smsDefaultLabel';
+    default:
+      return assertNever(method);
+  }
 }
 
 /** "Resume" on a pending factor: its QR code again, after the same chain a new one takes. */
@@ -286,7 +441,11 @@ function ResumeStep({ factor, onResumed, onCancel, cancelLabel, cancelTestId }: 
   return (
     <>
     <form className="stack" onSubmit={onSubmit} noValidate>
-      <p>{t('factors.enroll.resumeIntro', { label: factor.label, time: factor.pendingExpiresAt ? formats.time(factor.pendingExpiresAt) : '' })}</p>
+      <p>
+        {factor.type === 'sms'
+          ? t('factors.enroll.smsResumeIntro', { label: factor.label, phone: factor.phoneMasked, time: factor.pendingExpiresAt ? formats.time(factor.pendingExpiresAt) : '' })
+          : t('factors.enroll.resumeIntro', { label: factor.label, time: factor.pendingExpiresAt ? formats.time(factor.pendingExpiresAt) : '' })}
+      </p>
       <ChainNote mfaOn={mfaOn} />
       <FormErrorNotice form={stepUp.form} />
       <StepUpActions
@@ -297,7 +456,7 @@ function ResumeStep({ factor, onResumed, onCancel, cancelLabel, cancelTestId }: 
         testId="enroll-resume-submit"
         autoFocus
       >
-        {t('factors.enroll.showQr')}
+        {factor.type === 'sms' ? t('factors.enroll.sendCode') : t('factors.enroll.showQr')}
       </StepUpActions>
     </form>
     {stepUp.prompt}
@@ -321,6 +480,12 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
   const codeId = useId();
   const errorId = useId();
   const noteId = useId();
+  const resend = useResend(factor.id, enrollment.sent ?? null, () => {
+    // A new code: what was typed was for the old one.
+    setCode('');
+    form.clear();
+    document.getElementById(codeId)?.focus();
+  });
 
   // pendingExpiresAt is main's time; the renderer's one offset turns it into this renderer's.
   const deadline = useLocalDeadline(factor.pendingExpiresAt);
@@ -372,28 +537,34 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
 
   return (
     <div className="stack">
-      <div className="enroll-scan">
-        <div className="qr-frame">
-          <img
-            className="qr"
-            src={enrollment.qrDataUrl}
-            alt={t('factors.enroll.qrAlt', { label: factor.label })}
-            width={200}
-            height={200}
-            data-testid="enroll-qr"
-          />
-        </div>
-        <div className="stack enroll-manual">
-          <p>{t('factors.enroll.scanIntro')}</p>
-          <div className="field">
-            <span className="field-label">{t('factors.enroll.secretMasked')}</span>
-            <code className="secret secret-masked" data-testid="enroll-secret-masked">
-              {enrollment.secretMasked}
-            </code>
+      {factor.type === 'sms' ? (
+        <p className="enroll-sent" data-testid="enroll-sent-to">
+          {t('factors.enroll.smsSentTo', { phone: factor.phoneMasked })}
+        </p>
+      ) : (
+        <div className="enroll-scan">
+          <div className="qr-frame">
+            <img
+              className="qr"
+              src={enrollment.qrDataUrl}
+              alt={t('factors.enroll.qrAlt', { label: factor.label })}
+              width={200}
+              height={200}
+              data-testid="enroll-qr"
+            />
           </div>
-          <RevealSecret factor={factor} />
+          <div className="stack enroll-manual">
+            <p>{t('factors.enroll.scanIntro')}</p>
+            <div className="field">
+              <span className="field-label">{t('factors.enroll.secretMasked')}</span>
+              <code className="secret secret-masked" data-testid="enroll-secret-masked">
+                {enrollment.secretMasked}
+              </code>
+            </div>
+            <RevealSecret factor={factor} />
+          </div>
         </div>
-      </div>
+      )}
       {factor.recovery ? (
         <p className="notice notice-warning notice-small" data-testid="enroll-recovery-note">
           <AlertIcon />
@@ -404,8 +575,8 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
       <form className="stack" onSubmit={(event) => void onSubmit(event)} noValidate>
         <CodeEntry
           id={codeId}
-          label={t('factors.enroll.codeLabel')}
-          hint={t('factors.enroll.codeHint', { digits: factorDigits(factor) })}
+          label={factor.type === 'sms' ? t('factors.enroll.smsCodeLabel') : t('factors.enroll.codeLabel')}
+          hint={t(factor.type === 'sms' ? 'factors.enroll.smsCodeHint' : 'factors.enroll.codeHint', { digits: factorDigits(factor) })}
           value={code}
           onChange={setCode}
           kind="totp"
@@ -415,11 +586,12 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
           errorId={errorId}
           autoFocus
         />
+        {factor.type === 'sms' ? <ResendArea resend={resend} phone={factor.phoneMasked} /> : null}
         {deadline !== null ? (
           <p className="countdown-note" id={noteId}>
             <CountdownRing secondsLeft={secondsLeft} totalSeconds={PENDING_SECONDS} />
             <span aria-live="off" data-testid="enroll-expires" data-seconds={secondsLeft}>
-              {t('factors.enroll.expiresIn', { time: formatMinutes(secondsLeft) })}
+              {t(factor.type === 'sms' ? 'factors.enroll.smsExpiresIn' : 'factors.enroll.expiresIn', { time: formatMinutes(secondsLeft) })}
             </span>
           </p>
         ) : null}
@@ -434,6 +606,69 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
           {t('factors.enroll.confirm')}
         </FormActions>
       </form>
+    </div>
+  );
+}
+
+interface Resend {
+  /** The last send's answer; null when none is known (then "Send again" is free at once). */
+  sent: { digits: number; resendAfter: string } | null;
+  /** How many sends this step made itself: keys the countdown, so each send gets a full ring. */
+  count: number;
+  busy: boolean;
+  form: FormError;
+  run(): void;
+}
+
+/**
+ * "Send again" on an SMS enrollment (issue 12): `factors:resend-code`, which takes no chain. Its
+ * refusals (a Twilio error, the send limit with its wait) have their own form error, so a
+ * rate limit on sending never holds the Confirm button.
+ */
+function useResend(factorId: string, first: { digits: number; resendAfter: string } | null, onSent: () => void): Resend {
+  const [sent, setSent] = useState(first);
+  const [count, setCount] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const form = useFormError();
+  const onSentRef = useRef(onSent);
+  useEffect(() => {
+    onSentRef.current = onSent;
+  });
+
+  async function send(): Promise<void> {
+    setBusy(true);
+    form.clear();
+    try {
+      const answer = await window.custodian.factors.resendCode(factorId);
+      setSent(answer.sent);
+      setCount((n) => n + 1);
+      onSentRef.current();
+    } catch (error) {
+      form.show(callError(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return { sent, count, busy, form, run: () => void send() };
+}
+
+function ResendArea({ resend, phone }: { resend: Resend; phone: string }) {
+  const { t } = useTranslation();
+  return (
+    <div className="stack stack-tight">
+      <ResendCode
+        key={resend.count}
+        resendAfter={resend.sent?.resendAfter ?? new Date(0).toISOString()}
+        busy={resend.busy}
+        blocked={resend.form.blocked}
+        onResend={resend.run}
+        testId="enroll-resend"
+      />
+      <FormErrorNotice form={resend.form} />
+      <p className="status-line status-ok" role="status" data-testid="enroll-resent">
+        {resend.count > 0 && !resend.form.state ? t('factors.enroll.smsResent', { phone }) : ''}
+      </p>
     </div>
   );
 }

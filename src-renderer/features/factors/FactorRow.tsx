@@ -105,6 +105,14 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
                 : t('factors.pushDevice')}
           </span>
         </p>
+        {factor.type === 'sms' ? (
+          // NIST SP 800-63B §5.1.3.3: SMS is a restricted authenticator (a text can be intercepted,
+          // a number ported to another SIM); issue 12 asks the list to say so beside each one.
+          <p className="factor-note" data-testid="factor-nist-note">
+            <AlertIcon />
+            <span>{t('factors.smsNist')}</span>
+          </p>
+        ) : null}
         {dates.length > 0 ? (
           <p className="factor-dates">
             {dates.map((text) => (

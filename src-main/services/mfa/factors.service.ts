@@ -13,6 +13,7 @@ import type { AttemptGuard } from './attempt-guard.service';
 import { formatBackupCode } from './backup-codes';
 import type { BackupCodesService } from './backup-codes.service';
 import type { ManagementGate } from './management-gate';
+import type { StepBinding } from './methods/factor-method';
 import type { FactorMethodRegistry } from './methods/registry';
 import { HOUR_MS, mfaRow, type MfaContext } from './mfa-context';
 import type { ProfileService } from './profile.service';
@@ -133,7 +134,7 @@ export class FactorsService {
     this.#vault.remember(id, secret);
     this.#changed();
     try {
-      return await this.#enrollment(profile, this.#require(profile.id, id), secret);
+      return await this.#enrollment(profile, this.#require(profile.id, id), secret, ctx);
     } catch (error) {
       // The first SMS code could not be sent (ERR-SMS-*, or the send limit): the caller never
       // learns the factor's id, so the enrollment is taken back rather than left pending with
@@ -162,7 +163,7 @@ export class FactorsService {
       this.#audit.append(mfaRow(profile, ctx, 'mfa_setup_resumed', factor.id, { factorId: factor.id, label: factor.label, enrolledWith, source: ctx.source }));
     });
     this.#changed();
-    return this.#enrollment(profile, this.#require(profile.id, factor.id), secret);
+    return this.#enrollment(profile, this.#require(profile.id, factor.id), secret, ctx);
   }
 
   /**
@@ -200,7 +201,7 @@ export class FactorsService {
     this.#methods.assertEnabled(factor.type);
     // Confirm would refuse it (nobody proved a code for it): a code for it would be wasted.
     if (profile.mfaEnabled && factor.enrolledWith === 'setup') throw new AppError('ERR-MFA-REQUIRED');
-    const challenge = await this.#methods.challenge(factor);
+    const challenge = await this.#methods.challenge(factor, enrollmentBinding(profile, ctx));
     if (challenge.kind !== 'sent') throw new AppError('ERR-INTERNAL');
     this.#audit.record(
       mfaRow(profile, ctx, 'mfa_setup_code_resent', factor.id, {
@@ -361,19 +362,13 @@ export class FactorsService {
   }
 
   /** The enrollment as the shell gets it; the window gets it without `uri` (EnrollmentView). */
-  async #enrollment(profile: Profile, factor: FactorRecord, secret: string): Promise<Enrollment> {
+  async #enrollment(profile: Profile, factor: FactorRecord, secret: string, ctx: MfaContext): Promise<Enrollment> {
     const { uri, secretMasked } = this.#methods.provisioning(factor, secret, profile.principal);
     const qrDataUrl = uri === '' ? '' : await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 264 });
     // The confirm step's challenge: TOTP's sends nothing; SMS sends the first code now (issue 12),
     // so starting or resuming an SMS enrollment is a send, counted by its rate limit.
     // A push factor raises its first push now: the approver picks its number in the window.
-    const challenge = await this.#methods.challenge(factor, {
-      attemptId: null,
-      purpose: MANAGE.enroll,
-      sensitivity: null,
-      source: 'enroll',
-      startedBy: profile.principal,
-    });
+    const challenge = await this.#methods.challenge(factor, enrollmentBinding(profile, ctx));
     const sent = challenge.kind === 'sent' ? { digits: challenge.digits, resendAfter: challenge.resendAfter } : undefined;
     const push = challenge.kind === 'push' ? { number: challenge.number, expiresAt: challenge.expiresAt } : undefined;
     return { factor: toFactor(factor, this.#clock.now()), uri, qrDataUrl, secretMasked, ...(sent ? { sent } : {}), ...(push ? { push } : {}) };
@@ -405,4 +400,9 @@ export class FactorsService {
     if (!factor) throw new AppError('ERR-NOT-FOUND');
     return factor;
   }
+}
+
+/** What an enrollment's confirming challenge is for: no chain attempt, shown as confirming a new factor. */
+function enrollmentBinding(profile: Profile, ctx: MfaContext): StepBinding {
+  return { attemptId: null, purpose: MANAGE.enroll, sensitivity: null, source: ctx.source, startedBy: profile.principal };
 }

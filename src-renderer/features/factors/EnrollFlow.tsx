@@ -53,7 +53,7 @@ function isEnrollMethod(type: FactorType): type is EnrollMethod {
  */
 function useEnrollMethods(): EnrollMethod[] {
   const turnedOn = useAppStore((s) => s.info?.mfaMethods) ?? FACTOR_TYPES;
-  const methods = FACTOR_TYPES.filter(isEnrollMethod).filter((type) => turnedOn.includes(type));
+  const methods = FACTOR_TYPES.filter(isEnrollMethod).filter((type) => turnedOn.includes(type) && type !== 'push');
   // MFA_METHODS names at least one method; this keeps the form usable if it ever names none here.
   return methods.length > 0 ? methods : ['totp'];
 }
@@ -411,6 +411,8 @@ function defaultLabelKey(method: EnrollMethod): 'factors.enroll.defaultLabel' | 
       return 'factors.enroll.defaultLabel';
     case 'sms':
       return 'factors.enroll.smsDefaultLabel';
+    case 'push':
+      return 'factors.enroll.defaultLabel';
     default:
       return assertNever(method);
   }

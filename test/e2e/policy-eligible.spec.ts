@@ -4,7 +4,8 @@ import { currentLabel, enrollTwo, passChain, Phones, shotPath, typeStep } from '
 import { expect, test } from './fixtures';
 
 // Two time steps either side, so each factor has unused codes left after enrolling (see chain.spec.ts).
-test.use({ appEnv: { CUSTODIAN_MFA_WINDOW_STEPS: '2' } });
+// SMS and push turned off: the Policies form says so beside each (issue 12).
+test.use({ appEnv: { CUSTODIAN_MFA_WINDOW_STEPS: '2', MFA_METHODS: 'totp' } });
 
 /** The labels of the factor list's rows, top to bottom, and which are checked. */
 async function factorRows(page: Page): Promise<string[]> {
@@ -41,11 +42,11 @@ test('a policy names its factors in a fixed order: narrowing saves at once and i
   await expect(totp).toContainText('2 active');
   for (const [type, why] of [
     ['sms', 'Turned off on this desk (MFA_METHODS)'],
-    ['push', 'Not available in this version'],
+    ['push', 'Turned off on this desk (MFA_METHODS)'],
   ] as const) {
     const row = eligible.locator(`[data-testid="policy-type"][data-type="${type}"]`);
-    // The default below critical admits them (issue 12) though this desk cannot enroll them (SMS
-    // is off by default, push has no method yet): checked, free to be unchecked, never checked again.
+    // The default below critical admits them (issue 12) though this desk turned them off:
+    // checked, free to be unchecked, never checked again.
     await expect(row.getByRole('checkbox')).toBeChecked();
     await expect(row.getByRole('checkbox')).toBeEnabled();
     await expect(row).toContainText(why);

@@ -149,7 +149,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     credentials: () => twilioCredentials.read(),
   });
   const pushes = new PushChallengesRepository(db);
-  const pushMethod = new PushMethod({ vault, pushes, clock, config: deps.config, random, raised: () => push.changed() });
+  const pushMethod = new PushMethod({ vault, pushes, clock, config: deps.config, random, changed: () => push.changed() });
   const methods = new FactorMethodRegistry(
     {
       totp: new TotpMethod({ vault, clock, config: deps.config, random }),

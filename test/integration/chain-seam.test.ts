@@ -55,6 +55,9 @@ class CountingTotp implements FactorMethod<'totp'> {
   uncounted(): UncountedOutcome {
     return this.#inner.uncounted();
   }
+  forget(): void {
+    this.#inner.forget();
+  }
 }
 
 let dir: string;

@@ -246,6 +246,37 @@ describe('push factors (issue 12)', () => {
   });
 });
 
+describe('disabling a factor drops what its method kept (issue 12)', () => {
+  it("a disabled push factor's waiting push leaves the window; a disabled SMS factor's code and sends leave the database", async () => {
+    const credentials = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex'), sender: SENDER };
+    standIn = await startTwilioStandIn({ accountSid: credentials.accountSid, authToken: credentials.authToken });
+    const twilio = standIn;
+    const d = await desk({ CUSTODIAN_SMS_TWILIO_BASE_URL: standIn.baseUrl });
+    await new TwilioCredentialsStore(d.c.secrets).write(credentials);
+    await stepUp(d.c, 'factors:enroll', () => d.totpCode());
+    const sms = await d.c.mfa.startEnrollment({ label: 'Work phone', type: 'sms', phone: PHONE }, DESKTOP);
+    await d.c.mfa.confirmEnrollment(sms.factor.id, twilio.lastCode() ?? '', DESKTOP);
+    d.t.clock.advanceSeconds(30);
+    // The push factor first at low, the TOTP factor after it: disabling the push factor leaves
+    // the policy satisfiable.
+    d.c.policies.save({ ...d.c.policies.get('low'), requiredSteps: 1, mode: 'fixed', eligible: { by: 'ids', ids: [d.pushId, d.totpId] } }, ADMIN);
+    await pushStep(d);
+    expect(d.c.push.pending()).toHaveLength(1);
+    const rows = (table: string, id: string): number => (d.c.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE factor_id = ?`).get(id) as { n: number }).n;
+    // The confirming code's HMAC (used) and its send are kept with the SMS factor.
+    expect(rows('sms_codes', sms.factor.id)).toBe(1);
+    expect(rows('sms_sends', sms.factor.id)).toBe(1);
+    for (const id of [d.pushId, sms.factor.id]) {
+      await stepUp(d.c, `factors:disable:${id}`, () => d.totpCode());
+      await d.c.mfa.disableFactor(id, DESKTOP);
+      d.t.clock.advanceSeconds(30);
+    }
+    expect(d.c.push.pending()).toEqual([]);
+    expect(rows('sms_codes', sms.factor.id)).toBe(0);
+    expect(rows('sms_sends', sms.factor.id)).toBe(0);
+  });
+});
+
 describe('a chain mixing TOTP, SMS and push (issue 12)', () => {
   for (const mode of ['fixed', 'random'] as const) {
     it(`passes in ${mode} order, each step with its own method`, async () => {

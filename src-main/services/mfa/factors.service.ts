@@ -179,6 +179,7 @@ export class FactorsService {
     const row = mfaRow(profile, ctx, 'mfa_setup_removed', factor.id, { factorId: factor.id, label: factor.label, source: ctx.source });
     this.#audit.recordChange(row, () => {
       if (!this.#factors.deletePending(factor.id)) throw new AppError('ERR-NOT-FOUND');
+      this.#methods.forget(factor);
     });
     this.#changed();
     return { factorId: factor.id };
@@ -310,6 +311,8 @@ export class FactorsService {
     });
     this.#audit.recordChange(row, () => {
       if (!this.#factors.disable(factor.id, new Date(this.#clock.now()).toISOString())) throw new AppError('ERR-NOT-FOUND');
+      // A disabled SMS factor's last code, a disabled push factor's waiting push: gone with it.
+      this.#methods.forget(factor);
       if (last) {
         this.#profiles.setMfaEnabled(profile.id, false);
         this.#backup.retireAll(profile.id);
@@ -376,9 +379,12 @@ export class FactorsService {
 
   async #expire(factor: FactorRecord): Promise<void> {
     await this.#vault.deleteFactorSecret(factor.profileId, factor.id);
-    this.#audit.recordChange({ event: 'mfa_setup_expired', actor: 'system', subject: factor.id, data: { factorId: factor.id } }, () =>
-      this.#factors.deletePending(factor.id),
-    );
+    // No row when another process swept it first (`false` skips the audit row).
+    this.#audit.recordChange({ event: 'mfa_setup_expired', actor: 'system', subject: factor.id, data: { factorId: factor.id } }, () => {
+      const deleted = this.#factors.deletePending(factor.id);
+      if (deleted) this.#methods.forget(factor);
+      return deleted;
+    });
   }
 
   /** A lapsed enrollment is swept on the spot, so its secret is gone before the caller hears. */

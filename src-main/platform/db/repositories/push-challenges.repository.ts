@@ -117,6 +117,11 @@ export class PushChallengesRepository {
     return this.#move.run({ id, from, to, now: nowMs }).changes === 1;
   }
 
+  /** Withdraws a factor's waiting push (the factor is being disabled); answers how many. */
+  withdraw(factorId: string): number {
+    return this.#supersede.all(factorId).length;
+  }
+
   /** A pending push past its time becomes `expired`: true for the one caller that moved it. */
   expire(id: string, nowMs: number): boolean {
     return this.#expire.run(id, nowMs).changes === 1;

@@ -18,6 +18,8 @@ export class SmsCodesRepository {
   readonly #reserve;
   readonly #window;
   readonly #release;
+  readonly #forgetCode;
+  readonly #forgetSends;
 
   constructor(db: Database) {
     this.#get = db.prepare('SELECT mac, expires_at AS expiresAt, used_at AS usedAt FROM sms_codes WHERE factor_id = ?');
@@ -37,6 +39,8 @@ export class SmsCodesRepository {
     );
     this.#window = db.prepare('SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM sms_sends WHERE factor_id = ? AND sent_at > ?');
     this.#release = db.prepare('DELETE FROM sms_sends WHERE id = ?');
+    this.#forgetCode = db.prepare('DELETE FROM sms_codes WHERE factor_id = ?');
+    this.#forgetSends = db.prepare('DELETE FROM sms_sends WHERE factor_id = ?');
   }
 
   get(factorId: string): StoredSmsCode | undefined {
@@ -60,6 +64,12 @@ export class SmsCodesRepository {
     const { n, oldest } = this.#window.get(factorId, since) as { n: number; oldest: number | null };
     if (inserted.changes !== 1) return { ok: false, oldest: oldest ?? nowMs };
     return { ok: true, id: Number(inserted.lastInsertRowid), sentInWindow: n, oldest: oldest ?? nowMs };
+  }
+
+  /** A factor disabled or dropped: its code and its sends go. */
+  forget(factorId: string): void {
+    this.#forgetCode.run(factorId);
+    this.#forgetSends.run(factorId);
   }
 
   /** A send Twilio refused was never sent: it does not count. */

@@ -85,6 +85,12 @@ export interface FactorMethod<T extends FactorType> {
    * code (a push pending or denied). Never awaits, so nothing can move between it and the slot.
    */
   uncounted(factor: FactorOf<T>, attemptId: string | null): UncountedOutcome;
+  /**
+   * The factor is being disabled or its enrollment dropped: forget what the method keeps in the
+   * database for it (an SMS code, a waiting push). Runs inside the transaction that ends the
+   * factor; its keychain secret is deleted by the caller.
+   */
+  forget(factor: FactorOf<T>): void;
 }
 
 /** One method per factor type; the compiler asks for the new one when the union grows. */

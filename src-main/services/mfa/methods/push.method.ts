@@ -24,8 +24,8 @@ export interface PushMethodDeps {
   clock: Clock;
   config: Config;
   random: Random;
-  /** A push was raised in this process: the window should prompt now, not on the next commit seen. */
-  raised: () => void;
+  /** Pushes changed in this process (raised, withdrawn): the window should hear now, not on the next commit seen. */
+  changed: () => void;
 }
 
 /**
@@ -97,7 +97,7 @@ export class PushMethod implements FactorMethod<'push'> {
     if (!raised.ok) {
       throw new AppError('ERR-MFA-RATE-LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil((raised.oldest + PUSH_WINDOW_MS - now) / 1000)) });
     }
-    this.#deps.raised();
+    this.#deps.changed();
     return { kind: 'push', number, expiresAt: new Date(record.expiresAt).toISOString() };
   }
 
@@ -117,6 +117,11 @@ export class PushMethod implements FactorMethod<'push'> {
     // Reported once: the step it fails moves it to `used`, and a second submission is a replay.
     if (push.status === 'denied' && pushes.move(push.id, 'denied', 'used', now)) return 'denied';
     return null;
+  }
+
+  /** A waiting push of a factor being disabled is withdrawn: the window stops prompting for it. */
+  forget(factor: FactorOf<'push'>): void {
+    if (this.#deps.pushes.withdraw(factor.id) > 0) this.#deps.changed();
   }
 
   confirm(factor: FactorOf<'push'>, code: string): Promise<FactorVerdict> {

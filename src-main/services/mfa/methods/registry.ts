@@ -103,6 +103,19 @@ export class FactorMethodRegistry {
     }
   }
 
+  forget(factor: FactorRecord): void {
+    switch (factor.type) {
+      case 'totp':
+        return this.#methods.totp.forget(factor);
+      case 'sms':
+        return this.#methods.sms.forget(factor);
+      case 'push':
+        return this.#methods.push.forget(factor);
+      default:
+        return assertNever(factor);
+    }
+  }
+
   uncounted(factor: FactorRecord, attemptId: string | null): UncountedOutcome {
     switch (factor.type) {
       case 'totp':

@@ -76,6 +76,11 @@ export class SmsMethod implements FactorMethod<'sms'> {
     return null;
   }
 
+  /** The last code's HMAC and the send count go with the factor. */
+  forget(factor: FactorOf<'sms'>): void {
+    this.#deps.codes.forget(factor.id);
+  }
+
   /**
    * Sends a new code. The send is counted first (one guarded INSERT, so two processes cannot pass
    * the limit together); a send Twilio refuses is uncounted again and its ERR-SMS-* error goes

@@ -48,6 +48,11 @@ export class TotpMethod implements FactorMethod<'totp'> {
     return null;
   }
 
+  /** Nothing kept outside the factor's row and its keychain secret. */
+  forget(): void {
+    return;
+  }
+
   async #check(factor: FactorOf<'totp'>, code: string, lastUsedStep: number): Promise<FactorVerdict> {
     const secret = await this.#vault.factorSecret(factor.profileId, factor.id);
     const params = { secret, digits: factor.digits, period: factor.period, algorithm: factor.algorithm };

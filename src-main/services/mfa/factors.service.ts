@@ -133,7 +133,7 @@ export class FactorsService {
     this.#vault.remember(id, secret);
     this.#changed();
     try {
-      return await this.#enrollment(profile, this.#require(profile.id, id), secret);
+      return await this.#enrollment(profile, this.#require(profile.id, id), secret, ctx);
     } catch (error) {
       // The first SMS code could not be sent (ERR-SMS-*, or the send limit): the caller never
       // learns the factor's id, so the enrollment is taken back rather than left pending with
@@ -162,7 +162,7 @@ export class FactorsService {
       this.#audit.append(mfaRow(profile, ctx, 'mfa_setup_resumed', factor.id, { factorId: factor.id, label: factor.label, enrolledWith, source: ctx.source }));
     });
     this.#changed();
-    return this.#enrollment(profile, this.#require(profile.id, factor.id), secret);
+    return this.#enrollment(profile, this.#require(profile.id, factor.id), secret, ctx);
   }
 
   /**
@@ -331,7 +331,7 @@ export class FactorsService {
   }
 
   /** The enrollment as the shell gets it; the window gets it without `uri` (EnrollmentView). */
-  async #enrollment(profile: Profile, factor: FactorRecord, secret: string): Promise<Enrollment> {
+  async #enrollment(profile: Profile, factor: FactorRecord, secret: string, ctx: MfaContext): Promise<Enrollment> {
     const { uri, secretMasked } = this.#methods.provisioning(factor, secret, profile.principal);
     const qrDataUrl = uri === '' ? '' : await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 264 });
     // The confirm step's challenge: TOTP's sends nothing; SMS sends the first code now (issue 12),
@@ -341,7 +341,8 @@ export class FactorsService {
       attemptId: null,
       purpose: MANAGE.enroll,
       sensitivity: null,
-      source: 'enroll',
+      // Where the enrollment was started (the window, a shell): the push prompt says so.
+      source: ctx.source,
       startedBy: profile.principal,
     });
     const sent = challenge.kind === 'sent' ? { digits: challenge.digits, resendAfter: challenge.resendAfter } : undefined;

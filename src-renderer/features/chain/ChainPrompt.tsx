@@ -10,6 +10,7 @@ import { AlertIcon } from '../../app/icons';
 import { useNow } from '../../app/ticker';
 import { Countdown } from '../approvals/Countdown';
 import { useChainStore, type ChainNotice } from './chain.store';
+import { PushStepWait } from './PushStepWait';
 
 type StepState = 'done' | 'current' | 'locked';
 
@@ -96,6 +97,12 @@ function NoticeLine({ notice, code }: { notice: ChainNotice; code: string | null
     case 'expired':
       text = t('chain.notice.expired');
       break;
+    case 'denied':
+      text = t('chain.notice.denied');
+      break;
+    case 'pushExpired':
+      text = t('chain.notice.pushExpired');
+      break;
     default:
       return assertNever(notice);
   }
@@ -129,7 +136,14 @@ function StepItem({ step, index, total, state, backupAllowed }: StepItemProps) {
         </span>
         <span className={`badge chain-badge-${state}`}>{t(`chain.state.${state}`, { current: index + 1, total })}</span>
       </div>
-      {state === 'current' ? <StepForm step={step} index={index} backupAllowed={backupAllowed} /> : null}
+      {state === 'current' ? (
+        // Each method's own control (issue 12): a push step waits for the answer in the push prompt.
+        step.type === 'push' ? (
+          <PushStepWait step={step} index={index} />
+        ) : (
+          <StepForm step={step} index={index} backupAllowed={backupAllowed} />
+        )
+      ) : null}
     </li>
   );
 }

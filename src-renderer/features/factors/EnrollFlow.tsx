@@ -16,6 +16,7 @@ import { callError, selectMfaEnabled, useSessionStore } from '../../app/session.
 import { formatMinutes, useSecondsLeft } from '../../app/ticker';
 import { StepUpActions, useStepUp } from '../chain/step-up';
 import { BackupCodesSheet } from './BackupCodesSheet';
+import { EnrollMethodChoice, PushEnrollWait, type EnrollMethod } from './EnrollPush';
 import { useFactorsStore } from './factors.store';
 
 export type EnrollStepName = 'details' | 'resume' | 'verify' | 'codes';
@@ -81,7 +82,9 @@ export function EnrollFlow({ onFinished, onCancel, cancelLabel, cancelTestId, on
       : step.name === 'resume'
         ? t('factors.enroll.proveTitle')
         : step.name === 'verify'
-          ? t('factors.enroll.scanTitle')
+          ? step.enrollment.push
+            ? t('factors.enroll.pushTitle')
+            : t('factors.enroll.scanTitle')
           : t('factors.enroll.codesTitle');
 
   return (
@@ -148,6 +151,7 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
   const { t } = useTranslation();
   const mfaOn = useSessionStore(selectMfaEnabled);
   const [label, setLabel] = useState(() => t('factors.enroll.defaultLabel'));
+  const [method, setMethod] = useState<EnrollMethod>('totp');
   const [digits, setDigits] = useState<Digits>(6);
   const [period, setPeriod] = useState<Period>(30);
   const [algorithm, setAlgorithm] = useState<TotpAlgorithm>('SHA1');
@@ -156,7 +160,8 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
   // Before MFA is on (the first factor) main asks for no chain, and the first try goes through.
   const stepUp = useStepUp({
     purpose: MANAGE.enroll,
-    action: () => window.custodian.factors.enroll({ label: label.trim(), digits, period, algorithm }),
+    action: () =>
+      window.custodian.factors.enroll(method === 'push' ? { type: 'push', label: label.trim() } : { label: label.trim(), digits, period, algorithm }),
     onDone: (enrollment) => {
       // The list shows the pending factor too, with when it lapses.
       void useFactorsStore.getState().refresh();
@@ -210,6 +215,17 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
         ) : null}
       </div>
 
+      <EnrollMethodChoice
+        value={method}
+        onChange={(next) => {
+          // An untouched default name follows the kind chosen.
+          const defaults = [t('factors.enroll.defaultLabel'), t('factors.enroll.defaultPushLabel')];
+          if (defaults.includes(label.trim())) setLabel(next === 'push' ? defaults[1] ?? '' : defaults[0] ?? '');
+          setMethod(next);
+        }}
+      />
+
+      {method === 'push' ? null : (
       <details className="disclosure">
         <summary className="disclosure-summary">{t('factors.enroll.advanced')}</summary>
         <div className="disclosure-body">
@@ -242,6 +258,7 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
           </div>
         </div>
       </details>
+      )}
 
       <ChainNote mfaOn={mfaOn} />
       <FormErrorNotice form={stepUp.form} />
@@ -350,6 +367,20 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
       setBusy(false);
       document.getElementById(codeId)?.focus();
     }
+  }
+
+  // A push factor (issue 12) is confirmed by its push's answer, not a typed code.
+  if (enrollment.push && !expired) {
+    return (
+      <PushEnrollWait
+        enrollment={{ ...enrollment, push: enrollment.push }}
+        onConfirmed={onConfirmed}
+        onRestart={onRestart}
+        onCancel={onCancel}
+        cancelLabel={cancelLabel}
+        cancelTestId={cancelTestId}
+      />
+    );
   }
 
   if (expired) {

@@ -6,6 +6,7 @@ import { useFormError } from '../../app/form-error';
 import { SpinnerIcon } from '../../app/icons';
 import { callError } from '../../app/session.store';
 import { PushNumber, usePushWait } from '../push/push-wait';
+import { usePushStore } from '../push/push.store';
 import { useChainStore } from './chain.store';
 
 /**
@@ -45,10 +46,12 @@ export function PushStepWait({ step, index }: { step: ChainFactor; index: number
     }
   }, [requestChallenge, show, clear]);
 
-  // After a failed round the focus, gone with the number, lands on "Send push".
+  // After a failed round the focus, gone with the number, lands on "Send push" once the push
+  // prompt (modal: nothing behind it takes the focus) has closed.
+  const promptOpen = usePushStore((s) => s.prompts.length > 0 || s.result !== null);
   useEffect(() => {
-    if (!push && notice) sendRef.current?.focus();
-  }, [push, notice]);
+    if (!push && notice && !promptOpen) sendRef.current?.focus();
+  }, [push, notice, promptOpen]);
 
   useEffect(() => {
     if (push || notice || autoSent.current) return;

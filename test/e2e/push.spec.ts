@@ -75,6 +75,8 @@ async function enrollPush(page: Page, phones: Phones, label: string): Promise<vo
   await expect(prompt.getByTestId('push-source')).toHaveText('This window');
   await expect(prompt.getByTestId('push-factor')).toHaveText(label);
   await expect(prompt.getByTestId('push-number')).toHaveCount(3);
+  // The prompt covers the enrollment's number: started here, it repeats it.
+  await expect(prompt.getByTestId('push-shown-here')).toContainText(`shows ${number ?? ''} under this prompt`);
   // Escape neither closes nor approves it.
   await page.keyboard.press('Escape');
   await expect(prompt).toBeVisible();
@@ -112,6 +114,8 @@ test('a push factor enrolled in the window answers a chain started in a shell', 
   await expect(prompt.getByTestId('push-source')).toHaveText('A shell on this computer');
   await expect(prompt.getByTestId('push-started-by')).toHaveText('alice@corp');
   await expect(prompt.getByTestId('push-sensitivity')).toHaveText('High');
+  // Started in the shell: the number is read there only.
+  await expect(prompt.getByTestId('push-shown-here')).toHaveCount(0);
   const offered = await prompt.getByTestId('push-number').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-number')));
   expect(offered).toContain(shown);
   expect((await new AxeBuilder({ page }).include('[data-testid="push-prompt"]').analyze()).violations.map((v) => v.id)).toEqual([]);
@@ -193,6 +197,7 @@ test('the chain prompt raises its push step by itself and passes once the number
   const prompt = page.getByTestId('push-prompt');
   await expect(prompt).toBeVisible();
   await expect(prompt.getByTestId('push-source')).toHaveText('This window');
+  await expect(prompt.getByTestId('push-shown-here')).toContainText(`shows ${number} under this prompt`);
   await page.screenshot({ path: shotPath('push-step-with-prompt-1180.png') });
 
   // A denial sends the chain back with its notice; the next push is sent by hand.

@@ -73,7 +73,7 @@ export function PushStepWait({ step, index }: { step: ChainFactor; index: number
   if (push) {
     return (
       <div className="chain-step-form" key={push.expiresAt}>
-        <PushNumber number={push.number} expiresAt={push.expiresAt} lead={t('chain.push.pickLead')} hint={t('chain.push.waiting')} />
+        <PushNumber factorId={step.id} number={push.number} expiresAt={push.expiresAt} lead={t('chain.push.pickLead')} hint={t('chain.push.waiting')} />
         <FormErrorNotice form={form} />
       </div>
     );

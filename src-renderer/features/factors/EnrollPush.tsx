@@ -111,7 +111,7 @@ export function PushEnrollWait({ enrollment, onConfirmed, onRestart, onCancel, c
       ) : (
         <>
           <p>{t('factors.enroll.pushIntro', { label: factor.label })}</p>
-          <PushNumber number={push.number} expiresAt={push.expiresAt} lead={t('chain.push.pickLead')} hint={t('factors.enroll.pushWaiting')} />
+          <PushNumber factorId={factor.id} number={push.number} expiresAt={push.expiresAt} lead={t('chain.push.pickLead')} hint={t('factors.enroll.pushWaiting')} />
         </>
       )}
       <div className="button-row button-row-end">

@@ -66,6 +66,8 @@ function PromptView({ prompt, count, describedBy }: { prompt: PushPromptView; co
   const pickId = useId();
   const denyHintId = useId();
   const request = prompt.request;
+  // Started in this window: what the covered step shows, repeated (never for a push from elsewhere).
+  const here = usePushStore((s) => (prompt.source === 'desktop' ? s.shownHere.find((h) => h.factorId === prompt.factorId && h.expiresAt === prompt.expiresAt) : undefined));
 
   return (
     <div className="stack push-prompt" data-testid="push-prompt-body" data-id={prompt.id}>
@@ -117,6 +119,11 @@ function PromptView({ prompt, count, describedBy }: { prompt: PushPromptView; co
         <p id={pickId} className="push-pick-label">
           {t('push.prompt.pick')}
         </p>
+        {here ? (
+          <p className="field-hint push-here" data-testid="push-shown-here">
+            {t('push.prompt.shownHere', { number: here.number })}
+          </p>
+        ) : null}
         <div className="push-numbers">
           {prompt.choices.map((n) => (
             <button

@@ -4,6 +4,7 @@ import { useLocalDeadline } from '../../app/app.store';
 import { callError } from '../../app/session.store';
 import { useNow } from '../../app/ticker';
 import { Countdown } from '../approvals/Countdown';
+import { usePushStore } from './push.store';
 
 /** The fallback beat of the wait: `push:changed` usually answers first. */
 export const PUSH_POLL_MS = 1000;
@@ -50,7 +51,9 @@ export function usePushWait(key: string | null, poll: () => Promise<'pending' | 
  * The number to find in the push prompt, big, with the push's countdown on main's clock (the
  * chain's push step and the push factor's enrollment).
  */
-export function PushNumber({ number, expiresAt, lead, hint }: { number: number; expiresAt: string; lead: string; hint: string }) {
+export function PushNumber({ factorId, number, expiresAt, lead, hint }: { factorId: string; number: number; expiresAt: string; lead: string; hint: string }) {
+  const showHere = usePushStore((s) => s.showHere);
+  useEffect(() => showHere({ factorId, number, expiresAt }), [showHere, factorId, number, expiresAt]);
   const now = useNow();
   const deadline = useLocalDeadline(expiresAt);
   const remainingMs = deadline === null ? 0 : deadline - now;

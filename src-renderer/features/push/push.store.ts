@@ -3,6 +3,13 @@ import type { PushPrompt } from '../../../src-shared/domain/push';
 import type { CustodianError } from '../../../src-shared/ipc/api';
 import { toCustodianError } from '../../app/errors';
 
+/** A number this window shows for its own push: the factor's and the push's expiry tell which push. */
+export interface ShownHere {
+  factorId: string;
+  expiresAt: string;
+  number: number;
+}
+
 /** An answer that ended a push without approving it: said in the prompt until the approver closes it. */
 export interface PushResult {
   prompt: PushPrompt;
@@ -17,6 +24,14 @@ interface PushStoreState {
   busyId: string | null;
   /** Why the last answer was refused (the push ran out, or another window answered it first). */
   error: { id: string; error: CustodianError } | null;
+  /**
+   * The numbers this window itself shows where it started a push (its chain's push step, a push
+   * factor's enrollment). The prompt covers them, so it repeats the one for its push: a push
+   * raised here is the same screen twice anyway (issue 12: push is a second channel when the step
+   * is started elsewhere, as in a shell).
+   */
+  shownHere: ShownHere[];
+  showHere(shown: ShownHere): () => void;
   load(): Promise<void>;
   answer(id: string, number: number): Promise<void>;
   deny(id: string): Promise<void>;
@@ -38,6 +53,12 @@ export const usePushStore = create<PushStoreState>()((set) => ({
   result: null,
   busyId: null,
   error: null,
+  shownHere: [],
+
+  showHere: (shown) => {
+    set((state) => ({ shownHere: [...state.shownHere, shown] }));
+    return () => set((state) => ({ shownHere: state.shownHere.filter((s) => s !== shown) }));
+  },
 
   load: async () => {
     const mine = ++generation;

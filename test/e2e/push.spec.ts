@@ -220,6 +220,7 @@ test('the chain prompt raises its push step by itself and passes once the number
   await page.screenshot({ path: shotPath('push-step-800.png') });
   await page.evaluate(() => window.custodian.settings.setLanguage('tr'));
   await expect(chain.getByTestId('push-wait')).toContainText('Anlık bildirimde bu sayıyı seçin');
+  await expect(chain.getByTestId('chain-notice')).toHaveCount(0);
   await page.screenshot({ path: shotPath('push-step-800-tr.png') });
   await page.setViewportSize({ width: 1180, height: 780 });
   await page.screenshot({ path: shotPath('push-step-1180-tr.png') });

@@ -37,7 +37,8 @@ export function PushStepWait({ step, index }: { step: ChainFactor; index: number
     setSending(true);
     clear();
     try {
-      await requestChallenge();
+      // A new push is the approver's answer to the last round's notice: it has been read.
+      if (await requestChallenge()) useChainStore.setState({ notice: null, failure: null });
     } catch (error) {
       show(callError(error));
     } finally {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { enrollTwo, passChain, Phones, shotPath, type CliResult } from './desk-helpers';
+import { createProfile, enrollTwo, passChain, Phones, shotPath, type CliResult } from './desk-helpers';
 import { expect, test } from './fixtures';
 
 // Two time steps either side, so each factor has unused codes left after enrolling (the replay
@@ -228,4 +228,11 @@ test('the chain prompt raises its push step by itself and passes once the number
   await expect(prompt).toBeVisible();
   await prompt.locator(`[data-testid="push-number"][data-number="${again}"]`).click();
   await expect(chain).toHaveAttribute('data-status', 'completed');
+});
+
+test('the first factor cannot be a push factor: the lock screen needs a code', async ({ app }) => {
+  const { page } = app;
+  await createProfile(page);
+  await expect(page.getByTestId('enroll-label')).toBeVisible();
+  await expect(page.getByTestId('enroll-method-push')).toHaveCount(0);
 });

@@ -4,16 +4,22 @@ import type { EnrollmentView, Factor } from '../../../src-shared/domain/mfa';
 import { useAppStore } from '../../app/app.store';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useFormError } from '../../app/form-error';
-import { useSessionStore } from '../../app/session.store';
+import { selectMfaEnabled, useSessionStore } from '../../app/session.store';
 import { PushNumber, usePushWait } from '../push/push-wait';
 import { useFactorsStore } from './factors.store';
 
 /** The methods the window can enroll; SMS has its own form (phone number and settings). */
 export type EnrollMethod = 'totp' | 'push';
 
-/** Whether MFA_METHODS leaves push on (issue 12); until app:info answers, it is not offered. */
+/**
+ * Whether a push factor may be added here: MFA_METHODS leaves push on (issue 12; until app:info
+ * answers, it is not offered), and MFA is already on. Not as the first factor: the lock screen
+ * takes a single code, which a push cannot give, so a desk with only a push factor could be
+ * opened with backup codes alone.
+ */
 export function usePushEnrollable(): boolean {
-  return useAppStore((s) => s.info?.mfaMethods.includes('push') ?? false);
+  const on = useAppStore((s) => s.info?.mfaMethods.includes('push') ?? false);
+  return useSessionStore(selectMfaEnabled) && on;
 }
 
 /**

@@ -27,9 +27,10 @@ export function lockGate(custodian: Custodian): (channel: Channel) => void {
 }
 
 function enrollmentView(enrollment: Enrollment): EnrollmentView {
-  // `sent` (SMS, issue 12) is when the next code may be asked for; it carries no code.
+  // `sent` (SMS, issue 12) is when the next code may be asked for; it carries no code. `push` is
+  // the number to pick in the window's push prompt: the window is the device it confirms.
   const view: EnrollmentView = { factor: enrollment.factor, qrDataUrl: enrollment.qrDataUrl, secretMasked: enrollment.secretMasked };
-  return enrollment.sent ? { ...view, sent: enrollment.sent } : view;
+  return { ...view, ...(enrollment.sent ? { sent: enrollment.sent } : {}), ...(enrollment.push ? { push: enrollment.push } : {}) };
 }
 
 /** Who acts from the window: the profile's principal, or `local` before there is one. */

@@ -8,6 +8,8 @@ import { SettingsView } from '../features/settings/SettingsView';
 import { SetupFlow } from '../features/onboarding/SetupFlow';
 import { IncidentBanner } from '../features/incident/IncidentSwitch';
 import { useIncidentStore } from '../features/incident/incident.store';
+import { PushPrompt } from '../features/push/PushPrompt';
+import { usePushStore } from '../features/push/push.store';
 import { SECTIONS, selectSavedLanguage, useAppStore, type Section } from './app.store';
 import { assertNever, errorText } from './errors';
 import { GearIcon, InboxIcon, KeyIcon, ListIcon, LockIcon, ShieldIcon, UserIcon } from './icons';
@@ -58,6 +60,15 @@ export function App() {
   useEffect(() => {
     if (unlocked) void loadIncident();
   }, [unlocked, loadIncident]);
+  // Push prompts (issue 12): read on every unlock (events are held back while locked), and again
+  // on every push:changed, wherever the push was raised or answered.
+  const loadPushes = usePushStore((state) => state.load);
+  const clearPushes = usePushStore((state) => state.clear);
+  useEffect(() => window.custodian.push.onChanged(() => void loadPushes()), [loadPushes]);
+  useEffect(() => {
+    if (unlocked) void loadPushes();
+    else clearPushes();
+  }, [unlocked, loadPushes, clearPushes]);
   useEffect(() => {
     if (unlocked && hasProfile) void loadProfile();
   }, [unlocked, hasProfile, loadProfile]);
@@ -199,6 +210,8 @@ function Shell() {
           {setupOpen ? <SetupFlow onFinish={closeSetup} /> : <SectionView section={section} />}
         </div>
       </main>
+      {/* Over every screen, this one included: the window is the approver's push device. */}
+      <PushPrompt />
     </div>
   );
 }

@@ -20,11 +20,17 @@ interface DialogProps {
    */
   dismissible?: boolean;
   wide?: boolean;
+  /**
+   * An urgent question the app asks by itself (a push prompt, issue 12): role="alertdialog", so a
+   * screen reader announces it, with `describedBy` read out after the title.
+   */
+  alert?: boolean;
+  describedBy?: string;
   testId?: string;
 }
 
 /** Mount it to open it, unmount it to close it. Focus returns to what had it before. */
-export function Dialog({ title, onClose, children, dismissible = true, wide = false, testId }: DialogProps) {
+export function Dialog({ title, onClose, children, dismissible = true, wide = false, alert = false, describedBy, testId }: DialogProps) {
   const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
@@ -68,7 +74,9 @@ export function Dialog({ title, onClose, children, dismissible = true, wide = fa
     <dialog
       ref={ref}
       className={wide ? 'dialog dialog-wide' : 'dialog'}
+      role={alert ? 'alertdialog' : undefined}
       aria-labelledby={titleId}
+      aria-describedby={describedBy}
       onCancel={onCancel}
       onClose={onNativeClose}
       data-testid={testId}

@@ -92,7 +92,7 @@ test('the renderer is sandboxed: no Node, a frozen API, no inline script', async
     require: 'undefined',
     process: 'undefined',
     frozen: true,
-    channels: ['app', 'approvals', 'audit', 'backupCodes', 'chain', 'factors', 'gateway', 'incident', 'integrations', 'lock', 'policies', 'profile', 'requests', 'settings', 'sms', 'tokens'],
+    channels: ['app', 'approvals', 'audit', 'backupCodes', 'chain', 'factors', 'gateway', 'incident', 'integrations', 'lock', 'policies', 'profile', 'push', 'requests', 'settings', 'sms', 'tokens'],
     inlineRan: false,
   });
 });

@@ -289,7 +289,7 @@ function RequestCard({ request }: { request: RestoreRequestView }) {
  * context. The tag says so in words; the note under the facts (its description) says why, and the
  * tooltip repeats it for a pointer.
  */
-function UnverifiedTag({ describedBy }: { describedBy: string }) {
+export function UnverifiedTag({ describedBy }: { describedBy: string }) {
   const { t } = useTranslation();
   return (
     <span className="badge badge-unverified" title={t('approvals.unverifiedHint')} aria-describedby={describedBy} data-testid="unverified-tag">

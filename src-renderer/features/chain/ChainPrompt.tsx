@@ -14,6 +14,7 @@ import { AlertIcon, SpinnerIcon } from '../../app/icons';
 import { useNow } from '../../app/ticker';
 import { Countdown } from '../approvals/Countdown';
 import { useChainStore, type ChainNotice } from './chain.store';
+import { PushStepWait } from './PushStepWait';
 
 type StepState = 'done' | 'current' | 'locked';
 
@@ -100,6 +101,12 @@ function NoticeLine({ notice, code }: { notice: ChainNotice; code: string | null
     case 'expired':
       text = t('chain.notice.expired');
       break;
+    case 'denied':
+      text = t('chain.notice.denied');
+      break;
+    case 'pushExpired':
+      text = t('chain.notice.pushExpired');
+      break;
     default:
       return assertNever(notice);
   }
@@ -133,7 +140,14 @@ function StepItem({ step, index, total, state, backupAllowed }: StepItemProps) {
         </span>
         <span className={`badge chain-badge-${state}`}>{t(`chain.state.${state}`, { current: index + 1, total })}</span>
       </div>
-      {state === 'current' ? <StepForm step={step} index={index} backupAllowed={backupAllowed} /> : null}
+      {state === 'current' ? (
+        // Each method's own control (issue 12): a push step waits for the answer in the push prompt.
+        step.type === 'push' ? (
+          <PushStepWait step={step} index={index} />
+        ) : (
+          <StepForm step={step} index={index} backupAllowed={backupAllowed} />
+        )
+      ) : null}
     </li>
   );
 }

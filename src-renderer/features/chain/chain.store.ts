@@ -7,9 +7,10 @@ import { useFactorsStore } from '../factors/factors.store';
 
 /**
  * What the prompt explains in plain words after a step (issue 10 "UI"): the chain went back to
- * step 1 after a wrong code, or after a step out of turn (a breach), or the time ran out.
+ * step 1 after a wrong code, or after a step out of turn (a breach), or the time ran out; for a
+ * push step (issue 12), after the approver denied the push or let it run out.
  */
-export type ChainNotice = 'reset' | 'breach' | 'expired';
+export type ChainNotice = 'reset' | 'breach' | 'expired' | 'denied' | 'pushExpired';
 
 interface ChainState {
   attempt: ChainAttemptView | null;
@@ -34,6 +35,12 @@ interface ChainState {
   submit(code: string, backup?: boolean): Promise<void>;
   /** Asks main for the current step's challenge; rejects with the typed error. */
   requestChallenge(): Promise<FactorChallenge | null>;
+  /**
+   * Submits the current push step with the number its push shows (issue 12): 'pending' while the
+   * approver has not answered (nothing counted, nothing changed, the notice left as it is);
+   * otherwise as `submit`.
+   */
+  submitPush(number: number): Promise<'pending' | 'done'>;
   close(): void;
 }
 
@@ -70,19 +77,7 @@ export const useChainStore = create<ChainState>()((set, get) => ({
     try {
       set({ attempt: await window.custodian.chain.verifyStep(attempt.attemptId, backup ? BACKUP_STEP : current.id, code), challenge: null });
     } catch (error) {
-      const failure = toCustodianError(error);
-      const notice = noticeFor(failure.code);
-      if (notice) {
-        const fresh = await window.custodian.chain.get(attempt.attemptId).catch(() => null);
-        set((state) => ({
-          attempt: fresh ?? (notice === 'expired' ? { ...attempt, status: 'expired' } : { ...attempt, position: 0 }),
-          notice,
-          failure,
-          challenge: null,
-          resets: notice === 'expired' ? state.resets : state.resets + 1,
-        }));
-      }
-      throw failure;
+      throw await afterFailure(attempt, toCustodianError(error));
     } finally {
       // A step moves a factor's "last used" and may use up a backup code; main tells the window
       // of changes made by other processes only, so the Factors list reads them afresh here.
@@ -109,8 +104,48 @@ export const useChainStore = create<ChainState>()((set, get) => ({
     }
   },
 
+  submitPush: async (number) => {
+    const attempt = get().attempt;
+    const current = attempt?.status === 'open' ? attempt.steps[attempt.position] : undefined;
+    if (!attempt || !current) return 'done';
+    let view: ChainAttemptView;
+    try {
+      view = await window.custodian.chain.verifyStep(attempt.attemptId, current.id, String(number));
+    } catch (error) {
+      const failure = toCustodianError(error);
+      if (failure.code === 'ERR-MFA-PUSH-PENDING') return 'pending';
+      void useFactorsStore.getState().refresh();
+      throw await afterFailure(attempt, failure);
+    }
+    set({ attempt: view, notice: null, failure: null });
+    void useFactorsStore.getState().refresh();
+    return 'done';
+  },
+
   close: () => set({ attempt: null, notice: null, failure: null, startError: null, challenge: null }),
 }));
+
+/**
+ * After a refused step: reads the attempt again where the chain moved (a reset, a breach, the
+ * time up) and says why; the challenge of the failed round is spent. Answers the error to throw.
+ */
+async function afterFailure(attempt: ChainAttemptView, failure: CustodianError): Promise<CustodianError> {
+  let notice = noticeFor(failure.code);
+  if (!notice) return failure;
+  const fresh = await window.custodian.chain.get(attempt.attemptId).catch(() => null);
+  // A push left until its own timeout fails the step with ERR-MFA-EXPIRED while the attempt
+  // itself may still run: that is a reset, not the chain's time running out.
+  if (notice === 'expired' && fresh?.status === 'open') notice = 'pushExpired';
+  const over = notice === 'expired';
+  useChainStore.setState((state) => ({
+    attempt: fresh ?? (over ? { ...attempt, status: 'expired' } : { ...attempt, position: 0 }),
+    notice,
+    failure,
+    challenge: null,
+    resets: over ? state.resets : state.resets + 1,
+  }));
+  return failure;
+}
 
 function noticeFor(code: string): ChainNotice | null {
   switch (code) {
@@ -121,6 +156,8 @@ function noticeFor(code: string): ChainNotice | null {
       return 'breach';
     case 'ERR-MFA-EXPIRED':
       return 'expired';
+    case 'ERR-MFA-PUSH-DENIED':
+      return 'denied';
     default:
       // A rate limit or a keychain failure leaves the chain where it was.
       return null;

@@ -20,6 +20,7 @@ import { callError, selectMfaEnabled, useSessionStore } from '../../app/session.
 import { formatMinutes, useSecondsLeft } from '../../app/ticker';
 import { StepUpActions, useStepUp } from '../chain/step-up';
 import { BackupCodesSheet } from './BackupCodesSheet';
+import { PushEnrollWait } from './EnrollPush';
 import { useFactorsStore } from './factors.store';
 
 export type EnrollStepName = 'details' | 'resume' | 'verify' | 'codes';
@@ -53,7 +54,10 @@ function isEnrollMethod(type: FactorType): type is EnrollMethod {
  */
 function useEnrollMethods(): EnrollMethod[] {
   const turnedOn = useAppStore((s) => s.info?.mfaMethods) ?? FACTOR_TYPES;
-  const methods = FACTOR_TYPES.filter(isEnrollMethod).filter((type) => turnedOn.includes(type) && type !== 'push');
+  // Push is never the first factor: the lock screen takes a single code, which a push cannot
+  // give, so a desk with only a push factor could be opened with backup codes alone.
+  const mfaOn = useSessionStore(selectMfaEnabled);
+  const methods = FACTOR_TYPES.filter(isEnrollMethod).filter((type) => turnedOn.includes(type) && (type !== 'push' || mfaOn));
   // MFA_METHODS names at least one method; this keeps the form usable if it ever names none here.
   return methods.length > 0 ? methods : ['totp'];
 }
@@ -110,6 +114,8 @@ export function EnrollFlow({ onFinished, onCancel, cancelLabel, cancelTestId, on
         : step.name === 'verify'
           ? step.enrollment.factor.type === 'sms'
             ? t('factors.enroll.smsTitle')
+            : step.enrollment.push
+              ? t('factors.enroll.pushTitle')
             : t('factors.enroll.scanTitle')
           : t('factors.enroll.codesTitle');
 
@@ -210,7 +216,9 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
     action: () =>
       method === 'sms'
         ? window.custodian.factors.enroll({ type: 'sms', label: label.trim(), phone })
-        : window.custodian.factors.enroll({ label: label.trim(), digits, period, algorithm }),
+        : method === 'push'
+          ? window.custodian.factors.enroll({ type: 'push', label: label.trim() })
+          : window.custodian.factors.enroll({ label: label.trim(), digits, period, algorithm }),
     onDone: (enrollment) => {
       // The list shows the pending factor too, with when it lapses.
       void useFactorsStore.getState().refresh();
@@ -351,6 +359,8 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
             </p>
           ) : null}
         </div>
+      ) : method === 'push' ? (
+        <p className="field-hint">{t('factors.enroll.pushHint')}</p>
       ) : (
         <details className="disclosure">
           <summary className="disclosure-summary">{t('factors.enroll.advanced')}</summary>
@@ -405,14 +415,14 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
   );
 }
 
-function defaultLabelKey(method: EnrollMethod): 'factors.enroll.defaultLabel' | 'factors.enroll.smsDefaultLabel' {
+function defaultLabelKey(method: EnrollMethod): 'factors.enroll.defaultLabel' | 'factors.enroll.smsDefaultLabel' | 'factors.enroll.defaultPushLabel' {
   switch (method) {
     case 'totp':
       return 'factors.enroll.defaultLabel';
     case 'sms':
       return 'factors.enroll.smsDefaultLabel';
     case 'push':
-      return 'factors.enroll.defaultLabel';
+      return 'factors.enroll.defaultPushLabel';
     default:
       return assertNever(method);
   }
@@ -517,6 +527,20 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
       setBusy(false);
       document.getElementById(codeId)?.focus();
     }
+  }
+
+  // A push factor (issue 12) is confirmed by its push's answer, not a typed code.
+  if (enrollment.push && !expired) {
+    return (
+      <PushEnrollWait
+        enrollment={{ ...enrollment, push: enrollment.push }}
+        onConfirmed={onConfirmed}
+        onRestart={onRestart}
+        onCancel={onCancel}
+        cancelLabel={cancelLabel}
+        cancelTestId={cancelTestId}
+      />
+    );
   }
 
   if (expired) {

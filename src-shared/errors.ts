@@ -21,6 +21,8 @@ export const ERRORS = {
   // Issue 12: a push step not answered yet (nothing is counted), and one the approver denied.
   'ERR-MFA-PUSH-PENDING': { status: 409 },
   'ERR-MFA-PUSH-DENIED': { status: 403 },
+  // The lock screen takes a code, which a push cannot give: a push factor is never the only kind left.
+  'ERR-MFA-CODE-FACTOR-REQUIRED': { status: 409 },
   'ERR-MFA-ALREADY-ENABLED': { status: 409 },
   'ERR-MFA-NOT-ENABLED': { status: 409 },
   'ERR-MFA-ADMIN-REQUIRED': { status: 403 },

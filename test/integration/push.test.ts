@@ -46,21 +46,21 @@ async function desk(env: NodeJS.ProcessEnv = {}, clock: 'fixed' | 'following' = 
   const temp = t;
   const c = t.custodian;
   c.mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
-  if (clock === 'following') {
-    // A shell on the real clock will share this directory: the clock is never moved here, so the
-    // push factor is enrolled first (it turns MFA on) and no code waits for a new time step.
-    const push = await c.mfa.startEnrollment({ label: 'This desk', type: 'push' }, DESKTOP);
-    const [prompt] = c.push.pending();
-    await c.push.answer(prompt?.id ?? '', push.push?.number ?? 0, DESKTOP);
-    await c.mfa.confirmEnrollment(push.factor.id, String(push.push?.number), DESKTOP);
-    return { c, t, totpId: '', pushId: push.factor.id, totpCode: () => '' };
-  }
+  // A push factor is never the first: the lock screen takes a code, which a push cannot give.
+  const pushOn = env.MFA_METHODS === undefined || env.MFA_METHODS.includes('push');
+  await failsWith(c.mfa.startEnrollment({ label: 'This desk', type: 'push' }, DESKTOP), pushOn ? 'ERR-MFA-CODE-FACTOR-REQUIRED' : 'ERR-MFA-METHOD-DISABLED');
+  expect(c.mfa.listFactors().factors).toEqual([]);
   const e = await c.mfa.startEnrollment({ label: 'Authenticator', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
   const secret = await c.mfa.revealSecret(e.factor.id, DESKTOP);
   const totpCode = (): string => oathtool(secret, temp.clock.now());
   await c.mfa.confirmEnrollment(e.factor.id, totpCode(), DESKTOP);
-  temp.clock.advanceSeconds(30);
-  await stepUp(c, 'factors:enroll', () => totpCode());
+  // A shell on the real clock will share a 'following' directory: that clock is never moved, so
+  // the step-up takes the next time step's code (within the ±1 window).
+  if (clock === 'following') await stepUp(c, 'factors:enroll', () => oathtool(secret, temp.clock.now() + 30_000));
+  else {
+    temp.clock.advanceSeconds(30);
+    await stepUp(c, 'factors:enroll', () => totpCode());
+  }
   const push = await c.mfa.startEnrollment({ label: 'This desk', type: 'push' }, DESKTOP);
   expect(push.factor).toMatchObject({ type: 'push', state: 'pending' });
   expect(push.push?.number).toBeGreaterThanOrEqual(10);
@@ -70,7 +70,7 @@ async function desk(env: NodeJS.ProcessEnv = {}, clock: 'fixed' | 'following' = 
   expect(prompt).toMatchObject({ factorId: push.factor.id, purpose: 'factors:enroll', sensitivity: null });
   expect(await c.push.answer(prompt?.id ?? '', push.push?.number ?? 0, DESKTOP)).toEqual({ outcome: 'approved' });
   await c.mfa.confirmEnrollment(push.factor.id, String(push.push?.number), DESKTOP);
-  temp.clock.advanceSeconds(30);
+  if (clock === 'fixed') temp.clock.advanceSeconds(30);
   return { c, t, totpId: e.factor.id, pushId: push.factor.id, totpCode };
 }
 
@@ -229,6 +229,13 @@ describe('push factors (issue 12)', () => {
     await t?.remove();
     const off = await desk({ MFA_METHODS: 'totp' }).catch((error: unknown) => error);
     expect(off).toMatchObject({ code: 'ERR-MFA-METHOD-DISABLED' });
+  });
+
+  it('never leaves push factors alone: the TOTP factor beside a push factor cannot be disabled', async () => {
+    const d = await desk();
+    await stepUp(d.c, `factors:disable:${d.totpId}`, () => d.totpCode());
+    await failsWith(d.c.mfa.disableFactor(d.totpId, DESKTOP), 'ERR-MFA-CODE-FACTOR-REQUIRED');
+    expect(d.c.mfa.listFactors().factors.find((f) => f.id === d.totpId)?.state).toBe('active');
   });
 
   it('a chain started in a shell is answered through the shared database, as a window does', async () => {

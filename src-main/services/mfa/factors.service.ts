@@ -102,6 +102,9 @@ export class FactorsService {
     this.#group.assertHealthy();
     // A method MFA_METHODS leaves out is refused before anything else (issue 12).
     this.#methods.assertEnabled(requested.type);
+    // Unlocking takes one code, which a push cannot give: a desk whose only factor is a push
+    // factor could be opened with backup codes alone (issue 12).
+    if (requested.type === 'push' && !profile.mfaEnabled) throw new AppError('ERR-MFA-CODE-FACTOR-REQUIRED');
     if (profile.mfaEnabled) this.#gate.precheck(MANAGE.enroll);
     const id = randomId('f', this.#random);
     // What is recorded may be less than what was asked for: an SMS number is kept in the
@@ -331,7 +334,10 @@ export class FactorsService {
   #disablePlan(profile: Profile, factorId: string): { factor: FactorRecord; last: boolean; stopsRecovery: boolean } {
     const factor = this.#factors.get(profile.id, factorId);
     if (!factor || factor.state !== 'active') throw new AppError('ERR-NOT-FOUND');
-    const last = this.#factors.active(profile.id).length === 1;
+    const others = this.#factors.active(profile.id).filter((f) => f.id !== factor.id);
+    const last = others.length === 0;
+    // Push factors alone would leave the lock screen no code to take (see startEnrollment).
+    if (!last && others.every((f) => f.type === 'push')) throw new AppError('ERR-MFA-CODE-FACTOR-REQUIRED');
     if (last && MFA_MANDATORY_ROLES.includes(profile.role)) throw new AppError('ERR-MFA-ADMIN-REQUIRED');
     const stopsRecovery = inRecovery(factor, this.#clock.now());
     if (!stopsRecovery && !last) this.#policies.assertCanDisable(factor.id);

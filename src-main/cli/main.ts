@@ -121,5 +121,9 @@ export function main(): void {
     isTty: process.stdout.isTTY === true,
   }).then((code) => {
     process.exitCode = code;
+    // The command is done. A script may still hold our stdin open after the last line it gave
+    // (a chain reads one code per line): a paused pipe would keep the process alive until the
+    // script closes it. A command still serving (`serve`) keeps its own handles.
+    (process.stdin as { unref?: () => void }).unref?.();
   });
 }

@@ -105,6 +105,20 @@ export class Phones {
     this.#last.set(label, step);
     return oathtool(secret, step * 30_000);
   }
+  /**
+   * `code`, once the factor has one left: after many chains in a row a factor may have used every
+   * step of its window, and the next code is good when the clock reaches a new step.
+   */
+  async codeSoon(label: string): Promise<string> {
+    for (;;) {
+      try {
+        return this.code(label);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('no code left')) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
   /** A six-digit string no factor accepts now. */
   wrong(): string {
     const now = Date.now();
@@ -138,7 +152,7 @@ export async function passChain(page: Page, phones: Phones): Promise<void> {
   const total = await prompt.getByTestId('chain-step').count();
   for (let position = 0; position < total; position += 1) {
     await expect(prompt).toHaveAttribute('data-position', String(position));
-    await typeStep(page, phones.code(await currentLabel(page)));
+    await typeStep(page, await phones.codeSoon(await currentLabel(page)));
   }
 }
 
@@ -178,4 +192,83 @@ export async function enrollTwo(page: Page, phones: Phones, role?: Parameters<ty
   // The second takes a chain at the critical policy, one step long: one factor has full rights.
   await enrollAnother(page, phones, 'Tablet');
   return backupCodes;
+}
+
+/** A shell's `custodian` run on the app's data directory, read while it runs: it waits for the window. */
+export function shell(args: string[], env: NodeJS.ProcessEnv): { printed(pattern: RegExp): Promise<RegExpMatchArray>; write(line: string): void; output(): string; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiting = new Set<() => void>();
+  const wake = () => {
+    for (const w of waiting) w();
+  };
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+    wake();
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+    wake();
+  });
+  const done = new Promise<CliResult>((resolve) => child.on('close', (status) => {
+    resolve({ status, stdout, stderr });
+    wake();
+  }));
+  let closed = false;
+  void done.then(() => (closed = true));
+  return {
+    done,
+    // A line on stdin, as a script answers a prompt (a code): read when the command asks for it.
+    write: (line) => child.stdin.write(`${line}\n`),
+    /** What it printed so far, both streams: for a failure's message. */
+    output: () => `${stdout}${stderr}`,
+    printed: (pattern) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = stdout.match(pattern);
+          if (match) {
+            waiting.delete(check);
+            resolve(match);
+          } else if (closed) {
+            waiting.delete(check);
+            reject(new Error(`the shell ended without printing ${pattern}: ${stdout}${stderr}`));
+          }
+        };
+        waiting.add(check);
+        check();
+      }),
+  };
+}
+
+/** Adds a push factor from the Factors screen: the chain it takes, then its push answered in this window. */
+export async function enrollPush(page: Page, phones: Phones, label: string): Promise<void> {
+  const active = page.locator('[data-testid="factor-row"][data-state="active"]');
+  const before = await active.count();
+  await page.getByTestId('enroll-start').click();
+  await page.getByTestId('enroll-method-push').check();
+  await expect(page.getByTestId('enroll-label')).toHaveValue('This desk');
+  await page.getByTestId('enroll-label').fill(label);
+  await page.getByTestId('enroll-continue').click();
+  await passChain(page, phones);
+
+  // The enrollment shows the number; the push prompt (the same window) offers three.
+  const number = await page.getByTestId('push-wait-number').textContent();
+  const prompt = page.getByTestId('push-prompt');
+  await expect(prompt).toBeVisible();
+  await expect(prompt).toHaveAttribute('role', 'alertdialog');
+  await expect(prompt.getByTestId('push-purpose')).toHaveText(`Confirm ${label} as a new push factor`);
+  await expect(prompt.getByTestId('push-purpose')).toBeFocused();
+  await expect(prompt.getByTestId('push-source')).toHaveText('This window');
+  await expect(prompt.getByTestId('push-factor')).toHaveText(label);
+  await expect(prompt.getByTestId('push-number')).toHaveCount(3);
+  // The prompt covers the enrollment's number: started here, it repeats it.
+  await expect(prompt.getByTestId('push-shown-here')).toContainText(`shows ${number ?? ''} under this prompt`);
+  // Escape neither closes nor approves it.
+  await page.keyboard.press('Escape');
+  await expect(prompt).toBeVisible();
+  await prompt.locator(`[data-testid="push-number"][data-number="${number ?? ''}"]`).click();
+  await expect(prompt).toBeHidden();
+  await expect(active).toHaveCount(before + 1);
+  await expect(page.locator('[data-testid="factor-row"][data-state="active"]', { hasText: label })).toHaveCount(1);
 }

@@ -1,90 +1,11 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { createProfile, enrollTwo, passChain, Phones, shotPath, type CliResult } from './desk-helpers';
+import { createProfile, enrollPush, enrollTwo, Phones, shell, shotPath } from './desk-helpers';
 import { expect, test } from './fixtures';
 
 // Two time steps either side, so each factor has unused codes left after enrolling (the replay
 // floor only moves forward) without the test waiting for the clock.
 test.use({ appEnv: { CUSTODIAN_MFA_WINDOW_STEPS: '2' } });
-
-const CLI = join(__dirname, '..', '..', 'bin', 'custodian.js');
-
-/** A shell's `custodian` run on the app's data directory, read while it runs: it waits for the window. */
-function shell(args: string[], env: NodeJS.ProcessEnv): { printed(pattern: RegExp): Promise<RegExpMatchArray>; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiting = new Set<() => void>();
-  const wake = () => {
-    for (const w of waiting) w();
-  };
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
-    stdout += c;
-    wake();
-  });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => {
-    stderr += c;
-    wake();
-  });
-  const done = new Promise<CliResult>((resolve) => child.on('close', (status) => {
-    resolve({ status, stdout, stderr });
-    wake();
-  }));
-  let closed = false;
-  void done.then(() => (closed = true));
-  return {
-    done,
-    printed: (pattern) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const match = stdout.match(pattern);
-          if (match) {
-            waiting.delete(check);
-            resolve(match);
-          } else if (closed) {
-            waiting.delete(check);
-            reject(new Error(`the shell ended without printing ${pattern}: ${stdout}${stderr}`));
-          }
-        };
-        waiting.add(check);
-        check();
-      }),
-  };
-}
-
-/** Adds a push factor from the Factors screen: the chain it takes, then its push answered in this window. */
-async function enrollPush(page: Page, phones: Phones, label: string): Promise<void> {
-  const active = page.locator('[data-testid="factor-row"][data-state="active"]');
-  const before = await active.count();
-  await page.getByTestId('enroll-start').click();
-  await page.getByTestId('enroll-method-push').check();
-  await expect(page.getByTestId('enroll-label')).toHaveValue('This desk');
-  await page.getByTestId('enroll-label').fill(label);
-  await page.getByTestId('enroll-continue').click();
-  await passChain(page, phones);
-
-  // The enrollment shows the number; the push prompt (the same window) offers three.
-  const number = await page.getByTestId('push-wait-number').textContent();
-  const prompt = page.getByTestId('push-prompt');
-  await expect(prompt).toBeVisible();
-  await expect(prompt).toHaveAttribute('role', 'alertdialog');
-  await expect(prompt.getByTestId('push-purpose')).toHaveText(`Confirm ${label} as a new push factor`);
-  await expect(prompt.getByTestId('push-purpose')).toBeFocused();
-  await expect(prompt.getByTestId('push-source')).toHaveText('This window');
-  await expect(prompt.getByTestId('push-factor')).toHaveText(label);
-  await expect(prompt.getByTestId('push-number')).toHaveCount(3);
-  // The prompt covers the enrollment's number: started here, it repeats it.
-  await expect(prompt.getByTestId('push-shown-here')).toContainText(`shows ${number ?? ''} under this prompt`);
-  // Escape neither closes nor approves it.
-  await page.keyboard.press('Escape');
-  await expect(prompt).toBeVisible();
-  await prompt.locator(`[data-testid="push-number"][data-number="${number ?? ''}"]`).click();
-  await expect(prompt).toBeHidden();
-  await expect(active).toHaveCount(before + 1);
-  await expect(page.locator('[data-testid="factor-row"][data-state="active"]', { hasText: label })).toHaveCount(1);
-}
 
 /** The high policy asks for the push factor only, so a shell's chain at high is one push step. */
 async function highTakesPush(page: Page): Promise<void> {

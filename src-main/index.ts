@@ -7,6 +7,7 @@ import { openCustodian, type Custodian } from './composition';
 import { loadConfig } from './config';
 import { createMainWindow, hardenSession } from './electron/main-window';
 import { electronSqliteBinding } from './electron/native-binding';
+import { devRendererUrl } from './electron/window-options';
 import { createTray } from './electron/tray';
 import { watchTraySummary } from './services/restore/requests-presenter';
 import { createElectronNotifier } from './electron/electron-notifier';
@@ -18,7 +19,7 @@ let mainWindow: BrowserWindow | undefined;
 let custodian: Custodian | undefined;
 let quitting = false;
 
-const rendererUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const rendererUrl = devRendererUrl(app.isPackaged, process.env);
 const rendererFile = join(__dirname, '../renderer/index.html');
 
 function isTrustedUrl(url: URL): boolean {

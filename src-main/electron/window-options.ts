@@ -12,6 +12,31 @@ export function devToolsAllowed(isPackaged: boolean, env: NodeJS.ProcessEnv): bo
 }
 
 /**
+ * The dev server's address (electron-vite sets `ELECTRON_RENDERER_URL` under `electron-vite dev`),
+ * honoured only where it cannot hand the window, its preload API and the IPC sender check to
+ * someone else (issue 13, item 6): never in a packaged build, whatever the environment says, and
+ * only for http on a loopback address, so a variable planted in a user's session or a launcher
+ * cannot point the desk at a remote page. Anything else loads the bundled renderer file.
+ */
+export function devRendererUrl(isPackaged: boolean, env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.ELECTRON_RENDERER_URL;
+  if (isPackaged || !raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  // No credentials either: `http://127.0.0.1@evil.example/` parses with host evil.example anyway,
+  // but a userinfo part has no business in a dev server's address.
+  if (url.protocol !== 'http:' || url.username !== '' || url.password !== '') return undefined;
+  return LOOPBACK_HOSTS.has(url.hostname) ? url.href : undefined;
+}
+
+// The WHATWG parser normalises `127.1` and `0x7f.0.0.1` to 127.0.0.1 and brackets IPv6.
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
  * The one window, hardened as the Electron security checklist asks: context isolation (3),
  * sandbox (4), no Node in the renderer, and no DevTools outside development.
  */

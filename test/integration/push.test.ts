@@ -41,8 +41,11 @@ interface Desk {
  * A desk with MFA on: a TOTP factor, then a push factor enrolled (after a step-up) and confirmed
  * by answering its first push, as the window does.
  */
+const notices: { title: string; body: string }[] = [];
+
 async function desk(env: NodeJS.ProcessEnv = {}, clock: 'fixed' | 'following' = 'fixed', seed?: number): Promise<Desk> {
-  t = tempCustodian({ env, clock, ...(seed === undefined ? {} : { random: new TestRandom(seed) }) });
+  notices.length = 0;
+  t = tempCustodian({ env, clock, notifier: { notify: (n) => notices.push(n) }, ...(seed === undefined ? {} : { random: new TestRandom(seed) }) });
   const temp = t;
   const c = t.custodian;
   c.mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'admin' }, DESKTOP);
@@ -131,6 +134,21 @@ describe('push factors (issue 12)', () => {
     const approved = d.c.audit.list(50).entries.find((e) => e.event === 'mfa_push_approved');
     expect(approved?.data).toMatchObject({ factorId: d.pushId, purpose: 'test:low', sensitivity: 'low', startedBy: 'alice@corp', answeredFrom: 'desktop' });
     expect(JSON.stringify(approved?.data)).not.toContain(`:${challenge.number}`);
+  });
+
+  it('a push raises one desktop notice naming the factor, never the number; while locked it names nothing', async () => {
+    const d = await desk();
+    pushOnlyAtLow(d);
+    notices.length = 0;
+    const { challenge } = await pushStep(d);
+    expect(notices).toEqual([{ title: 'Push approval waiting', body: 'This desk: pick the number shown where it was started, or deny it.' }]);
+    expect(JSON.stringify(notices)).not.toContain(String(challenge.number));
+    // Asked again by the tick (another process's commit seen): no second notice for the same push.
+    d.c.tick();
+    expect(notices).toHaveLength(1);
+    d.c.lock.lock('manual');
+    await pushStep(d);
+    expect(notices[1]).toEqual({ title: 'Push approval waiting', body: 'Unlock Custodian to answer it.' });
   });
 
   it('a wrong pick fails the step, resets the chain and counts a failed attempt', async () => {

@@ -37,7 +37,8 @@ let qrDir: string;
 
 beforeAll(async () => {
   // Real time (plus nothing): the commands run on the system clock in this process.
-  const timeout = { CUSTODIAN_APPROVALS_TIMEOUT_SECONDS: '3600' };
+  // Requests that stay pending through the run; commits without a sync (durability is item 2's).
+  const timeout = { CUSTODIAN_APPROVALS_TIMEOUT_SECONDS: '3600', CUSTODIAN_DATABASE_SYNCHRONOUS: 'NORMAL' };
   t = tempCustodian({ clock: 'following', env: timeout });
   const { mfa } = t.custodian;
   const profile = mfa.initProfile({ displayName: 'Alice', principal: 'alice@corp', role: 'security-admin' }, { source: 'desktop' });

@@ -105,7 +105,9 @@ let call: (channel: string, payload?: unknown) => Promise<IpcResult<Channel>>;
 let code: (factorId: string) => string;
 
 beforeAll(async () => {
-  t = tempCustodian();
+  // What these tests check is what a refusal changes, not what survives a power cut (item 2):
+  // commits without a sync each keep the run short on a shared disk.
+  t = tempCustodian({ env: { CUSTODIAN_DATABASE_SYNCHRONOUS: 'NORMAL' } });
   const s = await twoFactorsThroughRouter(t);
   code = s.code;
   // The router the window uses, called with the payload exactly as generated (no default `{}`).

@@ -15,7 +15,19 @@ import { registerSettingsCommands } from './settings.commands';
 
 export { EXIT };
 
-export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+/** Resolves when the process is asked to stop: what `serve` waits for. */
+function processStopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+/**
+ * The whole command line, on `io`. `stopSignal` is what `serve` waits for; an in-process caller
+ * (the fuzz tests of issue 13) brings its own instead of the process's signals.
+ */
+export function buildProgram(io: Io, setExit: (code: number) => void, stopSignal: () => Promise<void> = processStopSignal): Command {
   const program = new Command('custodian')
     .description('MFA verifier and restore approval desk')
     .version(APP_VERSION)
@@ -85,20 +97,20 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     io,
     setExit,
     message,
-    stopSignal: () =>
-      new Promise((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      }),
+    stopSignal,
   });
   return program;
 }
 
-export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+export async function runCli(argv: readonly string[], io: Io, stopSignal?: () => Promise<void>): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    stopSignal,
+  );
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server as HttpServer } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
@@ -93,12 +93,33 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
   }
   const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'ERR-PAYLOAD-TOO-LARGE' : 'ERR-VALIDATION';
   const status = httpStatus(code);
-  const body = JSON.stringify({ error: { code, message: errorMessage(t, code, code === 'ERR-VALIDATION' ? { field: 'request' } : undefined) } });
+  const body = errorBody(code, code === 'ERR-VALIDATION' ? { field: 'request' } : undefined);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
   );
   socket.once('finish', () => socket.destroy());
+}
+
+/** An error body in the contract's shape, for answers written outside fastify's reply. */
+function errorBody(code: ErrorCode, details?: ErrorDetails): string {
+  return JSON.stringify({ error: { code, message: errorMessage(t, code, details) } });
+}
+
+/**
+ * An `Expect` other than 100-continue. Node answers it itself, before any hook, with a bare 417
+ * and no body, which is outside the error contract (found by the fuzz tests of issue 13): it is
+ * refused here as a bad header instead, and the connection closed. Nothing of it is echoed.
+ */
+function answerUnknownExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const body = errorBody('ERR-VALIDATION', { field: 'Expect' });
+  response.writeHead(httpStatus('ERR-VALIDATION'), {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    connection: 'close',
+  });
+  response.end(body);
 }
 
 /** Fastify's own failures, in the error contract's words; anything unknown is ERR-INTERNAL with no detail. */
@@ -276,6 +297,7 @@ export class GatewayServer {
       clientErrorHandler: answerClientError,
     });
     guardConnections(app.server, config.gateway.maxConnections);
+    app.server.on('checkExpectation', answerUnknownExpectation);
     // JSON only (issue #5): fastify also parses text/plain by default.
     app.removeContentTypeParser('text/plain');
     app.setValidatorCompiler(zodValidator);

@@ -470,3 +470,41 @@ describe('the anchor when two processes write it at once', () => {
     b.close();
   });
 });
+
+describe('verifying while this process commits (issue 13)', () => {
+  /**
+   * A group commit on the tick may land while `verify` waits for the keychain to read the anchor:
+   * its rows are then past the anchor read, with their own anchor write on its way. Before, the
+   * Audit screen said "anchor lagging" for a moment (the IPC fuzzing found it).
+   */
+  it('looks again before calling a fresh commit unvouched', async () => {
+    const { AuditAnchor } = await import('../../src-main/services/audit/audit-anchor');
+    const { AuditLog } = await import('../../src-main/services/audit/audit.service');
+    const { openDatabase } = await import('../../src-main/platform/db/database');
+    const store = new Map<string, string>();
+    let duringRead: (() => void) | undefined;
+    const secrets: SecretStore = {
+      get: (account) => {
+        const value = store.get(account) ?? null;
+        // The commit lands after the value was read, before the walk.
+        duringRead?.();
+        duringRead = undefined;
+        return Promise.resolve(value);
+      },
+      set: (account, value) => {
+        store.set(account, value);
+        return Promise.resolve();
+      },
+      delete: (account) => Promise.resolve(store.delete(account)),
+      probe: () => Promise.resolve(),
+    };
+    const db = openDatabase({ file: t.dbFile, synchronous: 'FULL' });
+    const log = new AuditLog(db, t.clock, new AuditAnchor(secrets, db));
+    for (let i = 0; i < 3; i += 1) log.record({ event: testEvent('x'), actor: 'a' });
+    await log.settled();
+    duringRead = () => log.record({ event: testEvent('x'), actor: 'a' });
+    await expect(log.verify()).resolves.toMatchObject({ ok: true, anchor: 'verified' });
+    expect(duringRead).toBeUndefined();
+    db.close();
+  });
+});

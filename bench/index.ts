@@ -3,6 +3,7 @@ import { AUDIT_ROWS, auditBenchmarks } from './audit.bench';
 import { chainBenchmarks } from './chain.bench';
 import { gatewayBenchmarks } from './gateway.bench';
 import { mfaBenchmarks } from './mfa.bench';
+import { startupBenchmarks } from './startup.bench';
 
 // npm run bench: one JSON document on stdout; every figure beside a baseline from the same run.
 // `npm run bench -- audit` (or `mfa`, `chain`, `gateway`, `approval`, `startup`) runs one group;
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     ...(wants('chain') ? await chainBenchmarks() : []),
     ...(wants('gateway') ? await gatewayBenchmarks() : []),
     ...(wants('approval') ? await approvalBenchmarks() : []),
+    ...(wants('startup') ? await startupBenchmarks() : []),
   ];
   process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
   // Nothing may keep the process alive once the figures are out.

@@ -14,6 +14,8 @@ export default defineConfig({
           cli: resolve(__dirname, 'src-main/cli/main.ts'),
           'chromium-host': resolve(__dirname, 'src-main/host/start.ts'),
           bench: resolve(__dirname, 'bench/index.ts'),
+          // The audit walk's worker thread (services/audit/parallel-walk.ts finds it beside the bundle).
+          'audit-walk-worker': resolve(__dirname, 'src-main/services/audit/audit-walk.worker.ts'),
         },
       },
     },

@@ -41,6 +41,22 @@ export function compare(rounds: number, subject: () => number, baseline: () => n
   return { value: median(a), baseline: median(b) };
 }
 
+/** `compare` for subjects that await (a walk on worker threads). */
+export async function compareAsync(rounds: number, subject: () => Promise<number>, baseline: () => Promise<number>): Promise<{ value: number; baseline: number }> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < rounds; i += 1) {
+    if (i % 2 === 0) {
+      a.push(await subject());
+      b.push(await baseline());
+    } else {
+      b.push(await baseline());
+      a.push(await subject());
+    }
+  }
+  return { value: median(a), baseline: median(b) };
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = Math.floor(sorted.length / 2);

@@ -9,6 +9,8 @@ import { databaseFile, openDatabase, type Database } from './platform/db/databas
 import type { SecretStore } from './platform/keychain/secret-store';
 import { KeytarSecretStore } from './platform/keychain/keytar-secret-store';
 import { AuditAnchor } from './services/audit/audit-anchor';
+import { AuditCheckpoint } from './services/audit/audit-checkpoint';
+import { builtWalkerScript } from './services/audit/parallel-walk';
 import { AuditLog } from './services/audit/audit.service';
 import { GroupCommit } from './services/audit/group-commit';
 import { AppLock } from './services/lock/app-lock.service';
@@ -68,6 +70,8 @@ export interface CustodianDeps {
   notifier?: Notifier;
   /** Randomness for ids, secrets and backup codes; the CSPRNG unless a test brings a TestRandom. */
   random?: Random;
+  /** The better-sqlite3 addon the database was opened with, for the audit walk's worker threads. */
+  nativeBinding?: string | undefined;
 }
 
 export interface StartOptions {
@@ -121,7 +125,11 @@ const APPROVE_PURPOSE = /^approve:([A-Za-z0-9_-]{1,64})$/;
 
 export function createCustodian(deps: CustodianDeps): Custodian {
   const { db, clock } = deps;
-  const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db));
+  const walker = builtWalkerScript();
+  const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db), {
+    checkpoint: new AuditCheckpoint(deps.secrets, db),
+    ...(walker ? { walkers: { script: walker, nativeBinding: deps.nativeBinding } } : {}),
+  });
   const groupCommit = new GroupCommit(audit);
   // A longer token TTL takes a grant from the chain, built below: a late-bound reference.
   const settings = new SettingsService({
@@ -400,6 +408,7 @@ export function openCustodian(options: OpenCustodianOptions): Custodian {
     clock: options.clock ?? systemClock,
     db,
     secrets,
+    nativeBinding: options.nativeBinding,
     ...(options.notifier ? { notifier: options.notifier } : {}),
   });
 }

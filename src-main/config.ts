@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { tokenTtlSecondsSchema } from '../src-shared/domain/settings';
+import { tokenTtlSecondsSchema } from '../src-shared/domain/token-ttl';
 import { AppError } from '../src-shared/errors';
 
 /**

@@ -1,5 +1,6 @@
 import { assertNever } from '../../src-shared/assert-never';
 import type { AuditVerification } from '../../src-shared/domain/audit';
+import { isCheckpointRefusal, type IncrementalVerification } from '../services/audit/audit.service';
 import { message } from './cli-support';
 
 /** One line for `audit verify`: what the walk found, and what the keychain anchor vouches for. */
@@ -28,4 +29,17 @@ export function describeVerification(v: AuditVerification): string {
     default:
       return assertNever(v.reason);
   }
+}
+
+/** One line for `audit verify --incremental`: where the walk started, then as `describeVerification`. */
+export function describeIncremental(v: IncrementalVerification): string {
+  const full = 'Run "custodian audit verify" (without --incremental) to walk the whole log; if it passes, it sets a new checkpoint.';
+  if (isCheckpointRefusal(v)) {
+    if (v.reason === 'checkpoint-unreadable') {
+      return `audit checkpoint refused: the one kept in the keychain for this database is unreadable (garbled). ${full}`;
+    }
+    return `audit checkpoint refused: it names row #${v.firstBadId}, which the log no longer holds with that hash (rows rewritten or cut off, or a forged checkpoint). ${full}`;
+  }
+  const from = v.from === 0 ? 'no checkpoint yet, the whole log walked' : `from the checkpoint at row #${v.from}`;
+  return `${from}: ${describeVerification(v)}`;
 }

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import type { z } from 'zod';
 import { AppError, type ErrorCode, type ErrorDetails } from '../../src-shared/errors';
 import { translator, errorMessage } from '../../src-shared/i18n';
-import { openCustodian, type Custodian } from '../composition';
+import type { Custodian } from '../composition';
 import type { Config } from '../config';
 import { processSecretInput, type SecretInput } from './secret-input';
 
@@ -53,7 +53,10 @@ export function shellActor(): string {
 const t = translator('en');
 export const message = (code: ErrorCode, details?: ErrorDetails): string => errorMessage(t, code, details);
 
-export function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
+export async function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
+  // The services (SQLite, the keychain, fastify, otplib...) load when a command opens them, not
+  // at start-up (issue 13: `custodian --help` should not pay for them).
+  const { openCustodian } = await import('../composition');
   const custodian = openCustodian({ config });
   return Promise.resolve()
     .then(() => fn(custodian))

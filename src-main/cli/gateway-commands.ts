@@ -11,9 +11,8 @@ import {
   requestIdParamsSchema,
   restoreRequestStatusSchema,
 } from '../../src-shared/domain/restore-request';
-import { openCustodian, type Custodian } from '../composition';
+import type { Custodian } from '../composition';
 import { loadConfig, type Config } from '../config';
-import { heldBy } from './doctor';
 import { EXIT } from './exit-codes';
 import { readSecret, SECRET_HELP, shellActor } from './cli-support';
 import { GatewayClient, GatewayError, GatewayUnreachable } from './gateway-client';
@@ -50,11 +49,17 @@ function parseAnswer<S extends z.ZodType>(schema: S, value: unknown): z.output<S
   return parsed.data;
 }
 
-function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
-  const custodian = openCustodian({ config });
+async function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
+  const custodian = await openCustodian(config);
   return Promise.resolve()
     .then(() => fn(custodian))
     .finally(() => custodian.dispose());
+}
+
+/** The services, loaded when a command needs them: `request` and `redeem` talk to the gateway only. */
+async function openCustodian(config: Config): Promise<Custodian> {
+  const composition = await import('../composition');
+  return composition.openCustodian({ config });
 }
 
 /** The exit code a gateway error stands for: a typed deny is 3, an expiry 4, bad input 2. */
@@ -296,7 +301,7 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
     .description('run the services and the gateway with no window')
     .action(async () => {
       const config = loadConfig();
-      const custodian = openCustodian({ config });
+      const custodian = await openCustodian(config);
       try {
         await custodian.start();
         const { state, port } = custodian.gateway.status;
@@ -307,6 +312,7 @@ export function addGatewayCommands(program: Command, ctx: GatewayCommandContext)
           return;
         }
         if (state !== 'listening') {
+          const { heldBy } = await import('./doctor');
           io.err(`custodian: ${message('ERR-PORT-IN-USE', { port })} ${heldBy(custodian.gateway.status.holder)}\n`);
           setExit(EXIT.failure);
           return;

@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import { LANGUAGES } from '../i18n';
 import { factorTypeSchema } from './policy';
+import { tokenTtlSecondsSchema } from './token-ttl';
 
 export const languageSchema = z.enum(LANGUAGES);
 
-/**
- * How long a restore access token lives (issue 11 "Token issuance"; DESIGN.md "Restore approval"):
- * the bounds of `restoreTokens.ttlSeconds`, for the environment, the Settings screen and the shell.
- */
-export const tokenTtlSecondsSchema = z.number().int().min(30).max(86400);
+export { tokenTtlSecondsSchema };
 
 // Defined beside the other step-up purposes (policy.ts imports nothing from here, so the two
 // modules never load in a cycle, which left the purpose undefined in the chain's schema).

@@ -81,6 +81,21 @@ describe('custodian audit', () => {
       expect(run.status).toBe(1);
     });
 
+    it('verify --incremental walks from the checkpoint the last passing verification left, and refuses a forged one', async () => {
+      const intact = 'audit chain intact: 5 rows, head #5; the head matches the one anchored in the keychain';
+      expect(runCli(['audit', 'verify', '--incremental'], env)).toMatchObject({ status: 0, stdout: `no checkpoint yet, the whole log walked: ${intact}\n` });
+      const again = runCli(['audit', 'verify', '--incremental', '--json'], env);
+      expect(JSON.parse(again.stdout)).toEqual({ ok: true, rows: 0, headId: 5, anchor: 'verified', from: 5 });
+      const checkpoint = (accounts()[0] ?? '').replace('audit:head:', 'audit:checkpoint:');
+      await keychain().set(checkpoint, `5 ${'f'.repeat(64)}`);
+      const forged = runCli(['audit', 'verify', '--incremental'], env);
+      expect(forged.stdout).toContain('audit checkpoint refused: it names row #5, which the log no longer holds with that hash');
+      expect(forged.status).toBe(1);
+      // The full walk still passes, and sets the checkpoint right.
+      expect(runCli(['audit', 'verify'], env).status).toBe(0);
+      expect(runCli(['audit', 'verify', '--incremental'], env)).toMatchObject({ status: 0, stdout: `from the checkpoint at row #5: ${intact.replace('5 rows', '0 rows')}\n` });
+    });
+
     it('verify says "anchored at #N of M" and exits 1 when the anchor lags the head', async () => {
       const db = new BetterSqlite3(t.dbFile, { readonly: true });
       const third = db.prepare('SELECT hash FROM audit_log WHERE id = 3').pluck().get() as string;

@@ -91,7 +91,7 @@ function leaves(command: Command, path: string[] = []): Leaf[] {
   return [...own, ...command.commands.flatMap((sub) => leaves(sub, [...path, sub.name()]))];
 }
 
-const LEAVES = leaves(buildProgram({ out: () => undefined, err: () => undefined }, () => undefined));
+const LEAVES = leaves(await buildProgram({ out: () => undefined, err: () => undefined }, () => undefined, 'all'));
 
 /** Values a command's options and arguments take, right and wrong. */
 function values(): fc.Arbitrary<string> {

@@ -171,11 +171,12 @@ export class AuditAnchor {
   }
 }
 
-function formatAnchor(head: AuditHead): string {
+/** `<id> <hash>`: the anchor's text, and the checkpoint's (audit-checkpoint.ts). */
+export function formatAnchor(head: AuditHead): string {
   return `${head.id} ${head.hash}`;
 }
 
-function parseAnchor(raw: string | null): AnchorReading {
+export function parseAnchor(raw: string | null): AnchorReading {
   if (raw === null) return { state: 'missing' };
   const [id, hash, extra] = raw.split(' ');
   const n = Number(id);

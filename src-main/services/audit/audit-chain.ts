@@ -73,10 +73,19 @@ export type ChainVerdict =
  * (the row was edited). Pure: the caller streams the links in, page by page.
  */
 export class ChainVerifier {
-  #prevHash = GENESIS_HASH;
-  #prevId = 0;
+  #prevHash: string;
+  #prevId: number;
   #rows = 0;
   #fault: { id: number; reason: ChainFault } | undefined;
+
+  /**
+   * `from`: a row already vouched for (a checkpoint, or the end of the range walked before this
+   * one), whose successors the walk checks; the genesis by default.
+   */
+  constructor(from: { id: number; hash: string } = { id: 0, hash: GENESIS_HASH }) {
+    this.#prevId = from.id;
+    this.#prevHash = from.hash;
+  }
 
   /** Feeds the next links; returns false once a fault is found, so the caller can stop reading. */
   feed(links: Iterable<ChainLink>): boolean {

@@ -35,7 +35,7 @@ export class AuditRepository {
     this.#insert = db.prepare('INSERT INTO audit_log (id, content, prev_hash, hash) VALUES (?, ?, ?, ?)');
     this.#head = db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1');
     this.#links = db
-      .prepare("SELECT id, prev_hash || char(10) || content, hash FROM audit_log WHERE id > ? ORDER BY id LIMIT ?")
+      .prepare("SELECT id, prev_hash || char(10) || content, hash FROM audit_log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?")
       .raw(true);
     this.#page = db.prepare(`SELECT ${ROW_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?`);
     this.#pageBefore = db.prepare(`SELECT ${ROW_COLUMNS} FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?`);
@@ -56,11 +56,10 @@ export class AuditRepository {
     return this.#head.get() as { id: number; hash: string } | undefined;
   }
 
-  /** Every link in id order, a page at a time. */
-  *linkPages(): Generator<ChainLink[]> {
-    let after = Number.MIN_SAFE_INTEGER;
+  /** The links after row `after` up to row `through`, in id order, a page at a time. */
+  *linkPages(after = Number.MIN_SAFE_INTEGER, through = Number.MAX_SAFE_INTEGER): Generator<ChainLink[]> {
     for (;;) {
-      const rows = this.#links.all(after, LINK_PAGE_SIZE) as ChainLink[];
+      const rows = this.#links.all(after, through, LINK_PAGE_SIZE) as ChainLink[];
       if (rows.length === 0) return;
       yield rows;
       after = (rows[rows.length - 1] as ChainLink)[0];

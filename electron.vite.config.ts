@@ -14,6 +14,7 @@ export default defineConfig({
           cli: resolve(__dirname, 'src-main/cli/main.ts'),
           'chromium-host': resolve(__dirname, 'src-main/host/start.ts'),
           bench: resolve(__dirname, 'bench/index.ts'),
+          soak: resolve(__dirname, 'bench/soak/main.ts'),
         },
       },
     },

@@ -76,6 +76,8 @@ export interface SoakReport {
     chainStarts: number;
   };
   rss: { firstWindowPeakMiB: number; lastWindowPeakMiB: number; growth: number; samples: number };
+  /** [seconds into the soak, MiB live after a full collection], with --expose-gc only. */
+  liveHeapMiB: [number, number][];
   /** Empty when every invariant held. */
   failures: string[];
 }
@@ -396,10 +398,21 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
     log(`soak: ${options.clients} clients, ${options.longPollers} long-pollers (${c.requests.waiting} waiting), approvals and redeems, ${options.durationSeconds} s`);
     started = performance.now();
     const sampler = setInterval(() => rssSamples.push({ at: elapsed(), rss: process.memoryUsage().rss }), 500);
+    // With --expose-gc (npm run soak passes it), the live heap after a full collection, every 5 s:
+    // what tells a leak from a heap that has not been collected yet.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const liveHeap: { at: number; bytes: number }[] = [];
+    const collector = gc
+      ? setInterval(() => {
+          gc();
+          liveHeap.push({ at: elapsed(), bytes: process.memoryUsage().heapUsed });
+        }, 5000)
+      : undefined;
     const loadResults = await Promise.all(startLoad());
     const soakSeconds = elapsed();
     stopped = true;
     clearInterval(sampler);
+    clearInterval(collector);
     await approving;
     // Every requester hangs up, as Ctrl+C would: the gateway must release every waiter.
     for (const client of clients) client.close();
@@ -442,6 +455,7 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
       results,
       counts,
       rss: { firstWindowPeakMiB: mib(first), lastWindowPeakMiB: mib(last), growth: Math.round(growth * 1000) / 1000, samples: rssSamples.length },
+      liveHeapMiB: liveHeap.map((h) => [Math.round(h.at), mib(h.bytes)]),
       failures,
     };
   } finally {

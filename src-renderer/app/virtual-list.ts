@@ -18,7 +18,12 @@ export interface VirtualWindow {
   listRef: RefObject<HTMLElement | null>;
   /** Put on each rendered row: measures it and keeps its height by key. */
   measure: (key: string) => (element: HTMLElement | null) => void;
-  /** Renders row `index` if it is not, then scrolls it into view; resolves once it is in the DOM. */
+  /**
+   * The space between rendered row `index` and the next rendered one when rows between them are
+   * not rendered (the focused row far from the view), in pixels; null when they are neighbours.
+   */
+  gapAfter: (index: number) => number | null;
+  /** Scrolls row `index` into view, rendering it first; resolves once it is in the DOM. */
   reveal: (index: number) => Promise<void>;
   /** The key of the row holding the focus, kept rendered; null when none. */
   setFocused: (key: string | null) => void;
@@ -120,8 +125,8 @@ export function useVirtualWindow({ keys, estimate, gap, overscan }: Options): Vi
     return [...chosen].sort((a, b) => a - b);
   }, [keys, tops, total, band, overscan, focused, forced]);
 
-  // The rows not rendered are the list's padding; a gap between rendered rows that are not
-  // neighbours (the focused row far from the view) is left to the estimate: it is one row.
+  // The rows not rendered above and below are the list's padding; between two rendered rows that
+  // are not neighbours, a spacer row (gapAfter).
   useLayoutEffect(() => {
     const list = listRef.current;
     if (!list) return;
@@ -175,9 +180,32 @@ export function useVirtualWindow({ keys, estimate, gap, overscan }: Options): Vi
     [],
   );
 
+  const gapAfter = useCallback(
+    (index: number): number | null => {
+      const at = indexes.indexOf(index);
+      const next = indexes[at + 1];
+      if (at < 0 || next === undefined || next === index + 1) return null;
+      const bottom = (tops[index] ?? 0) + (heights.current.get(keys[index] ?? '') ?? estimate);
+      // The spacer is a row of the list itself, so the list's gap comes twice around it.
+      return Math.max(0, (tops[next] ?? 0) - bottom - 2 * gap);
+    },
+    [indexes, tops, keys, estimate, gap],
+  );
+
   const reveal = useCallback(
     (index: number) =>
       new Promise<void>((resolve) => {
+        // Scrolled to where the row should be, so the window moves there; it is also forced in,
+        // and then brought exactly into view once rendered and measured.
+        const list = listRef.current;
+        if (list) {
+          const scroller = scrollParent(list);
+          const listTop = list.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+          const rowTop = listTop + (tops[index] ?? 0);
+          const rowBottom = rowTop + (heights.current.get(keys[index] ?? '') ?? estimate);
+          if (rowTop < scroller.scrollTop) scroller.scrollTop = rowTop;
+          else if (rowBottom > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = rowBottom - scroller.clientHeight;
+        }
         setForced(index);
         // React renders it within a frame or two; the pane then scrolls to it and the band
         // follows. The forced row stays rendered until the next reveal: one row, harmless.
@@ -190,8 +218,8 @@ export function useVirtualWindow({ keys, estimate, gap, overscan }: Options): Vi
         };
         requestAnimationFrame(look);
       }),
-    [],
+    [tops, keys, estimate],
   );
 
-  return { indexes, listRef, measure, reveal, setFocused };
+  return { indexes, listRef, measure, gapAfter, reveal, setFocused };
 }

@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent } from 'react';
+import { Fragment, useEffect, useId, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { describePortHolder, revealHidden, type RestoreRequestView } from '../../../src-shared/domain/restore-request';
 import type { RestoreTokenView } from '../../../src-shared/domain/approval';
@@ -205,10 +205,23 @@ function RequestList({ requests }: { requests: RestoreRequestView[] }) {
     >
       {list.indexes.map((index) => {
         const request = requests[index] as RestoreRequestView;
+        const gap = list.gapAfter(index);
         return (
-          <li key={request.id} ref={list.measure(request.id)} data-index={index} data-key={request.id} aria-setsize={requests.length} aria-posinset={index + 1}>
-            <RequestCard request={request} />
-          </li>
+          <Fragment key={request.id}>
+            <li ref={list.measure(request.id)} data-index={index} data-key={request.id} aria-setsize={requests.length} aria-posinset={index + 1}>
+              <RequestCard request={request} />
+            </li>
+            {gap === null ? null : (
+              <li
+                aria-hidden="true"
+                className="virtual-gap"
+                ref={(el) => {
+                  // The CSSOM, which the CSP allows (a style attribute it refuses).
+                  if (el) el.style.height = `${gap}px`;
+                }}
+              />
+            )}
+          </Fragment>
         );
       })}
     </ul>

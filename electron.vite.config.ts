@@ -16,6 +16,7 @@ export default defineConfig({
           bench: resolve(__dirname, 'bench/index.ts'),
           // The audit walk's worker thread (services/audit/parallel-walk.ts finds it beside the bundle).
           'audit-walk-worker': resolve(__dirname, 'src-main/services/audit/audit-walk.worker.ts'),
+          soak: resolve(__dirname, 'bench/soak/main.ts'),
         },
       },
     },

@@ -1,4 +1,5 @@
 import { approvalBenchmarks } from './approval.bench';
+import { approvalsUiBenchmarks } from './approvals-ui.bench';
 import { AUDIT_ROWS, auditBenchmarks } from './audit.bench';
 import { chainBenchmarks } from './chain.bench';
 import { gatewayBenchmarks } from './gateway.bench';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     ...(wants('gateway') ? await gatewayBenchmarks() : []),
     ...(wants('approval') ? await approvalBenchmarks() : []),
     ...(wants('startup') ? await startupBenchmarks() : []),
+    ...(wants('approvals-ui') ? await approvalsUiBenchmarks() : []),
   ];
   process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
   // Nothing may keep the process alive once the figures are out.

@@ -61,6 +61,12 @@ export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7E]{1,255}$/);
 export type CreateRestoreRequestBody = z.infer<typeof createRestoreRequestBodySchema>;
 
 /** The `GET /v1/restore-requests/{id}` query: waitSeconds is capped at 60, as the contract says. */
+/**
+ * The most requests one `requests:list` read returns (issue 13, item 8): the Approvals screen
+ * lists every pending request, windowed, and holds 1,000 and more.
+ */
+export const REQUESTS_LIST_MAX = 2000;
+
 export const waitQuerySchema = z.strictObject({
   waitSeconds: z.coerce
     .number()

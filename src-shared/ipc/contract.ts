@@ -32,6 +32,7 @@ import {
   integrationViewSchema,
   restoreRequestViewSchema,
   sensitivitySchema,
+  REQUESTS_LIST_MAX,
 } from '../domain/restore-request';
 
 // --- gateway (issue #5): restore requests, integrations, gateway status ---
@@ -39,7 +40,7 @@ const gatewayChannels = {
   'requests:list': {
     request: z.strictObject({
       view: z.enum(['pending', 'history']),
-      limit: z.number().int().min(1).max(500).default(100),
+      limit: z.number().int().min(1).max(REQUESTS_LIST_MAX).default(100),
     }),
     response: z.object({ requests: z.array(restoreRequestViewSchema) }),
   },

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { RestoreTokenView } from '../../../src-shared/domain/approval';
-import type { GatewayStatus, RestoreRequestView } from '../../../src-shared/domain/restore-request';
+import { REQUESTS_LIST_MAX, type GatewayStatus, type RestoreRequestView } from '../../../src-shared/domain/restore-request';
 import type { CustodianError } from '../../../src-shared/ipc/api';
 import { toCustodianError } from '../../app/errors';
 
@@ -37,6 +37,17 @@ interface ApprovalsState {
 
 let generation = 0;
 
+/**
+ * Every pending request is listed (issue 13, item 8: the screen holds 1,000 and more, windowed);
+ * the contract's ceiling for one read.
+ */
+export const PENDING_LIMIT = REQUESTS_LIST_MAX;
+
+// A burst of arrivals sends a change event each; while one read is running, the rest fold into
+// a single read after it, so 1,000 arrivals cost a handful of reads rather than 1,000.
+let running: Promise<void> | null = null;
+let queued: Promise<void> | null = null;
+
 export const useApprovalsStore = create<ApprovalsState>()((set, get) => ({
   tab: 'pending',
   pending: [],
@@ -59,34 +70,19 @@ export const useApprovalsStore = create<ApprovalsState>()((set, get) => ({
     await get().refresh();
   },
 
-  refresh: async () => {
-    const mine = ++generation;
-    try {
-      const [pending, history] = await Promise.all([
-        window.custodian.requests.list('pending'),
-        window.custodian.requests.list('history'),
-      ]);
-      // A request that expired while on screen stays, marked expired, until dismissed (issue
-      // #5: it "turns to expired without a reload" rather than vanishing); one approved while on
-      // screen (here or from a shell) stays too, with its token (issue 11 "UI").
-      const fresh = new Set(pending.map((r) => r.id));
-      const ended = new Map(history.filter((r) => r.status === 'expired' || r.status === 'approved').map((r) => [r.id, r]));
-      const kept = get().pending.flatMap((r) => (fresh.has(r.id) ? [] : ended.has(r.id) ? [ended.get(r.id) as RestoreRequestView] : []));
-      const merged = [...pending, ...kept].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
-      // Each approved request's token, read afresh: a redeem or a revoke moves it.
-      const approved = history.filter((r) => r.status === 'approved').map((r) => r.id);
-      const views = await Promise.all(approved.map((id) => window.custodian.tokens.get(id)));
-      if (mine !== generation) return;
-      const tokens = Object.fromEntries(approved.map((id, i) => [id, views[i] ?? null]));
-      set((state) => {
-        // Cards dismissed while the lists were read stay dismissed.
-        const shown = new Set(state.pending.map((r) => r.id));
-        return { pending: merged.filter((r) => fresh.has(r.id) || shown.has(r.id)), history, tokens, loadState: 'ready', loadError: null };
+  refresh: () => {
+    if (!running) {
+      running = readLists().finally(() => {
+        running = null;
       });
-    } catch (error) {
-      if (mine !== generation) return;
-      set({ loadState: 'error', loadError: toCustodianError(error) });
+      return running;
     }
+    // Whoever asks now is answered by a read that starts after their change.
+    queued ??= running.then(() => {
+      queued = null;
+      return get().refresh();
+    });
+    return queued;
   },
 
   deny: async (id, report) => {
@@ -118,3 +114,35 @@ export const useApprovalsStore = create<ApprovalsState>()((set, get) => ({
 
   setGateway: (gateway) => set({ gateway }),
 }));
+
+/** One read of both lists and the approved requests' tokens, into the store. */
+async function readLists(): Promise<void> {
+  const mine = ++generation;
+  const { getState: get, setState: set } = useApprovalsStore;
+  try {
+    const [pending, history] = await Promise.all([
+      window.custodian.requests.list('pending', PENDING_LIMIT),
+      window.custodian.requests.list('history'),
+    ]);
+    // A request that expired while on screen stays, marked expired, until dismissed (issue
+    // #5: it "turns to expired without a reload" rather than vanishing); one approved while on
+    // screen (here or from a shell) stays too, with its token (issue 11 "UI").
+    const fresh = new Set(pending.map((r) => r.id));
+    const ended = new Map(history.filter((r) => r.status === 'expired' || r.status === 'approved').map((r) => [r.id, r]));
+    const kept = get().pending.flatMap((r) => (fresh.has(r.id) ? [] : ended.has(r.id) ? [ended.get(r.id) as RestoreRequestView] : []));
+    const merged = [...pending, ...kept].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+    // Each approved request's token, read afresh: a redeem or a revoke moves it.
+    const approved = history.filter((r) => r.status === 'approved').map((r) => r.id);
+    const views = await Promise.all(approved.map((id) => window.custodian.tokens.get(id)));
+    if (mine !== generation) return;
+    const tokens = Object.fromEntries(approved.map((id, i) => [id, views[i] ?? null]));
+    set((state) => {
+      // Cards dismissed while the lists were read stay dismissed.
+      const shown = new Set(state.pending.map((r) => r.id));
+      return { pending: merged.filter((r) => fresh.has(r.id) || shown.has(r.id)), history, tokens, loadState: 'ready', loadError: null };
+    });
+  } catch (error) {
+    if (mine !== generation) return;
+    set({ loadState: 'error', loadError: toCustodianError(error) });
+  }
+}

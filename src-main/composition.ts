@@ -345,6 +345,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     async start(options = {}) {
       if (started || disposed) return;
       started = true;
+      // A kill between a commit and its keychain write left the anchor behind (issue 13, item 2).
+      await audit.catchUpAnchor();
       await mfa.expirePendingEnrollments();
       tick();
       timer = setInterval(() => {

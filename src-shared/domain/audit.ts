@@ -44,6 +44,7 @@ export const AUDIT_EVENTS = [
   'app_locked',
   'app_unlocked',
   'audit_reanchored',
+  'audit_anchor_caught_up',
   'integration_added',
   'integration_revoked',
   'integration_muted',

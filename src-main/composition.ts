@@ -347,6 +347,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       started = true;
       // A kill between a commit and its keychain write left the anchor behind (issue 13, item 2).
       await audit.catchUpAnchor();
+      // Secrets without their factor, pending factors without their secret (issue 13, item 2).
+      await mfa.reconcileSecrets().catch(() => undefined);
       await mfa.expirePendingEnrollments();
       tick();
       timer = setInterval(() => {

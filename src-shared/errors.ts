@@ -28,6 +28,8 @@ export const ERRORS = {
   'ERR-MFA-RECOVERY-PENDING': { status: 403 },
   'ERR-MFA-SECRET-ALREADY-SHOWN': { status: 409 },
   'ERR-MFA-FACTOR-ALREADY-ACTIVE': { status: 409 },
+  // Issue 13: an active factor whose secret the keychain no longer holds (doctor names it).
+  'ERR-MFA-SECRET-MISSING': { status: 503 },
   'ERR-PROFILE-REQUIRED': { status: 409 },
   'ERR-PROFILE-EXISTS': { status: 409 },
   'ERR-LOCKED': { status: 423 },

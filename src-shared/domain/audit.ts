@@ -13,6 +13,7 @@ export const AUDIT_EVENTS = [
   'mfa_setup_initiated',
   'mfa_secret_revealed',
   'mfa_setup_expired',
+  'mfa_secret_swept',
   'mfa_setup_resumed',
   'mfa_setup_removed',
   'mfa_setup_code_resent',

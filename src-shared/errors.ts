@@ -63,6 +63,8 @@ export const ERRORS = {
   'ERR-SMS-UNAVAILABLE': { status: 503 },
   'ERR-KEYCHAIN-UNAVAILABLE': { status: 503 },
   'ERR-AUDIT-UNAVAILABLE': { status: 503 },
+  // Issue 13: the database file cannot be opened for writing (read-only, full disk).
+  'ERR-DATABASE-UNAVAILABLE': { status: 503 },
   'ERR-INTERNAL': { status: 500 },
 } as const satisfies Record<string, { status: number }>;
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { approvePurpose } from '../../src-shared/domain/approval';
 import { createAppRouter } from '../../src-main/ipc/app-router';
@@ -5,6 +6,7 @@ import { testEvent } from '../fixtures/audit-events';
 import { failsWith } from '../fixtures/fails-with';
 import { freePort, http } from '../fixtures/gateway-client';
 import { oathtool } from '../fixtures/otp';
+import { runCli } from '../fixtures/run-cli';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 
 // Issue 13, item 3: when the audit row cannot be written (a full disk, simulated with SQLite's
@@ -163,5 +165,30 @@ describe('fail-closed audit: a full disk refuses the action, and it works again 
     await new Promise((resolve) => setImmediate(resolve));
     t.custodian.mfa.flush();
     expect([...t.custodian.audit.export()].filter((e) => e.event === 'mfa_challenge_failed')).toHaveLength(2);
+  });
+});
+
+// A read-only database file. Root (this CI's user) writes through a 0444 mode, so the file is
+// made immutable instead (chattr +i), which binds root too; where chattr cannot, the test says so.
+const immutable = spawnSync('sh', ['-c', 'f=$(mktemp) && chattr +i "$f" && chattr -i "$f"; s=$?; rm -f "$f"; exit $s']).status === 0;
+
+describe.skipIf(!immutable)('a read-only database file, from the shell', () => {
+  it('every command says so in words (ERR-DATABASE-UNAVAILABLE), exit 1; once writable again the same command works', async () => {
+    const shell = tempCustodian({ clock: 'following' });
+    const env = { CUSTODIAN_DATA_DIR: shell.dir, CUSTODIAN_KEYCHAIN_SERVICE: shell.config.keychain.service };
+    await shell.close();
+    const file = shell.dbFile;
+    try {
+      expect(spawnSync('chattr', ['+i', file]).status).toBe(0);
+      for (const args of [['integrations', 'add', 'restic'], ['settings', 'token-ttl', '600'], ['doctor']]) {
+        const run = runCli(args, env);
+        expect(run.status, args.join(' ')).toBe(1);
+        expect(run.stderr).toBe('custodian: The Custodian database cannot be opened for writing (read-only file or full disk), so nothing was changed.\n');
+      }
+    } finally {
+      spawnSync('chattr', ['-i', file]);
+    }
+    expect(runCli(['integrations', 'add', 'restic'], env).status).toBe(0);
+    await shell.remove();
   });
 });

@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import keytar from '@github/keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGE } from '../../src-shared/domain/policy';
@@ -62,6 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const { account } of await keytar.findCredentials(t.config.keychain.service)) await keytar.deletePassword(t.config.keychain.service, account);
   await t.remove();
+  rmSync(dirname(bundle), { recursive: true, force: true });
 });
 
 /** What the child said it had done: each such line was printed after its commit. */

@@ -353,6 +353,10 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     async start(options = {}) {
       if (started || disposed) return;
       started = true;
+      // A kill between a commit and its keychain write left the anchor behind (issue 13, item 2).
+      await audit.catchUpAnchor();
+      // Secrets without their factor, pending factors without their secret (issue 13, item 2).
+      await mfa.reconcileSecrets().catch(() => undefined);
       await mfa.expirePendingEnrollments();
       tick();
       timer = setInterval(() => {

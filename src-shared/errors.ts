@@ -30,6 +30,8 @@ export const ERRORS = {
   'ERR-MFA-RECOVERY-PENDING': { status: 403 },
   'ERR-MFA-SECRET-ALREADY-SHOWN': { status: 409 },
   'ERR-MFA-FACTOR-ALREADY-ACTIVE': { status: 409 },
+  // Issue 13: an active factor whose secret the keychain no longer holds (doctor names it).
+  'ERR-MFA-SECRET-MISSING': { status: 503 },
   'ERR-PROFILE-REQUIRED': { status: 409 },
   'ERR-PROFILE-EXISTS': { status: 409 },
   'ERR-LOCKED': { status: 423 },
@@ -63,6 +65,8 @@ export const ERRORS = {
   'ERR-SMS-UNAVAILABLE': { status: 503 },
   'ERR-KEYCHAIN-UNAVAILABLE': { status: 503 },
   'ERR-AUDIT-UNAVAILABLE': { status: 503 },
+  // Issue 13: the database file cannot be opened for writing (read-only, full disk).
+  'ERR-DATABASE-UNAVAILABLE': { status: 503 },
   'ERR-INTERNAL': { status: 500 },
 } as const satisfies Record<string, { status: number }>;
 

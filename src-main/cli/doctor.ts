@@ -6,7 +6,7 @@ import { schemaVersion } from '../platform/db/database';
 import { describeVerification } from './audit-verdict';
 
 export interface Check {
-  name: 'config' | 'database' | 'keychain' | 'audit-anchor' | 'gateway-port';
+  name: 'config' | 'database' | 'keychain' | 'factor-secrets' | 'audit-anchor' | 'gateway-port';
   ok: boolean;
   detail: string;
   code?: ErrorCode;
@@ -37,6 +37,19 @@ export async function runDoctor(custodian: Custodian, message: (code: ErrorCode,
   } catch (error) {
     const code: ErrorCode = isAppError(error) ? error.code : 'ERR-KEYCHAIN-UNAVAILABLE';
     checks.push({ name: 'keychain', ok: false, detail: message(code), code });
+  }
+
+  // Issue 13: an active factor whose secret is gone from the keychain can verify nothing.
+  try {
+    const missing = await custodian.mfa.missingSecrets();
+    checks.push(
+      missing.length === 0
+        ? { name: 'factor-secrets', ok: true, detail: 'every active factor has its secret in the keychain' }
+        : { name: 'factor-secrets', ok: false, detail: `${message('ERR-MFA-SECRET-MISSING')} (${missing.join(', ')})`, code: 'ERR-MFA-SECRET-MISSING' },
+    );
+  } catch (error) {
+    const code: ErrorCode = isAppError(error) ? error.code : 'ERR-KEYCHAIN-UNAVAILABLE';
+    checks.push({ name: 'factor-secrets', ok: false, detail: message(code), code });
   }
 
   // Issue 9: the keychain anchor must vouch for the whole log. An anchor that lags the head means

@@ -88,7 +88,7 @@ describe('group commit of awaited writes', () => {
     expect(subjects()).toEqual(['z']);
   });
 
-  it('fails closed for good when a batch loses a fire-and-forget write it had promised', async () => {
+  it('fails closed while a batch owes a fire-and-forget write it had promised, and writes it once the database takes writes again', async () => {
     const other = new BetterSqlite3(t.dbFile);
     other.exec('BEGIN IMMEDIATE');
     t.custodian.db.pragma('busy_timeout = 20');
@@ -97,9 +97,13 @@ describe('group commit of awaited writes', () => {
     // A flush from the event loop has no caller to throw to: it must not crash the process.
     expect(() => flushes[0]?.()).not.toThrow();
     await expect(awaited).rejects.toMatchObject({ code: 'ERR-AUDIT-UNAVAILABLE' });
-    other.exec('ROLLBACK');
-    other.close();
+    // Still locked: every caller is refused, and the owed row stays owed.
     expect(() => group.assertHealthy()).toThrow(expect.objectContaining({ code: 'ERR-AUDIT-UNAVAILABLE' }));
     expect(() => group.commit(write('later'))).toThrow(expect.objectContaining({ code: 'ERR-AUDIT-UNAVAILABLE' }));
+    other.exec('ROLLBACK');
+    other.close();
+    // Issue 13, item 3: no restart. The next caller writes what was owed first, then goes on.
+    expect(() => group.assertHealthy()).not.toThrow();
+    expect([...t.custodian.audit.export()].map((e) => e.subject)).toContain('attempt');
   });
 });

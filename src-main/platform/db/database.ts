@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { AppError, isAppError } from '../../../src-shared/errors';
 import type { Config } from '../../config';
 import { migrations, type Migration } from './migrations';
 
@@ -24,7 +25,22 @@ export function databaseFile(dataDir: string): string {
   return `${dataDir}/custodian.db`;
 }
 
+/**
+ * Opens (creating, migrating) the database. A file that cannot be opened for writing (read-only,
+ * immutable, a full disk, a directory that is not ours) is ERR-DATABASE-UNAVAILABLE: the CLI and
+ * the desk say so in words instead of "something went wrong", and nothing was changed (issue 13,
+ * item 3). The adapter's own text, which names paths, is not passed on.
+ */
 export function openDatabase(options: OpenDatabaseOptions): Database {
+  try {
+    return open(options);
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    throw new AppError('ERR-DATABASE-UNAVAILABLE');
+  }
+}
+
+function open(options: OpenDatabaseOptions): Database {
   if (!options.readonly) keepPrivate(options.file);
   const db = new BetterSqlite3(options.file, {
     readonly: options.readonly ?? false,
@@ -37,8 +53,13 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   // The app, `custodian serve` and the CLI share one file (DESIGN.md "Several processes").
   db.pragma('busy_timeout = 5000');
   if (!options.readonly) {
-    migrate(db, options.migrations);
-    databaseId(db);
+    try {
+      migrate(db, options.migrations);
+      databaseId(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
   return db;
 }

@@ -7,6 +7,8 @@ interface Keytar {
   getPassword(service: string, account: string): Promise<string | null>;
   setPassword(service: string, account: string, password: string): Promise<void>;
   deletePassword(service: string, account: string): Promise<boolean>;
+  /** Optional so a test's keytar-shaped stand-in may leave it out; @github/keytar has it. */
+  findCredentials?(service: string): Promise<{ account: string; password: string }[]>;
 }
 
 export interface KeytarSecretStoreOptions {
@@ -69,6 +71,11 @@ export class KeytarSecretStore implements SecretStore {
 
   delete(account: string): Promise<boolean> {
     return this.#call((k) => k.deletePassword(this.#service, account));
+  }
+
+  async list(): Promise<{ account: string; secret: string }[]> {
+    const found = await this.#call((k) => (k.findCredentials ? k.findCredentials(this.#service) : Promise.reject(new Error('no listing'))));
+    return found.map((e) => ({ account: e.account, secret: e.password }));
   }
 
   async probe(): Promise<void> {
@@ -168,6 +175,7 @@ const ops = {
   get: (m) => keytar.getPassword(m.service, m.account),
   set: (m) => keytar.setPassword(m.service, m.account, m.secret).then(() => null),
   delete: (m) => keytar.deletePassword(m.service, m.account),
+  list: (m) => keytar.findCredentials(m.service),
 };
 process.on('message', (m) => {
   Promise.resolve()
@@ -177,12 +185,13 @@ process.on('message', (m) => {
 process.on('disconnect', () => process.exit(0));
 `;
 
-type HelperAnswer = { id: number; ok: true; value: string | boolean | null } | { id: number; ok: false };
+type HelperValue = string | boolean | null | { account: string; password: string }[];
+type HelperAnswer = { id: number; ok: true; value: HelperValue } | { id: number; ok: false };
 
-/** keytar's three calls, answered by a child process with a libsecret of its own. */
+/** keytar's calls, answered by a child process with a libsecret of its own. */
 class KeytarHelper implements Keytar {
   readonly #child: ChildProcess;
-  readonly #pending = new Map<number, { resolve: (value: string | boolean | null) => void; reject: (error: Error) => void }>();
+  readonly #pending = new Map<number, { resolve: (value: HelperValue) => void; reject: (error: Error) => void }>();
   #nextId = 1;
   /** Ended by us (retired or disposed), as opposed to a helper that could not run. */
   killed = false;
@@ -222,6 +231,10 @@ class KeytarHelper implements Keytar {
     return this.#send({ op: 'delete', service, account }) as Promise<boolean>;
   }
 
+  findCredentials(service: string): Promise<{ account: string; password: string }[]> {
+    return this.#send({ op: 'list', service }) as Promise<{ account: string; password: string }[]>;
+  }
+
   get alive(): boolean {
     return this.#child.exitCode === null && this.#child.signalCode === null && this.#child.connected;
   }
@@ -231,7 +244,7 @@ class KeytarHelper implements Keytar {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill();
   }
 
-  #send(message: Record<string, string>): Promise<string | boolean | null> {
+  #send(message: Record<string, string>): Promise<HelperValue> {
     return new Promise((resolve, reject) => {
       if (!this.#child.connected) {
         reject(new Error('keychain helper is gone'));

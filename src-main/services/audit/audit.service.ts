@@ -293,6 +293,35 @@ export class AuditLog {
     await this.#checkpoint.advance({ id: verdict.headId, hash: verdict.headHash }).catch(() => undefined);
   }
 
+  /**
+   * At startup (issue 13, item 2): a process killed between a commit and its keychain write leaves
+   * the anchor behind the head, and `audit verify` fails until some commit moves it. The next
+   * commit of any process would move it anyway (`AuditAnchor.advance` anchors the log's head from
+   * an anchor that still matches), so this does the same at once, and says so in the log: an
+   * `audit_anchor_caught_up` row names the rows the anchor took on without their own write, for an
+   * administrator comparing with a head kept off the machine. Only an anchor that is present and
+   * still matches its row, under a chain that verifies, is moved; anything else stays a failure
+   * for `audit verify` and an explicit `audit reanchor`. A keychain out of reach changes nothing.
+   */
+  async catchUpAnchor(): Promise<boolean> {
+    if (!this.#anchor) return false;
+    let reading: AnchorReading;
+    try {
+      await this.#anchoring;
+      reading = await this.#anchor.read();
+    } catch {
+      return false;
+    }
+    if (reading.state !== 'present') return false;
+    const head = this.#repo.head();
+    const anchoredId = reading.head.id;
+    if (!head || head.id <= anchoredId || this.#repo.hashAt(anchoredId) !== reading.head.hash) return false;
+    if (!this.verifyChain().ok) return false;
+    this.record({ event: 'audit_anchor_caught_up', actor: 'system', data: { anchoredId, headId: head.id, rows: head.id - anchoredId } });
+    await this.#anchoring;
+    return true;
+  }
+
   /** Whether this process's commits reach the keychain anchor (`doctor` and the Audit screen). */
   anchorWriteState(): AnchorWriteState {
     return this.#anchor?.writeState ?? 'ok';

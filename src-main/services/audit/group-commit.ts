@@ -17,8 +17,10 @@ interface Queued {
  *
  * Two kinds of write share a batch:
  * - `enqueue` is fire-and-forget (a failed attempt the caller has already answered). If its batch
- *   cannot be committed, the log has lost rows it promised: from then on `assertHealthy` refuses,
- *   and every caller fails closed with ERR-AUDIT-UNAVAILABLE.
+ *   cannot be committed, the log owes rows it promised: they are kept, and until they are written
+ *   `assertHealthy` refuses, so every caller fails closed with ERR-AUDIT-UNAVAILABLE. Each refusal
+ *   first tries the owed rows again, so the desk recovers by itself once the disk (or the
+ *   database) takes writes again, with no restart and no row lost (issue 13, item 3).
  * - `commit` is awaited (a request answered only once it is durable). Each runs in its own
  *   savepoint, so one that throws rejects only its own caller; if the batch cannot be committed,
  *   its callers are refused and nothing was promised.
@@ -28,7 +30,8 @@ export class GroupCommit {
   readonly #schedule: Schedule;
   #queue: Queued[] = [];
   #scheduled = false;
-  #failed = false;
+  /** `enqueue` writes whose batch could not be committed: owed to the log, written before anything else. */
+  #owed: Queued[] = [];
 
   constructor(audit: AuditLog, schedule: Schedule = (flush) => setImmediate(flush)) {
     this.#audit = audit;
@@ -36,7 +39,16 @@ export class GroupCommit {
   }
 
   assertHealthy(): void {
-    if (this.#failed) throw new AppError('ERR-AUDIT-UNAVAILABLE');
+    if (this.#owed.length === 0) return;
+    const owed = this.#owed;
+    try {
+      this.#audit.transact(() => {
+        for (const { write } of owed) write();
+      });
+      this.#owed = [];
+    } catch {
+      throw new AppError('ERR-AUDIT-UNAVAILABLE');
+    }
   }
 
   enqueue(write: () => void): void {
@@ -76,10 +88,10 @@ export class GroupCommit {
         }
       });
     } catch {
-      if (batch.some((q) => !q.settle)) this.#failed = true;
+      this.#owed.push(...batch.filter((q) => !q.settle));
       const refused = new AppError('ERR-AUDIT-UNAVAILABLE');
       for (const { settle } of batch) settle?.reject(refused);
-      this.assertHealthy();
+      if (this.#owed.length > 0) throw refused;
       return;
     }
     for (const answer of answers) answer();
@@ -98,7 +110,7 @@ export class GroupCommit {
         try {
           this.flush();
         } catch {
-          // Remembered in #failed; assertHealthy tells every later caller.
+          // Kept in #owed; assertHealthy retries them and tells every later caller.
         }
       });
     }

@@ -295,8 +295,10 @@ export class FactorsService {
    * (`mfa_recovery_cancelled`). Refused with ERR-MFA-POLICY-UNSATISFIABLE when a policy could no
    * longer be met, except for stopping a recovery (the owner must always be able to) and for
    * turning MFA off. An admin can never turn MFA off, so an admin's last factor stays.
-   * The grant is spent, then the secret leaves the keychain, then the factor is marked disabled:
-   * if the keychain cannot delete it, nothing changes but the grant.
+   * The grant is spent, then the factor is marked disabled, then its secret leaves the keychain.
+   * In that order a kill (or a keychain that refuses the delete) between the two leaves a disabled
+   * factor whose secret lingers, which verifies nothing and which the startup cleanup removes
+   * (`reconcileSecrets`); the other order left an active factor without its secret (issue 13).
    */
   async disable(factorId: string, ctx: MfaContext): Promise<Factor> {
     const profile = this.#profiles.requireProfile();
@@ -305,7 +307,6 @@ export class FactorsService {
     this.#gate.precheck(purpose);
     this.#audit.transact(() => this.#gate.take(purpose));
 
-    await this.#vault.deleteFactorSecret(profile.id, factor.id);
     const row = mfaRow(profile, ctx, stopsRecovery ? 'mfa_recovery_cancelled' : 'mfa_disabled', factor.id, {
       factorId: factor.id,
       label: factor.label,
@@ -321,6 +322,8 @@ export class FactorsService {
         this.#backup.retireAll(profile.id);
       }
     });
+    this.#vault.forgetFactor(factor.id);
+    await this.#vault.discardFactorSecret(profile.id, factor.id);
     if (last) await this.#vault.deleteBackupKey(profile.id);
     this.#changed();
     return toFactor(this.#require(profile.id, factor.id), this.#clock.now());
@@ -342,6 +345,70 @@ export class FactorsService {
     const stopsRecovery = inRecovery(factor, this.#clock.now());
     if (!stopsRecovery && !last) this.#policies.assertCanDisable(factor.id);
     return { factor, last, stopsRecovery };
+  }
+
+  /**
+   * The startup cleanup (issue 13, item 2): what a kill between a keychain call and its commit
+   * left half-made. A secret whose factor has no row (killed between storing it and recording
+   * the enrollment) or a disabled row (killed before its delete) leaves the keychain, audited
+   * (`mfa_secret_swept`). A pending factor whose secret is gone (killed between deleting it and
+   * deleting the row) is dropped, audited as an expiry. An active factor whose secret is gone is
+   * reported (`custodian doctor`) and refused with ERR-MFA-SECRET-MISSING when a step draws it.
+   *
+   * Another live process may be between the two halves of the same moves: an enrollment stores
+   * its secret before its row, so a secret removed here is put back if its row turns up by the
+   * time the delete is done; a row that seemed secretless is looked up once more before it goes.
+   * A keychain out of reach throws (ERR-KEYCHAIN-UNAVAILABLE): nothing is changed on a guess.
+   */
+  async reconcileSecrets(): Promise<{ swept: number; dropped: number; missing: string[] }> {
+    const entries = await this.#vault.factorEntries();
+    if (!entries) return { swept: 0, dropped: 0, missing: [] };
+    const rows = new Map(this.#factors.all().map((f) => [f.id, f]));
+    const held = new Set<string>();
+    let swept = 0;
+    for (const { profileId, factorId, secret } of entries) {
+      const row = rows.get(factorId);
+      if (row && row.profileId === profileId && row.state !== 'disabled') {
+        held.add(factorId);
+        continue;
+      }
+      await this.#vault.deleteFactorSecret(profileId, factorId);
+      const now = this.#factors.get(profileId, factorId);
+      if (now && now.state !== 'disabled') {
+        await this.#vault.storeFactorSecret(profileId, factorId, secret);
+        held.add(factorId);
+        continue;
+      }
+      this.#audit.record({ event: 'mfa_secret_swept', actor: 'system', subject: factorId, data: { factorId, record: now ? 'disabled' : 'none' } });
+      swept += 1;
+    }
+    let dropped = 0;
+    const missing: string[] = [];
+    for (const factor of this.#factors.all()) {
+      if (factor.state === 'disabled' || held.has(factor.id)) continue;
+      if (await this.#vault.holdsFactorSecret(factor.profileId, factor.id)) continue;
+      if (factor.state === 'active') {
+        missing.push(factor.id);
+        continue;
+      }
+      const gone = this.#audit.recordChange({ event: 'mfa_setup_expired', actor: 'system', subject: factor.id, data: { factorId: factor.id, cause: 'secret-missing' } }, () => {
+        const deleted = this.#factors.deletePending(factor.id);
+        if (deleted) this.#methods.forget(factor);
+        return deleted;
+      });
+      if (gone) dropped += 1;
+    }
+    if (swept + dropped > 0) this.#changed();
+    return { swept, dropped, missing };
+  }
+
+  /** Active factors whose secret the keychain no longer holds (`custodian doctor`). */
+  async missingSecrets(): Promise<string[]> {
+    const missing: string[] = [];
+    for (const factor of this.#factors.all()) {
+      if (factor.state === 'active' && !(await this.#vault.holdsFactorSecret(factor.profileId, factor.id))) missing.push(factor.id);
+    }
+    return missing;
   }
 
   /** Lapsed enrollments lose their secret, then their row. Returns how many were swept. */

@@ -258,6 +258,16 @@ export class MfaService {
     return this.#verifier.verify(code, ctx, options);
   }
 
+  /** The startup cleanup of half-made enrollments and disables (FactorsService.reconcileSecrets). */
+  reconcileSecrets(): Promise<{ swept: number; dropped: number; missing: string[] }> {
+    return this.#factors.reconcileSecrets();
+  }
+
+  /** Active factors whose secret the keychain no longer holds. */
+  missingSecrets(): Promise<string[]> {
+    return this.#factors.missingSecrets();
+  }
+
   expirePendingEnrollments(): Promise<number> {
     return this.#factors.expirePending();
   }

@@ -6,6 +6,9 @@ export function secretAccount(profileId: string, factorId: string): string {
   return `${profileId}:${factorId}`;
 }
 
+/** A factor's account: `<profileId>:<factorId>`, ids as `randomId` makes them (never `backup-key`). */
+const FACTOR_ACCOUNT = /^(p_[a-z2-7]{16}):(f_[a-z2-7]{16})$/;
+
 export function backupKeyAccount(profileId: string): string {
   return `${profileId}:backup-key`;
 }
@@ -41,8 +44,9 @@ export class SecretVault {
     if (cached) return cached;
     const generation = this.#generation;
     const secret = await this.#secrets.get(secretAccount(profileId, factorId));
-    // A factor whose secret vanished from the keychain cannot be checked: fail closed.
-    if (!secret) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
+    // A factor whose secret vanished from the keychain cannot be checked: fail closed, and say
+    // which it is (the keychain answered; `custodian doctor` names the factor).
+    if (!secret) throw new AppError('ERR-MFA-SECRET-MISSING');
     if (generation === this.#generation) this.#factorSecrets.set(factorId, secret);
     return secret;
   }
@@ -62,9 +66,34 @@ export class SecretVault {
     this.#factorSecrets.delete(factorId);
   }
 
-  /** Best effort: undoing a store whose record could not be written. */
+  /** Drops the memory copy only (a disabled factor verifies nothing from here on). */
+  forgetFactor(factorId: string): void {
+    this.#factorSecrets.delete(factorId);
+  }
+
+  /** Best effort: undoing a store whose record could not be written, or a disabled factor's leftover. */
   async discardFactorSecret(profileId: string, factorId: string): Promise<void> {
     await this.#secrets.delete(secretAccount(profileId, factorId)).catch(() => false);
+  }
+
+  /**
+   * Every factor secret in the keychain (`<profileId>:f_...`), or null when the store cannot list
+   * its entries. For the startup cleanup only: the values stay here, to put one back (see
+   * FactorsService.reconcileSecrets).
+   */
+  async factorEntries(): Promise<{ profileId: string; factorId: string; secret: string }[] | null> {
+    if (!this.#secrets.list) return null;
+    const entries: { profileId: string; factorId: string; secret: string }[] = [];
+    for (const { account, secret } of await this.#secrets.list()) {
+      const match = FACTOR_ACCOUNT.exec(account);
+      if (match?.[1] && match[2]) entries.push({ profileId: match[1], factorId: match[2], secret });
+    }
+    return entries;
+  }
+
+  /** Whether the keychain holds this factor's secret now (a fresh read, not the memory copy). */
+  async holdsFactorSecret(profileId: string, factorId: string): Promise<boolean> {
+    return (await this.#secrets.get(secretAccount(profileId, factorId))) !== null;
   }
 
   async requireBackupKey(profileId: string): Promise<Buffer> {

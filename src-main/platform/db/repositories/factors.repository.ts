@@ -71,6 +71,7 @@ export class FactorsRepository {
   readonly #visible;
   readonly #active;
   readonly #expiredPending;
+  readonly #all;
   readonly #insert;
   readonly #activate;
   readonly #markShown;
@@ -85,6 +86,7 @@ export class FactorsRepository {
     this.#visible = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE profile_id = ? AND state != 'disabled' ORDER BY created_at, id`);
     this.#active = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE profile_id = ? AND state = 'active' ORDER BY created_at, id`);
     this.#expiredPending = db.prepare(`SELECT ${COLUMNS} FROM factors WHERE state = 'pending' AND pending_expires_at <= ?`);
+    this.#all = db.prepare(`SELECT ${COLUMNS} FROM factors ORDER BY created_at, id`);
     this.#insert = db.prepare(
       `INSERT INTO factors (id, profile_id, type, params, label, state, created_at, pending_expires_at, enrolled_with)
        VALUES (@id, @profileId, @type, @params, @label, 'pending', @createdAt, @pendingExpiresAt, @enrolledWith)`,
@@ -116,6 +118,11 @@ export class FactorsRepository {
 
   active(profileId: string): FactorRecord[] {
     return (this.#active.all(profileId) as StoredRow[]).map(fromRow);
+  }
+
+  /** Every factor of every profile, disabled ones included: the startup cleanup's view. */
+  all(): FactorRecord[] {
+    return (this.#all.all() as StoredRow[]).map(fromRow);
   }
 
   expiredPending(nowMs: number): FactorRecord[] {

@@ -49,6 +49,7 @@ import { ApprovalService } from './services/restore/approval.service';
 import { TwilioSmsSender } from './platform/sms/twilio-sms-sender';
 import { TwilioCredentialsStore } from './services/sms/twilio-credentials';
 import { SmsService } from './services/sms/sms.service';
+import { StateSeal } from './services/integrity/state-seal';
 
 /**
  * How often the one shared tick runs: the expiry sweeper, long-poll deadlines and the
@@ -98,6 +99,8 @@ export interface Custodian extends CustodianDeps {
   sms: SmsService;
   /** Push (issue 12): the pushes waiting for the approver, and their answers. */
   push: PushService;
+  /** The state seals' key and checks (issue 13); `start` and the CLI await `integrity.ready()`. */
+  integrity: StateSeal;
   gateway: GatewayServer;
   /**
    * One tick of the shared timer: expire overdue requests, release long-polls whose wait ran
@@ -123,6 +126,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   const { db, clock } = deps;
   const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db));
   const groupCommit = new GroupCommit(audit);
+  // Issue 13: the key that seals the security-state rows (migration 013), from the keychain.
+  const integrity = new StateSeal({ db, secrets: deps.secrets, random: deps.random ?? cryptoRandom, audit });
   // A longer token TTL takes a grant from the chain, built below: a late-bound reference.
   const settings = new SettingsService({
     repo: new SettingsRepository(db),
@@ -287,6 +292,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   let started = false;
   let lastEnrollmentSweep = 0;
   let lastAnchorRetry = 0;
+  let lastSealRetry = 0;
   let lastChainSweep = 0;
   let disposed = false;
 
@@ -322,6 +328,11 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       lastAnchorRetry = clock.now();
       void audit.retryAnchor();
     }
+    // The seals' key, if the keychain did not give it at start: until then sealed writes fail closed.
+    if (!integrity.settled() && clock.now() - lastSealRetry >= ANCHOR_RETRY_MS) {
+      lastSealRetry = clock.now();
+      void integrity.ready().catch(() => undefined);
+    }
   };
 
   return {
@@ -340,12 +351,16 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     incident,
     sms,
     push,
+    integrity,
     gateway,
     tick,
     async start(options = {}) {
       if (started || disposed) return;
       started = true;
-      await mfa.expirePendingEnrollments();
+      // Without the keychain the app still starts (it recovers by itself, issue 9): sealed writes
+      // fail closed until the tick gets the key.
+      await integrity.ready().catch(() => undefined);
+      if (integrity.settled()) await mfa.expirePendingEnrollments();
       tick();
       timer = setInterval(() => {
         try {

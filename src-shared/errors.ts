@@ -61,6 +61,8 @@ export const ERRORS = {
   'ERR-SMS-UNAVAILABLE': { status: 503 },
   'ERR-KEYCHAIN-UNAVAILABLE': { status: 503 },
   'ERR-AUDIT-UNAVAILABLE': { status: 503 },
+  // Issue 13: a security-state row no longer matches its MAC (edited, deleted or written back outside the app).
+  'ERR-STATE-TAMPERED': { status: 503 },
   'ERR-INTERNAL': { status: 500 },
 } as const satisfies Record<string, { status: number }>;
 

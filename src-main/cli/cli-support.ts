@@ -55,7 +55,11 @@ export const message = (code: ErrorCode, details?: ErrorDetails): string => erro
 
 export function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
   const custodian = openCustodian({ config });
-  return Promise.resolve()
+  // The state seals' key (issue 13) before any command reads or writes sealed rows. A command
+  // that needs none still runs without it: its sealed writes, if any, fail closed.
+  return custodian.integrity
+    .ready()
+    .catch(() => undefined)
     .then(() => fn(custodian))
     .finally(() => custodian.dispose());
 }

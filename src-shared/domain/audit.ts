@@ -44,6 +44,8 @@ export const AUDIT_EVENTS = [
   'app_locked',
   'app_unlocked',
   'audit_reanchored',
+  // Issue 13: rows written before the state seals, MACed once (migration 013).
+  'state_sealed',
   'integration_added',
   'integration_revoked',
   'integration_muted',

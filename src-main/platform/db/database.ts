@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Config } from '../../config';
 import { migrations, type Migration } from './migrations';
+import { registerStateFunctions, setConnectionDatabaseId } from './state-mac';
 
 export type Database = BetterSqlite3.Database;
 
@@ -36,9 +37,11 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   db.pragma(`synchronous = ${options.synchronous}`);
   // The app, `custodian serve` and the CLI share one file (DESIGN.md "Several processes").
   db.pragma('busy_timeout = 5000');
+  // Before the migrations: the state seals' triggers (migration 013) call these functions.
+  registerStateFunctions(db);
   if (!options.readonly) {
     migrate(db, options.migrations);
-    databaseId(db);
+    setConnectionDatabaseId(db, databaseId(db));
   }
   return db;
 }

@@ -386,6 +386,9 @@ export function createCustodian(deps: CustodianDeps): Custodian {
         // Already failing closed; nothing more to save.
       }
       await audit.settled();
+      // A key made here and not yet in the keychain: without it there, the sealed rows would read
+      // as tampered to the next process (issue 13).
+      await integrity.ready().catch(() => undefined);
       if (db.open) db.close();
       deps.secrets.dispose?.();
     },

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Config } from '../../config';
 import { migrations, type Migration } from './migrations';
-import { registerStateFunctions, setConnectionDatabaseId } from './state-mac';
+import { installSealTriggers, registerStateFunctions, setConnectionDatabaseId } from './state-mac';
 
 export type Database = BetterSqlite3.Database;
 
@@ -42,6 +42,7 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   if (!options.readonly) {
     migrate(db, options.migrations);
     setConnectionDatabaseId(db, databaseId(db));
+    installSealTriggers(db);
   }
   return db;
 }

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '../../../src-shared/errors';
+import { SEALED_TABLES_013, sealTriggersSql } from './migrations/013-state-seals';
 
 /**
  * The SQL functions behind the state seals (migration 013), registered on every connection the
@@ -81,4 +82,11 @@ export function registerStateFunctions(db: BetterSqlite3.Database): void {
       return 1;
     },
   );
+}
+
+/** The seals' TEMP triggers on this connection, once its schema has the sealed columns (v13+). */
+export function installSealTriggers(db: BetterSqlite3.Database): void {
+  // By the schema's version, not by what tables exist: a dropped seal table fails the open (closed).
+  const version = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  if (version >= 13) db.exec(SEALED_TABLES_013.map(sealTriggersSql).join('\n'));
 }

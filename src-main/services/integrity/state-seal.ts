@@ -53,6 +53,8 @@ export class StateSeal {
       this.#unstored = this.#random.bytes(32);
       useStateKey(this.#id, this.#unstored);
       this.#adopt();
+      // Into the keychain at once: another process (the CLI) opening this database needs it there.
+      this.ready().catch(() => undefined);
     }
   }
 
@@ -85,10 +87,13 @@ export class StateSeal {
     if (stored === null) throw new AppError('ERR-STATE-TAMPERED', { table: 'keychain', row: account });
     const key = Buffer.from(stored, 'base64');
     if (key.length !== 32) throw new AppError('ERR-STATE-TAMPERED', { table: 'keychain', row: account });
-    // Another process on a new database stored its key first: that one is the key (whatever this
-    // process sealed meanwhile under its own then fails closed, never the other way round).
+    // The keychain holds a key while this database looked as if nothing had ever been sealed: its
+    // MACs and seals were stripped (or another process made the database at the same moment).
+    // The keychain's key stays the key, so what this process sealed meanwhile fails closed.
+    const stripped = this.#unstored !== undefined && !this.#unstored.equals(key);
     this.#unstored = undefined;
     useStateKey(this.#id, key);
+    if (stripped) throw new AppError('ERR-STATE-TAMPERED', { table: 'state_seals', row: '*' });
     // A process that stored the key but stopped before adopting: nothing was sealed yet.
     this.#adopt();
   }

@@ -87,23 +87,28 @@ function rowCheckSql(t: SealedTable, alias: string): string {
   return `SELECT custodian_state_check('${t.table}', ${alias}.${t.pk}, ${alias}.row_mac, ${t.columns.map((c) => `${alias}.${c}`).join(', ')});`;
 }
 
-function triggersSql(t: SealedTable): string {
+/**
+ * The triggers that keep and check the seals. They are TEMP triggers, made on each of the app's
+ * connections when it opens (src-main/platform/db/database.ts), never stored in the file: someone
+ * who can write the file could drop a stored trigger and then have the app's own writes build on
+ * an edited row; a TEMP trigger lives in the app's connection only.
+ */
+export function sealTriggersSql(t: SealedTable): string {
   const cols = t.columns.join(', ');
   const stamp = `UPDATE ${t.table} SET row_mac = ${rowMacExpr(t, 'NEW')} WHERE rowid = NEW.rowid;`;
   const sealed = t.scope !== null;
   return `
-    ALTER TABLE ${t.table} ADD COLUMN row_mac BLOB;
-    CREATE TRIGGER ${t.table}_seal_before_update BEFORE UPDATE OF ${cols} ON ${t.table}
+    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_update BEFORE UPDATE OF ${cols} ON ${t.table}
     BEGIN ${rowCheckSql(t, 'OLD')} ${sealed ? checkSealSql(t, 'OLD') : ''} END;
-    CREATE TRIGGER ${t.table}_seal_after_update AFTER UPDATE OF ${cols} ON ${t.table}
+    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_update AFTER UPDATE OF ${cols} ON ${t.table}
     BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'OLD')) : ''} END;
-    CREATE TRIGGER ${t.table}_seal_after_insert AFTER INSERT ON ${t.table}
+    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_insert AFTER INSERT ON ${t.table}
     BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'NEW')) : ''} END;
     ${
       sealed
-        ? `CREATE TRIGGER ${t.table}_seal_before_insert BEFORE INSERT ON ${t.table} BEGIN ${checkSealSql(t, 'NEW')} END;
-    CREATE TRIGGER ${t.table}_seal_before_delete BEFORE DELETE ON ${t.table} BEGIN ${checkSealSql(t, 'OLD')} END;
-    CREATE TRIGGER ${t.table}_seal_after_delete AFTER DELETE ON ${t.table} BEGIN ${resealSql(t, scopeExpr(t, 'OLD'))} END;`
+        ? `CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_insert BEFORE INSERT ON ${t.table} BEGIN ${checkSealSql(t, 'NEW')} END;
+    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_delete BEFORE DELETE ON ${t.table} BEGIN ${checkSealSql(t, 'OLD')} END;
+    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_delete AFTER DELETE ON ${t.table} BEGIN ${resealSql(t, scopeExpr(t, 'OLD'))} END;`
         : ''
     }`;
 }
@@ -115,12 +120,13 @@ function triggersSql(t: SealedTable): string {
  * row carries `row_mac`, an HMAC-SHA256 over its table, its columns and (through them) its key,
  * under a key kept in the OS keychain (`state-mac:<database id>`), never in this file.
  *
- * - Triggers keep the MACs: after every INSERT and UPDATE the row's MAC is written again, and
+ * - Triggers keep the MACs (TEMP triggers on each of the app's connections, see sealTriggersSql):
+ *   after every INSERT and UPDATE the row's MAC is written again, and
  *   before every UPDATE the old row is checked against its MAC. The app's own guarded UPDATEs
  *   (use once, the replay floor, the attempt slot) therefore refuse a row edited outside it with
  *   ERR-STATE-TAMPERED instead of building on it, and no write of the app ever re-MACs (blesses) an
  *   edited row. The MAC functions exist only on the app's connections (src-main/platform/db/
- *   state-mac.ts); the sqlite3 tool has none, so an edit there must drop the triggers first.
+ *   state-mac.ts).
  * - Deletions and replays (writing back an old, validly MACed row): the tables with few rows per
  *   owner also carry a set seal per scope in `state_seals` (`<table>:<scope>`), a MAC over the
  *   MACs of the scope's rows, checked before and rewritten after every change in the scope; and
@@ -139,7 +145,7 @@ export const m013StateSeals: Migration = {
         scope TEXT PRIMARY KEY,
         mac BLOB NOT NULL
       ) STRICT;
-      ${SEALED_TABLES_013.map(triggersSql).join('\n')}
+      ${SEALED_TABLES_013.map((t) => `ALTER TABLE ${t.table} ADD COLUMN row_mac BLOB;`).join('\n')}
     `);
   },
 };

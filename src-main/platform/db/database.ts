@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Config } from '../../config';
 import { migrations, type Migration } from './migrations';
-import { installSealTriggers, registerStateFunctions, setConnectionDatabaseId } from './state-mac';
+import { installSealTriggers, registerStateFunctions, sealNewDatabase, setConnectionDatabaseId } from './state-mac';
 
 export type Database = BetterSqlite3.Database;
 
@@ -41,8 +41,9 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   registerStateFunctions(db);
   if (!options.readonly) {
     migrate(db, options.migrations);
-    setConnectionDatabaseId(db, databaseId(db));
-    installSealTriggers(db);
+    const id = databaseId(db);
+    setConnectionDatabaseId(db, id);
+    if (installSealTriggers(db)) sealNewDatabase(db, id);
   }
   return db;
 }

@@ -2,7 +2,7 @@ import { AppError, isAppError } from '../../../src-shared/errors';
 import type { Database } from '../../platform/db/database';
 import { databaseId } from '../../platform/db/database';
 import { ROOT_RESEAL_SQL, SEALED_TABLES_013, resealSql, rowMacExpr, type SealedTable } from '../../platform/db/migrations/013-state-seals';
-import { sameMac, stateKeyFor, stateMac, useStateKey } from '../../platform/db/state-mac';
+import { hasSealedState, rootMatches, sameMac, stateKeyFor, stateKeyStored, stateMac, unstoredStateKey, useStateKey } from '../../platform/db/state-mac';
 import type { SecretStore } from '../../platform/keychain/secret-store';
 import type { Random } from '../../random';
 import type { AuditLog } from '../audit/audit.service';
@@ -47,9 +47,13 @@ export class StateSeal {
     this.#random = deps.random;
     this.#audit = deps.audit;
     this.#id = databaseId(this.#db);
-    // Nothing sealed yet (a new database, or one just migrated): the key is made here, at once, so
-    // the synchronous repositories can seal from the first write; `ready` stores it.
-    if (!stateKeyFor(this.#id) && !this.#sealedBefore()) {
+    // A new database got its key when it was opened (sealNewDatabase); one just migrated, with
+    // rows to adopt, gets it here, at once, so the synchronous repositories can seal from the
+    // first write. `ready` puts either in the keychain.
+    this.#unstored = unstoredStateKey(this.#id);
+    if (this.#unstored) {
+      this.ready().catch(() => undefined);
+    } else if (!stateKeyFor(this.#id) && !this.#sealedBefore()) {
       this.#unstored = this.#random.bytes(32);
       useStateKey(this.#id, this.#unstored);
       this.#adopt();
@@ -78,32 +82,47 @@ export class StateSeal {
 
   async #load(): Promise<void> {
     const account = stateKeyAccount(this.#id);
-    const stored = await this.#secrets.get(account);
+    let stored = await this.#secrets.get(account);
+    // Asked once more just before writing: the first answer may have waited behind a child process
+    // run synchronously (a test, a script) that stored its own key meanwhile. The keychain has no
+    // compare-and-set; this narrows the window to the one round trip.
+    if (stored === null && this.#unstored) stored = await this.#secrets.get(account);
     if (stored === null && this.#unstored) {
       await this.#secrets.set(account, this.#unstored.toString('base64'));
       this.#unstored = undefined;
+      stateKeyStored(this.#id);
+      // An empty root may be another process's that never stored its key: with nothing sealed
+      // under it, it is written again under this key, the one the keychain now holds.
+      this.#resealEmptyRoot();
       return;
     }
     if (stored === null) throw new AppError('ERR-STATE-TAMPERED', { table: 'keychain', row: account });
     const key = Buffer.from(stored, 'base64');
     if (key.length !== 32) throw new AppError('ERR-STATE-TAMPERED', { table: 'keychain', row: account });
-    // The keychain holds a key while this database looked as if nothing had ever been sealed: its
-    // MACs and seals were stripped (or another process made the database at the same moment).
-    // The keychain's key stays the key, so what this process sealed meanwhile fails closed.
-    const stripped = this.#unstored !== undefined && !this.#unstored.equals(key);
+    // The keychain holds a key while this process made one of its own, as the database looked as if
+    // nothing had ever been sealed. Either another process opened the new database too and stored
+    // its key first (it then sealed what it wrote under it), or the MACs and seals were stripped
+    // from the file. The keychain's key is the key: the seals tell which.
+    const other = this.#unstored !== undefined && !this.#unstored.equals(key);
     this.#unstored = undefined;
+    stateKeyStored(this.#id);
     useStateKey(this.#id, key);
-    if (stripped) throw new AppError('ERR-STATE-TAMPERED', { table: 'state_seals', row: '*' });
+    this.#resealEmptyRoot();
+    if (other && !rootMatches(this.#db, key)) throw new AppError('ERR-STATE-TAMPERED', { table: 'state_seals', row: '*' });
     // A process that stored the key but stopped before adopting: nothing was sealed yet.
     this.#adopt();
   }
 
+  /** The root alone, over no seal and no sealed row, protects nothing: it is sealed again under the key. */
+  #resealEmptyRoot(): void {
+    this.#audit.transact(() => {
+      if (!this.#sealedBefore()) this.#db.exec(ROOT_RESEAL_SQL);
+    });
+  }
+
   /** Whether anything was ever sealed in this database. */
   #sealedBefore(): boolean {
-    const any = (sql: string): boolean => this.#db.prepare(sql).get() !== undefined;
-    if (any('SELECT 1 FROM state_seals LIMIT 1')) return true;
-    if (SEALED_TABLES_013.some((t) => any(`SELECT 1 FROM ${t.table} WHERE row_mac IS NOT NULL LIMIT 1`))) return true;
-    return any("SELECT 1 FROM audit_log WHERE event = 'state_sealed' LIMIT 1");
+    return hasSealedState(this.#db, { rows: false });
   }
 
   /** MACs the rows from before migration 013, once: only while no root seal exists. */

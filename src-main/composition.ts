@@ -51,6 +51,7 @@ import { ApprovalService } from './services/restore/approval.service';
 import { TwilioSmsSender } from './platform/sms/twilio-sms-sender';
 import { TwilioCredentialsStore } from './services/sms/twilio-credentials';
 import { SmsService } from './services/sms/sms.service';
+import { StateSeal } from './services/integrity/state-seal';
 
 /**
  * How often the one shared tick runs: the expiry sweeper, long-poll deadlines and the
@@ -102,6 +103,8 @@ export interface Custodian extends CustodianDeps {
   sms: SmsService;
   /** Push (issue 12): the pushes waiting for the approver, and their answers. */
   push: PushService;
+  /** The state seals' key and checks (issue 13); `start` and the CLI await `integrity.ready()`. */
+  integrity: StateSeal;
   gateway: GatewayServer;
   /**
    * One tick of the shared timer: expire overdue requests, release long-polls whose wait ran
@@ -131,6 +134,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     ...(walker ? { walkers: { script: walker, nativeBinding: deps.nativeBinding } } : {}),
   });
   const groupCommit = new GroupCommit(audit);
+  // Issue 13: the key that seals the security-state rows (migration 013), from the keychain.
+  const integrity = new StateSeal({ db, secrets: deps.secrets, random: deps.random ?? cryptoRandom, audit });
   // A longer token TTL takes a grant from the chain, built below: a late-bound reference.
   const settings = new SettingsService({
     repo: new SettingsRepository(db),
@@ -295,6 +300,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   let started = false;
   let lastEnrollmentSweep = 0;
   let lastAnchorRetry = 0;
+  let lastSealRetry = 0;
   let lastChainSweep = 0;
   let disposed = false;
 
@@ -330,6 +336,11 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       lastAnchorRetry = clock.now();
       void audit.retryAnchor();
     }
+    // The seals' key, if the keychain did not give it at start: until then sealed writes fail closed.
+    if (!integrity.settled() && clock.now() - lastSealRetry >= ANCHOR_RETRY_MS) {
+      lastSealRetry = clock.now();
+      void integrity.ready().catch(() => undefined);
+    }
   };
 
   return {
@@ -348,16 +359,22 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     incident,
     sms,
     push,
+    integrity,
     gateway,
     tick,
     async start(options = {}) {
       if (started || disposed) return;
       started = true;
+      // Without the keychain the app still starts (it recovers by itself, issue 9): sealed writes
+      // fail closed until the tick gets the key.
+      await integrity.ready().catch(() => undefined);
       // A kill between a commit and its keychain write left the anchor behind (issue 13, item 2).
       await audit.catchUpAnchor();
-      // Secrets without their factor, pending factors without their secret (issue 13, item 2).
-      await mfa.reconcileSecrets().catch(() => undefined);
-      await mfa.expirePendingEnrollments();
+      if (integrity.settled()) {
+        // Secrets without their factor, pending factors without their secret (issue 13, item 2).
+        await mfa.reconcileSecrets().catch(() => undefined);
+        await mfa.expirePendingEnrollments();
+      }
       tick();
       timer = setInterval(() => {
         try {
@@ -383,6 +400,9 @@ export function createCustodian(deps: CustodianDeps): Custodian {
         // Already failing closed; nothing more to save.
       }
       await audit.settled();
+      // A key made here and not yet in the keychain: without it there, the sealed rows would read
+      // as tampered to the next process (issue 13).
+      await integrity.ready().catch(() => undefined);
       if (db.open) db.close();
       deps.secrets.dispose?.();
     },

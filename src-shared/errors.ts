@@ -67,6 +67,8 @@ export const ERRORS = {
   'ERR-AUDIT-UNAVAILABLE': { status: 503 },
   // Issue 13: the database file cannot be opened for writing (read-only, full disk).
   'ERR-DATABASE-UNAVAILABLE': { status: 503 },
+  // Issue 13: a security-state row no longer matches its MAC (edited, deleted or written back outside the app).
+  'ERR-STATE-TAMPERED': { status: 503 },
   'ERR-INTERNAL': { status: 500 },
 } as const satisfies Record<string, { status: number }>;
 

@@ -58,7 +58,11 @@ export async function withCustodian<T>(config: Config, fn: (custodian: Custodian
   // at start-up (issue 13: `custodian --help` should not pay for them).
   const { openCustodian } = await import('../composition');
   const custodian = openCustodian({ config });
-  return Promise.resolve()
+  // The state seals' key (issue 13) before any command reads or writes sealed rows. A command
+  // that needs none still runs without it: its sealed writes, if any, fail closed.
+  return custodian.integrity
+    .ready()
+    .catch(() => undefined)
     .then(() => fn(custodian))
     .finally(() => custodian.dispose());
 }

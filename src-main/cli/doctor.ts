@@ -6,7 +6,7 @@ import { schemaVersion } from '../platform/db/database';
 import { describeVerification } from './audit-verdict';
 
 export interface Check {
-  name: 'config' | 'database' | 'keychain' | 'factor-secrets' | 'audit-anchor' | 'gateway-port';
+  name: 'config' | 'database' | 'keychain' | 'factor-secrets' | 'audit-anchor' | 'state-seals' | 'gateway-port';
   ok: boolean;
   detail: string;
   code?: ErrorCode;
@@ -64,6 +64,24 @@ export async function runDoctor(custodian: Custodian, message: (code: ErrorCode,
     });
   } catch {
     checks.push({ name: 'audit-anchor', ok: false, detail: 'the audit log cannot be verified', code: 'ERR-INTERNAL' });
+  }
+
+  // Issue 13: every sealed security-state row against its MAC, each set seal against its rows, and
+  // the root against the seals; each finding names its table and row (a profile, a factor, a code).
+  const sealed = await custodian.integrity.check();
+  if (!sealed.ok) {
+    checks.push({ name: 'state-seals', ok: false, detail: message(sealed.error.code, sealed.error.details), code: sealed.error.code });
+  } else if (sealed.findings.length === 0) {
+    checks.push({ name: 'state-seals', ok: true, detail: 'every sealed security-state row matches its MAC' });
+  } else {
+    const [first] = sealed.findings;
+    const named = sealed.findings.map((f) => `${f.table} ${f.row}`).join(', ');
+    checks.push({
+      name: 'state-seals',
+      ok: false,
+      detail: `${message('ERR-STATE-TAMPERED', first ? { table: first.table, row: first.row } : undefined)} Changed: ${named}`,
+      code: 'ERR-STATE-TAMPERED',
+    });
   }
 
   // A port held by a Custodian that proves it serves this data directory (the app or `custodian

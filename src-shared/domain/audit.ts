@@ -46,6 +46,8 @@ export const AUDIT_EVENTS = [
   'app_unlocked',
   'audit_reanchored',
   'audit_anchor_caught_up',
+  // Issue 13: rows written before the state seals, MACed once (migration 013).
+  'state_sealed',
   'integration_added',
   'integration_revoked',
   'integration_muted',

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { oathtool } from '../fixtures/otp';
 import { CLI, runCli, spawnCli } from '../fixtures/run-cli';
 import { sqlite } from '../fixtures/sqlite-cli';
+import { tempCustodian } from '../fixtures/temp-custodian';
 
 // The terminal twins of the Factors screen, run as a separate process against a fresh data dir.
 let dir: string;
@@ -85,9 +86,16 @@ describe('the rate limit across processes (issue 9, item 3)', () => {
     // A profile blocked before (seven lockouts, in this window): the block the fifth failure
     // brings lasts an hour, not 30 s, so a child that the machine's load starts late still
     // finds it in force. Without this the test would hang on how fast 40 processes start.
+    // Written through the app's own connection: the attempt rows are sealed (issue 13), and one
+    // written with the sqlite3 tool would be refused as tampered.
     const db = join(dir, 'custodian.db');
     const profileId = sqlite(db, 'SELECT id FROM profiles').trim();
-    sqlite(db, `INSERT INTO mfa_attempts (key, window_start, failures, lockouts, blocked_until) VALUES ('${profileId}', ${Date.now()}, 0, 7, 0)`);
+    const app = tempCustodian({ dir, clock: 'following' });
+    await app.custodian.integrity.ready();
+    app.custodian.db
+      .prepare('INSERT INTO mfa_attempts (key, window_start, failures, lockouts, blocked_until) VALUES (?, ?, 0, 7, 0)')
+      .run(profileId, Date.now());
+    await app.close();
 
     const runs = await Promise.all(Array.from({ length: 40 }, () => spawnCli(['verify'], env, `${wrong}\n`).done));
     const invalid = runs.filter((r) => r.stderr === 'custodian: The code is invalid.\n');

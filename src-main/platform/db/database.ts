@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { AppError, isAppError } from '../../../src-shared/errors';
 import type { Config } from '../../config';
 import { migrations, type Migration } from './migrations';
+import { installSealTriggers, registerStateFunctions, sealNewDatabase, setConnectionDatabaseId } from './state-mac';
 
 export type Database = BetterSqlite3.Database;
 
@@ -52,10 +53,14 @@ function open(options: OpenDatabaseOptions): Database {
   db.pragma(`synchronous = ${options.synchronous}`);
   // The app, `custodian serve` and the CLI share one file (DESIGN.md "Several processes").
   db.pragma('busy_timeout = 5000');
+  // Before the migrations: the state seals' triggers (migration 013) call these functions.
+  registerStateFunctions(db);
   if (!options.readonly) {
     try {
       migrate(db, options.migrations);
-      databaseId(db);
+      const id = databaseId(db);
+      setConnectionDatabaseId(db, id);
+      if (installSealTriggers(db)) sealNewDatabase(db, id);
     } catch (error) {
       db.close();
       throw error;

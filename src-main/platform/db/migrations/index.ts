@@ -11,6 +11,7 @@ import { m009RestoreTokens } from './009-restore-tokens';
 import { m010IncidentMode } from './010-incident-mode';
 import { m011SmsCodes } from './011-sms-codes';
 import { m012PushChallenges } from './012-push-challenges';
+import { m013StateSeals } from './013-state-seals';
 
 export interface Migration {
   readonly version: number;
@@ -32,4 +33,5 @@ export const migrations: readonly Migration[] = [
   m010IncidentMode,
   m011SmsCodes,
   m012PushChallenges,
+  m013StateSeals,
 ];

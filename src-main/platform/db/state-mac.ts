@@ -1,0 +1,137 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
+import { AppError } from '../../../src-shared/errors';
+import { ROOT_RESEAL_SQL, SEALED_TABLES_013, sealTriggersSql } from './migrations/013-state-seals';
+
+/**
+ * The SQL functions behind the state seals (migration 013), registered on every connection the
+ * app opens. The key comes from the keychain (StateSeal); until it is here every sealed write and
+ * check fails closed with ERR-KEYCHAIN-UNAVAILABLE. The sqlite3 tool has none of these functions,
+ * so it cannot write a sealed row while the triggers are in place.
+ */
+
+/** The keys loaded in this process, by database id: every connection to that database shares it. */
+const keys = new Map<string, Buffer>();
+/** Each connection's database id, learnt once it is known (the functions may not query). */
+const ids = new WeakMap<BetterSqlite3.Database, { id: string | undefined }>();
+
+/** Keys made in this process for a database with nothing sealed, not yet confirmed in the keychain. */
+const unstored = new Map<string, Buffer>();
+
+export function useStateKey(databaseId: string, key: Buffer): void {
+  keys.set(databaseId, key);
+}
+
+export function unstoredStateKey(databaseId: string): Buffer | undefined {
+  return unstored.get(databaseId);
+}
+
+export function stateKeyStored(databaseId: string): void {
+  unstored.delete(databaseId);
+}
+
+export function stateKeyFor(databaseId: string): Buffer | undefined {
+  return keys.get(databaseId);
+}
+
+export function setConnectionDatabaseId(db: BetterSqlite3.Database, databaseId: string): void {
+  const slot = ids.get(db);
+  if (slot) slot.id = databaseId;
+}
+
+type SqlValue = null | number | bigint | string | Buffer;
+
+/** One unambiguous byte string for a list of SQLite values: each tagged, text length-prefixed. */
+export function encodeStateValues(values: readonly unknown[]): string {
+  return values
+    .map((v) => {
+      if (v === null || v === undefined) return 'n';
+      if (typeof v === 'number' || typeof v === 'bigint') return `i${String(v)}`;
+      if (typeof v === 'string') return `s${v.length}:${v}`;
+      if (Buffer.isBuffer(v)) return `b${v.toString('hex')}`;
+      throw new AppError('ERR-INTERNAL');
+    })
+    .join('|');
+}
+
+export function stateMac(key: Buffer, values: readonly unknown[]): Buffer {
+  return createHmac('sha256', key).update(encodeStateValues(values)).digest();
+}
+
+export function sameMac(stored: unknown, expected: Buffer): boolean {
+  return Buffer.isBuffer(stored) && stored.length === expected.length && timingSafeEqual(stored, expected);
+}
+
+export function tampered(table: string, row: unknown): AppError {
+  return new AppError('ERR-STATE-TAMPERED', { table, row: typeof row === 'string' || typeof row === 'number' ? row : String(row) });
+}
+
+export function registerStateFunctions(db: BetterSqlite3.Database): void {
+  const slot: { id: string | undefined } = { id: undefined };
+  ids.set(db, slot);
+  const key = (): Buffer => {
+    const k = slot.id === undefined ? undefined : keys.get(slot.id);
+    if (!k) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
+    return k;
+  };
+  db.function('custodian_state_mac', { varargs: true, deterministic: false }, (...values: SqlValue[]) => stateMac(key(), values));
+  // (table, key, row_mac, ...columns): the row as stored is the row as the app last wrote it.
+  db.function('custodian_state_check', { varargs: true, deterministic: false }, (table: unknown, pk: unknown, mac: unknown, ...columns: SqlValue[]) => {
+    if (!sameMac(mac, stateMac(key(), ['row', table, ...columns]))) throw tampered(String(table), pk);
+    return 1;
+  });
+  // The scope's rows are those its seal was written over, and the seals those the root was.
+  db.function(
+    'custodian_seal_check',
+    { varargs: false, deterministic: false },
+    (table: unknown, scope: unknown, sealMac: unknown, rows: unknown, rootMac: unknown, seals: unknown) => {
+      const k = key();
+      const name = `${String(table)}:${String(scope)}`;
+      const scopeOk = rows === null ? sealMac === null : sameMac(sealMac, stateMac(k, ['scope', name, rows]));
+      if (!scopeOk) throw tampered(String(table), scope === '' ? '*' : scope);
+      if (!sameMac(rootMac, stateMac(k, ['root', seals ?? '']))) throw tampered('state_seals', '*');
+      return 1;
+    },
+  );
+}
+
+/** The seals' TEMP triggers on this connection, once its schema has the sealed columns (v13+). */
+export function installSealTriggers(db: BetterSqlite3.Database): boolean {
+  // By the schema's version, not by what tables exist: a dropped seal table fails the open (closed).
+  const version = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  if (version >= 13) db.exec(SEALED_TABLES_013.map(sealTriggersSql).join('\n'));
+  return version >= 13;
+}
+
+/** Whether anything in this database was ever sealed, or is waiting to be (rows of a sealed table). */
+export function hasSealedState(db: BetterSqlite3.Database, options: { rows: boolean }): boolean {
+  const any = (sql: string): boolean => db.prepare(sql).get() !== undefined;
+  // The root alone, over no seal, protects nothing: a new database's, which its first process may
+  // not have put in the keychain yet (another process opening it then makes the key instead).
+  if (any("SELECT 1 FROM state_seals WHERE scope <> '*' LIMIT 1")) return true;
+  const rows = options.rows ? '' : 'WHERE row_mac IS NOT NULL';
+  if (SEALED_TABLES_013.some((t) => any(`SELECT 1 FROM ${t.table} ${rows} LIMIT 1`))) return true;
+  return any("SELECT 1 FROM audit_log WHERE event = 'state_sealed' LIMIT 1");
+}
+
+/**
+ * A new database (nothing sealed, no row to adopt) gets its key at once, in memory, and its empty
+ * root seal: every connection can then seal from its first write. StateSeal puts the key in the
+ * keychain (`ready`); a database that already holds state waits for the keychain's key instead.
+ */
+export function sealNewDatabase(db: BetterSqlite3.Database, databaseId: string): void {
+  if (keys.has(databaseId) || hasSealedState(db, { rows: true })) return;
+  const key = randomBytes(32);
+  keys.set(databaseId, key);
+  unstored.set(databaseId, key);
+  // An empty root left by another process that opened the new database first stays: its key may
+  // be in the keychain already (StateSeal then takes that one).
+  if (db.prepare("SELECT 1 FROM state_seals WHERE scope = '*'").get() === undefined) db.exec(ROOT_RESEAL_SQL);
+}
+
+/** Whether the root seal matches the scope seals under `key`. */
+export function rootMatches(db: BetterSqlite3.Database, key: Buffer): boolean {
+  const seals = db.prepare("SELECT scope, mac FROM state_seals WHERE scope <> '*' ORDER BY scope").all() as { scope: string; mac: Buffer }[];
+  const root = db.prepare("SELECT mac FROM state_seals WHERE scope = '*'").pluck().get();
+  return sameMac(root, stateMac(key, ['root', seals.map((r) => `${r.scope}=${r.mac.toString('hex').toUpperCase()}`).join(',')]));
+}

@@ -1,0 +1,206 @@
+import { AppError, isAppError } from '../../../src-shared/errors';
+import type { Database } from '../../platform/db/database';
+import { databaseId } from '../../platform/db/database';
+import { ROOT_RESEAL_SQL, SEALED_TABLES_013, resealSql, rowMacExpr, type SealedTable } from '../../platform/db/migrations/013-state-seals';
+import { hasSealedState, rootMatches, sameMac, stateKeyFor, stateKeyStored, stateMac, unstoredStateKey, useStateKey } from '../../platform/db/state-mac';
+import type { SecretStore } from '../../platform/keychain/secret-store';
+import type { Random } from '../../random';
+import type { AuditLog } from '../audit/audit.service';
+
+/** The state MAC key's keychain account, named after the database's own id like the audit anchor. */
+export function stateKeyAccount(id: string): string {
+  return `state-mac:${id}`;
+}
+
+/** A sealed row or seal that does not match: what `doctor` names. */
+export interface StateFinding {
+  table: string;
+  row: string;
+}
+
+/**
+ * The state seals' key (issue 13, item 4; migration 013). `ready` reads it from the keychain once
+ * per process and keeps it in memory: the seals are checked on every hot path (a code, a slot, a
+ * redeem), a D-Bus round trip each would cost more than the check. It is not dropped on lock: the
+ * gateway redeems tokens and `serve` answers while the desk is locked, and the key grants nothing
+ * to whoever holds it but the power to write state this user's processes can already write; the
+ * secrets a lock drops (factor secrets, backup-code keys) are the ones that verify a person.
+ *
+ * Adoption: rows written before migration 013 have no MAC. The first process that finds no key
+ * for this database makes one and MACs every such row once, recording `state_sealed` in the audit
+ * log. A key found missing after anything was sealed (a MAC, a seal, or that audit row exists) is
+ * never replaced: it would bless whatever the file holds now. That is ERR-STATE-TAMPERED.
+ */
+export class StateSeal {
+  readonly #db: Database;
+  readonly #secrets: SecretStore;
+  readonly #random: Random;
+  readonly #audit: AuditLog;
+  readonly #id: string;
+  #loading: Promise<void> | undefined;
+  /** A key made in this process that the keychain has not confirmed holding yet. */
+  #unstored: Buffer | undefined;
+
+  constructor(deps: { db: Database; secrets: SecretStore; random: Random; audit: AuditLog }) {
+    this.#db = deps.db;
+    this.#secrets = deps.secrets;
+    this.#random = deps.random;
+    this.#audit = deps.audit;
+    this.#id = databaseId(this.#db);
+    // A new database got its key when it was opened (sealNewDatabase); one just migrated, with
+    // rows to adopt, gets it here, at once, so the synchronous repositories can seal from the
+    // first write. `ready` puts either in the keychain.
+    this.#unstored = unstoredStateKey(this.#id);
+    if (this.#unstored) {
+      this.ready().catch(() => undefined);
+    } else if (!stateKeyFor(this.#id) && !this.#sealedBefore()) {
+      this.#unstored = this.#random.bytes(32);
+      useStateKey(this.#id, this.#unstored);
+      this.#adopt();
+      // Into the keychain at once: another process (the CLI) opening this database needs it there.
+      this.ready().catch(() => undefined);
+    }
+  }
+
+  /** The key is in memory and in the keychain. */
+  settled(): boolean {
+    return stateKeyFor(this.#id) !== undefined && this.#unstored === undefined;
+  }
+
+  /**
+   * Resolves once the key is in memory and in the keychain (and old rows adopted); concurrent
+   * callers share one load. Rejects with ERR-KEYCHAIN-UNAVAILABLE while the keychain does not
+   * answer, and with ERR-STATE-TAMPERED when sealed state has no key (it is never replaced).
+   */
+  ready(): Promise<void> {
+    if (this.settled()) return Promise.resolve();
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  async #load(): Promise<void> {
+    const account = stateKeyAccount(this.#id);
+    let stored = await this.#secrets.get(account);
+    // Asked once more just before writing: the first answer may have waited behind a child process
+    // run synchronously (a test, a script) that stored its own key meanwhile. The keychain has no
+    // compare-and-set; this narrows the window to the one round trip.
+    if (stored === null && this.#unstored) stored = await this.#secrets.get(account);
+    if (stored === null && this.#unstored) {
+      await this.#secrets.set(account, this.#unstored.toString('base64'));
+      this.#unstored = undefined;
+      stateKeyStored(this.#id);
+      // An empty root may be another process's that never stored its key: with nothing sealed
+      // under it, it is written again under this key, the one the keychain now holds.
+      this.#resealEmptyRoot();
+      return;
+    }
+    if (stored === null) throw new AppError('ERR-STATE-TAMPERED', { table: 'keychain', row: account });
+    const key = Buffer.from(stored, 'base64');
+    if (key.length !== 32) throw new AppError('ERR-STATE-TAMPERED', { table: 'keychain', row: account });
+    // The keychain holds a key while this process made one of its own, as the database looked as if
+    // nothing had ever been sealed. Either another process opened the new database too and stored
+    // its key first (it then sealed what it wrote under it), or the MACs and seals were stripped
+    // from the file. The keychain's key is the key: the seals tell which.
+    const other = this.#unstored !== undefined && !this.#unstored.equals(key);
+    this.#unstored = undefined;
+    stateKeyStored(this.#id);
+    useStateKey(this.#id, key);
+    this.#resealEmptyRoot();
+    if (other && !rootMatches(this.#db, key)) throw new AppError('ERR-STATE-TAMPERED', { table: 'state_seals', row: '*' });
+    // A process that stored the key but stopped before adopting: nothing was sealed yet.
+    this.#adopt();
+  }
+
+  /** The root alone, over no seal and no sealed row, protects nothing: it is sealed again under the key. */
+  #resealEmptyRoot(): void {
+    this.#audit.transact(() => {
+      if (!this.#sealedBefore()) this.#db.exec(ROOT_RESEAL_SQL);
+    });
+  }
+
+  /** Whether anything was ever sealed in this database. */
+  #sealedBefore(): boolean {
+    return hasSealedState(this.#db, { rows: false });
+  }
+
+  /** MACs the rows from before migration 013, once: only while no root seal exists. */
+  #adopt(): void {
+    this.#audit.transact(() => {
+      if (this.#db.prepare("SELECT 1 FROM state_seals WHERE scope = '*'").get() !== undefined) return;
+      if (this.#sealedBefore()) throw new AppError('ERR-STATE-TAMPERED', { table: 'state_seals', row: '*' });
+      const adopted: Record<string, number> = {};
+      let total = 0;
+      for (const t of SEALED_TABLES_013) {
+        const n = this.#db.prepare(`UPDATE ${t.table} SET row_mac = ${rowMacExpr(t, t.table)} WHERE row_mac IS NULL`).run().changes;
+        if (n > 0) adopted[t.table] = n;
+        total += n;
+        if (t.scope === null) continue;
+        const scopes = this.#db.prepare(`SELECT DISTINCT ${t.scope || "''"} AS s FROM ${t.table}`).pluck().all() as string[];
+        for (const s of scopes) this.#reseal(t, s);
+      }
+      this.#db.exec(ROOT_RESEAL_SQL);
+      if (total > 0) this.#audit.append({ event: 'state_sealed', actor: 'system', data: { rows: total, ...adopted } });
+    });
+  }
+
+  #reseal(t: SealedTable, scope: string): void {
+    const sql = resealSql(t, '@scope').replace(ROOT_RESEAL_SQL, '');
+    for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) this.#db.prepare(statement).run({ scope });
+  }
+
+  /**
+   * Every sealed row, scope seal and the root, checked (for `doctor`); an empty list when all
+   * match. Throws what `ready` throws when the key cannot be had.
+   */
+  async findings(): Promise<StateFinding[]> {
+    await this.ready();
+    const key = stateKeyFor(this.#id);
+    if (!key) throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
+    const found: StateFinding[] = [];
+    const seals = new Map((this.#db.prepare('SELECT scope, mac FROM state_seals').all() as { scope: string; mac: Buffer }[]).map((r) => [r.scope, r.mac]));
+    const expectedSeals = new Set<string>();
+    for (const t of SEALED_TABLES_013) {
+      const rows = this.#db.prepare(`SELECT ${t.columns.join(', ')}, row_mac, ${t.scope || "''"} AS _scope FROM ${t.table} ORDER BY ${t.pk}`).raw().all() as unknown[][];
+      const byScope = new Map<string, string[]>();
+      for (const r of rows) {
+        const values = r.slice(0, t.columns.length);
+        const mac = r[t.columns.length];
+        const pk = values[t.columns.indexOf(t.pk)];
+        if (!sameMac(mac, stateMac(key, ['row', t.table, ...values]))) found.push({ table: t.table, row: String(pk) });
+        if (t.scope === null) continue;
+        const scope = String(r[t.columns.length + 1]);
+        const list = byScope.get(scope) ?? [];
+        list.push(Buffer.isBuffer(mac) ? mac.toString('hex').toUpperCase() : '');
+        byScope.set(scope, list);
+      }
+      if (t.scope === null) continue;
+      for (const [scope, macs] of byScope) {
+        const name = `${t.table}:${scope}`;
+        expectedSeals.add(name);
+        if (!sameMac(seals.get(name), stateMac(key, ['scope', name, macs.join(',')]))) found.push({ table: t.table, row: scope === '' ? '*' : scope });
+      }
+    }
+    // A seal whose rows are all gone: rows were deleted (the attempt row reset, the codes dropped).
+    for (const name of seals.keys()) {
+      if (name === '*' || expectedSeals.has(name)) continue;
+      const [table = name, ...rest] = name.split(':');
+      const scope = rest.join(':');
+      found.push({ table, row: scope === '' ? '*' : scope });
+    }
+    const list = [...seals.entries()].filter(([n]) => n !== '*').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const sealsText = list.map(([n, m]) => `${n}=${m.toString('hex').toUpperCase()}`).join(',');
+    if (!sameMac(seals.get('*'), stateMac(key, ['root', sealsText]))) found.push({ table: 'state_seals', row: '*' });
+    return found;
+  }
+
+  /** For doctor: a finding list, or the error that kept the check from running. */
+  async check(): Promise<{ ok: true; findings: StateFinding[] } | { ok: false; error: AppError }> {
+    try {
+      return { ok: true, findings: await this.findings() };
+    } catch (error) {
+      return { ok: false, error: isAppError(error) ? error : new AppError('ERR-INTERNAL') };
+    }
+  }
+}

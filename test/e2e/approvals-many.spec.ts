@@ -47,6 +47,8 @@ test('1,000 pending requests: a windowed list that scrolls to the last, moves by
   const first = row(page, 1).getByTestId('countdown');
   const before = Number(await first.getAttribute('data-seconds'));
   await expect.poll(async () => Number(await first.getAttribute('data-seconds'))).toBeLessThan(before);
+  // An hour to go reads as minutes and seconds, not thousands of seconds.
+  await expect(first.locator('.countdown-text')).toHaveText(/^\d{2}:\d{2} left$/);
 
   // Scrolling the pane reaches the last request; the window follows, still small.
   await expect

@@ -1,4 +1,5 @@
 import { useTranslation } from 'react-i18next';
+import { formatMinutes } from '../../app/ticker';
 
 const RADIUS = 16;
 const CIRCUMFERENCE = 2 * Math.PI * RADIUS;
@@ -29,7 +30,12 @@ export function Countdown({ remainingMs, totalMs }: { remainingMs: number; total
         />
       </svg>
       <span className="countdown-text" role="timer" aria-label={t('approvals.countdownLabel', { seconds })}>
-        {seconds === 0 ? t('approvals.expired') : t('approvals.countdown', { seconds })}
+        {seconds === 0
+          ? t('approvals.expired')
+          : // A minute or more reads as minutes (a request's 5 minutes, a token's hour), not "284 s".
+            seconds >= 60
+            ? t('approvals.countdownMinutes', { time: formatMinutes(seconds) })
+            : t('approvals.countdown', { seconds })}
       </span>
     </div>
   );

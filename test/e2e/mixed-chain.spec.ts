@@ -1,29 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import type { Page } from '@playwright/test';
-import { startTwilioStandIn, type TwilioStandIn } from '../fixtures/twilio-standin';
+import type { TwilioStandIn } from '../fixtures/twilio-standin';
 import { enrollPush, enrollTwo, passChain, Phones, shell } from './desk-helpers';
-import { expect, test as base } from './fixtures';
+import { expect } from './fixtures';
+import { withTwilioStandIn } from './twilio-fixture';
 
-const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
-const AUTH_TOKEN = randomBytes(16).toString('hex');
 const PHONE = '+905321234567';
 
 // Issue 12, "Everywhere": one chain of TOTP, then SMS (its code read from the Twilio stand-in,
 // which checks every request against Twilio's OpenAPI description), then push, started from a
 // shell on the app's data directory and its push answered in the window.
-const test = base.extend<{ standIn: TwilioStandIn }>({
-  // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern; this one has none.
-  standIn: async ({}, use) => {
-    const standIn = await startTwilioStandIn({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
-    await use(standIn);
-    await standIn.close();
-  },
-  appEnv: async ({ standIn }, use) => {
-    // Every method is on by default; two time steps either side, so each authenticator has codes
-    // left for the chains after enrolling (the shell's step waits for a new one if need be).
-    await use({ CUSTODIAN_SMS_TWILIO_BASE_URL: standIn.baseUrl, CUSTODIAN_MFA_WINDOW_STEPS: '2' });
-  },
-});
+const { test, account } = withTwilioStandIn({ env: { CUSTODIAN_MFA_WINDOW_STEPS: '2' } });
+const ACCOUNT_SID = account.accountSid;
+const AUTH_TOKEN = account.authToken;
 
 /** Twilio set up on the Settings screen (a critical chain first), then an SMS factor enrolled by its texted code. */
 async function enrollSms(page: Page, phones: Phones, standIn: TwilioStandIn, label: string): Promise<void> {

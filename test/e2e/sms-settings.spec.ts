@@ -1,27 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { startTwilioStandIn, type TwilioStandIn } from '../fixtures/twilio-standin';
 import { enrollTwo, passChain, Phones, shotPath } from './desk-helpers';
-import { expect, test as base } from './fixtures';
-
-const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
-const AUTH_TOKEN = randomBytes(16).toString('hex');
+import { expect } from './fixtures';
+import { withTwilioStandIn } from './twilio-fixture';
 
 // The app under test talks to a Twilio stand-in that checks every request against Twilio's own
 // OpenAPI description (test/fixtures/twilio-standin.ts).
-const test = base.extend<{ standIn: TwilioStandIn }>({
-  // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern; this one has none.
-  standIn: async ({}, use) => {
-    const standIn = await startTwilioStandIn({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, invalidTo: ['+15005550001'] });
-    await use(standIn);
-    await standIn.close();
-  },
-  appEnv: async ({ standIn }, use) => {
-    // Two time steps either side: each factor has codes left for the chains after enrolling.
-    await use({ CUSTODIAN_SMS_TWILIO_BASE_URL: standIn.baseUrl, CUSTODIAN_MFA_WINDOW_STEPS: '2' });
-  },
-});
+const { test, account } = withTwilioStandIn({ env: { CUSTODIAN_MFA_WINDOW_STEPS: '2' }, invalidTo: ['+15005550001'] });
+const ACCOUNT_SID = account.accountSid;
+const AUTH_TOKEN = account.authToken;
 
 /** The card whole: the window grown to fit the pane (it scrolls inside), then back to its size. */
 async function shoot(page: Page, name: string): Promise<void> {

@@ -1,31 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
-import { startTwilioStandIn, type TwilioStandIn } from '../fixtures/twilio-standin';
+import type { TwilioStandIn } from '../fixtures/twilio-standin';
 import { enrollTwo, passChain, Phones, shotPath, typeStep } from './desk-helpers';
-import { expect, test as base } from './fixtures';
+import { expect } from './fixtures';
+import { withTwilioStandIn } from './twilio-fixture';
 
-const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
-const AUTH_TOKEN = randomBytes(16).toString('hex');
 const PHONE = '+905321234567';
 const MASKED = '+90 ••• ••• •• 67';
 
 // Issue 12 in the window: an SMS factor enrolled (its code read from the Twilio stand-in, which
 // checks every request against Twilio's OpenAPI description), the NIST note beside it, and a chain
 // whose SMS step sends its code only when asked ("Send code"), with the resend countdown.
-const test = base.extend<{ standIn: TwilioStandIn }>({
-  // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern; this one has none.
-  standIn: async ({}, use) => {
-    const standIn = await startTwilioStandIn({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
-    await use(standIn);
-    await standIn.close();
-  },
-  appEnv: async ({ standIn }, use) => {
-    // SMS turned on beside TOTP (the default is TOTP only); two time steps either side, so each
-    // authenticator has codes left for the chains after enrolling.
-    await use({ CUSTODIAN_SMS_TWILIO_BASE_URL: standIn.baseUrl, CUSTODIAN_MFA_WINDOW_STEPS: '2', MFA_METHODS: 'totp,sms' });
-  },
-});
+const { test, account } = withTwilioStandIn({ env: { CUSTODIAN_MFA_WINDOW_STEPS: '2', MFA_METHODS: 'totp,sms' } });
+const ACCOUNT_SID = account.accountSid;
+const AUTH_TOKEN = account.authToken;
 
 /** An element whole: the window grown to fit the pane (it scrolls inside), then back to its size. */
 async function shoot(page: Page, target: Locator, name: string): Promise<void> {

@@ -34,7 +34,6 @@ export class PushChallengesRepository {
   readonly #latest;
   readonly #pending;
   readonly #overdue;
-  readonly #livePending;
   readonly #supersede;
   readonly #insert;
   readonly #window;
@@ -53,7 +52,6 @@ export class PushChallengesRepository {
       `SELECT ${COLUMNS} FROM push_challenges WHERE profile_id = ? AND status = 'pending' AND expires_at > ? ORDER BY created_at, rowid`,
     );
     this.#overdue = db.prepare(`SELECT ${COLUMNS} FROM push_challenges WHERE status = 'pending' AND expires_at <= ?`);
-    this.#livePending = db.prepare(`SELECT id FROM push_challenges WHERE status = 'pending' AND expires_at > ? ORDER BY id`);
     this.#supersede = db.prepare(`UPDATE push_challenges SET status = 'superseded' WHERE factor_id = ? AND status = 'pending' RETURNING id`);
     this.#insert = db.prepare(
       `INSERT INTO push_challenges (id, factor_id, profile_id, attempt_id, purpose, sensitivity, source, started_by, choices,
@@ -97,11 +95,6 @@ export class PushChallengesRepository {
   /** Pending pushes whose time ran out, for the sweep to record as ignored. */
   overdue(nowMs: number): PushChallengeRecord[] {
     return (this.#overdue.all(nowMs) as StoredRow[]).map((row) => parse(row) as PushChallengeRecord);
-  }
-
-  /** The ids of every live pending push, for telling whether the set changed. */
-  livePendingIds(nowMs: number): string[] {
-    return (this.#livePending.all(nowMs) as { id: string }[]).map((r) => r.id);
   }
 
   /**

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -46,9 +47,14 @@ export interface SoakOptions {
   secrets?: (config: Config) => SecretStore;
   /** Progress lines (stderr in `npm run soak`). */
   log?: (line: string) => void;
+  /**
+   * Test-only: called with the Custodian before it starts, to plant a fault the soak must catch
+   * (test/integration/soak.test.ts plants a long-poll waiter that ignores its requester's hang-up).
+   */
+  tamper?: (custodian: Custodian) => void;
 }
 
-export const SOAK_DEFAULTS: Omit<SoakOptions, 'secrets' | 'log'> = {
+export const SOAK_DEFAULTS: Omit<SoakOptions, 'secrets' | 'log' | 'tamper'> = {
   durationSeconds: 60,
   clients: 50,
   longPollers: 500,
@@ -62,7 +68,7 @@ export const SOAK_DEFAULTS: Omit<SoakOptions, 'secrets' | 'log'> = {
 export const RSS_GROWTH_LIMIT = 0.1;
 
 export interface SoakReport {
-  options: Omit<SoakOptions, 'secrets' | 'log'>;
+  options: Omit<SoakOptions, 'secrets' | 'log' | 'tamper'>;
   results: BenchResult[];
   counts: {
     responses: number;
@@ -74,7 +80,19 @@ export interface SoakReport {
     approvals: number;
     redeems: number;
     chainStarts: number;
+    /** Requesters that gave up before the soak stopped, and every requester failure by call and kind. */
+    requestersLost: number;
+    requesterErrors: Record<string, number>;
+    /** Long-poll waiters when every requester hung up, those that could not have run out by the check, and those left. */
+    waitersAtHangUp: number;
+    waitersDueAfterCheck: number;
+    waitersLeft: number;
+    /** The load connections' errors by kind (a time-out is autocannon's 10 s), and the seconds into the soak of the first and the last. */
+    loadErrors: Record<string, number>;
+    loadErrorsAt: [number, number] | null;
   };
+  /** The event loop's delay while the soak ran (the server, the clients and the approver share it). */
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
   rss: { firstWindowPeakMiB: number; lastWindowPeakMiB: number; growth: number; samples: number };
   /** [seconds into the soak, MiB live after a full collection], with --expose-gc only. */
   liveHeapMiB: [number, number][];
@@ -205,6 +223,7 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
   const secrets = options.secrets?.(config) ?? new MemorySecretStore();
   const db = openDatabase({ file: join(dir, 'custodian.db'), synchronous: 'FULL' });
   const c = createCustodian({ config, clock, db, secrets });
+  options.tamper?.(c);
   const clients: GatewayClient[] = [];
   const counts: SoakReport['counts'] = {
     responses: 0,
@@ -216,6 +235,18 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
     approvals: 0,
     redeems: 0,
     chainStarts: 0,
+    requestersLost: 0,
+    requesterErrors: {},
+    waitersAtHangUp: 0,
+    waitersDueAfterCheck: 0,
+    waitersLeft: 0,
+    loadErrors: {},
+    loadErrorsAt: null,
+  };
+  const kindOf = (error: unknown): string => {
+    if (error instanceof GatewayError) return error.code;
+    if (error instanceof Error) return `${error.constructor.name}${typeof (error as NodeJS.ErrnoException).code === 'string' ? ` ${(error as NodeJS.ErrnoException).code as string}` : ''}`;
+    return typeof error;
   };
   const seen = (status: number): void => {
     counts.byStatus[status] = (counts.byStatus[status] ?? 0) + 1;
@@ -284,6 +315,12 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
           (error, r) => (error ? reject(error) : resolve(r)),
         );
       });
+      instance?.on('reqError', (error: unknown) => {
+        const kind = kindOf(error) === 'Error' && error instanceof Error ? error.message : kindOf(error);
+        counts.loadErrors[kind] = (counts.loadErrors[kind] ?? 0) + 1;
+        const at = Math.round(elapsed() * 10) / 10;
+        counts.loadErrorsAt = counts.loadErrorsAt ? [counts.loadErrorsAt[0], at] : [at, at];
+      });
       instance?.on('response', (_client, status, _bytes, ms) => {
         latencies.push(ms);
         seen(status);
@@ -296,6 +333,8 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
     // it and redeeming the token it collects. Each request carries an Idempotency-Key, as a
     // retrying tool sends it.
     const waitingFor = new Map<string, { matchCode: string; expiresAt: number; taken: boolean }>();
+    /** Each requester's long-poll in flight: when its wait runs out on the Custodian's clock. */
+    const polling = new Map<GatewayClient, number>();
     const call = async (what: string, run: () => Promise<unknown>): Promise<unknown> => {
       for (;;) {
         try {
@@ -310,12 +349,22 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
             continue;
           }
           counts.socketErrors += error instanceof GatewayError ? 0 : 1;
+          const kind = `${what}: ${kindOf(error)}`;
+          counts.requesterErrors[kind] = (counts.requesterErrors[kind] ?? 0) + 1;
           fail(`${what}: ${error instanceof GatewayError ? error.code : error instanceof Error ? error.message : String(error)}`);
           throw error;
         }
       }
     };
     const poller = async (client: GatewayClient): Promise<void> => {
+      const longPoll = async (id: string): Promise<unknown> => {
+        polling.set(client, clock.now() + options.waitSeconds * 1000);
+        try {
+          return await client.get(`/v1/restore-requests/${id}?waitSeconds=${options.waitSeconds}`);
+        } finally {
+          polling.delete(client);
+        }
+      };
       while (!stopped) {
         const created = (await call('create', () => client.post('/v1/restore-requests', { ...BODY, sensitivity: 'high' }, { idempotencyKey: randomUUID() }))) as {
           id: string;
@@ -326,7 +375,7 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
         waitingFor.set(created.id, { matchCode: String(created.matchCode), expiresAt: Date.parse(created.expiresAt), taken: false });
         try {
           for (;;) {
-            const status = (await call('long-poll', () => client.get(`/v1/restore-requests/${created.id}?waitSeconds=${options.waitSeconds}`))) as { status: string; token?: string };
+            const status = (await call('long-poll', () => longPoll(created.id))) as { status: string; token?: string };
             counts.longPollAnswers += 1;
             if (status.status === 'pending' && !stopped) continue;
             if (status.status === 'approved') {
@@ -347,8 +396,11 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
     const pollers = Array.from({ length: options.longPollers }, (_, i) => {
       const client = new GatewayClient(port, pollKeys[Math.floor(i / POLLERS_PER_INTEGRATION)] as string);
       clients.push(client);
-      // A requester cut off at the end is the soak stopping, not a failure.
-      return poller(client).catch(() => undefined);
+      // A requester cut off at the end is the soak stopping, not a failure; one that gave up
+      // before is lost (its error is counted by kind in `call`).
+      return poller(client).catch(() => {
+        if (!stopped) counts.requestersLost += 1;
+      });
     });
     // The requesters connect and wait before the load starts: under a saturating load, Node
     // accepts new connections about one per event-loop turn (see the report).
@@ -397,6 +449,8 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
 
     log(`soak: ${options.clients} clients, ${options.longPollers} long-pollers (${c.requests.waiting} waiting), approvals and redeems, ${options.durationSeconds} s`);
     started = performance.now();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const sampler = setInterval(() => rssSamples.push({ at: elapsed(), rss: process.memoryUsage().rss }), 500);
     // With --expose-gc (npm run soak passes it), the live heap after a full collection, every 5 s:
     // what tells a leak from a heap that has not been collected yet.
@@ -413,18 +467,35 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
     stopped = true;
     clearInterval(sampler);
     clearInterval(collector);
+    loopDelay.disable();
     await approving;
-    // Every requester hangs up, as Ctrl+C would: the gateway must release every waiter.
+    // Every requester hangs up, as Ctrl+C would: the gateway must release every waiter at once,
+    // not when its wait runs out. So the waiters are counted once the gateway has seen every
+    // connection close, and only those whose wait could not have run out by then prove anything.
+    counts.waitersAtHangUp = c.requests.waiting;
+    const hungUpAt = clock.now();
+    const dueAt = [...polling.values()];
     for (const client of clients) client.close();
     await Promise.all(pollers);
-    for (let i = 0; i < 100 && c.requests.waiting > 0; i += 1) await sleep(50);
-    if (c.requests.waiting > 0) fail(`${c.requests.waiting} long-poll waiters left after every requester hung up`);
+    const openConnections = (): Promise<number> =>
+      new Promise((resolve, reject) => c.gateway.nodeServer.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+    for (let i = 0; i < 600 && (await openConnections()) > 0; i += 1) await sleep(50);
+    // The close events of the last connections run a moment after they are counted off.
+    await sleep(50);
+    counts.waitersLeft = c.requests.waiting;
+    const checkedAt = clock.now();
+    counts.waitersDueAfterCheck = dueAt.filter((due) => due > checkedAt).length;
+    if (counts.waitersLeft > 0) fail(`${counts.waitersLeft} long-poll waiters left after every requester hung up`);
+    if (counts.waitersDueAfterCheck === 0 && counts.waitersAtHangUp > 0) {
+      fail(`the no-waiter check proved nothing: every wait ran out in the ${checkedAt - hungUpAt} ms it took the gateway to see the hang-ups`);
+    }
 
     for (const r of loadResults) {
       counts.socketErrors += r.errors - r.timeouts;
       counts.timeouts += r.timeouts;
     }
     if (counts.socketErrors > 0) fail(`${counts.socketErrors} socket errors`);
+    if (counts.requestersLost > 0) fail(`${counts.requestersLost} requesters gave up: ${JSON.stringify(counts.requesterErrors)}`);
     if (counts.timeouts > 0) fail(`${counts.timeouts} time-outs`);
     counts.responses = latencies.length;
     if (counts.approvals === 0) fail('no approval went through');
@@ -439,6 +510,7 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
 
     latencies.sort((a, b) => a - b);
     const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+    const ms = (nanoseconds: number): number => Math.round(nanoseconds / 1e5) / 10;
     const results = [
       result(
         `soak: gateway p50 latency, ${options.clients} clients + ${options.longPollers} long-pollers, approvals and redeems`,
@@ -451,9 +523,10 @@ export async function runSoak(input: Partial<SoakOptions> = {}): Promise<SoakRep
       result('soak: gateway throughput (load connections)', 'requests/s', { value: latencies.length / soakSeconds, baseline: baseline.requests.average }, null, `GET /v1/health, same run`),
     ];
     return {
-      options: { ...SOAK_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k]) => k !== 'secrets' && k !== 'log')) } as SoakReport['options'],
+      options: { ...SOAK_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k]) => k !== 'secrets' && k !== 'log' && k !== 'tamper')) } as SoakReport['options'],
       results,
       counts,
+      eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
       rss: { firstWindowPeakMiB: mib(first), lastWindowPeakMiB: mib(last), growth: Math.round(growth * 1000) / 1000, samples: rssSamples.length },
       liveHeapMiB: liveHeap.map((h) => [Math.round(h.at), mib(h.bytes)]),
       failures,

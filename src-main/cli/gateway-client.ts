@@ -77,7 +77,13 @@ interface Answer {
 // A real answer is a few hundred bytes; a stranger's may be anything.
 const MAX_ANSWER_BYTES = 64 * 1024;
 // A stranger may accept the connection and never answer: the handshake does not wait forever.
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+// But a busy Custodian is slow to answer too, and that is no reason to give up: Node (libuv 1.45
+// on) accepts one connection per event-loop turn, so a burst of requesters waits in the kernel's
+// accept queue, connected at the TCP level and not yet read, for as many turns as there are
+// connections ahead of it. The soak measured 12 s at the median for 500 at once on a loaded
+// machine, and the 10 s this was lost every requester still queued. A minute is what the gateway
+// grants a long-poll, so a requester already waits that long for an answer.
+const HANDSHAKE_TIMEOUT_MS = 60_000;
 // A reset connection is retried this many times, after 100, 200, 400... ms.
 const MAX_RETRIES = 5;
 
@@ -96,6 +102,8 @@ export class GatewayClient {
   readonly #port: number;
   readonly #key: ParsedKey | null;
   #agent: OneConnectionAgent | undefined;
+  /** Closed by its owner: a call still running gets no new connection behind the owner's back. */
+  #closed = false;
 
   constructor(port: number, key: string) {
     this.#port = port;
@@ -111,8 +119,16 @@ export class GatewayClient {
     return this.#call('GET', path, undefined, {}, true);
   }
 
-  /** Closes the proven connection. */
+  /**
+   * Closes the proven connection for good, as the requester hanging up: a call still waiting
+   * fails rather than reconnecting and asking again, and later calls are refused.
+   */
   close(): void {
+    this.#closed = true;
+    this.#drop();
+  }
+
+  #drop(): void {
     this.#agent?.destroy();
     this.#agent = undefined;
   }
@@ -122,13 +138,21 @@ export class GatewayClient {
     // A malformed key has no id to ask about: nothing is sent at all.
     if (!key) throw new GatewayError('ERR-AUTH-INVALID-KEY');
     for (let attempt = 0; ; attempt += 1) {
+      if (this.#closed) throw new GatewayUnreachable(this.#port);
       try {
-        this.#agent ??= await this.#prove(key);
+        if (!this.#agent) {
+          const agent = await this.#prove(key);
+          if (this.#closed) {
+            agent.destroy();
+            throw new GatewayUnreachable(this.#port);
+          }
+          this.#agent = agent;
+        }
         const answer = await exchange(this.#agent, this.#port, method, path, body, { ...headers, authorization: `Bearer ${key.key}` });
         return interpret(answer);
       } catch (error) {
         if (!(error instanceof ConnectionLost)) throw error;
-        this.close();
+        this.#drop();
         if ((error.sent && !safeToRepeat) || attempt >= MAX_RETRIES) throw new GatewayUnreachable(this.#port);
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
       }

@@ -47,6 +47,25 @@ describe('the gateway client', () => {
     expect(seen).toEqual(['POST /v1/auth/challenge', 'POST /v1/restore-requests +key', 'POST /v1/auth/challenge', `GET /v1/restore-requests/${id} +key`]);
   });
 
+  it('hangs up for good when closed: a long-poll in flight fails, nothing reconnects, and its waiter is released', async () => {
+    const { id } = (await client.post('/v1/restore-requests', validRequest)) as { id: string };
+    const poll = client.get(`/v1/restore-requests/${id}?waitSeconds=60`).then(
+      () => 'answered',
+      () => 'failed',
+    );
+    while (t.custodian.requests.waiting === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Before, the client took its own hang-up for a reset connection: it proved the server again
+    // and asked again, so the requester was still waiting (issue 13, the soak's no-waiter check).
+    client.close();
+    expect(await poll).toBe('failed');
+    await expect(client.get(`/v1/restore-requests/${id}`)).rejects.toThrow(/no Custodian gateway answers/);
+    const connections = (): Promise<number> => new Promise((resolve, reject) => t.custodian.gateway.nodeServer.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+    while ((await connections()) > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(t.custodian.requests.waiting).toBe(0);
+    expect(seen).toEqual(['POST /v1/auth/challenge', 'POST /v1/restore-requests +key', `GET /v1/restore-requests/${id}?waitSeconds=60 +key`]);
+  });
+
   it('sends nothing secret to a stranger that took the port after the server went away', async () => {
     const { id } = (await client.post('/v1/restore-requests', validRequest)) as { id: string };
     // Custodian stops (or is crashed), and another user's process binds the port at once.

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { approvePurpose } from '../../src-shared/domain/approval';
 import { createAppRouter } from '../../src-main/ipc/app-router';
-import { testEvent } from '../fixtures/audit-events';
+import { diskBack as spaceBack, diskFull as fullDisk } from '../fixtures/disk-full';
 import { failsWith } from '../fixtures/fails-with';
 import { freePort, http } from '../fixtures/gateway-client';
 import { oathtool } from '../fixtures/otp';
@@ -39,25 +39,12 @@ afterEach(async () => {
   await t.remove();
 });
 
-/**
- * The disk is full: no page may be added (max_page_count at the file's size), and the free room
- * left in the audit log's own pages is used up with rows of shrinking size, so the next row of any
- * real event does not fit.
- */
 function diskFull(): void {
-  const { db, audit } = t.custodian;
-  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
-  for (const size of [2000, 500, 100, 10, 0]) {
-    try {
-      for (;;) audit.record({ event: testEvent('filler'), actor: 'x', data: { pad: 'x'.repeat(size) } });
-    } catch {
-      // Full at this size; try a smaller one.
-    }
-  }
+  fullDisk(t.custodian);
 }
 
 function diskBack(): void {
-  t.custodian.db.pragma('max_page_count = 1073741823');
+  spaceBack(t.custodian);
 }
 
 function count(table: string): number {

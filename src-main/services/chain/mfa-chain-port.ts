@@ -126,8 +126,8 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     // the factor's rights changed, and for an unknown purpose. Unknown means full rights: fail
     // secure. Refused before the code is looked at: an SMS code or a push answer would be used up.
     this.#refuseRecovery(profile, drawn, ctx);
-    // The method's verdict (the seam): it reads its secret (the keychain may take a while).
-    // TOTP changes nothing; SMS and push use their one-time answer up.
+    // The method's verdict (the seam): it reads its secret (the keychain may take a while) and
+    // changes nothing; an SMS code or a push answer is used up by `use` below.
     const verdict = await this.#methods.verify(drawn, code.trim(), ctx.attemptId ?? null);
     // Read again after the await: another call may have disabled the factor or moved its replay
     // floor meanwhile. A verdict judged against the older floor is safe: `markUsed` below is the
@@ -142,7 +142,7 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     // and processes (RFC 6238 §5.2). It moves in the step's own transaction, with its audit row
     // (issue 13): a step refused at commit leaves the code good for a retry. The attempt count
     // stays: only a completed chain clears it.
-    return { use: () => this.#factors.markUsed(factor.id, step, new Date(now).toISOString()) };
+    return { use: () => (verdict.use?.() ?? true) && this.#factors.markUsed(factor.id, step, new Date(now).toISOString()) };
   }
 
   uncounted(factorId: string, ctx: StepContext): UncountedVerdict {

@@ -60,7 +60,7 @@ import { StateSeal } from './services/integrity/state-seal';
 export const TICK_MS = 250;
 
 /** While the keychain refuses anchor writes, how often the tick tries again (issue 9). */
-const ANCHOR_RETRY_MS = 5_000;
+const ANCHOR_RETRY_MS = 1_000;
 
 export interface CustodianDeps {
   config: Config;
@@ -129,7 +129,7 @@ const APPROVE_PURPOSE = /^approve:([A-Za-z0-9_-]{1,64})$/;
 export function createCustodian(deps: CustodianDeps): Custodian {
   const { db, clock } = deps;
   const walker = builtWalkerScript();
-  const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db), {
+  const audit = new AuditLog(db, clock, new AuditAnchor(deps.secrets, db, clock), {
     checkpoint: new AuditCheckpoint(deps.secrets, db),
     ...(walker ? { walkers: { script: walker, nativeBinding: deps.nativeBinding } } : {}),
   });
@@ -294,6 +294,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     requests,
     tokens,
     instanceSecret: new GatewayInstanceRepository(db).secret(),
+    ready: () => audit.ready(),
   });
   const watcher = new DataVersionWatcher(db);
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -306,6 +307,15 @@ export function createCustodian(deps: CustodianDeps): Custodian {
 
   const tick = (): void => {
     if (!db.open) return;
+    // First, and whatever fails after: the idle lock (the safe direction), and the anchor's retry
+    // (while the keychain does not take it, every audited change below is refused, issue 13).
+    lock.tick();
+    // A failed anchor write is caught up once the keychain answers again, without waiting for the
+    // next commit; a healthy anchor costs nothing here.
+    if (audit.anchorWriteState() === 'failing' && clock.now() - lastAnchorRetry >= ANCHOR_RETRY_MS) {
+      lastAnchorRetry = clock.now();
+      void audit.retryAnchor();
+    }
     if (watcher.changed()) {
       requests.onExternalCommit();
       integrations.notifyExternalChange();
@@ -317,7 +327,6 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     requests.sweep();
     // Pushes raised or answered by another process, and ignored ones running out, reach the window.
     push.sweep();
-    lock.tick();
     // Lapsed enrollments are rare: a sweep every half minute is plenty.
     if (clock.now() - lastEnrollmentSweep >= 30_000) {
       lastEnrollmentSweep = clock.now();
@@ -329,12 +338,6 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       chain.sweep();
       // Lapsed tokens go; the audit log keeps their story (issue 11).
       tokens.sweep();
-    }
-    // A failed anchor write is caught up once the keychain answers again, without waiting for the
-    // next commit; a healthy anchor costs nothing here.
-    if (audit.anchorWriteState() === 'failing' && clock.now() - lastAnchorRetry >= ANCHOR_RETRY_MS) {
-      lastAnchorRetry = clock.now();
-      void audit.retryAnchor();
     }
     // The seals' key, if the keychain did not give it at start: until then sealed writes fail closed.
     if (!integrity.settled() && clock.now() - lastSealRetry >= ANCHOR_RETRY_MS) {

@@ -60,9 +60,12 @@ export async function withCustodian<T>(config: Config, fn: (custodian: Custodian
   const custodian = openCustodian({ config });
   // The state seals' key (issue 13) before any command reads or writes sealed rows. A command
   // that needs none still runs without it: its sealed writes, if any, fail closed.
+  // Then whether the keychain takes the audit anchor (issue 13): a command run while it is gone
+  // has its audited change refused (ERR-KEYCHAIN-UNAVAILABLE) rather than committed unanchored.
   return custodian.integrity
     .ready()
     .catch(() => undefined)
+    .then(() => custodian.audit.ready())
     .then(() => fn(custodian))
     .finally(() => custodian.dispose());
 }

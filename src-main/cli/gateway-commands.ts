@@ -51,7 +51,10 @@ function parseAnswer<S extends z.ZodType>(schema: S, value: unknown): z.output<S
 
 async function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
   const custodian = await openCustodian(config);
-  return Promise.resolve()
+  // Whether the keychain takes the audit anchor (issue 13): if not, the command's audited change
+  // is refused (ERR-KEYCHAIN-UNAVAILABLE) rather than committed unanchored.
+  return custodian.audit
+    .ready()
     .then(() => fn(custodian))
     .finally(() => custodian.dispose());
 }

@@ -47,6 +47,12 @@ export interface GatewayDeps {
   tokens: RestoreTokensService;
   /** This database's instance secret (migration 004): proves "same data directory" to a second process. */
   instanceSecret: Buffer;
+  /**
+   * Awaited before a route changes anything (issue 13, item 3): `AuditLog.ready`, which asks the
+   * keychain again when it may be gone, so a change is refused (503 ERR-KEYCHAIN-UNAVAILABLE)
+   * rather than committed with no anchor, and goes through again once it is back.
+   */
+  ready?: () => Promise<void>;
 }
 
 /** What holds the gateway port, as `custodian doctor` and a second process see it. */
@@ -359,6 +365,7 @@ export class GatewayServer {
       const rawKey = request.headers['idempotency-key'];
       const idempotencyKey = rawKey === undefined ? undefined : idempotencyKeySchema.safeParse(rawKey);
       if (idempotencyKey && !idempotencyKey.success) throw new AppError('ERR-VALIDATION', { field: 'Idempotency-Key' });
+      await this.#deps.ready?.();
       const created = await requests.create(
         integrationOf(request),
         request.body as CreateRestoreRequestBody,
@@ -382,6 +389,8 @@ export class GatewayServer {
       // A requester that hung up meanwhile gets nothing minted: the token is handed out once, and
       // a reply nobody reads would spend it.
       if (status.status !== 'approved' || hangUp.signal.aborted) return reply.header('cache-control', 'no-store').send(status);
+      // Handing the token out is an audited change.
+      await this.#deps.ready?.();
       const token = tokens.collect(status.id, integration.id);
       return reply.header('cache-control', 'no-store').send(token ? { ...status, ...token } : status);
     });
@@ -390,6 +399,7 @@ export class GatewayServer {
     app.post('/v1/restore-tokens/redeem', { schema: { body: redeemBodySchema } }, async (request, reply) => {
       const integration = integrations.current(integrationOf(request).id);
       const { token, requester } = request.body as z.output<typeof redeemBodySchema>;
+      await this.#deps.ready?.();
       const redeemed = tokens.redeem(integration, token, requester, { ip: request.ip, userAgent: request.headers['user-agent'] });
       return reply.header('cache-control', 'no-store').send(redeemed);
     });

@@ -18,6 +18,8 @@ export interface IpcRouterOptions {
   language: () => Language;
   /** Runs after the sender and channel checks, before validation: the lock refuses here. */
   admit?: (channel: Channel) => void;
+  /** Awaited after validation, before the handler: the audit anchor's check for a change (issue 13). */
+  prepare?: (channel: Channel) => Promise<void> | undefined;
 }
 
 export interface IpcRouter {
@@ -77,6 +79,7 @@ export function createIpcRouter(options: IpcRouterOptions): IpcRouter {
         return fail('ERR-VALIDATION', { field: path === '' ? 'request' : path });
       }
       try {
+        await options.prepare?.(channel);
         const handler = options.handlers[channel] as (request: unknown) => unknown;
         const result = await handler(parsed.data);
         // Parsing the answer too strips any field the contract does not name, so a service can

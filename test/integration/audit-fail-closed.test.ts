@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { approvePurpose } from '../../src-shared/domain/approval';
 import { createAppRouter } from '../../src-main/ipc/app-router';
-import { testEvent } from '../fixtures/audit-events';
+import { diskBack as spaceBack, diskFull as fullDisk } from '../fixtures/disk-full';
 import { failsWith } from '../fixtures/fails-with';
 import { freePort, http } from '../fixtures/gateway-client';
 import { oathtool } from '../fixtures/otp';
@@ -39,25 +39,12 @@ afterEach(async () => {
   await t.remove();
 });
 
-/**
- * The disk is full: no page may be added (max_page_count at the file's size), and the free room
- * left in the audit log's own pages is used up with rows of shrinking size, so the next row of any
- * real event does not fit.
- */
 function diskFull(): void {
-  const { db, audit } = t.custodian;
-  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
-  for (const size of [2000, 500, 100, 10, 0]) {
-    try {
-      for (;;) audit.record({ event: testEvent('filler'), actor: 'x', data: { pad: 'x'.repeat(size) } });
-    } catch {
-      // Full at this size; try a smaller one.
-    }
-  }
+  fullDisk(t.custodian);
 }
 
 function diskBack(): void {
-  t.custodian.db.pragma('max_page_count = 1073741823');
+  spaceBack(t.custodian);
 }
 
 function count(table: string): number {
@@ -88,17 +75,25 @@ describe('fail-closed audit: a full disk refuses the action, and it works again 
     await newRequest();
   });
 
-  it('a chain step: refused, no grant and the step not passed; once space is back the next code completes it', async () => {
+  it('a chain step: refused, nothing used up (no grant, the step not passed, the replay floor where it was, no row); once space is back the same code passes once, and its replay is refused', async () => {
     const view = t.custodian.chain.start('test:full', 'medium', DESKTOP);
+    const code = oathtool(secret, t.clock.now());
+    const floor = (): unknown => t.custodian.db.prepare('SELECT last_used_step AS step FROM factors WHERE id = ?').get(phone);
+    const floorBefore = floor();
     diskFull();
-    await failsWith(t.custodian.chain.verifyStep(view.attemptId, phone, oathtool(secret, t.clock.now()), DESKTOP), 'ERR-AUDIT-UNAVAILABLE');
+    const rowsBefore = count('audit_log');
+    await failsWith(t.custodian.chain.verifyStep(view.attemptId, phone, code, DESKTOP), 'ERR-AUDIT-UNAVAILABLE');
     expect(count('step_up_grants')).toBe(0);
     expect(t.custodian.db.prepare('SELECT position, status FROM mfa_chain_attempts WHERE id = ?').get(view.attemptId)).toEqual({ position: 0, status: 'open' });
+    // Issue 13: the code's time step is not used up by a step that left no record (the floor
+    // moves in the step's own transaction), so the administrator may type the same code again.
+    expect(floor()).toEqual(floorBefore);
+    expect(count('audit_log')).toBe(rowsBefore);
     diskBack();
-    // The refused code's time step is used up (its replay floor is a guarded UPDATE of its own,
-    // which moves only forward: the safe direction); the next step's code passes.
-    t.clock.advanceSeconds(30);
-    await expect(t.custodian.chain.verifyStep(view.attemptId, phone, oathtool(secret, t.clock.now()), DESKTOP)).resolves.toMatchObject({ status: 'completed' });
+    await expect(t.custodian.chain.verifyStep(view.attemptId, phone, code, DESKTOP)).resolves.toMatchObject({ status: 'completed' });
+    // Used once: the same code in another chain is a replay.
+    const again = t.custodian.chain.start('test:full', 'medium', DESKTOP);
+    await failsWith(t.custodian.chain.verifyStep(again.attemptId, phone, code, DESKTOP), 'ERR-MFA-REPLAYED');
   });
 
   it('an approval (in the window, over IPC): refused as data, the request still pending and the grant unspent; then approved', async () => {

@@ -8,6 +8,7 @@ import { createAppRouter } from '../../src-main/ipc/app-router';
 import type { MfaContext } from '../../src-main/services/mfa/mfa.service';
 import { TwilioCredentialsStore, type TwilioCredentials } from '../../src-main/services/sms/twilio-credentials';
 import { CodeScript } from '../fixtures/code-script';
+import { diskBack, diskFull } from '../fixtures/disk-full';
 import { failsWith } from '../fixtures/fails-with';
 import { oathtool } from '../fixtures/otp';
 import { CLI, runCli, spawnCli, type CliRun } from '../fixtures/run-cli';
@@ -178,6 +179,21 @@ describe('SMS factors (issue 12)', () => {
     expect(isAppError(replay) && replay.code).toBe('ERR-MFA-REPLAYED');
     // The code row says when it was used, and that is all it keeps besides its HMAC.
     expect(d.t.custodian.db.prepare('SELECT used_at FROM sms_codes WHERE factor_id = ?').pluck().get(smsId)).toBe(d.t.clock.now());
+  });
+
+  it('leaves the code unused when its step is refused on a full disk (issue 13): the same code passes once space is back', async () => {
+    const d = await desk();
+    const smsId = await enrollSms(d);
+    const { chain, db } = d.t.custodian;
+    d.t.custodian.policies.save({ sensitivity: 'low', mode: 'fixed', requiredSteps: 1, eligible: { by: 'ids', ids: [smsId] }, challengeTimeoutSeconds: 60 }, ACTOR);
+    const attempt = chain.start('test:low', 'low', DESKTOP);
+    await chain.challenge(attempt.attemptId, DESKTOP);
+    const code = d.standIn.lastCode() ?? '';
+    diskFull(d.t.custodian);
+    await failsWith(chain.verifyStep(attempt.attemptId, smsId, code, DESKTOP), 'ERR-AUDIT-UNAVAILABLE');
+    expect(db.prepare('SELECT used_at FROM sms_codes WHERE factor_id = ?').pluck().get(smsId)).toBeNull();
+    diskBack(d.t.custodian);
+    expect((await chain.verifyStep(attempt.attemptId, smsId, code, DESKTOP)).status).toBe('completed');
   });
 
   it('refuses a code after its timeout (mfa.challengeTimeoutSeconds), at enrollment and in a chain', async () => {

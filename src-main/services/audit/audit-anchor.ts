@@ -1,3 +1,4 @@
+import type { Clock } from '../../clock';
 import type { Database } from '../../platform/db/database';
 import { databaseId } from '../../platform/db/database';
 import { AuditRepository } from '../../platform/db/repositories/audit.repository';
@@ -52,14 +53,54 @@ export class AuditAnchor {
   /** This process appended the log's first row, so it may create the anchor that is missing. */
   #sawGenesis = false;
   #state: AnchorWriteState = 'ok';
+  readonly #clock: Clock | undefined;
+  /** When the keychain last answered a read or write of the anchor (by the clock), if ever. */
+  #answeredAt: number | undefined;
+  #checking: Promise<void> | undefined;
 
-  constructor(secrets: SecretStore, db: Database) {
+  /** `clock` times the keychain's last answer (`answeredAt`); without one, it is never known. */
+  constructor(secrets: SecretStore, db: Database, clock?: Clock) {
     this.#secrets = secrets;
     this.#db = db;
+    this.#clock = clock;
   }
 
   get writeState(): AnchorWriteState {
     return this.#state;
+  }
+
+  /** When the keychain last answered this anchor's read or write, by the clock; undefined if never. */
+  get answeredAt(): number | undefined {
+    return this.#answeredAt;
+  }
+
+  /**
+   * Asks the keychain whether it still answers, by reading the anchor (issue 13, item 3): one
+   * read shared by every caller that comes while it is out. No answer makes the write state
+   * `failing`, and the log's head is then owed to the keychain, so audited changes are refused
+   * until a retry writes it. An answer while failing writes what is owed.
+   */
+  check(): Promise<void> {
+    this.#checking ??= this.#check().finally(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
+  }
+
+  async #check(): Promise<void> {
+    try {
+      await this.read();
+    } catch {
+      this.#lost(this.#logHead());
+      return;
+    }
+    this.#answered();
+    if (this.#unwritten) {
+      this.#queue(this.#unwritten);
+      await this.#drain();
+    } else if (this.#state === 'failing') {
+      this.#state = 'ok';
+    }
   }
 
   /**
@@ -89,6 +130,8 @@ export class AuditAnchor {
 
   /** Tries the last failed write again (the keychain may be back). */
   retry(): Promise<void> {
+    // Failing with nothing owed (the keychain stopped answering a check on an empty log): ask again.
+    if (!this.#unwritten && this.#state === 'failing') return this.check();
     if (this.#unwritten) this.#queue(this.#unwritten);
     return this.#drain();
   }
@@ -99,6 +142,7 @@ export class AuditAnchor {
     await this.#secrets.set(this.#anchorAccount(), formatAnchor(head));
     this.#unwritten = undefined;
     this.#state = 'ok';
+    this.#answered();
   }
 
   #queue(head: AuditHead): void {
@@ -138,8 +182,7 @@ export class AuditAnchor {
           this.#settled('refused');
         }
       } catch {
-        if (!this.#unwritten || head.id > this.#unwritten.id) this.#unwritten = head;
-        this.#state = 'failing';
+        this.#lost(head);
       }
     }
   }
@@ -147,6 +190,17 @@ export class AuditAnchor {
   #settled(state: 'ok' | 'refused'): void {
     this.#state = state;
     this.#unwritten = undefined;
+    this.#answered();
+  }
+
+  /** The keychain did not answer: `head` (if any) is owed to it, and writes are failing. */
+  #lost(head: AuditHead | undefined): void {
+    if (head && (!this.#unwritten || head.id > this.#unwritten.id)) this.#unwritten = head;
+    this.#state = 'failing';
+  }
+
+  #answered(): void {
+    if (this.#clock) this.#answeredAt = this.#clock.now();
   }
 
   #anchorAccount(): string {

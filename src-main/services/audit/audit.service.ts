@@ -26,6 +26,15 @@ export interface AuditInput {
 // accident in a failure record (DESIGN.md "Audit").
 const FORBIDDEN_DATA_KEY = /secret|password|passcode|apikey|api_key|^key$|^code$|^otp$|token$|hash$/i;
 
+/**
+ * How long a keychain answer vouches that the keychain is there (issue 13, item 3): an audited
+ * change coming from outside (`ready`) later than this after the last answer asks the keychain
+ * first. This bounds what can still commit once the keychain has gone: the changes let in within
+ * this long of its last answer, and those already in flight. A busy desk pays nothing for it (each
+ * commit's anchor write is an answer); an idle one pays one keychain read for its next change.
+ */
+export const ANCHOR_FRESH_MS = 1_000;
+
 /** The verification faults that concern the anchor, not the chain: an administrator may re-anchor. */
 const ANCHOR_FAULTS: ReadonlySet<string> = new Set(['head-missing', 'anchor-mismatch', 'anchor-lagging', 'anchor-missing', 'anchor-unreadable', 'anchor-unavailable']);
 
@@ -127,6 +136,15 @@ export class AuditLog {
   /** Appends one row. Must run inside `transact`, next to the change it records. */
   append(input: AuditInput): number {
     if (!this.#db.inTransaction) throw new AppError('ERR-INTERNAL');
+    // Fail closed (issue 13, item 3): while the keychain does not take the anchor, a row appended
+    // now could be cut off or rewritten unseen, so the change it records is refused whole (the
+    // transaction rolls back) rather than committed unanchored. No row records the refusal: it
+    // could not be anchored either. The refusal asks the keychain again, so the desk recovers
+    // by itself once it is back.
+    if (this.#anchor?.writeState === 'failing') {
+      void this.retryAnchor();
+      throw new AppError('ERR-KEYCHAIN-UNAVAILABLE');
+    }
     const data = input.data ?? {};
     for (const key of Object.keys(data)) {
       if (FORBIDDEN_DATA_KEY.test(key)) throw new AppError('ERR-INTERNAL');
@@ -308,6 +326,8 @@ export class AuditLog {
     let reading: AnchorReading;
     try {
       await this.#anchoring;
+      if (this.#anchor.writeState === 'failing') await this.retryAnchor();
+      if (this.#anchor.writeState === 'failing') return false;
       reading = await this.#anchor.read();
     } catch {
       return false;
@@ -331,6 +351,24 @@ export class AuditLog {
   retryAnchor(): Promise<void> {
     if (this.#anchor) this.#anchoring = this.#anchor.retry();
     return this.#anchoring;
+  }
+
+  /**
+   * Awaited by the doors (IPC, the gateway, the CLI) before they run a change (issue 13, item 3).
+   * While anchor writes fail, it tries once more, so the first change after the keychain comes
+   * back already goes through; when the keychain has not answered for `ANCHOR_FRESH_MS`, it asks
+   * it first, so a keychain gone while the desk sat idle refuses the very next change rather than
+   * letting it commit unanchored. Never throws: `append` refuses what must be refused.
+   */
+  async ready(): Promise<void> {
+    const anchor = this.#anchor;
+    if (!anchor) return;
+    if (anchor.writeState === 'failing') {
+      await this.retryAnchor();
+      return;
+    }
+    const answeredAt = anchor.answeredAt;
+    if (answeredAt === undefined || this.#clock.now() - answeredAt >= ANCHOR_FRESH_MS) await anchor.check();
   }
 
   /**

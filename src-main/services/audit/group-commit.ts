@@ -46,8 +46,8 @@ export class GroupCommit {
         for (const { write } of owed) write();
       });
       this.#owed = [];
-    } catch {
-      throw new AppError('ERR-AUDIT-UNAVAILABLE');
+    } catch (error) {
+      throw refusal(error);
     }
   }
 
@@ -87,9 +87,9 @@ export class GroupCommit {
           }
         }
       });
-    } catch {
+    } catch (error) {
       this.#owed.push(...batch.filter((q) => !q.settle));
-      const refused = new AppError('ERR-AUDIT-UNAVAILABLE');
+      const refused = refusal(error);
       for (const { settle } of batch) settle?.reject(refused);
       if (this.#owed.length > 0) throw refused;
       return;
@@ -115,4 +115,12 @@ export class GroupCommit {
       });
     }
   }
+}
+
+/**
+ * Why a batch was refused, as its callers hear it: a keychain that does not take the audit anchor
+ * says so (issue 13); anything else is the log that cannot be written.
+ */
+function refusal(error: unknown): AppError {
+  return isAppError(error) && error.code === 'ERR-KEYCHAIN-UNAVAILABLE' ? error : new AppError('ERR-AUDIT-UNAVAILABLE');
 }

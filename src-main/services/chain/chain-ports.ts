@@ -26,6 +26,17 @@ import type { Sensitivity } from '../../../src-shared/domain/restore-request';
  */
 export type CodeVerdict = 'ok' | 'invalid' | 'replayed' | 'expired' | 'denied';
 
+/**
+ * A code that checked out and is not used up yet (issue 13): `use` is the guarded UPDATE that
+ * uses it up (a TOTP factor's replay floor, a backup code), run by the chain inside the very
+ * transaction that records the step. A step refused at commit (a full disk) uses nothing up, and
+ * no code is ever used up without its audit row. `use` answers false when another call or
+ * process used it first: a replay.
+ */
+export interface PassedCode {
+  use: () => boolean;
+}
+
 /** A step decided without trying a code, and without counting an attempt (issue 12): see `FactorMethod.uncounted`. */
 export type UncountedVerdict = 'pending' | 'denied' | null;
 
@@ -44,11 +55,12 @@ export interface ChainMfaPort {
    */
   releaseAttempts(ctx: StepContext): void;
   /**
-   * Checks a code for one factor, and on `ok` uses it up: its time step is never accepted again
-   * for that factor, in any attempt (RFC 6238 §5.2). Must not clear the attempt count. May throw
-   * an AppError (a recovery factor refused), which leaves the chain as it was.
+   * Checks a code for one factor. A code that checks out comes back as a `PassedCode`, whose
+   * `use` moves the replay floor: its time step is then never accepted again for that factor, in
+   * any attempt (RFC 6238 §5.2). Must not clear the attempt count. May throw an AppError (a
+   * recovery factor refused), which leaves the chain as it was.
    */
-  verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<CodeVerdict>;
+  verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<Exclude<CodeVerdict, 'ok'> | PassedCode>;
   /**
    * Asks the factor's method for what its step needs (issue 12): TOTP sends nothing and answers
    * the digits; SMS sends a code, push raises a prompt. ERR-NOT-FOUND for a factor that is no
@@ -60,6 +72,6 @@ export interface ChainMfaPort {
    * nothing is counted or changed) or denied by the approver (`denied`: the step fails, uncounted).
    */
   uncounted(factorId: string, ctx: StepContext): UncountedVerdict;
-  /** Checks a backup code and on success uses it up. Must not clear the attempt count. */
-  verifyBackupCode(code: string, ctx: StepContext): Promise<boolean>;
+  /** Checks a backup code: a `PassedCode` whose `use` uses it up, or null. Must not clear the attempt count. */
+  verifyBackupCode(code: string, ctx: StepContext): Promise<PassedCode | null>;
 }

@@ -19,7 +19,7 @@ import type { AuditInput, AuditLog } from '../audit/audit.service';
 import type { PolicyService, StepUpGrants } from '../policy/policy.service';
 import { assertNever } from '../../../src-shared/assert-never';
 import { admit, currentStep, startChain, step, type FailureReason, type Random, type StepOutcome, type StepSubmission, type Transition } from './chain-core';
-import type { ChainMfaPort, StepContext } from './chain-ports';
+import type { ChainMfaPort, PassedCode, StepContext } from './chain-ports';
 
 /** How long a completed chain's grant may wait to be used (DESIGN.md: "valid for a short time"). */
 export const STEP_UP_GRANT_TTL_MS = 2 * 60 * 1000;
@@ -149,13 +149,23 @@ export class ChainService implements StepUpGrants {
     if (over) return this.#settle(record, over, submission, actor, ctx);
 
     let outcome: StepOutcome;
+    // A code that checked out is used up in the step's own transaction, with its audit row.
+    let passed: PassedCode | null = null;
     switch (submission.kind) {
-      case 'factor':
+      case 'factor': {
         // The port refuses a recovery factor still in its delay where the purpose needs full rights.
-        outcome = await this.#mfa.verifyFactorCode(currentStep(record.state).id, code, bound);
+        const checked = await this.#mfa.verifyFactorCode(currentStep(record.state).id, code, bound);
+        if (typeof checked === 'string') {
+          outcome = checked;
+        } else {
+          outcome = 'ok';
+          passed = checked;
+        }
         break;
+      }
       case 'backup':
-        outcome = (await this.#mfa.verifyBackupCode(code, ctx)) ? 'ok' : 'invalid';
+        passed = await this.#mfa.verifyBackupCode(code, ctx);
+        outcome = passed ? 'ok' : 'invalid';
         break;
       default:
         return assertNever(submission);
@@ -164,7 +174,7 @@ export class ChainService implements StepUpGrants {
     // is expired. The state is the one read before the await; the guarded UPDATE refuses it if
     // another window or process moved the attempt meanwhile.
     const transition = step(record.state, submission, outcome, this.#clock.now(), this.#random);
-    return this.#settle(record, transition, submission, actor, ctx);
+    return this.#settle(record, transition, submission, actor, ctx, passed);
   }
 
   /**
@@ -269,17 +279,30 @@ export class ChainService implements StepUpGrants {
    * Commits a transition with its audit rows, then answers: the attempt's new view when the step
    * passed, the error that says why otherwise (thrown after the commit, so a reset sticks).
    */
-  #settle(record: ChainAttemptRecord, t: Transition, submission: StepSubmission, actor: string, ctx: StepContext): StepResult {
+  #settle(record: ChainAttemptRecord, transition: Transition, submission: StepSubmission, actor: string, ctx: StepContext, passed: PassedCode | null = null): StepResult {
     const common = { actor, subject: record.id, ...where(ctx) };
     const base = { attemptId: record.id, purpose: record.purpose, sensitivity: record.sensitivity, source: ctx.source };
     const method = submission.kind === 'backup' ? 'backup' : 'factor';
     const stepNo = record.state.position + 1;
 
-    if (t.kind === 'closed') {
-      throw new AppError(t.state.status === 'expired' ? 'ERR-MFA-EXPIRED' : 'ERR-NOT-FOUND');
+    if (transition.kind === 'closed') {
+      throw new AppError(transition.state.status === 'expired' ? 'ERR-MFA-EXPIRED' : 'ERR-NOT-FOUND');
     }
+    let t: Exclude<Transition, { kind: 'closed' }> = transition;
     const landed = this.#audit.transact(() => {
-      if (!this.#attempts.advance(record.id, record.version, t.state)) {
+      // Inside the write lock nothing moves: an attempt another window or process moved first
+      // uses no code up.
+      const superseded = this.#attempts.get(record.id)?.version !== record.version;
+      // The code is used up here, with the rows below, or not at all (issue 13: a step refused on
+      // a full disk used to burn its code's time step without a record). Used first by another
+      // call or process: the step fails as a replay (a backup code, as a wrong one).
+      if (!superseded && passed && (t.kind === 'advanced' || t.kind === 'completed') && !passed.use()) {
+        const lost = step(record.state, submission, submission.kind === 'backup' ? 'invalid' : 'replayed', this.#clock.now(), this.#random);
+        // An open attempt that a code advanced fails on a lost code; it cannot close.
+        if (lost.kind === 'closed') throw new AppError('ERR-INTERNAL');
+        t = lost;
+      }
+      if (superseded || !this.#attempts.advance(record.id, record.version, t.state)) {
         // Another window or process moved the attempt first: this step changes nothing.
         this.#audit.append({ event: 'mfa_chain_step_failed', ...common, data: { ...base, step: stepNo, method, reason: 'superseded' } });
         return false;

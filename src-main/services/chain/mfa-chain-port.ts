@@ -14,7 +14,7 @@ import type { FactorMethodRegistry } from '../mfa/methods/registry';
 import type { SecretVault } from '../mfa/secret-vault';
 import type { AuditLog } from '../audit/audit.service';
 import type { ActiveFactors } from '../policy/policy.service';
-import type { ChainMfaPort, CodeVerdict, StepContext, UncountedVerdict } from './chain-ports';
+import type { ChainMfaPort, CodeVerdict, PassedCode, StepContext, UncountedVerdict } from './chain-ports';
 
 export interface MfaChainPortDeps {
   profiles: ProfilesRepository;
@@ -114,7 +114,7 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     return profile ? (this.#attempts.get(attemptKey(profile.id))?.failures ?? 0) : 0;
   }
 
-  async verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<CodeVerdict> {
+  async verifyFactorCode(factorId: string, code: string, ctx: StepContext): Promise<Exclude<CodeVerdict, 'ok'> | PassedCode> {
     const profile = this.#profile();
     const drawn = this.#factors.get(profile.id, factorId);
     // Disabled since the chain was drawn (another window, a shell): its secret is gone, and its
@@ -126,12 +126,12 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     // the factor's rights changed, and for an unknown purpose. Unknown means full rights: fail
     // secure. Refused before the code is looked at: an SMS code or a push answer would be used up.
     this.#refuseRecovery(profile, drawn, ctx);
-    // The method's verdict (the seam): it reads its secret (the keychain may take a while).
-    // TOTP changes nothing; SMS and push use their one-time answer up.
+    // The method's verdict (the seam): it reads its secret (the keychain may take a while) and
+    // changes nothing; an SMS code or a push answer is used up by `use` below.
     const verdict = await this.#methods.verify(drawn, code.trim(), ctx.attemptId ?? null);
     // Read again after the await: another call may have disabled the factor or moved its replay
     // floor meanwhile. A verdict judged against the older floor is safe: `markUsed` below is the
-    // guarded UPDATE that refuses any step at or under the floor as it is now.
+    // guarded UPDATE that refuses any step at or under the floor as it is then.
     const factor = this.#factors.get(profile.id, factorId);
     if (!factor || factor.state !== 'active') return 'invalid';
     if (!verdict.ok) return verdict.reason === 'malformed' ? 'invalid' : verdict.reason;
@@ -139,8 +139,10 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     // A method without time steps (SMS, push) makes its codes one-time itself: the floor just moves.
     const step = verdict.step ?? factor.lastUsedStep + 1;
     // The replay floor only moves forward: used once per factor and time step, across attempts
-    // and processes (RFC 6238 §5.2). The attempt count stays: only a completed chain clears it.
-    return this.#factors.markUsed(factor.id, step, new Date(now).toISOString()) ? 'ok' : 'replayed';
+    // and processes (RFC 6238 §5.2). It moves in the step's own transaction, with its audit row
+    // (issue 13): a step refused at commit leaves the code good for a retry. The attempt count
+    // stays: only a completed chain clears it.
+    return { use: () => (verdict.use?.() ?? true) && this.#factors.markUsed(factor.id, step, new Date(now).toISOString()) };
   }
 
   uncounted(factorId: string, ctx: StepContext): UncountedVerdict {
@@ -183,18 +185,20 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     });
   }
 
-  async verifyBackupCode(code: string, ctx: StepContext): Promise<boolean> {
+  async verifyBackupCode(code: string, ctx: StepContext): Promise<PassedCode | null> {
     void ctx;
     const profile = this.#profile();
     const normalized = normalizeBackupCode(code);
-    if (!normalized || !profile.mfaEnabled) return false;
+    if (!normalized || !profile.mfaEnabled) return null;
     const key = await this.#vault.backupKey(profile.id, false);
-    if (!key) return false;
+    if (!key) return null;
     const now = this.#clock.now();
     const usable = this.#backup.usable(profile.id, now);
     const match = usable[findBackupCode(key, normalized, usable.map((c) => c.mac))];
-    // `use` is a guarded UPDATE: of two processes holding the same code, one wins.
-    return match !== undefined && this.#backup.use(match.id, new Date(now).toISOString());
+    if (match === undefined) return null;
+    // A guarded UPDATE, run in the step's transaction: of two processes holding the same code,
+    // one wins, and a step refused at commit leaves the code unused (issue 13).
+    return { use: () => this.#backup.use(match.id, new Date(now).toISOString()) };
   }
 
   #profile(): Profile {

@@ -58,8 +58,15 @@ export class AppLock {
   lock(reason: 'manual' | 'idle'): LockStatus {
     if (this.#locked || !this.#mfaEnabled()) return this.status();
     const profile = this.#mfa.requireProfile();
-    this.#audit.record({ event: 'app_locked', actor: reason === 'idle' ? 'system' : profile.principal, subject: profile.id, data: { reason } });
+    // Locking is the safe direction: the desk locks even when its row cannot be written (a full
+    // disk, a keychain that does not take the anchor, issue 13), rather than stay open past its
+    // idle time because the log refused.
     this.#set(true);
+    try {
+      this.#audit.record({ event: 'app_locked', actor: reason === 'idle' ? 'system' : profile.principal, subject: profile.id, data: { reason } });
+    } catch {
+      // Refused: the lock stands without its row.
+    }
     return this.status();
   }
 

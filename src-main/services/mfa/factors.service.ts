@@ -256,6 +256,9 @@ export class FactorsService {
     const recoveryUntil = factor.enrolledWith === 'recovery' ? now + this.#config.mfa.recoveryDelayHours * HOUR_MS : null;
     this.#group.flush();
     this.#audit.transact(() => {
+      // An SMS code or a push answer is used up here, with the rows (issue 13); used first by
+      // another call or process, it proves nothing.
+      if (check.use && !check.use()) throw new AppError('ERR-MFA-INVALID');
       if (!this.#factors.activate(factor.id, new Date(now).toISOString(), check.step ?? -1, recoveryUntil ?? now)) throw new AppError('ERR-NOT-FOUND');
       this.#guard.clear(slot);
       this.#audit.append(

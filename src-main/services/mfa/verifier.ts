@@ -92,6 +92,8 @@ export class Verifier {
         const step = check.step ?? used.lastUsedStep + 1;
         const row = mfaRow(profile, ctx, 'mfa_challenge_succeeded', used.id, { factorId: used.id, method: used.type, purpose: options.purpose, source: ctx.source });
         const accepted = this.#audit.recordChange(row, () => {
+          // An SMS code or a push answer is used up here, with the row (issue 13).
+          if (check.use && !check.use()) return false;
           // The floor only moves forward; if another process used this step first, it is a replay.
           if (!this.#factors.markUsed(used.id, step, new Date(now).toISOString())) return false;
           this.#guard.clear(slot);

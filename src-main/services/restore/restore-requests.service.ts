@@ -282,9 +282,26 @@ export class RestoreRequestsService {
    * row), wakes their requesters, then releases long-polls whose wait ran out.
    */
   sweep(): void {
-    const { audit, clock } = this.#deps;
-    const now = clock.now();
-    const expired = this.#repo.overdue(now, SWEEP_BATCH).length === 0
+    const now = this.#deps.clock.now();
+    let expired: string[] = [];
+    try {
+      expired = this.#expireOverdue(now);
+    } catch {
+      // The log refuses (a full disk, a keychain gone, issue 13): the overdue requests stay
+      // pending until a later tick expires them. Approving one is refused meanwhile (its
+      // expiresAt), and the long-polls below are still released at their deadlines.
+    }
+    for (const id of expired) {
+      this.#waiters.wake(id);
+      this.#emit({ kind: 'changed', id });
+    }
+    this.#waiters.sweep(now);
+    this.#repo.forgetLapsedIdempotencyKeys(now);
+  }
+
+  #expireOverdue(now: number): string[] {
+    const { audit } = this.#deps;
+    return this.#repo.overdue(now, SWEEP_BATCH).length === 0
       ? []
       : audit.transact(() => {
           const done: string[] = [];
@@ -296,12 +313,6 @@ export class RestoreRequestsService {
           }
           return done;
         });
-    for (const id of expired) {
-      this.#waiters.wake(id);
-      this.#emit({ kind: 'changed', id });
-    }
-    this.#waiters.sweep(now);
-    this.#repo.forgetLapsedIdempotencyKeys(now);
   }
 
   /** Another process committed (DESIGN.md "Several processes"): wake whoever waits on a change. */

@@ -9,10 +9,13 @@ export type FactorOf<T extends FactorType> = Extract<FactorRecord, { type: T }>;
 /**
  * What a code proved. `step` is the time step it matched, for methods that have them (TOTP); the
  * caller records it as the factor's replay floor. Null for methods whose codes are one-time by
- * themselves (SMS, push, when they come).
+ * themselves (SMS, push). Those give `use`, the guarded UPDATE that uses the code or the answer
+ * up: the caller runs it inside the transaction that records the pass, so a pass refused at
+ * commit (a full disk, a keychain gone) uses nothing up (issue 13). False: another call or
+ * process used it first, a replay. A caller that records a pass must run it.
  */
 export type FactorVerdict =
-  | { ok: true; step: number | null }
+  | { ok: true; step: number | null; use?: () => boolean }
   | {
       ok: false;
       /**
@@ -76,8 +79,8 @@ export interface FactorMethod<T extends FactorType> {
   challenge(factor: FactorOf<T>, binding: StepBinding): Promise<FactorChallenge>;
   /**
    * An active factor's code, against its replay floor, for the step of `attemptId` (null: no
-   * chain, as the unlock's single code). TOTP changes nothing; one-time codes (SMS, push) are
-   * used up here, with a guarded UPDATE.
+   * chain, as the unlock's single code). Changes nothing on a pass: one-time codes (SMS, push)
+   * are used up by the verdict's `use`, in the caller's transaction.
    */
   verify(factor: FactorOf<T>, code: string, attemptId: string | null): Promise<FactorVerdict>;
   /**

@@ -149,7 +149,8 @@ export class PushMethod implements FactorMethod<'push'> {
     const current = pushes.get(push.id) ?? push;
     switch (current.status) {
       case 'approved':
-        return pushes.move(current.id, 'approved', 'used', now) ? { ok: true, step: null } : { ok: false, reason: 'replayed' };
+        // Used up by the caller, in the transaction that records the pass (issue 13).
+        return { ok: true, step: null, use: () => pushes.move(current.id, 'approved', 'used', now) };
       case 'mismatched':
         pushes.move(current.id, 'mismatched', 'used', now);
         return { ok: false, reason: 'invalid' };

@@ -121,10 +121,12 @@ export class SmsMethod implements FactorMethod<'sms'> {
     // Constant time: the stored HMAC is compared whole whatever the code (STYLE.md rule 8).
     if (stored.mac.length !== given.length || !timingSafeEqual(stored.mac, given)) return { ok: false, reason: 'invalid' };
     const now = this.#deps.clock.now();
-    if (this.#deps.codes.use(factor.id, given, now)) return { ok: true, step: null };
     // The right code, but used already (here or by another process) or past its timeout.
-    const again = this.#deps.codes.get(factor.id);
-    return again?.usedAt !== null && again?.usedAt !== undefined ? { ok: false, reason: 'replayed' } : { ok: false, reason: 'invalid' };
+    if (stored.usedAt !== null) return { ok: false, reason: 'replayed' };
+    if (stored.expiresAt <= now) return { ok: false, reason: 'invalid' };
+    // Used up by the caller, in the transaction that records the pass (issue 13): the guarded
+    // UPDATE lets one caller of any process have it.
+    return { ok: true, step: null, use: () => this.#deps.codes.use(factor.id, given, now) };
   }
 
   #draw(): string {

@@ -14,7 +14,7 @@ import {
 import type { Custodian } from '../composition';
 import { loadConfig, type Config } from '../config';
 import { EXIT } from './exit-codes';
-import { readSecret, SECRET_HELP, shellActor } from './cli-support';
+import { readSecret, SECRET_HELP, shellActor, withCustodian } from './cli-support';
 import { GatewayClient, GatewayError, GatewayUnreachable } from './gateway-client';
 
 
@@ -47,16 +47,6 @@ function parseAnswer<S extends z.ZodType>(schema: S, value: unknown): z.output<S
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new GatewayError('ERR-INTERNAL');
   return parsed.data;
-}
-
-async function withCustodian<T>(config: Config, fn: (custodian: Custodian) => Promise<T> | T): Promise<T> {
-  const custodian = await openCustodian(config);
-  // Whether the keychain takes the audit anchor (issue 13): if not, the command's audited change
-  // is refused (ERR-KEYCHAIN-UNAVAILABLE) rather than committed unanchored.
-  return custodian.audit
-    .ready()
-    .then(() => fn(custodian))
-    .finally(() => custodian.dispose());
 }
 
 /** The services, loaded when a command needs them: `request` and `redeem` talk to the gateway only. */

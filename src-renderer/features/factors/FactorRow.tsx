@@ -10,6 +10,7 @@ import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useFormError } from '../../app/form-error';
 import { useDateFormats } from '../../app/format';
 import { AlertIcon, BanIcon, CloseIcon, PencilIcon, PhoneIcon, RefreshIcon } from '../../app/icons';
+import { message, type Message } from '../../app/message';
 import { callError } from '../../app/session.store';
 import { StepUpActions, useStepUp } from '../chain/step-up';
 import { useFactorsStore } from './factors.store';
@@ -17,8 +18,8 @@ import { useFactorsStore } from './factors.store';
 interface FactorRowProps {
   factor: Factor;
   isLastActive: boolean;
-  onMessage(message: string): void;
-  /** "Resume" on a pending factor: the enrollment dialog, at its QR code (issue 9, item 7). */
+  onMessage(message: Message): void;
+  /** "Resume" on a pending factor: the enrollment dialog, at what its method needs (issue 9, item 7; issue 12). */
   onResume(factor: Factor): void;
 }
 
@@ -74,7 +75,7 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
           <RenameForm
             factor={factor}
             onDone={(label) => {
-              if (label) onMessage(t('factors.renamed', { label }));
+              if (label) onMessage(message('factors.renamed', { label }));
               endRename();
             }}
           />
@@ -178,7 +179,7 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
           onClose={() => setRemoving(false)}
           onRemoved={() => {
             setRemoving(false);
-            onMessage(t('factors.removed', { label: factor.label }));
+            onMessage(message('factors.removed', { label: factor.label }));
           }}
         />
       ) : null}
@@ -190,7 +191,7 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
           onDisabled={() => {
             setDisabling(false);
             setFocusLabel(true);
-            onMessage(factor.recovery ? t('factors.recoveryCancelled', { label: factor.label }) : t('factors.disabled', { label: factor.label }));
+            onMessage(message(factor.recovery ? 'factors.recoveryCancelled' : 'factors.disabled', { label: factor.label }));
           }}
         />
       ) : null}

@@ -51,9 +51,9 @@ export function usePushWait(key: string | null, poll: () => Promise<'pending' | 
  * The number to find in the push prompt, big, with the push's countdown on main's clock (the
  * chain's push step and the push factor's enrollment).
  */
-export function PushNumber({ factorId, number, expiresAt, lead, hint }: { factorId: string; number: number; expiresAt: string; lead: string; hint: string }) {
+export function PushNumber({ factorId, number, expiresAt, lead, hint, onBackup }: { factorId: string; number: number; expiresAt: string; lead: string; hint: string; onBackup?: (() => void) | undefined }) {
   const showHere = usePushStore((s) => s.showHere);
-  useEffect(() => showHere({ factorId, number, expiresAt }), [showHere, factorId, number, expiresAt]);
+  useEffect(() => showHere({ factorId, number, expiresAt, onBackup }), [showHere, factorId, number, expiresAt, onBackup]);
   const now = useNow();
   const deadline = useLocalDeadline(expiresAt);
   const remainingMs = deadline === null ? 0 : deadline - now;

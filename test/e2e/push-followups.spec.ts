@@ -1,7 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
 import type { TwilioStandIn } from '../fixtures/twilio-standin';
-import { enrollPush, enrollTwo, passChain, Phones, shotPath, typeStep } from './desk-helpers';
+import { currentLabel, enrollPush, enrollTwo, passChain, Phones, shotPath, typeStep } from './desk-helpers';
 import { expect } from './fixtures';
 import { withTwilioStandIn } from './twilio-fixture';
 
@@ -20,11 +20,16 @@ async function setLanguage(page: Page, language: 'en' | 'tr'): Promise<void> {
   await expect(page.locator('html')).toHaveAttribute('lang', language);
 }
 
-/** `target` at 1180 and 800 px wide, in English and in Turkish, for a person to look at. */
+/**
+ * `target` at 1180 and 800 px wide, in English and in Turkish, for a person to look at; the window
+ * grown to fit the pane (it scrolls inside) for each picture.
+ */
 async function shots(page: Page, target: Locator, name: string): Promise<void> {
   for (const [width, language] of [[1180, 'en'], [800, 'en'], [800, 'tr'], [1180, 'tr']] as const) {
     await page.setViewportSize({ width, height: 780 });
     await setLanguage(page, language);
+    const height = await page.locator('main').evaluate((pane) => pane.scrollHeight);
+    await page.setViewportSize({ width, height: Math.max(780, height + 80) });
     await target.screenshot({ path: shotPath(`${name}-${width}${language === 'tr' ? '-tr' : ''}.png`) });
   }
   await setLanguage(page, 'en');
@@ -175,6 +180,45 @@ test('Resume on a pending factor offers what its method needs: TOTP its QR code,
   await prompt.locator(`[data-testid="push-number"][data-number="${number}"]`).click();
   await expect(row(page, 'Window push')).toHaveAttribute('data-state', 'active');
   await expect(pending).toHaveCount(0);
+  await shots(page, page.locator('main'), 'factors-all');
+
+  // For a person to look at: a chain of the SMS factor and the push factor, at high (two steps
+  // and fewer eligible factors: stronger, so no chain is asked for; the policy's mode stays).
+  await page.evaluate(async () => {
+    const { factors } = await window.custodian.factors.list();
+    const ids = ['sms', 'push'].map((type) => factors.find((f) => f.type === type && f.state === 'active')?.id ?? '');
+    const high = (await window.custodian.policies.list()).find((p) => p.sensitivity === 'high');
+    if (!high) throw new Error('no high policy');
+    await window.custodian.policies.save({ ...high, requiredSteps: 2, eligible: { by: 'ids', ids } });
+  });
+  const card = page.getByTestId('chain-test-card');
+  const chain = page.getByTestId('chain-prompt');
+  await card.getByTestId('chain-test-sensitivity').selectOption('high');
+  await card.getByTestId('chain-test-start').click();
+  await expect(chain.getByTestId('chain-step')).toHaveCount(2);
+  for (let position = 0; position < 2; position += 1) {
+    await expect(chain).toHaveAttribute('data-position', String(position));
+    if ((await currentLabel(page)) === 'Desk phone') {
+      await expect(chain.getByTestId('chain-sms-send')).toBeFocused();
+      await shots(page, chain, 'chain-sms-send');
+      await chain.getByTestId('chain-sms-send').click();
+      const code = await texted(standIn, 3);
+      await expect(chain.getByTestId('chain-code')).toBeFocused();
+      await shots(page, chain, 'chain-sms-sent');
+      await typeStep(page, code);
+    } else {
+      await expect(chain.getByTestId('push-wait')).toBeVisible();
+      await expect(prompt).toBeVisible();
+      await shots(page, prompt, 'push-prompt-chain');
+      // The step behind the prompt, as the approver reads it (the prompt set aside for the picture).
+      await prompt.evaluate((dialog: HTMLDialogElement) => (dialog.style.display = 'none'));
+      await shots(page, chain, 'chain-push-wait');
+      await prompt.evaluate((dialog: HTMLDialogElement) => (dialog.style.display = ''));
+      const picked = (await chain.getByTestId('push-wait-number').textContent()) ?? '';
+      await prompt.locator(`[data-testid="push-number"][data-number="${picked}"]`).click();
+    }
+  }
+  await expect(chain).toHaveAttribute('data-status', 'completed');
 });
 
 test('a push step takes a backup code instead, from its push prompt or the step itself, where the chain allows one', async ({ app }) => {

@@ -264,6 +264,7 @@ test('a push step takes a backup code instead, from its push prompt or the step 
   await expect(chain.getByTestId('chain-code')).toBeFocused();
   await chain.getByTestId('chain-use-backup').click();
   await expect(chain.getByTestId('chain-push-send')).toBeFocused();
+  await shots(page, chain, 'chain-push-send');
   await chain.getByTestId('chain-use-backup').click();
   await typeStep(page, backupCodes[1] ?? '');
   await expect(chain).toHaveAttribute('data-status', 'completed');

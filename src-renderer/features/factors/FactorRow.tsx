@@ -9,7 +9,7 @@ import { SubmitButton } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useFormError } from '../../app/form-error';
 import { useDateFormats } from '../../app/format';
-import { AlertIcon, BanIcon, CloseIcon, PencilIcon, PhoneIcon, RefreshIcon } from '../../app/icons';
+import { AlertIcon, BanIcon, CloseIcon, MessageIcon, MonitorIcon, PencilIcon, PhoneIcon, RefreshIcon } from '../../app/icons';
 import { message, type Message } from '../../app/message';
 import { callError } from '../../app/session.store';
 import { StepUpActions, useStepUp } from '../chain/step-up';
@@ -67,8 +67,8 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
 
   return (
     <li className={`card factor-row factor-${factor.state}`} data-testid="factor-row" data-factor-id={factor.id} data-state={factor.state}>
-      <div className="factor-icon">
-        <PhoneIcon />
+      <div className="factor-icon" data-type={factor.type}>
+        <FactorIcon type={factor.type} />
       </div>
       <div className="factor-main">
         {renaming ? (
@@ -197,6 +197,20 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
       ) : null}
     </li>
   );
+}
+
+/** What the factor is at a glance: an app on a phone, a text message, or this desktop window (push). */
+function FactorIcon({ type }: { type: Factor['type'] }) {
+  switch (type) {
+    case 'totp':
+      return <PhoneIcon />;
+    case 'sms':
+      return <MessageIcon />;
+    case 'push':
+      return <MonitorIcon />;
+    default:
+      return assertNever(type);
+  }
 }
 
 function StateBadge({ state }: { state: Factor['state'] }) {

@@ -21,6 +21,7 @@ export function PushStepWait({ step, index, onBackup }: { step: ChainFactor; ind
   const challenge = useChainStore((s) => s.challenge);
   const notice = useChainStore((s) => s.notice);
   const attemptId = useChainStore((s) => s.attempt?.attemptId ?? null);
+  const attemptEnds = useChainStore((s) => s.attempt?.expiresAt);
   const requestChallenge = useChainStore((s) => s.requestChallenge);
   const submitPush = useChainStore((s) => s.submitPush);
   const form = useFormError();
@@ -82,7 +83,7 @@ export function PushStepWait({ step, index, onBackup }: { step: ChainFactor; ind
   if (push) {
     return (
       <div className="chain-step-form stack stack-tight" key={push.expiresAt}>
-        <PushNumber factorId={step.id} number={push.number} expiresAt={push.expiresAt} lead={t('chain.push.pickLead')} hint={t('chain.push.waiting')} onBackup={onBackup} />
+        <PushNumber factorId={step.id} number={push.number} expiresAt={push.expiresAt} endsBy={attemptEnds} lead={t('chain.push.pickLead')} hint={t('chain.push.waiting')} onBackup={onBackup} />
         <FormErrorNotice form={form} />
         {backupButton ? <div className="button-row">{backupButton}</div> : null}
       </div>

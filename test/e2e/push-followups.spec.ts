@@ -1,9 +1,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
 import type { TwilioStandIn } from '../fixtures/twilio-standin';
-import { currentLabel, enrollPush, enrollTwo, passChain, Phones, shotPath, typeStep } from './desk-helpers';
+import { currentLabel, enrollPush, enrollTwo, highTakesPush, passChain, Phones, shotPath, typeStep } from './desk-helpers';
 import { expect } from './fixtures';
-import { withTwilioStandIn } from './twilio-fixture';
+import { saveTwilioSettings, withTwilioStandIn } from './twilio-fixture';
 
 // What issue 12 left in the window: "Resume" by method, a backup code in place of a push step,
 // and the lines said after an action following a switch of language.
@@ -36,17 +36,6 @@ async function shots(page: Page, target: Locator, name: string): Promise<void> {
   await page.setViewportSize({ width: 1180, height: 780 });
 }
 
-/** The high policy asks for the push factor only, so a chain at high is one push step. */
-async function highTakesPush(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    const { factors } = await window.custodian.factors.list();
-    const push = factors.find((f) => f.type === 'push' && f.state === 'active');
-    const high = (await window.custodian.policies.list()).find((p) => p.sensitivity === 'high');
-    if (!push || !high) throw new Error('no push factor or no high policy');
-    await window.custodian.policies.save({ ...high, eligible: { by: 'ids', ids: [push.id] } });
-  });
-}
-
 /**
  * The critical policy as one push step: a weakening, so it takes a grant from a chain at critical
  * first (passed here through the API with the TOTP factors' codes).
@@ -66,18 +55,6 @@ async function criticalTakesPushOnly(page: Page, phones: Phones): Promise<void> 
   });
 }
 
-async function saveTwilio(page: Page, phones: Phones): Promise<void> {
-  await page.getByTestId('nav-settings').click();
-  const card = page.getByTestId('sms-card');
-  await card.getByLabel('Account SID').fill(account.accountSid);
-  await card.getByLabel('Auth token').fill(account.authToken);
-  await card.getByLabel('Sender').fill('+1 415 555 2345');
-  await card.getByTestId('sms-save').click();
-  await passChain(page, phones);
-  await expect(card.getByTestId('sms-saved')).toBeVisible();
-  await page.getByTestId('nav-factors').click();
-}
-
 /** The code in the stand-in's last message, once there are `count` messages. */
 async function texted(standIn: TwilioStandIn, count: number): Promise<string> {
   await expect.poll(() => standIn.received.length).toBe(count);
@@ -91,7 +68,8 @@ test('Resume on a pending factor offers what its method needs: TOTP its QR code,
   const { page } = app;
   const phones = new Phones(2);
   await enrollTwo(page, phones);
-  await saveTwilio(page, phones);
+  await saveTwilioSettings(page, phones, account);
+  await page.getByTestId('nav-factors').click();
   const dialog = page.getByTestId('enroll-dialog');
   const prompt = page.getByTestId('push-prompt');
   const pending = page.locator('[data-testid="factor-row"][data-state="pending"]');

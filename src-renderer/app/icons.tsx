@@ -189,6 +189,26 @@ export function PhoneIcon({ className }: IconProps) {
   );
 }
 
+/** A text message: an SMS factor. */
+export function MessageIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <path d="M4.5 5.5h15v10h-8l-4.5 4v-4H4.5v-10Z" />
+      <path d="M8 9.5h8M8 12.5h5" />
+    </Icon>
+  );
+}
+
+/** A desktop screen: a push factor, whose device is this window. */
+export function MonitorIcon({ className }: IconProps) {
+  return (
+    <Icon className={className}>
+      <rect x="3" y="4" width="18" height="12" rx="2" />
+      <path d="M9 20h6M12 16v4" />
+    </Icon>
+  );
+}
+
 export function UserIcon({ className }: IconProps) {
   return (
     <Icon className={className}>

@@ -272,3 +272,16 @@ export async function enrollPush(page: Page, phones: Phones, label: string): Pro
   await expect(active).toHaveCount(before + 1);
   await expect(page.locator('[data-testid="factor-row"][data-state="active"]', { hasText: label })).toHaveCount(1);
 }
+
+/** The high policy asks for the push factor only, so a chain at high (a shell's or the window's) is one push step. */
+export async function highTakesPush(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const { factors } = await window.custodian.factors.list();
+    const push = factors.find((f) => f.type === 'push' && f.state === 'active');
+    if (!push) throw new Error('no push factor');
+    const high = (await window.custodian.policies.list()).find((p) => p.sensitivity === 'high');
+    if (!high) throw new Error('no high policy');
+    // Fewer eligible factors is no weakening: no chain asked for.
+    await window.custodian.policies.save({ ...high, eligible: { by: 'ids', ids: [push.id] } });
+  });
+}

@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import type { TwilioStandIn } from '../fixtures/twilio-standin';
 import { enrollPush, enrollTwo, passChain, Phones, shell } from './desk-helpers';
 import { expect } from './fixtures';
-import { withTwilioStandIn } from './twilio-fixture';
+import { saveTwilioSettings, withTwilioStandIn } from './twilio-fixture';
 
 const PHONE = '+905321234567';
 
@@ -10,19 +10,10 @@ const PHONE = '+905321234567';
 // which checks every request against Twilio's OpenAPI description), then push, started from a
 // shell on the app's data directory and its push answered in the window.
 const { test, account } = withTwilioStandIn({ env: { CUSTODIAN_MFA_WINDOW_STEPS: '2' } });
-const ACCOUNT_SID = account.accountSid;
-const AUTH_TOKEN = account.authToken;
 
 /** Twilio set up on the Settings screen (a critical chain first), then an SMS factor enrolled by its texted code. */
 async function enrollSms(page: Page, phones: Phones, standIn: TwilioStandIn, label: string): Promise<void> {
-  await page.getByTestId('nav-settings').click();
-  const card = page.getByTestId('sms-card');
-  await card.getByLabel('Account SID').fill(ACCOUNT_SID);
-  await card.getByLabel('Auth token').fill(AUTH_TOKEN);
-  await card.getByLabel('Sender').fill('+1 415 555 2345');
-  await card.getByTestId('sms-save').click();
-  await passChain(page, phones);
-  await expect(card.getByTestId('sms-saved')).toBeVisible();
+  await saveTwilioSettings(page, phones, account);
 
   await page.getByTestId('nav-factors').click();
   await page.getByTestId('enroll-start').click();

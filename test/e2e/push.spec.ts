@@ -1,24 +1,10 @@
 import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
-import { createProfile, enrollPush, enrollTwo, Phones, shell, shotPath } from './desk-helpers';
+import { createProfile, enrollPush, enrollTwo, highTakesPush, Phones, shell, shotPath } from './desk-helpers';
 import { expect, test } from './fixtures';
 
 // Two time steps either side, so each factor has unused codes left after enrolling (the replay
 // floor only moves forward) without the test waiting for the clock.
 test.use({ appEnv: { CUSTODIAN_MFA_WINDOW_STEPS: '2' } });
-
-/** The high policy asks for the push factor only, so a shell's chain at high is one push step. */
-async function highTakesPush(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    const { factors } = await window.custodian.factors.list();
-    const push = factors.find((f) => f.type === 'push' && f.state === 'active');
-    if (!push) throw new Error('no push factor');
-    const high = (await window.custodian.policies.list()).find((p) => p.sensitivity === 'high');
-    if (!high) throw new Error('no high policy');
-    // Fewer eligible factors is no weakening: no chain asked for.
-    await window.custodian.policies.save({ ...high, eligible: { by: 'ids', ids: [push.id] } });
-  });
-}
 
 test('a push factor enrolled in the window answers a chain started in a shell', async ({ app }) => {
   const { page } = app;

@@ -3,7 +3,7 @@ import type { Locator, Page } from '@playwright/test';
 import type { TwilioStandIn } from '../fixtures/twilio-standin';
 import { enrollTwo, passChain, Phones, shotPath, typeStep } from './desk-helpers';
 import { expect } from './fixtures';
-import { withTwilioStandIn } from './twilio-fixture';
+import { saveTwilioSettings, withTwilioStandIn } from './twilio-fixture';
 
 const PHONE = '+905321234567';
 const MASKED = '+90 ••• ••• •• 67';
@@ -12,8 +12,6 @@ const MASKED = '+90 ••• ••• •• 67';
 // checks every request against Twilio's OpenAPI description), the NIST note beside it, and a chain
 // whose SMS step sends its code only when asked ("Send code"), with the resend countdown.
 const { test, account } = withTwilioStandIn({ env: { CUSTODIAN_MFA_WINDOW_STEPS: '2', MFA_METHODS: 'totp,sms' } });
-const ACCOUNT_SID = account.accountSid;
-const AUTH_TOKEN = account.authToken;
 
 /** An element whole: the window grown to fit the pane (it scrolls inside), then back to its size. */
 async function shoot(page: Page, target: Locator, name: string): Promise<void> {
@@ -36,14 +34,7 @@ test('an SMS factor: enrolled with the texted code, noted as NIST-restricted, an
   await enrollTwo(page, phones);
 
   // Twilio's credentials, on the Settings screen (a chain at the critical policy).
-  await page.getByTestId('nav-settings').click();
-  const card = page.getByTestId('sms-card');
-  await card.getByLabel('Account SID').fill(ACCOUNT_SID);
-  await card.getByLabel('Auth token').fill(AUTH_TOKEN);
-  await card.getByLabel('Sender').fill('+1 415 555 2345');
-  await card.getByTestId('sms-save').click();
-  await passChain(page, phones);
-  await expect(card.getByTestId('sms-saved')).toBeVisible();
+  await saveTwilioSettings(page, phones, account);
 
   // --- Enrollment ---
   await page.getByTestId('nav-factors').click();

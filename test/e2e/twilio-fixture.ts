@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { Page } from '@playwright/test';
 import { startTwilioStandIn, type TwilioStandIn } from '../fixtures/twilio-standin';
-import { test as base } from './fixtures';
+import { passChain, type Phones } from './desk-helpers';
+import { expect, test as base } from './fixtures';
 
 /** The Twilio credentials a spec's stand-in accepts: fresh for each spec file. */
 export interface TwilioAccount {
@@ -27,4 +29,16 @@ export function withTwilioStandIn(options: { env?: NodeJS.ProcessEnv; invalidTo?
     },
   });
   return { test, account };
+}
+
+/** Twilio's credentials saved on the Settings screen, after the chain at the critical policy that takes; stays on Settings. */
+export async function saveTwilioSettings(page: Page, phones: Phones, account: TwilioAccount): Promise<void> {
+  await page.getByTestId('nav-settings').click();
+  const card = page.getByTestId('sms-card');
+  await card.getByLabel('Account SID').fill(account.accountSid);
+  await card.getByLabel('Auth token').fill(account.authToken);
+  await card.getByLabel('Sender').fill('+1 415 555 2345');
+  await card.getByTestId('sms-save').click();
+  await passChain(page, phones);
+  await expect(card.getByTestId('sms-saved')).toBeVisible();
 }

@@ -58,6 +58,9 @@ class CountingTotp implements FactorMethod<'totp'> {
   forget(): void {
     this.#inner.forget();
   }
+  withdraw(): void {
+    this.#inner.withdraw();
+  }
 }
 
 let dir: string;

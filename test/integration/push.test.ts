@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sensitivity } from '../../src-shared/domain/restore-request';
-import type { ChainAttemptView, FactorChallenge } from '../../src-shared/domain/policy';
+import { BACKUP_STEP, type ChainAttemptView, type FactorChallenge } from '../../src-shared/domain/policy';
 import type { Custodian } from '../../src-main/composition';
 import type { StepContext } from '../../src-main/services/chain/chain-ports';
 import { TwilioCredentialsStore } from '../../src-main/services/sms/twilio-credentials';
@@ -35,6 +35,8 @@ interface Desk {
   totpId: string;
   pushId: string;
   totpCode(): string;
+  /** The backup codes the first factor brought. */
+  backupCodes: string[];
 }
 
 /**
@@ -56,7 +58,7 @@ async function desk(env: NodeJS.ProcessEnv = {}, clock: 'fixed' | 'following' = 
   const e = await c.mfa.startEnrollment({ label: 'Authenticator', digits: 6, period: 30, algorithm: 'SHA1' }, DESKTOP);
   const secret = await c.mfa.revealSecret(e.factor.id, DESKTOP);
   const totpCode = (): string => oathtool(secret, temp.clock.now());
-  await c.mfa.confirmEnrollment(e.factor.id, totpCode(), DESKTOP);
+  const { backupCodes } = await c.mfa.confirmEnrollment(e.factor.id, totpCode(), DESKTOP);
   // A shell on the real clock will share a 'following' directory: that clock is never moved, so
   // the step-up takes the next time step's code (within the ±1 window).
   if (clock === 'following') await stepUp(c, 'factors:enroll', () => oathtool(secret, temp.clock.now() + 30_000));
@@ -74,7 +76,7 @@ async function desk(env: NodeJS.ProcessEnv = {}, clock: 'fixed' | 'following' = 
   expect(await c.push.answer(prompt?.id ?? '', push.push?.number ?? 0, DESKTOP)).toEqual({ outcome: 'approved' });
   await c.mfa.confirmEnrollment(push.factor.id, String(push.push?.number), DESKTOP);
   if (clock === 'fixed') temp.clock.advanceSeconds(30);
-  return { c, t, totpId: e.factor.id, pushId: push.factor.id, totpCode };
+  return { c, t, totpId: e.factor.id, pushId: push.factor.id, totpCode, backupCodes: backupCodes ?? [] };
 }
 
 /** The low policy as one step: the push factor only. */
@@ -209,6 +211,37 @@ describe('push factors (issue 12)', () => {
     expect(events(d.c).filter((e) => e === 'mfa_push_expired')).toHaveLength(1);
     expect(failures(d.c)).toBe(1);
     await failsWith(d.c.chain.verifyStep(view.attemptId, d.pushId, String(challenge.number), DESKTOP), 'ERR-MFA-EXPIRED');
+    expect(failures(d.c)).toBe(1);
+  });
+
+  it('a backup code stands in for a push step: the step passes, its push leaves the window and is never counted as ignored', async () => {
+    const d = await desk();
+    pushOnlyAtLow(d);
+    const { view } = await pushStep(d);
+    expect(view.backupAllowed).toBe(true);
+    expect(d.c.push.pending()).toHaveLength(1);
+    const done = await d.c.chain.verifyStep(view.attemptId, BACKUP_STEP, d.backupCodes[0] ?? '', DESKTOP);
+    expect(done).toMatchObject({ status: 'completed', backupUsed: true });
+    // Nobody is asked to answer for a step already decided.
+    expect(d.c.push.pending()).toEqual([]);
+    // Past the push's time, the sweep finds nothing ignored: the completed chain counts nothing.
+    d.t.clock.advanceSeconds(61);
+    d.c.tick();
+    expect(events(d.c)).not.toContain('mfa_push_expired');
+    expect(failures(d.c)).toBe(0);
+    expect(d.c.chain.consumeGrant('test:low', 'low')).toBe(true);
+  });
+
+  it('a wrong backup code in place of a push step resets the chain, withdraws the push and counts once', async () => {
+    const d = await desk();
+    pushOnlyAtLow(d);
+    const { view } = await pushStep(d);
+    await failsWith(d.c.chain.verifyStep(view.attemptId, BACKUP_STEP, 'ZZZZZZZZ', DESKTOP), 'ERR-MFA-INVALID');
+    expect(d.c.push.pending()).toEqual([]);
+    expect(failures(d.c)).toBe(1);
+    d.t.clock.advanceSeconds(61);
+    d.c.tick();
+    expect(events(d.c)).not.toContain('mfa_push_expired');
     expect(failures(d.c)).toBe(1);
   });
 

@@ -72,6 +72,12 @@ export interface ChainMfaPort {
    * nothing is counted or changed) or denied by the approver (`denied`: the step fails, uncounted).
    */
   uncounted(factorId: string, ctx: StepContext): UncountedVerdict;
+  /**
+   * Inside the transaction that records a step a backup code was submitted for: the factor's step
+   * of `attemptId` is decided without its answer, and what its challenge left waiting (a push) is
+   * withdrawn. Nothing for a factor gone since the chain was drawn.
+   */
+  withdrawChallenge(factorId: string, attemptId: string): void;
   /** Checks a backup code: a `PassedCode` whose `use` uses it up, or null. Must not clear the attempt count. */
   verifyBackupCode(code: string, ctx: StepContext): Promise<PassedCode | null>;
 }

@@ -307,6 +307,12 @@ export class ChainService implements StepUpGrants {
         this.#audit.append({ event: 'mfa_chain_step_failed', ...common, data: { ...base, step: stepNo, method, reason: 'superseded' } });
         return false;
       }
+      // A backup code decided the step (passed, or failed and reset): a push raised for it waits
+      // for nobody now. Withdrawn with the step, so the window stops prompting and the sweep
+      // never counts it as ignored (issue 12: a backup code stands in for a push step as for a code).
+      if (submission.kind === 'backup' && t.kind !== 'expired' && record.state.status === 'open') {
+        this.#mfa.withdrawChallenge(currentStep(record.state).id, record.id);
+      }
       switch (t.kind) {
         case 'advanced':
           this.#audit.append({ event: 'mfa_chain_step_passed', ...common, data: { ...base, step: stepNo, method, factorId: passedId(t.passed) } });

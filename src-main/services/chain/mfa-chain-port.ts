@@ -185,6 +185,11 @@ export class MfaChainPort implements ChainMfaPort, ActiveFactors {
     });
   }
 
+  withdrawChallenge(factorId: string, attemptId: string): void {
+    const factor = this.#factors.get(this.#profile().id, factorId);
+    if (factor) this.#methods.withdraw(factor, attemptId);
+  }
+
   async verifyBackupCode(code: string, ctx: StepContext): Promise<PassedCode | null> {
     void ctx;
     const profile = this.#profile();

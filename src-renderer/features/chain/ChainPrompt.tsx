@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ChainAttemptView, ChainFactor, FactorChallenge } from '../../../src-shared/domain/policy';
 import { useLocalDeadline } from '../../app/app.store';
@@ -14,6 +14,7 @@ import { AlertIcon, SpinnerIcon } from '../../app/icons';
 import { useNow } from '../../app/ticker';
 import { Countdown } from '../approvals/Countdown';
 import { useChainStore, type ChainNotice } from './chain.store';
+import { selectPromptOpen, usePushStore } from '../push/push.store';
 import { PushStepWait } from './PushStepWait';
 
 type StepState = 'done' | 'current' | 'locked';
@@ -143,7 +144,7 @@ function StepItem({ step, index, total, state, backupAllowed }: StepItemProps) {
       {state === 'current' ? (
         // Each method's own control (issue 12): a push step waits for the answer in the push prompt.
         step.type === 'push' ? (
-          <PushStepWait step={step} index={index} />
+          <PushStep step={step} index={index} backupAllowed={backupAllowed} />
         ) : (
           <StepForm step={step} index={index} backupAllowed={backupAllowed} />
         )
@@ -152,12 +153,47 @@ function StepItem({ step, index, total, state, backupAllowed }: StepItemProps) {
   );
 }
 
-function StepForm({ step, index, backupAllowed }: { step: ChainFactor; index: number; backupAllowed: boolean }) {
+/**
+ * A push step (issue 12): the wait for its push, or, where the chain lets a backup code stand in,
+ * a backup code instead, for an approver who cannot answer the push (chosen here or in the push
+ * prompt). While the code is typed, the step's push is set aside so its prompt does not cover the
+ * field; main withdraws the push once the code is submitted.
+ */
+function PushStep({ step, index, backupAllowed }: { step: ChainFactor; index: number; backupAllowed: boolean }) {
+  const [backup, setBackup] = useState(false);
+  const useBackup = backup && backupAllowed;
+  const push = useChainStore((s) => (s.challenge?.factorId === step.id && s.challenge.challenge.kind === 'push' ? s.challenge.challenge : null));
+  const putAside = usePushStore((s) => s.putAside);
+  const promptOpen = usePushStore(selectPromptOpen);
+  const expiresAt = push?.expiresAt ?? null;
+  useEffect(() => (useBackup && expiresAt ? putAside({ factorId: step.id, expiresAt }) : undefined), [useBackup, expiresAt, putAside, step.id]);
+  const onBackup = useCallback(() => setBackup(true), []);
+  if (useBackup) {
+    // The prompt, modal, held the focus: the code field takes it once the prompt has gone.
+    return <StepForm step={step} index={index} backupAllowed backup={{ onFactor: () => setBackup(false), focusAgain: promptOpen }} />;
+  }
+  return <PushStepWait step={step} index={index} onBackup={backupAllowed ? onBackup : undefined} />;
+}
+
+interface StepFormProps {
+  step: ChainFactor;
+  index: number;
+  backupAllowed: boolean;
+  /**
+   * A push step taking a backup code instead (`PushStep`): the form has no code of its own, and
+   * "Use <factor> instead" goes back to the push. `focusAgain` changes when the field should
+   * take the focus again.
+   */
+  backup?: { onFactor(): void; focusAgain: unknown } | undefined;
+}
+
+function StepForm({ step, index, backupAllowed, backup: standIn }: StepFormProps) {
   const { t } = useTranslation();
   const submit = useChainStore((s) => s.submit);
   const resets = useChainStore((s) => s.resets);
   // A backup code may stand in for one step per attempt (DESIGN.md "Factor chain").
-  const [backup, setBackup] = useState(false);
+  const [chosen, setBackup] = useState(false);
+  const backup = standIn !== undefined || chosen;
   const useBackup = backup && backupAllowed;
   const { code, setCode, busy, form, codeId, errorId, onSubmit } = useCodeSubmit((value) => submit(value, useBackup));
   // An SMS step asks for its code first (issue 12); a backup code standing in needs no text.
@@ -171,7 +207,7 @@ function StepForm({ step, index, backupAllowed }: { step: ChainFactor; index: nu
   // there again after each "Send again".
   useEffect(() => {
     document.getElementById(codeShown ? codeId : sendId)?.focus();
-  }, [codeId, sendId, codeShown, sent?.resendAfter, step.id, index, resets, useBackup]);
+  }, [codeId, sendId, codeShown, sent?.resendAfter, step.id, index, resets, useBackup, standIn?.focusAgain]);
 
   const ready = useBackup ? normalizeCode(code).length >= 8 : normalizeCode(code).length === step.digits;
   const codeEntry = codeShown ? (
@@ -222,7 +258,8 @@ function StepForm({ step, index, backupAllowed }: { step: ChainFactor; index: nu
             className="button button-secondary"
             onClick={() => {
               setCode('');
-              setBackup(!useBackup);
+              if (standIn) standIn.onFactor();
+              else setBackup(!useBackup);
             }}
             data-testid="chain-use-backup"
           >

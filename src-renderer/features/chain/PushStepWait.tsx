@@ -6,7 +6,7 @@ import { useFormError } from '../../app/form-error';
 import { SpinnerIcon } from '../../app/icons';
 import { callError } from '../../app/session.store';
 import { PushNumber, usePushWait } from '../push/push-wait';
-import { usePushStore } from '../push/push.store';
+import { selectPromptOpen, usePushStore } from '../push/push.store';
 import { useChainStore } from './chain.store';
 
 /**
@@ -16,11 +16,12 @@ import { useChainStore } from './chain.store';
  * push prompt, its countdown, and the wait: the step is submitted with the number on every
  * `push:changed` and every second, and a refusal goes through the store's usual failure handling.
  */
-export function PushStepWait({ step, index }: { step: ChainFactor; index: number }) {
+export function PushStepWait({ step, index, onBackup }: { step: ChainFactor; index: number; onBackup?: (() => void) | undefined }) {
   const { t } = useTranslation();
   const challenge = useChainStore((s) => s.challenge);
   const notice = useChainStore((s) => s.notice);
   const attemptId = useChainStore((s) => s.attempt?.attemptId ?? null);
+  const attemptEnds = useChainStore((s) => s.attempt?.expiresAt);
   const requestChallenge = useChainStore((s) => s.requestChallenge);
   const submitPush = useChainStore((s) => s.submitPush);
   const form = useFormError();
@@ -49,7 +50,7 @@ export function PushStepWait({ step, index }: { step: ChainFactor; index: number
 
   // After a failed round the focus, gone with the number, lands on "Send push" once the push
   // prompt (modal: nothing behind it takes the focus) has closed.
-  const promptOpen = usePushStore((s) => s.prompts.length > 0 || s.result !== null);
+  const promptOpen = usePushStore(selectPromptOpen);
   useEffect(() => {
     if (!push && notice && !promptOpen) sendRef.current?.focus();
   }, [push, notice, promptOpen]);
@@ -71,11 +72,20 @@ export function PushStepWait({ step, index }: { step: ChainFactor; index: number
   const number = push?.number ?? 0;
   usePushWait(push && attemptId ? `${attemptId}:${index}:${push.number}:${push.expiresAt}` : null, () => submitPush(number), onError);
 
+  // Where the chain lets a backup code stand in for the step (issue 12), for an approver who
+  // cannot answer the push; the prompt offers the same.
+  const backupButton = onBackup ? (
+    <button type="button" className="button button-secondary" onClick={onBackup} data-testid="chain-use-backup">
+      {t('chain.useBackup')}
+    </button>
+  ) : null;
+
   if (push) {
     return (
-      <div className="chain-step-form" key={push.expiresAt}>
-        <PushNumber factorId={step.id} number={push.number} expiresAt={push.expiresAt} lead={t('chain.push.pickLead')} hint={t('chain.push.waiting')} />
+      <div className="chain-step-form stack stack-tight" key={push.expiresAt}>
+        <PushNumber factorId={step.id} number={push.number} expiresAt={push.expiresAt} endsBy={attemptEnds} lead={t('chain.push.pickLead')} hint={t('chain.push.waiting')} onBackup={onBackup} />
         <FormErrorNotice form={form} />
+        {backupButton ? <div className="button-row">{backupButton}</div> : null}
       </div>
     );
   }
@@ -91,6 +101,7 @@ export function PushStepWait({ step, index }: { step: ChainFactor; index: number
         <button ref={sendRef} type="button" className="button button-primary" disabled={sending || form.blocked} onClick={() => void send()} data-testid="chain-push-send">
           {t('chain.push.send')}
         </button>
+        {backupButton}
       </div>
     </div>
   );

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import { ENROLLABLE_FACTOR_TYPES, factorDigits, type EnrollParams, type EnrollmentView, type Factor, type TotpAlgorithm } from '../../../src-shared/domain/mfa';
 import { parsePhone, PHONE_INPUT_MAX, type PhoneProblem } from '../../../src-shared/domain/phone';
 import { FACTOR_TYPES, MANAGE, type FactorType } from '../../../src-shared/domain/policy';
@@ -165,7 +166,7 @@ interface CancelProps {
 }
 
 /**
- * Once MFA is on, adding an authenticator (or showing a pending one's QR code again) takes a chain
+ * Once MFA is on, adding an authenticator (or resuming a pending one's setup) takes a chain
  * at the critical policy (issue 10; issue 9, item 4: an unlocked desk alone must not be enough).
  * A backup code may stand in for a step, and then makes the new one a recovery authenticator.
  */
@@ -190,14 +191,16 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
   const mfaOn = useSessionStore(selectMfaEnabled);
   const methods = useEnrollMethods();
   const [method, setMethod] = useState<EnrollMethod>(() => methods[0] ?? 'totp');
-  const [label, setLabel] = useState(() => t(defaultLabelKey(methods[0] ?? 'totp')));
-  const [labelTouched, setLabelTouched] = useState(false);
+  // Until the approver types a name, the field shows the method's default name in the current
+  // language (it follows both the method and a switch of language); once typed, theirs stays.
+  const [typedLabel, setTypedLabel] = useState<string | null>(null);
   const [digits, setDigits] = useState<Digits>(6);
   const [period, setPeriod] = useState<Period>(30);
   const [algorithm, setAlgorithm] = useState<TotpAlgorithm>('SHA1');
   const [phone, setPhone] = useState('');
   const [phoneProblem, setPhoneProblem] = useState<PhoneProblem | null>(null);
   const [labelMissing, setLabelMissing] = useState(false);
+  const label = typedLabel ?? t(defaultLabelKey(method));
   const ids = {
     method: useId(),
     label: useId(),
@@ -239,9 +242,8 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
       : null;
 
   function chooseMethod(next: EnrollMethod) {
+    // A name the approver has not typed follows the method (see `label`).
     setMethod(next);
-    // A name the approver has not typed follows the method.
-    if (!labelTouched) setLabel(t(defaultLabelKey(next)));
     setPhoneProblem(null);
     stepUp.form.clear();
   }
@@ -307,8 +309,7 @@ function DetailsStep({ onEnrolled, onCancel, cancelLabel, cancelTestId }: Cancel
           maxLength={60}
           autoComplete="off"
           onChange={(event) => {
-            setLabel(event.target.value);
-            setLabelTouched(true);
+            setTypedLabel(event.target.value);
             setLabelMissing(false);
           }}
           aria-describedby={labelMissing ? `${ids.labelHint} ${ids.labelError}` : ids.labelHint}
@@ -428,7 +429,24 @@ function defaultLabelKey(method: EnrollMethod): 'factors.enroll.defaultLabel' | 
   }
 }
 
-/** "Resume" on a pending factor: its QR code again, after the same chain a new one takes. */
+/**
+ * What "Resume" offers, by the factor's method: TOTP shows its QR code again, SMS texts a new
+ * code, push raises a new push in this window (main's `resumeEnrollment` does each; issue 12).
+ */
+function resumeText(t: TFunction, factor: Factor, time: string): { intro: string; action: string } {
+  switch (factor.type) {
+    case 'totp':
+      return { intro: t('factors.enroll.resumeIntro', { label: factor.label, time }), action: t('factors.enroll.showQr') };
+    case 'sms':
+      return { intro: t('factors.enroll.smsResumeIntro', { label: factor.label, phone: factor.phoneMasked, time }), action: t('factors.enroll.sendCode') };
+    case 'push':
+      return { intro: t('factors.enroll.pushResumeIntro', { label: factor.label, time }), action: t('factors.enroll.sendPush') };
+    default:
+      return assertNever(factor);
+  }
+}
+
+/** "Resume" on a pending factor: what its method needs to finish, after the same chain a new one takes. */
 function ResumeStep({ factor, onResumed, onCancel, cancelLabel, cancelTestId }: CancelProps & { factor: Factor; onResumed(enrollment: EnrollmentView): void }) {
   const { t } = useTranslation();
   const formats = useDateFormats();
@@ -453,11 +471,7 @@ function ResumeStep({ factor, onResumed, onCancel, cancelLabel, cancelTestId }: 
   return (
     <>
     <form className="stack" onSubmit={onSubmit} noValidate>
-      <p>
-        {factor.type === 'sms'
-          ? t('factors.enroll.smsResumeIntro', { label: factor.label, phone: factor.phoneMasked, time: factor.pendingExpiresAt ? formats.time(factor.pendingExpiresAt) : '' })
-          : t('factors.enroll.resumeIntro', { label: factor.label, time: factor.pendingExpiresAt ? formats.time(factor.pendingExpiresAt) : '' })}
-      </p>
+      <p data-testid="enroll-resume-intro">{resumeText(t, factor, factor.pendingExpiresAt ? formats.time(factor.pendingExpiresAt) : '').intro}</p>
       <ChainNote mfaOn={mfaOn} />
       <FormErrorNotice form={stepUp.form} />
       <StepUpActions
@@ -468,7 +482,7 @@ function ResumeStep({ factor, onResumed, onCancel, cancelLabel, cancelTestId }: 
         testId="enroll-resume-submit"
         autoFocus
       >
-        {factor.type === 'sms' ? t('factors.enroll.sendCode') : t('factors.enroll.showQr')}
+        {resumeText(t, factor, '').action}
       </StepUpActions>
     </form>
     {stepUp.prompt}
@@ -546,8 +560,8 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
   if (expired) {
     return (
       <div className="stack">
-        <p className="notice notice-warning" role="alert">
-          {t('factors.enroll.expired')}
+        <p className="notice notice-warning" role="alert" data-testid="enroll-expired">
+          {t(expiredKey(factor))}
         </p>
         <div className="button-row button-row-end">
           <button type="button" className="button button-secondary" onClick={onCancel} data-testid={cancelTestId}>
@@ -634,6 +648,20 @@ function VerifyStep({ enrollment, onConfirmed, onRestart, onCancel, cancelLabel,
       </form>
     </div>
   );
+}
+
+/** A lapsed setup says what went with it and what starting again brings, by method. */
+function expiredKey(factor: Factor): 'factors.enroll.expired' | 'factors.enroll.smsExpired' | 'factors.enroll.pushExpired' {
+  switch (factor.type) {
+    case 'totp':
+      return 'factors.enroll.expired';
+    case 'sms':
+      return 'factors.enroll.smsExpired';
+    case 'push':
+      return 'factors.enroll.pushExpired';
+    default:
+      return assertNever(factor);
+  }
 }
 
 interface Resend {

@@ -9,7 +9,8 @@ import { SubmitButton } from '../../app/FormActions';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
 import { useFormError } from '../../app/form-error';
 import { useDateFormats } from '../../app/format';
-import { AlertIcon, BanIcon, CloseIcon, PencilIcon, PhoneIcon, RefreshIcon } from '../../app/icons';
+import { AlertIcon, BanIcon, CloseIcon, MessageIcon, MonitorIcon, PencilIcon, PhoneIcon, RefreshIcon } from '../../app/icons';
+import { message, type Message } from '../../app/message';
 import { callError } from '../../app/session.store';
 import { StepUpActions, useStepUp } from '../chain/step-up';
 import { useFactorsStore } from './factors.store';
@@ -17,8 +18,8 @@ import { useFactorsStore } from './factors.store';
 interface FactorRowProps {
   factor: Factor;
   isLastActive: boolean;
-  onMessage(message: string): void;
-  /** "Resume" on a pending factor: the enrollment dialog, at its QR code (issue 9, item 7). */
+  onMessage(message: Message): void;
+  /** "Resume" on a pending factor: the enrollment dialog, at what its method needs (issue 9, item 7; issue 12). */
   onResume(factor: Factor): void;
 }
 
@@ -66,15 +67,15 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
 
   return (
     <li className={`card factor-row factor-${factor.state}`} data-testid="factor-row" data-factor-id={factor.id} data-state={factor.state}>
-      <div className="factor-icon">
-        <PhoneIcon />
+      <div className="factor-icon" data-type={factor.type}>
+        <FactorIcon type={factor.type} />
       </div>
       <div className="factor-main">
         {renaming ? (
           <RenameForm
             factor={factor}
             onDone={(label) => {
-              if (label) onMessage(t('factors.renamed', { label }));
+              if (label) onMessage(message('factors.renamed', { label }));
               endRename();
             }}
           />
@@ -178,7 +179,7 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
           onClose={() => setRemoving(false)}
           onRemoved={() => {
             setRemoving(false);
-            onMessage(t('factors.removed', { label: factor.label }));
+            onMessage(message('factors.removed', { label: factor.label }));
           }}
         />
       ) : null}
@@ -190,12 +191,26 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
           onDisabled={() => {
             setDisabling(false);
             setFocusLabel(true);
-            onMessage(factor.recovery ? t('factors.recoveryCancelled', { label: factor.label }) : t('factors.disabled', { label: factor.label }));
+            onMessage(message(factor.recovery ? 'factors.recoveryCancelled' : 'factors.disabled', { label: factor.label }));
           }}
         />
       ) : null}
     </li>
   );
+}
+
+/** What the factor is at a glance: an app on a phone, a text message, or this desktop window (push). */
+function FactorIcon({ type }: { type: Factor['type'] }) {
+  switch (type) {
+    case 'totp':
+      return <PhoneIcon />;
+    case 'sms':
+      return <MessageIcon />;
+    case 'push':
+      return <MonitorIcon />;
+    default:
+      return assertNever(type);
+  }
 }
 
 function StateBadge({ state }: { state: Factor['state'] }) {

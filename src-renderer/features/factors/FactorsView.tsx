@@ -5,6 +5,7 @@ import { Dialog } from '../../app/Dialog';
 import { EmptyState } from '../../app/EmptyState';
 import { errorText } from '../../app/errors';
 import { KeyIcon, PlusIcon } from '../../app/icons';
+import { message as makeMessage, messageText, type Message } from '../../app/message';
 import { selectHasProfile, useSessionStore } from '../../app/session.store';
 import { ChainTestCard } from '../chain/ChainTestCard';
 import { SetupCallout } from '../onboarding/SetupCallout';
@@ -35,7 +36,8 @@ function FactorsDesk() {
   const listError = useFactorsStore((state) => state.listError);
   // `resume` when the dialog shows a pending factor again rather than adding a new one.
   const [enrolling, setEnrolling] = useState<{ resume?: Factor } | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  // Kept as key and parameters, so the line follows a switch of language.
+  const [message, setMessage] = useState<Message | null>(null);
 
   useEffect(() => {
     void refresh();
@@ -48,9 +50,9 @@ function FactorsDesk() {
   const onFinished = useCallback(
     (factor: Factor) => {
       setEnrolling(null);
-      setMessage(t('factors.added', { label: factor.label }));
+      setMessage(makeMessage('factors.added', { label: factor.label }));
     },
-    [t],
+    [],
   );
   const onResume = useCallback((factor: Factor) => {
     setMessage(null);
@@ -77,7 +79,7 @@ function FactorsDesk() {
         </div>
         {/* Outcomes of actions, announced politely; always in the page so the first one is read out. */}
         <p className="status-line status-ok" role="status" data-testid="factors-status">
-          {message ?? ''}
+          {message ? messageText(t, message) : ''}
         </p>
       </div>
 

@@ -4,6 +4,7 @@ import { ENROLLABLE_FACTOR_TYPES, type Factor } from '../../../src-shared/domain
 import { eligibleFactors, FACTOR_TYPES, type ChainFactor, type ChainMode, type EligibleFactors, type FactorType } from '../../../src-shared/domain/policy';
 import { useAppStore } from '../../app/app.store';
 import { ArrowDownIcon, ArrowUpIcon } from '../../app/icons';
+import { message as makeMessage, messageText, type Message } from '../../app/message';
 import { movedId, withId, withType } from './eligible-draft';
 
 interface EligibleFactorsFieldProps {
@@ -145,7 +146,8 @@ function FactorChoices({ chosen, mode, factors, active, onChange }: FactorChoice
   // After a move React may re-insert the row whose button has the focus, which drops it: the
   // keyboard user keeps their place on the same button of the same factor.
   const refocus = useRef<string | null>(null);
-  const [moved, setMoved] = useState('');
+  // Key and parameters: the announcement follows a switch of language.
+  const [moved, setMoved] = useState<Message | null>(null);
 
   useLayoutEffect(() => {
     const key = refocus.current;
@@ -165,7 +167,7 @@ function FactorChoices({ chosen, mode, factors, active, onChange }: FactorChoice
     // At an end nothing moves (the button is aria-disabled).
     if (next.indexOf(id) !== chosen.indexOf(id)) {
       refocus.current = `${id}:${delta}`;
-      setMoved(t('policies.moved', { label: labelOf(id), position: next.indexOf(id) + 1, total: next.length }));
+      setMoved(makeMessage('policies.moved', { label: labelOf(id), position: next.indexOf(id) + 1, total: next.length }));
       onChange(next);
     }
   };
@@ -238,7 +240,7 @@ function FactorChoices({ chosen, mode, factors, active, onChange }: FactorChoice
         })}
       </ol>
       <p className="visually-hidden" role="status">
-        {moved}
+        {moved ? messageText(t, moved) : ''}
       </p>
     </fieldset>
   );

@@ -5,6 +5,7 @@ import { CHAIN_MODES, MAX_CHAIN_STEPS, weakenings, type ChainFactor, type ChainM
 import { useAppStore } from '../../app/app.store';
 import { errorText } from '../../app/errors';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
+import { message as makeMessage, messageText, type Message } from '../../app/message';
 import { SelectField } from '../../app/SelectField';
 import { StepUpActions, useStepUp } from '../chain/step-up';
 import { useFactorsStore } from '../factors/factors.store';
@@ -27,7 +28,8 @@ export function PoliciesView() {
   const loadError = usePoliciesStore((s) => s.loadError);
   const load = usePoliciesStore((s) => s.load);
   const [editing, setEditing] = useState<Policy['sensitivity'] | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  // Kept as key and parameters, so the line follows a switch of language.
+  const [message, setMessage] = useState<Message | null>(null);
 
   useEffect(() => {
     void load();
@@ -45,7 +47,7 @@ export function PoliciesView() {
     <div className="stack">
       <p className="field-hint">{t('policies.intro')}</p>
       <p className="status-line status-ok" role="status" data-testid="policies-status">
-        {message ?? ''}
+        {message ? messageText(t, message) : ''}
       </p>
       {loadError ? (
         <p className="notice notice-error" role="alert" data-code={loadError.code}>
@@ -60,7 +62,7 @@ export function PoliciesView() {
                 policy={policy}
                 onDone={(saved) => {
                   setEditing(null);
-                  if (saved) setMessage(t('policies.saved', { sensitivity: t(`approvals.sensitivity.${saved.sensitivity}`) }));
+                  if (saved) setMessage(makeMessage('policies.saved', { sensitivity: { key: `approvals.sensitivity.${saved.sensitivity}` } }));
                 }}
               />
             ) : (

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import type { PushPrompt as PushPromptView } from '../../../src-shared/domain/push';
@@ -11,7 +11,7 @@ import { useNow } from '../../app/ticker';
 import { UnverifiedTag } from '../approvals/ApprovalsView';
 import { Countdown } from '../approvals/Countdown';
 import { Fact } from '../approvals/Fact';
-import { usePushStore, type PushResult } from './push.store';
+import { shownPrompts, usePushStore, type PushResult } from './push.store';
 
 /**
  * The push prompt (issue 12; Duo's and Okta Verify's, STYLE.md "The screens"): this window is the
@@ -23,7 +23,9 @@ import { usePushStore, type PushResult } from './push.store';
  */
 export function PushPrompt() {
   const { t } = useTranslation();
-  const prompts = usePushStore((s) => s.prompts);
+  const waiting = usePushStore((s) => s.prompts);
+  const setAside = usePushStore((s) => s.setAside);
+  const prompts = useMemo(() => shownPrompts(waiting, setAside), [waiting, setAside]);
   const result = usePushStore((s) => s.result);
   const dismissResult = usePushStore((s) => s.dismissResult);
   const describedBy = useId();
@@ -151,6 +153,15 @@ function PromptView({ prompt, count, describedBy }: { prompt: PushPromptView; co
         <p className="notice notice-error" role="alert" data-testid="push-error" data-code={error.code}>
           {errorText(t, error)}
         </p>
+      ) : null}
+      {here?.onBackup ? (
+        // Started by this window's own chain step, which takes a backup code instead: for an
+        // approver who cannot answer the push (issue 12). Not a denial: nothing is reported.
+        <div className="push-backup">
+          <button type="button" className="button button-secondary" disabled={busy} onClick={here.onBackup} data-testid="push-use-backup">
+            {t('push.prompt.useBackup')}
+          </button>
+        </div>
       ) : null}
       <div className="push-deny">
         <button

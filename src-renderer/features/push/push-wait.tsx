@@ -51,11 +51,13 @@ export function usePushWait(key: string | null, poll: () => Promise<'pending' | 
  * The number to find in the push prompt, big, with the push's countdown on main's clock (the
  * chain's push step and the push factor's enrollment).
  */
-export function PushNumber({ factorId, number, expiresAt, lead, hint }: { factorId: string; number: number; expiresAt: string; lead: string; hint: string }) {
+export function PushNumber({ factorId, number, expiresAt, endsBy, lead, hint, onBackup }: { factorId: string; number: number; expiresAt: string; endsBy?: string | undefined; lead: string; hint: string; onBackup?: (() => void) | undefined }) {
   const showHere = usePushStore((s) => s.showHere);
-  useEffect(() => showHere({ factorId, number, expiresAt }), [showHere, factorId, number, expiresAt]);
+  useEffect(() => showHere({ factorId, number, expiresAt, onBackup }), [showHere, factorId, number, expiresAt, onBackup]);
   const now = useNow();
-  const deadline = useLocalDeadline(expiresAt);
+  // A chain that runs out before its push (`endsBy`) ends the wait first: the ring counts to
+  // whichever comes first, never past the chain's own countdown above it.
+  const deadline = useLocalDeadline(endsBy !== undefined && Date.parse(endsBy) < Date.parse(expiresAt) ? endsBy : expiresAt);
   const remainingMs = deadline === null ? 0 : deadline - now;
   // The full circle is what was left when the number first showed (the component is keyed by push).
   const [totalMs] = useState(() => Math.max(remainingMs, 1));

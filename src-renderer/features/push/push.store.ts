@@ -8,6 +8,17 @@ export interface ShownHere {
   factorId: string;
   expiresAt: string;
   number: number;
+  /**
+   * The step showing it takes a backup code instead (the chain allows one): the prompt offers it,
+   * for an approver who cannot answer the push.
+   */
+  onBackup?: (() => void) | undefined;
+}
+
+/** A push this window set aside: its step takes a backup code instead (matched as `ShownHere` is). */
+export interface SetAside {
+  factorId: string;
+  expiresAt: string;
 }
 
 /** An answer that ended a push without approving it: said in the prompt until the approver closes it. */
@@ -32,6 +43,13 @@ interface PushStoreState {
    */
   shownHere: ShownHere[];
   showHere(shown: ShownHere): () => void;
+  /**
+   * Pushes whose own step (in this window) takes a backup code instead: the prompt does not cover
+   * the code field while it is typed. Main withdraws the push once the code is submitted; "Use
+   * <factor> instead" puts it back.
+   */
+  setAside: SetAside[];
+  putAside(push: SetAside): () => void;
   load(): Promise<void>;
   answer(id: string, number: number): Promise<void>;
   deny(id: string): Promise<void>;
@@ -54,10 +72,16 @@ export const usePushStore = create<PushStoreState>()((set) => ({
   busyId: null,
   error: null,
   shownHere: [],
+  setAside: [],
 
   showHere: (shown) => {
     set((state) => ({ shownHere: [...state.shownHere, shown] }));
     return () => set((state) => ({ shownHere: state.shownHere.filter((s) => s !== shown) }));
+  },
+
+  putAside: (push) => {
+    set((state) => ({ setAside: [...state.setAside, push] }));
+    return () => set((state) => ({ setAside: state.setAside.filter((s) => s !== push) }));
   },
 
   load: async () => {
@@ -81,6 +105,17 @@ export const usePushStore = create<PushStoreState>()((set) => ({
   dismissResult: () => set({ result: null }),
   clear: () => set({ prompts: [], result: null, busyId: null, error: null }),
 }));
+
+/** The pushes the prompt shows: those waiting, but for any set aside for a backup code. */
+export function shownPrompts(prompts: PushPrompt[], setAside: readonly SetAside[]): PushPrompt[] {
+  if (setAside.length === 0) return prompts;
+  return prompts.filter((p) => !setAside.some((a) => a.factorId === p.factorId && a.expiresAt === p.expiresAt));
+}
+
+/** Whether the prompt is up (a push or an answer's result): it is modal, so nothing behind it takes the focus. */
+export function selectPromptOpen(state: PushStoreState): boolean {
+  return state.result !== null || shownPrompts(state.prompts, state.setAside).length > 0;
+}
 
 /** One answer at a time; the list is read again afterwards, whatever happened. */
 async function settle(id: string, call: () => Promise<{ outcome: 'approved' | 'mismatched' | 'denied' }>): Promise<void> {

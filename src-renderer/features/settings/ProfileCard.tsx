@@ -4,6 +4,7 @@ import type { Profile, Role } from '../../../src-shared/domain/mfa';
 import { MANAGE } from '../../../src-shared/domain/policy';
 import { Dialog } from '../../app/Dialog';
 import { FormErrorNotice } from '../../app/FormErrorNotice';
+import { message as makeMessage, messageText, type Message } from '../../app/message';
 import { selectHasProfile, selectMfaEnabled, useSessionStore } from '../../app/session.store';
 import { StepUpActions, useStepUp } from '../chain/step-up';
 import { RoleField } from '../onboarding/ProfileForm';
@@ -16,7 +17,8 @@ export function ProfileCard() {
   const profile = useSessionStore((state) => state.profile);
   const mfaEnabled = useSessionStore(selectMfaEnabled);
   const [changing, setChanging] = useState(false);
-  const [message, setMessage] = useState<string | null>(null);
+  // Kept as key and parameters, so the line follows a switch of language.
+  const [message, setMessage] = useState<Message | null>(null);
   const titleId = useId();
 
   if (!hasProfile) return <SetupCallout />;
@@ -75,7 +77,7 @@ export function ProfileCard() {
         <p className="muted panel-body">{t('app.loading')}</p>
       )}
       <p className="status-line status-ok panel-status" role="status">
-        {message ?? ''}
+        {message ? messageText(t, message) : ''}
       </p>
       {changing && profile ? (
         <ChangeRoleDialog
@@ -84,7 +86,7 @@ export function ProfileCard() {
           onClose={() => setChanging(false)}
           onChanged={(role) => {
             setChanging(false);
-            setMessage(t('profile.roleChanged', { role: t(`profile.roles.${role}`) }));
+            setMessage(makeMessage('profile.roleChanged', { role: { key: `profile.roles.${role}` } }));
           }}
         />
       ) : null}

@@ -35,6 +35,7 @@ export class PushChallengesRepository {
   readonly #pending;
   readonly #overdue;
   readonly #supersede;
+  readonly #withdrawFor;
   readonly #insert;
   readonly #window;
   readonly #move;
@@ -53,6 +54,9 @@ export class PushChallengesRepository {
     );
     this.#overdue = db.prepare(`SELECT ${COLUMNS} FROM push_challenges WHERE status = 'pending' AND expires_at <= ?`);
     this.#supersede = db.prepare(`UPDATE push_challenges SET status = 'superseded' WHERE factor_id = ? AND status = 'pending' RETURNING id`);
+    this.#withdrawFor = db.prepare(
+      `UPDATE push_challenges SET status = 'superseded' WHERE factor_id = ? AND attempt_id = ? AND status = 'pending' RETURNING id`,
+    );
     this.#insert = db.prepare(
       `INSERT INTO push_challenges (id, factor_id, profile_id, attempt_id, purpose, sensitivity, source, started_by, choices,
          number_mac, status, created_at, expires_at, answered_at)
@@ -113,6 +117,11 @@ export class PushChallengesRepository {
   /** Withdraws a factor's waiting push (the factor is being disabled); answers how many. */
   withdraw(factorId: string): number {
     return this.#supersede.all(factorId).length;
+  }
+
+  /** Withdraws the factor's waiting push for one chain attempt (a backup code stood in for its step); answers how many. */
+  withdrawFor(factorId: string, attemptId: string): number {
+    return this.#withdrawFor.all(factorId, attemptId).length;
   }
 
   /** A pending push past its time becomes `expired`: true for the one caller that moved it. */

@@ -94,6 +94,13 @@ export interface FactorMethod<T extends FactorType> {
    * factor; its keychain secret is deleted by the caller.
    */
   forget(factor: FactorOf<T>): void;
+  /**
+   * A backup code was submitted in place of this factor's step of chain attempt `attemptId`: the
+   * step is decided without the factor's answer. Withdraw what the step's challenge left waiting
+   * (a push), so the approver is not prompted for a step already decided and an ignored push is
+   * not counted later. Runs inside the transaction that records the step.
+   */
+  withdraw(factor: FactorOf<T>, attemptId: string): void;
 }
 
 /** One method per factor type; the compiler asks for the new one when the union grows. */

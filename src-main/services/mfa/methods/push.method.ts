@@ -124,6 +124,14 @@ export class PushMethod implements FactorMethod<'push'> {
     if (this.#deps.pushes.withdraw(factor.id) > 0) this.#deps.changed();
   }
 
+  /**
+   * A backup code stood in for the step: its waiting push is withdrawn (the window stops
+   * prompting), rather than left to run out and be counted as ignored by the sweep.
+   */
+  withdraw(factor: FactorOf<'push'>, attemptId: string): void {
+    if (this.#deps.pushes.withdrawFor(factor.id, attemptId) > 0) this.#deps.changed();
+  }
+
   confirm(factor: FactorOf<'push'>, code: string): Promise<FactorVerdict> {
     return this.#settle(factor, code, null);
   }

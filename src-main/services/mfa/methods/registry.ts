@@ -116,6 +116,19 @@ export class FactorMethodRegistry {
     }
   }
 
+  withdraw(factor: FactorRecord, attemptId: string): void {
+    switch (factor.type) {
+      case 'totp':
+        return this.#methods.totp.withdraw(factor, attemptId);
+      case 'sms':
+        return this.#methods.sms.withdraw(factor, attemptId);
+      case 'push':
+        return this.#methods.push.withdraw(factor, attemptId);
+      default:
+        return assertNever(factor);
+    }
+  }
+
   uncounted(factor: FactorRecord, attemptId: string | null): UncountedOutcome {
     switch (factor.type) {
       case 'totp':

@@ -76,6 +76,14 @@ export class SmsMethod implements FactorMethod<'sms'> {
     return null;
   }
 
+  /**
+   * A texted code waits for nobody: it lapses by itself, and the send count stays (it bounds what
+   * texts cost, whatever the step's outcome).
+   */
+  withdraw(): void {
+    return;
+  }
+
   /** The last code's HMAC and the send count go with the factor. */
   forget(factor: FactorOf<'sms'>): void {
     this.#deps.codes.forget(factor.id);

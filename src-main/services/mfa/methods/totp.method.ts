@@ -53,6 +53,11 @@ export class TotpMethod implements FactorMethod<'totp'> {
     return;
   }
 
+  /** Nothing is sent for a TOTP step, so nothing waits. */
+  withdraw(): void {
+    return;
+  }
+
   async #check(factor: FactorOf<'totp'>, code: string, lastUsedStep: number): Promise<FactorVerdict> {
     const secret = await this.#vault.factorSecret(factor.profileId, factor.id);
     const params = { secret, digits: factor.digits, period: factor.period, algorithm: factor.algorithm };

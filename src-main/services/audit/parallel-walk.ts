@@ -59,7 +59,7 @@ export interface ParallelWalk {
 }
 
 const DEFAULT_MIN_ROWS = 50_000;
-/** ~50 ms of work per chunk: a thread that starts late or gets less CPU just takes fewer chunks. */
+/** 30-50 ms of work per chunk: a thread that starts late or gets less CPU just takes fewer chunks. */
 const DEFAULT_CHUNK_ROWS = 16_384;
 const NEXT = 0;
 const STOP = 1;
@@ -123,7 +123,7 @@ export function builtWalkerScript(): string | undefined {
 }
 
 /**
- * Issue 13, item 8: reading rows out of SQLite costs about twice what hashing them does, and both
+ * Issue 13, item 8: reading rows out of SQLite costs somewhat more than hashing them, and both
  * are synchronous, so one thread can only do one after the other. Each row stores its own hash and
  * chains on the stored hash of the row before it, so any run of rows can be checked on its own
  * from the hash stored just before it: the rows after `from` up to the head are cut into chunks,

@@ -120,43 +120,57 @@ describe('audit verification from a keychain checkpoint (issue 13, item 8)', () 
 describe('the chain walk on worker threads', () => {
   // The worker is a built file (electron.vite.config.ts); `npm test` builds before it runs.
   const script = join(__dirname, '..', '..', 'out', 'main', 'audit-walk-worker.js');
-  const workers = { script, threads: 3, minRows: 0 };
-  const parallel = (): AuditLog => new AuditLog(t.custodian.db, t.clock, undefined, { walkers: workers });
-  // The worker threads' own answer: a verdict only when every range verified and they stitch.
+  // Chunks of 500 rows: (0, 500], (500, 1000], ... (2500, 3000], so the boundaries are known. The
+  // workers alone take them (no chunk on the main thread), so it is their walk that is checked.
+  const workers = { script, threads: 3, minRows: 0, chunkRows: 500, mainThread: false };
+  const parallel = (options: Partial<typeof workers> = {}): AuditLog => new AuditLog(t.custodian.db, t.clock, undefined, { walkers: { ...workers, ...options } });
+  // The worker threads' own answer: how far the chunks verified and stitched.
   const onWorkers = (from = { id: 0, hash: GENESIS_HASH }) => walkInParallel(t.custodian.db, new AuditRepository(t.custodian.db), from, workers);
 
   it('vouches for an intact chain as the one-thread walk does, from the genesis and from a checkpoint', async () => {
     expect(existsSync(script), 'run npm run build first').toBe(true);
     await appendRows(3001);
     const serial = t.custodian.audit.verifyChain();
-    await expect(onWorkers()).resolves.toEqual(serial);
+    await expect(onWorkers()).resolves.toEqual({ through: { id: 3001, hash: hashAt(3001) }, rows: 3001, complete: true });
     await expect(parallel().walkChain()).resolves.toEqual(serial);
+    await expect(parallel({ mainThread: true }).walkChain()).resolves.toEqual(serial);
     const fromCheckpoint = { ok: true, rows: 2001, headId: 3001, headHash: hashAt(3001) };
-    await expect(onWorkers({ id: 1000, hash: hashAt(1000) })).resolves.toEqual(fromCheckpoint);
+    await expect(onWorkers({ id: 1000, hash: hashAt(1000) })).resolves.toEqual({ through: { id: 3001, hash: hashAt(3001) }, rows: 2001, complete: true });
     await expect(parallel().walkChain({ id: 1000, hash: hashAt(1000) })).resolves.toEqual(fromCheckpoint);
-    // A start that is not the row's hash does not stitch onto the range after it.
-    await expect(onWorkers({ id: 1000, hash: hashAt(999) })).resolves.toBeUndefined();
+    // A start that is not the row's hash vouches for nothing: the one-thread walk finds the break.
+    await expect(onWorkers({ id: 1000, hash: hashAt(999) })).resolves.toEqual({ through: { id: 1000, hash: hashAt(999) }, rows: 0, complete: false });
+    await expect(parallel().walkChain({ id: 1000, hash: hashAt(999) })).resolves.toEqual({ ok: false, rows: 1, firstBadId: 1001, reason: 'link-broken' });
   });
 
   it.each([
-    ['an edit in the last worker’s range', `UPDATE audit_log SET content = json_set(content, '$[3]', 'mallory') WHERE id = 2900;`, { firstBadId: 2900, reason: 'hash-mismatch' }],
-    ['an edit on a range boundary', `UPDATE audit_log SET content = json_set(content, '$[3]', 'mallory') WHERE id = 1501;`, { firstBadId: 1501, reason: 'hash-mismatch' }],
-    ['a deleted row on a range boundary', 'DELETE FROM audit_log WHERE id = 750;', { firstBadId: 751, reason: 'sequence-gap' }],
-    ['a stored hash replaced to match an edit, at a boundary', `UPDATE audit_log SET hash = '${'b'.repeat(64)}' WHERE id = 2250;`, { firstBadId: 2250, reason: 'hash-mismatch' }],
-  ])('names the first bad row exactly as the one-thread walk does: %s', async (_name, sql, expected) => {
+    ['an edit in the last chunk', `UPDATE audit_log SET content = json_set(content, '$[3]', 'mallory') WHERE id = 2900;`, 2500, { firstBadId: 2900, reason: 'hash-mismatch' }],
+    ['an edit to the head, the last row of the last chunk', `UPDATE audit_log SET content = json_set(content, '$[3]', 'mallory') WHERE id = 3000;`, 2500, { firstBadId: 3000, reason: 'hash-mismatch' }],
+    ['an edit to the first row of a chunk', `UPDATE audit_log SET content = json_set(content, '$[3]', 'mallory') WHERE id = 1501;`, 1500, { firstBadId: 1501, reason: 'hash-mismatch' }],
+    ['an edit to the last row of a chunk', `UPDATE audit_log SET content = json_set(content, '$[3]', 'mallory') WHERE id = 1500;`, 1000, { firstBadId: 1500, reason: 'hash-mismatch' }],
+    ['a deleted row on a chunk boundary', 'DELETE FROM audit_log WHERE id = 1000;', 500, { firstBadId: 1001, reason: 'sequence-gap' }],
+    ['a deleted first row of a chunk', 'DELETE FROM audit_log WHERE id = 1001;', 1000, { firstBadId: 1002, reason: 'sequence-gap' }],
+    ['a stored hash replaced on a chunk boundary (the next chunk starts from it)', `UPDATE audit_log SET hash = '${'b'.repeat(64)}' WHERE id = 2500;`, 2000, { firstBadId: 2500, reason: 'hash-mismatch' }],
+    ['a link replaced on the first row of a chunk', `UPDATE audit_log SET prev_hash = '${'c'.repeat(64)}' WHERE id = 501;`, 500, { firstBadId: 501, reason: 'link-broken' }],
+    ['a row slipped in below the first', `INSERT INTO audit_log (id, content, prev_hash, hash) SELECT 0, content, prev_hash, hash FROM audit_log WHERE id = 1;`, 0, { firstBadId: 0, reason: 'sequence-gap' }],
+  ])('names the first bad row exactly as the one-thread walk does: %s', async (_name, sql, vouchedThrough, expected) => {
     await appendRows(3000);
     sqlite(t.dbFile, `${DROP_APPEND_ONLY_TRIGGERS} ${sql}`);
     t.reopen();
-    // The workers never vouch for a tampered log; the walk on one thread then names the row.
-    await expect(onWorkers()).resolves.toBeUndefined();
-    const verdict = await parallel().walkChain();
-    expect(verdict).toMatchObject({ ok: false, ...expected });
-    expect(verdict).toEqual(t.custodian.audit.verifyChain());
+    // The workers vouch for the chunks before the faulty one, and no further.
+    await expect(onWorkers()).resolves.toMatchObject({ through: { id: vouchedThrough }, rows: vouchedThrough, complete: false });
+    const serial = t.custodian.audit.verifyChain();
+    expect(serial).toMatchObject({ ok: false, ...expected });
+    // The one-thread walk takes over there: the verdict, row count included, is the same.
+    await expect(parallel().walkChain()).resolves.toEqual(serial);
+    await expect(parallel({ mainThread: true }).walkChain()).resolves.toEqual(serial);
+    await expect(parallel({ mainThread: true, chunkRows: 16_384 }).walkChain()).resolves.toEqual(serial);
   });
 
   it('walks on one thread when the worker cannot start', async () => {
     await appendRows(100);
-    const broken = new AuditLog(t.custodian.db, t.clock, undefined, { walkers: { script: join(t.dir, 'missing.js'), threads: 2, minRows: 0 } });
-    await expect(broken.walkChain()).resolves.toMatchObject({ ok: true, rows: 100, headId: 100 });
+    for (const mainThread of [true, false]) {
+      const broken = new AuditLog(t.custodian.db, t.clock, undefined, { walkers: { script: join(t.dir, 'missing.js'), threads: 2, minRows: 0, chunkRows: 10, mainThread } });
+      await expect(broken.walkChain()).resolves.toEqual({ ok: true, rows: 100, headId: 100, headHash: hashAt(100) });
+    }
   });
 });

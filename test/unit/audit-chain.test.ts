@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditContent, canonicalJson, chainHash, GENESIS_HASH, linkPayload, verifyChain, type ChainLink } from '../../src-main/services/audit/audit-chain';
+import { auditContent, canonicalJson, chainHash, ChainVerifier, GENESIS_HASH, linkPayload, verifyChain, type ChainLink } from '../../src-main/services/audit/audit-chain';
 import { maskIp, trimUserAgent } from '../../src-main/services/audit/redaction';
 
 function content(id: number, actor = 'alice@corp'): string {
@@ -52,6 +52,17 @@ describe('the audit hash chain', () => {
     rows[1] = [2, linkPayload(rows[0]![2], b[1].slice(65)), b[2]];
     rows[2] = [3, a[1], a[2]];
     expect(verifyChain(rows)).toMatchObject({ ok: false, firstBadId: 2 });
+  });
+
+  it('finds a link to anything but the whole previous hash, even its first characters', () => {
+    const rows = chain(5);
+    // A walk that starts after row 2 from a stored hash cut short: row 3's link starts with it.
+    const verifier = new ChainVerifier({ id: 2, hash: rows[1]![2].slice(0, 10) });
+    verifier.feed(rows.slice(2));
+    expect(verifier.verdict()).toMatchObject({ ok: false, firstBadId: 3, reason: 'link-broken' });
+    const whole = new ChainVerifier({ id: 2, hash: rows[1]![2] });
+    whole.feed(rows.slice(2));
+    expect(whole.verdict()).toEqual({ ok: true, rows: 3, headId: 5, headHash: rows[4]![2] });
   });
 });
 

@@ -1,14 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase } from '../../platform/db/database';
+import { openReadConnection } from '../../platform/db/read-connection';
 import { AuditRepository } from '../../platform/db/repositories/audit.repository';
-import { walkRange, type RangeJob } from './parallel-walk';
+import { takeChunks, type ChunkWalk, type WalkJob } from './parallel-walk';
 
-// One range of a parallel chain walk (parallel-walk.ts), on its own read-only connection: the
-// worker reads and hashes its rows while the main thread and the other workers do theirs.
-const job = workerData as RangeJob;
-const db = openDatabase({ file: job.file, synchronous: 'FULL', readonly: true, nativeBinding: job.nativeBinding });
+// Chunks of a parallel chain walk (parallel-walk.ts), on its own read-only connection: the worker
+// reads and hashes the chunks it takes while the main thread and the other workers do theirs, and
+// posts each verdict as it is found (a few numbers and hashes, never the rows).
+const job = workerData as WalkJob;
+const db = openReadConnection(job.file, job.nativeBinding);
 try {
-  parentPort?.postMessage(walkRange(db, new AuditRepository(db), job.after, job.through));
+  takeChunks(db, new AuditRepository(db), job, (walked: ChunkWalk) => parentPort?.postMessage(walked));
 } finally {
   db.close();
 }

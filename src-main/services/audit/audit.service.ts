@@ -199,17 +199,16 @@ export class AuditLog {
 
   /**
    * The chain walk after `from` (the genesis by default) up to the head: on worker threads beside
-   * this one when they are set up and the walk is long (parallel-walk.ts), which answer only when
-   * every row verified; otherwise, or on any fault, on this thread alone, which names the first bad
-   * row. Rows appended by another process during a walk on worker threads are left to the next.
+   * this one when they are set up and the walk is long (parallel-walk.ts), which vouch for the rows
+   * up to the first chunk that does not verify whole; this thread alone walks on from there, so it
+   * names the first bad row, and counts the rows, exactly as a walk on one thread from `from` does.
+   * Rows appended by another process during a walk on worker threads are left to the next.
    */
   async walkChain(from: AuditHead = { id: 0, hash: GENESIS_HASH }): Promise<ChainVerdict> {
-    if (this.#walkers) {
-      const fast = await walkInParallel(this.#db, this.#repo, from, this.#walkers).catch(() => undefined);
-      if (fast) return fast;
-    }
-    const { verdict } = walkRange(this.#db, this.#repo, from, Number.MAX_SAFE_INTEGER);
-    return verdict;
+    const walked = this.#walkers ? await walkInParallel(this.#db, this.#repo, from, this.#walkers).catch(() => undefined) : undefined;
+    if (walked?.complete) return { ok: true, rows: walked.rows, headId: walked.through.id, headHash: walked.through.hash };
+    const { verdict } = walkRange(this.#db, this.#repo, walked?.through ?? from, Number.MAX_SAFE_INTEGER);
+    return { ...verdict, rows: (walked?.rows ?? 0) + verdict.rows };
   }
 
   /**

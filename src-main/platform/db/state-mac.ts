@@ -54,8 +54,36 @@ export function encodeStateValues(values: readonly unknown[]): string {
     .join('|');
 }
 
+/**
+ * The MACs computed last, by key and input (issue 13: the seals' cost). A change checks the row and
+ * the seals its previous change wrote, and writes the scope seal's MAC twice in one statement:
+ * answered from here, those are a map lookup instead of an HMAC each. The MAC is a function of the
+ * key and the text alone, so a hit is exactly the HMAC it stands for; nothing is trusted because it
+ * was seen before. Bounded in entries and in text size (a doctor walk over a large table passes by).
+ */
+const MEMO_ENTRIES = 256;
+const MEMO_TEXT_LIMIT = 16_384;
+const memos = new WeakMap<Buffer, Map<string, Buffer>>();
+
 export function stateMac(key: Buffer, values: readonly unknown[]): Buffer {
-  return createHmac('sha256', key).update(encodeStateValues(values)).digest();
+  const text = encodeStateValues(values);
+  if (text.length > MEMO_TEXT_LIMIT) return createHmac('sha256', key).update(text).digest();
+  let memo = memos.get(key);
+  if (!memo) {
+    memo = new Map();
+    memos.set(key, memo);
+  }
+  const hit = memo.get(text);
+  if (hit) {
+    // Most recently used last: the oldest entry is the one dropped.
+    memo.delete(text);
+    memo.set(text, hit);
+    return hit;
+  }
+  const mac = createHmac('sha256', key).update(text).digest();
+  memo.set(text, mac);
+  if (memo.size > MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
+  return mac;
 }
 
 export function sameMac(stored: unknown, expected: Buffer): boolean {
@@ -87,7 +115,9 @@ export function registerStateFunctions(db: BetterSqlite3.Database): void {
     (table: unknown, scope: unknown, sealMac: unknown, rows: unknown, rootMac: unknown, seals: unknown) => {
       const k = key();
       const name = `${String(table)}:${String(scope)}`;
-      const scopeOk = rows === null ? sealMac === null : sameMac(sealMac, stateMac(k, ['scope', name, rows]));
+      // A scope with no rows has no seal (never sealed, or emptied before seals were kept for empty
+      // scopes), or its seal over no rows; the root says whether that seal should be there.
+      const scopeOk = rows === null ? sealMac === null || sameMac(sealMac, stateMac(k, ['scope', name, ''])) : sameMac(sealMac, stateMac(k, ['scope', name, rows]));
       if (!scopeOk) throw tampered(String(table), scope === '' ? '*' : scope);
       if (!sameMac(rootMac, stateMac(k, ['root', seals ?? '']))) throw tampered('state_seals', '*');
       return 1;

@@ -146,8 +146,7 @@ export class StateSeal {
   }
 
   #reseal(t: SealedTable, scope: string): void {
-    const sql = resealSql(t, '@scope').replace(ROOT_RESEAL_SQL, '');
-    for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) this.#db.prepare(statement).run({ scope });
+    this.#db.prepare(resealSql(t, '@scope')).run({ scope });
   }
 
   /**
@@ -182,9 +181,11 @@ export class StateSeal {
         if (!sameMac(seals.get(name), stateMac(key, ['scope', name, macs.join(',')]))) found.push({ table: t.table, row: scope === '' ? '*' : scope });
       }
     }
-    // A seal whose rows are all gone: rows were deleted (the attempt row reset, the codes dropped).
-    for (const name of seals.keys()) {
+    // A seal whose rows are all gone: rows were deleted (the attempt row reset, the codes dropped),
+    // unless it is the seal over no rows the app writes when it empties a scope itself.
+    for (const [name, mac] of seals) {
       if (name === '*' || expectedSeals.has(name)) continue;
+      if (sameMac(mac, stateMac(key, ['scope', name, '']))) continue;
       const [table = name, ...rest] = name.split(':');
       const scope = rest.join(':');
       found.push({ table, row: scope === '' ? '*' : scope });

@@ -15,6 +15,13 @@ export interface SealedTable {
    * forward, and each move is checked against the row's MAC before it is made).
    */
   readonly scope: string | null;
+  /**
+   * For a table that grows with use (migration 014): which rows still carry power, as an SQL
+   * condition on `alias`. Only those are sealed as a set; a row that left it (a used grant, a
+   * redeemed token) is checked by its MAC alone, and written back as it was while live it no
+   * longer matches the set's seal.
+   */
+  readonly live?: (alias: string) => string;
 }
 
 export const SEALED_TABLES_013: readonly SealedTable[] = [
@@ -47,9 +54,15 @@ export function scopeExpr(t: SealedTable, alias: string): string {
   return t.scope ? `${alias}.${t.scope}` : `''`;
 }
 
+/** Whether the row under `alias` belongs to the table's sealed set (every row unless the table names its live rows). */
+export function liveExpr(t: SealedTable, alias: string): string {
+  return t.live ? `(${t.live(alias)})` : '1';
+}
+
 /** The scope's row MACs, in key order, as one text (NULL when the scope has no row). */
 export function scopeRowsExpr(t: SealedTable, scopeValue: string): string {
-  const where = t.scope ? `WHERE ${t.scope} IS ${scopeValue}` : '';
+  const terms = [...(t.scope ? [`${t.scope} IS ${scopeValue}`] : []), ...(t.live ? [t.live(t.table)] : [])];
+  const where = terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '';
   return `(SELECT group_concat(hex(row_mac), ',') FROM (SELECT row_mac FROM ${t.table} ${where} ORDER BY ${t.pk}))`;
 }
 
@@ -62,17 +75,26 @@ function sealName(t: SealedTable, scopeValue: string): string {
 }
 
 /** Before a change: the scope's rows are the ones its seal names, and the seals the root names. */
-function checkSealSql(t: SealedTable, alias: string): string {
+function sealCheckExpr(t: SealedTable, alias: string): string {
   const s = scopeExpr(t, alias);
-  return `SELECT custodian_seal_check('${t.table}', ${s}, (SELECT mac FROM state_seals WHERE scope = ${sealName(t, s)}), ${scopeRowsExpr(t, s)}, ${ROOT_EXPR}, ${SEALS_EXPR});`;
+  return `custodian_seal_check('${t.table}', ${s}, (SELECT mac FROM state_seals WHERE scope = ${sealName(t, s)}), ${scopeRowsExpr(t, s)}, ${ROOT_EXPR}, ${SEALS_EXPR})`;
 }
 
-/** After a change: the scope's seal (gone with its last row), then the root, written again. */
-export function resealSql(t: SealedTable, scopeValue: string): string {
-  return `DELETE FROM state_seals WHERE scope = ${sealName(t, scopeValue)};
-    INSERT INTO state_seals (scope, mac) SELECT ${sealName(t, scopeValue)}, custodian_state_mac('scope', ${sealName(t, scopeValue)}, l)
-      FROM (SELECT ${scopeRowsExpr(t, scopeValue)} AS l) WHERE l IS NOT NULL;
-    ${ROOT_RESEAL_SQL}`;
+/**
+ * After a change: the scope's seal and the root, written again in one statement (issue 13: the
+ * seals' cost on every check). The root is computed over the other seals as they are and the
+ * scope's new seal; the seal's MAC is asked twice, the second time answered from the memo in
+ * state-mac.ts. A scope left without rows keeps a seal over no rows: its rows deleted behind the
+ * app's back no longer match it, and one statement never has to delete.
+ */
+export function resealSql(t: SealedTable, scopeValue: string, when = '1'): string {
+  const name = sealName(t, scopeValue);
+  const seal = `custodian_state_mac('scope', ${name}, coalesce(${scopeRowsExpr(t, scopeValue)}, ''))`;
+  const seals = `(SELECT group_concat(s || '=' || hex(m), ',') FROM (SELECT scope AS s, mac AS m FROM state_seals WHERE scope <> '*' AND scope <> ${name} UNION ALL SELECT ${name}, ${seal} ORDER BY 1))`;
+  return `INSERT INTO state_seals (scope, mac)
+      SELECT ${name}, ${seal} WHERE ${when}
+      UNION ALL SELECT '*', custodian_state_mac('root', coalesce(${seals}, '')) WHERE ${when}
+      ON CONFLICT (scope) DO UPDATE SET mac = excluded.mac;`;
 }
 
 export const ROOT_RESEAL_SQL = `INSERT INTO state_seals (scope, mac) VALUES ('*', custodian_state_mac('root', coalesce(${SEALS_EXPR}, '')))
@@ -83,8 +105,8 @@ export function rowMacExpr(t: SealedTable, alias: string): string {
   return `custodian_state_mac('row', '${t.table}', ${t.columns.map((c) => `${alias}.${c}`).join(', ')})`;
 }
 
-function rowCheckSql(t: SealedTable, alias: string): string {
-  return `SELECT custodian_state_check('${t.table}', ${alias}.${t.pk}, ${alias}.row_mac, ${t.columns.map((c) => `${alias}.${c}`).join(', ')});`;
+function rowCheckExpr(t: SealedTable, alias: string): string {
+  return `custodian_state_check('${t.table}', ${alias}.${t.pk}, ${alias}.row_mac, ${t.columns.map((c) => `${alias}.${c}`).join(', ')})`;
 }
 
 /**
@@ -92,23 +114,30 @@ function rowCheckSql(t: SealedTable, alias: string): string {
  * connections when it opens (src-main/platform/db/database.ts), never stored in the file: someone
  * who can write the file could drop a stored trigger and then have the app's own writes build on
  * an edited row; a TEMP trigger lives in the app's connection only.
+ *
+ * Each change costs one checking SELECT before it and two statements after it (the row's MAC; the
+ * scope seal and the root together). A table with live rows (migration 014) seals only those: a
+ * change that neither starts nor ends on a live row leaves its seal alone.
  */
 export function sealTriggersSql(t: SealedTable): string {
   const cols = t.columns.join(', ');
   const stamp = `UPDATE ${t.table} SET row_mac = ${rowMacExpr(t, 'NEW')} WHERE rowid = NEW.rowid;`;
   const sealed = t.scope !== null;
+  const either = `(${liveExpr(t, 'OLD')} OR ${liveExpr(t, 'NEW')})`;
+  const checkUpdate = sealed ? `, CASE WHEN ${either} THEN ${sealCheckExpr(t, 'OLD')} END` : '';
+  const when = (alias: string): string => (t.live ? ` WHEN ${liveExpr(t, alias)}` : '');
   return `
     CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_update BEFORE UPDATE OF ${cols} ON ${t.table}
-    BEGIN ${rowCheckSql(t, 'OLD')} ${sealed ? checkSealSql(t, 'OLD') : ''} END;
+    BEGIN SELECT ${rowCheckExpr(t, 'OLD')}${checkUpdate}; END;
     CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_update AFTER UPDATE OF ${cols} ON ${t.table}
-    BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'OLD')) : ''} END;
+    BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'OLD'), t.live ? either : '1') : ''} END;
     CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_insert AFTER INSERT ON ${t.table}
-    BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'NEW')) : ''} END;
+    BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'NEW'), liveExpr(t, 'NEW')) : ''} END;
     ${
       sealed
-        ? `CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_insert BEFORE INSERT ON ${t.table} BEGIN ${checkSealSql(t, 'NEW')} END;
-    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_delete BEFORE DELETE ON ${t.table} BEGIN ${checkSealSql(t, 'OLD')} END;
-    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_delete AFTER DELETE ON ${t.table} BEGIN ${resealSql(t, scopeExpr(t, 'OLD'))} END;`
+        ? `CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_insert BEFORE INSERT ON ${t.table}${when('NEW')} BEGIN SELECT ${sealCheckExpr(t, 'NEW')}; END;
+    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_delete BEFORE DELETE ON ${t.table}${when('OLD')} BEGIN SELECT ${sealCheckExpr(t, 'OLD')}; END;
+    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_delete AFTER DELETE ON ${t.table}${when('OLD')} BEGIN ${resealSql(t, scopeExpr(t, 'OLD'))} END;`
         : ''
     }`;
 }

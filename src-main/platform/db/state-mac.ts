@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '../../../src-shared/errors';
-import { ROOT_RESEAL_SQL, SEALED_TABLES_013, sealTriggersSql } from './migrations/013-state-seals';
+import { ROOT_RESEAL_SQL, SEALED_TABLES_013, resealSql, sealTriggersSql, type SealedTable } from './migrations/013-state-seals';
+import { LIVE_SEAL_NAMES, LIVE_SEALED_TABLES, SEALED_TABLES_014 } from './migrations/014-live-seals';
 
 /**
  * The SQL functions behind the state seals (migration 013), registered on every connection the
@@ -125,23 +126,44 @@ export function registerStateFunctions(db: BetterSqlite3.Database): void {
   );
 }
 
+/** What the schema at `version` seals: none before migration 013. */
+export function sealedTablesAt(version: number): readonly SealedTable[] {
+  if (version >= 14) return SEALED_TABLES_014;
+  return version >= 13 ? SEALED_TABLES_013 : [];
+}
+
+function versionOf(db: BetterSqlite3.Database): number {
+  return (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+}
+
 /** The seals' TEMP triggers on this connection, once its schema has the sealed columns (v13+). */
 export function installSealTriggers(db: BetterSqlite3.Database): boolean {
   // By the schema's version, not by what tables exist: a dropped seal table fails the open (closed).
-  const version = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
-  if (version >= 13) db.exec(SEALED_TABLES_013.map(sealTriggersSql).join('\n'));
-  return version >= 13;
+  const tables = sealedTablesAt(versionOf(db));
+  db.exec(tables.map(sealTriggersSql).join('\n'));
+  return tables.length > 0;
 }
 
 /** Whether anything in this database was ever sealed, or is waiting to be (rows of a sealed table). */
 export function hasSealedState(db: BetterSqlite3.Database, options: { rows: boolean }): boolean {
   const any = (sql: string): boolean => db.prepare(sql).get() !== undefined;
   // The root alone, over no seal, protects nothing: a new database's, which its first process may
-  // not have put in the keychain yet (another process opening it then makes the key instead).
-  if (any("SELECT 1 FROM state_seals WHERE scope <> '*' LIMIT 1")) return true;
+  // not have put in the keychain yet (another process opening it then makes the key instead). So
+  // do the live sets' seals over no rows, written with it (migration 014).
+  const empty = ["'*'", ...LIVE_SEAL_NAMES.map((n) => `'${n}'`)].join(', ');
+  if (any(`SELECT 1 FROM state_seals WHERE scope NOT IN (${empty}) LIMIT 1`)) return true;
   const rows = options.rows ? '' : 'WHERE row_mac IS NOT NULL';
   if (SEALED_TABLES_013.some((t) => any(`SELECT 1 FROM ${t.table} ${rows} LIMIT 1`))) return true;
   return any("SELECT 1 FROM audit_log WHERE event = 'state_sealed' LIMIT 1");
+}
+
+/**
+ * The seals of a database with nothing sealed yet, written (again) under the key now in memory:
+ * the live sets' seals over no rows (v14+), then the root over them.
+ */
+export function sealEmptyDatabase(db: BetterSqlite3.Database): void {
+  if (versionOf(db) >= 14) for (const t of LIVE_SEALED_TABLES) db.prepare(resealSql(t, "''")).run();
+  db.exec(ROOT_RESEAL_SQL);
 }
 
 /**
@@ -156,7 +178,9 @@ export function sealNewDatabase(db: BetterSqlite3.Database, databaseId: string):
   unstored.set(databaseId, key);
   // An empty root left by another process that opened the new database first stays: its key may
   // be in the keychain already (StateSeal then takes that one).
-  if (db.prepare("SELECT 1 FROM state_seals WHERE scope = '*'").get() === undefined) db.exec(ROOT_RESEAL_SQL);
+  db.transaction(() => {
+    if (db.prepare("SELECT 1 FROM state_seals WHERE scope = '*'").get() === undefined) sealEmptyDatabase(db);
+  }).immediate();
 }
 
 /** Whether the root seal matches the scope seals under `key`. */

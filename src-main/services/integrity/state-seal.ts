@@ -1,8 +1,20 @@
 import { AppError, isAppError } from '../../../src-shared/errors';
 import type { Database } from '../../platform/db/database';
 import { databaseId } from '../../platform/db/database';
-import { ROOT_RESEAL_SQL, SEALED_TABLES_013, resealSql, rowMacExpr, type SealedTable } from '../../platform/db/migrations/013-state-seals';
-import { hasSealedState, rootMatches, sameMac, stateKeyFor, stateKeyStored, stateMac, unstoredStateKey, useStateKey } from '../../platform/db/state-mac';
+import { ROOT_RESEAL_SQL, liveExpr, resealSql, rowMacExpr, type SealedTable } from '../../platform/db/migrations/013-state-seals';
+import { schemaVersion } from '../../platform/db/database';
+import {
+  hasSealedState,
+  rootMatches,
+  sameMac,
+  sealEmptyDatabase,
+  sealedTablesAt,
+  stateKeyFor,
+  stateKeyStored,
+  stateMac,
+  unstoredStateKey,
+  useStateKey,
+} from '../../platform/db/state-mac';
 import type { SecretStore } from '../../platform/keychain/secret-store';
 import type { Random } from '../../random';
 import type { AuditLog } from '../audit/audit.service';
@@ -59,6 +71,10 @@ export class StateSeal {
       this.#adopt();
       // Into the keychain at once: another process (the CLI) opening this database needs it there.
       this.ready().catch(() => undefined);
+    } else if (stateKeyFor(this.#id)) {
+      // The key is in this process already (another connection loaded it): the live sets of a
+      // database sealed before migration 014 are sealed now, before this connection writes.
+      this.#adoptLive();
     }
   }
 
@@ -94,6 +110,7 @@ export class StateSeal {
       // An empty root may be another process's that never stored its key: with nothing sealed
       // under it, it is written again under this key, the one the keychain now holds.
       this.#resealEmptyRoot();
+      this.#adoptLive();
       return;
     }
     if (stored === null) throw new AppError('ERR-STATE-TAMPERED', { table: 'keychain', row: account });
@@ -111,12 +128,13 @@ export class StateSeal {
     if (other && !rootMatches(this.#db, key)) throw new AppError('ERR-STATE-TAMPERED', { table: 'state_seals', row: '*' });
     // A process that stored the key but stopped before adopting: nothing was sealed yet.
     this.#adopt();
+    this.#adoptLive();
   }
 
   /** The root alone, over no seal and no sealed row, protects nothing: it is sealed again under the key. */
   #resealEmptyRoot(): void {
     this.#audit.transact(() => {
-      if (!this.#sealedBefore()) this.#db.exec(ROOT_RESEAL_SQL);
+      if (!this.#sealedBefore()) sealEmptyDatabase(this.#db);
     });
   }
 
@@ -132,15 +150,64 @@ export class StateSeal {
       if (this.#sealedBefore()) throw new AppError('ERR-STATE-TAMPERED', { table: 'state_seals', row: '*' });
       const adopted: Record<string, number> = {};
       let total = 0;
-      for (const t of SEALED_TABLES_013) {
+      for (const t of this.#tables()) {
         const n = this.#db.prepare(`UPDATE ${t.table} SET row_mac = ${rowMacExpr(t, t.table)} WHERE row_mac IS NULL`).run().changes;
         if (n > 0) adopted[t.table] = n;
         total += n;
         if (t.scope === null) continue;
-        const scopes = this.#db.prepare(`SELECT DISTINCT ${t.scope || "''"} AS s FROM ${t.table}`).pluck().all() as string[];
+        // A live set is sealed even with no rows: its seal's presence says it was (migration 014).
+        const scopes = t.live ? [''] : (this.#db.prepare(`SELECT DISTINCT ${t.scope || "''"} AS s FROM ${t.table}`).pluck().all() as string[]);
         for (const s of scopes) this.#reseal(t, s);
       }
       this.#db.exec(ROOT_RESEAL_SQL);
+      if (total > 0) this.#audit.append({ event: 'state_sealed', actor: 'system', data: { rows: total, ...adopted } });
+    });
+  }
+
+  /** What this database's schema seals. */
+  #tables(): readonly SealedTable[] {
+    return sealedTablesAt(schemaVersion(this.#db));
+  }
+
+  /**
+   * Seals the live sets of a database sealed before migration 014 (grants, tokens, pushes had row
+   * MACs only), once: a live set's seal, once written, is never removed, so its absence later is a
+   * deletion the root shows. Only rows whose MACs hold and a root that matches are sealed: this
+   * blesses nothing an edit made. A refusal is not thrown here: the seal stays missing, so every
+   * change of that table and `doctor` report it.
+   */
+  #adoptLive(): void {
+    try {
+      this.#sealLiveSets();
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+    }
+  }
+
+  #sealLiveSets(): void {
+    const key = stateKeyFor(this.#id);
+    if (!key) return;
+    const missing = (): SealedTable[] =>
+      this.#tables().filter((t) => t.live && this.#db.prepare('SELECT 1 FROM state_seals WHERE scope = ?').get(`${t.table}:`) === undefined);
+    if (missing().length === 0) return;
+    this.#audit.transact(() => {
+      const tables = missing();
+      if (tables.length === 0) return;
+      if (!rootMatches(this.#db, key)) throw new AppError('ERR-STATE-TAMPERED', { table: 'state_seals', row: '*' });
+      const adopted: Record<string, number> = {};
+      let total = 0;
+      for (const t of tables) {
+        const rows = this.#db.prepare(`SELECT ${t.columns.join(', ')}, row_mac FROM ${t.table} WHERE ${liveExpr(t, t.table)}`).raw().all() as unknown[][];
+        for (const r of rows) {
+          const values = r.slice(0, t.columns.length);
+          if (!sameMac(r[t.columns.length], stateMac(key, ['row', t.table, ...values]))) {
+            throw new AppError('ERR-STATE-TAMPERED', { table: t.table, row: String(values[t.columns.indexOf(t.pk)]) });
+          }
+        }
+        this.#reseal(t, '');
+        if (rows.length > 0) adopted[t.table] = rows.length;
+        total += rows.length;
+      }
       if (total > 0) this.#audit.append({ event: 'state_sealed', actor: 'system', data: { rows: total, ...adopted } });
     });
   }
@@ -160,15 +227,18 @@ export class StateSeal {
     const found: StateFinding[] = [];
     const seals = new Map((this.#db.prepare('SELECT scope, mac FROM state_seals').all() as { scope: string; mac: Buffer }[]).map((r) => [r.scope, r.mac]));
     const expectedSeals = new Set<string>();
-    for (const t of SEALED_TABLES_013) {
-      const rows = this.#db.prepare(`SELECT ${t.columns.join(', ')}, row_mac, ${t.scope || "''"} AS _scope FROM ${t.table} ORDER BY ${t.pk}`).raw().all() as unknown[][];
+    for (const t of this.#tables()) {
+      const rows = this.#db
+        .prepare(`SELECT ${t.columns.join(', ')}, row_mac, ${t.scope || "''"} AS _scope, ${liveExpr(t, t.table)} AS _live FROM ${t.table} ORDER BY ${t.pk}`)
+        .raw()
+        .all() as unknown[][];
       const byScope = new Map<string, string[]>();
       for (const r of rows) {
         const values = r.slice(0, t.columns.length);
         const mac = r[t.columns.length];
         const pk = values[t.columns.indexOf(t.pk)];
         if (!sameMac(mac, stateMac(key, ['row', t.table, ...values]))) found.push({ table: t.table, row: String(pk) });
-        if (t.scope === null) continue;
+        if (t.scope === null || r[t.columns.length + 2] !== 1) continue;
         const scope = String(r[t.columns.length + 1]);
         const list = byScope.get(scope) ?? [];
         list.push(Buffer.isBuffer(mac) ? mac.toString('hex').toUpperCase() : '');

@@ -341,6 +341,8 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       lastSealRetry = clock.now();
       void integrity.ready().catch(() => undefined);
     }
+    // The state epoch into the keychain, lazily (issue 13: an older copy of the file put back).
+    void integrity.anchorEpoch().catch(() => undefined);
   };
 
   return {
@@ -403,6 +405,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       // A key made here and not yet in the keychain: without it there, the sealed rows would read
       // as tampered to the next process (issue 13).
       await integrity.ready().catch(() => undefined);
+      await integrity.anchorEpoch().catch(() => undefined);
       if (db.open) db.close();
       deps.secrets.dispose?.();
     },

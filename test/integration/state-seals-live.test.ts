@@ -179,3 +179,53 @@ describe('databases sealed before migration 014', () => {
     await failsWith(() => upgraded.chain.consumeGrant('test:used'), 'ERR-STATE-TAMPERED');
   });
 });
+
+describe('an older copy of the whole database put back (every sealed table and its seals together)', () => {
+  it('is refused with ERR-STATE-TAMPERED once the keychain saw a later state, changes nothing, and doctor names it', async () => {
+    await enrolled();
+    const { copyFileSync, rmSync } = await import('node:fs');
+    const codes = sqlite(t.dbFile, 'SELECT count(*) FROM backup_codes WHERE used_at IS NULL').trim();
+    await t.close();
+    copyFileSync(t.dbFile, `${t.dir}/old.db`);
+
+    // Later: a wrong code counted, a backup code used up. The process anchors the epoch as it ends.
+    t.reopen();
+    await failsWith(t.custodian.mfa.verify('000000', DESKTOP, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-INVALID');
+    await grant('test:later');
+    await t.close();
+
+    // The attacker puts the old file back whole: every row, seal and root as they were, all valid.
+    for (const f of ['', '-wal', '-shm']) rmSync(`${t.dbFile}${f}`, { force: true });
+    copyFileSync(`${t.dir}/old.db`, t.dbFile);
+    expect(sqlite(t.dbFile, 'SELECT count(*) FROM backup_codes WHERE used_at IS NULL').trim()).toBe(codes);
+    t.reopen();
+    await t.custodian.integrity.ready();
+    const before = digest('mfa_attempts', 'step_up_grants', 'state_seals', 'factors');
+    const refused = await failsWith(t.custodian.mfa.verify('000000', DESKTOP, { allowBackup: false, purpose: 'test' }), 'ERR-STATE-TAMPERED');
+    expect(refused.details).toEqual({ table: 'state_seals', row: '#epoch' });
+    await failsWith(grant('test:again'), 'ERR-STATE-TAMPERED');
+    expect(digest('mfa_attempts', 'step_up_grants', 'state_seals', 'factors')).toBe(before);
+    expect(await doctorSeals()).toMatchObject({ ok: false, code: 'ERR-STATE-TAMPERED', detail: expect.stringContaining('state_seals #epoch') });
+  });
+
+  it('raises no alarm when two processes take turns on one data directory and the keychain lags', async () => {
+    await enrolled();
+    const other = tempCustodian({ dir: t.dir });
+    try {
+      await other.custodian.integrity.ready();
+      for (let i = 0; i < 2; i += 1) {
+        // Four failures in all: the rate limit (5 per window) leaves the last check its slot.
+        await failsWith(t.custodian.mfa.verify('000000', { source: 'shell-a' }, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-INVALID');
+        await failsWith(other.custodian.mfa.verify('000000', { source: 'shell-b' }, { allowBackup: false, purpose: 'test' }), 'ERR-MFA-INVALID');
+        // Each anchors when it likes, in either order; the keychain may hold an epoch behind the file.
+        await (i % 2 === 0 ? other : t).custodian.integrity.anchorEpoch();
+      }
+      await other.close();
+      await expect(doctorSeals()).resolves.toMatchObject({ ok: true });
+      t.clock.advanceSeconds(30);
+      await t.custodian.mfa.verify(oathtool(secret, t.clock.now()), DESKTOP, { allowBackup: false, purpose: 'test' });
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '../../../src-shared/errors';
-import { ROOT_RESEAL_SQL, SEALED_TABLES_013, resealSql, sealTriggersSql, type SealedTable } from './migrations/013-state-seals';
+import { EPOCH_SCOPE, ROOT_RESEAL_SQL, SEALED_TABLES_013, resealSql, sealTriggersSql, type SealedTable } from './migrations/013-state-seals';
 import { LIVE_SEAL_NAMES, LIVE_SEALED_TABLES, SEALED_TABLES_014 } from './migrations/014-live-seals';
 
 /**
@@ -15,6 +15,30 @@ import { LIVE_SEAL_NAMES, LIVE_SEALED_TABLES, SEALED_TABLES_014 } from './migrat
 const keys = new Map<string, Buffer>();
 /** Each connection's database id, learnt once it is known (the functions may not query). */
 const ids = new WeakMap<BetterSqlite3.Database, { id: string | undefined }>();
+
+/**
+ * The lowest state epoch each database may show, by database id: the epoch the keychain held, or
+ * this process saw committed and anchored. A file below it is an older copy put back (issue 13).
+ */
+const floors = new Map<string, bigint>();
+
+export function raiseStateFloor(databaseId: string, epoch: bigint): void {
+  if (epoch > (floors.get(databaseId) ?? 0n)) floors.set(databaseId, epoch);
+}
+
+export function stateFloor(databaseId: string): bigint {
+  return floors.get(databaseId) ?? 0n;
+}
+
+/** Forgets the floor (a re-seal after a restore from backup starts the epoch anew). */
+export function resetStateFloor(databaseId: string): void {
+  floors.delete(databaseId);
+}
+
+/** The epoch as the seals store it: 8 bytes, big-endian; none yet is 0. */
+export function epochOf(blob: unknown): bigint {
+  return Buffer.isBuffer(blob) && blob.length === 8 ? blob.readBigUInt64BE(0) : 0n;
+}
 
 /** Keys made in this process for a database with nothing sealed, not yet confirmed in the keychain. */
 const unstored = new Map<string, Buffer>();
@@ -104,6 +128,11 @@ export function registerStateFunctions(db: BetterSqlite3.Database): void {
     return k;
   };
   db.function('custodian_state_mac', { varargs: true, deterministic: false }, (...values: SqlValue[]) => stateMac(key(), values));
+  db.function('custodian_epoch_next', { varargs: false, deterministic: true }, (epoch: unknown) => {
+    const next = Buffer.alloc(8);
+    next.writeBigUInt64BE(epochOf(epoch) + 1n, 0);
+    return next;
+  });
   // (table, key, row_mac, ...columns): the row as stored is the row as the app last wrote it.
   db.function('custodian_state_check', { varargs: true, deterministic: false }, (table: unknown, pk: unknown, mac: unknown, ...columns: SqlValue[]) => {
     if (!sameMac(mac, stateMac(key(), ['row', table, ...columns]))) throw tampered(String(table), pk);
@@ -113,7 +142,7 @@ export function registerStateFunctions(db: BetterSqlite3.Database): void {
   db.function(
     'custodian_seal_check',
     { varargs: false, deterministic: false },
-    (table: unknown, scope: unknown, sealMac: unknown, rows: unknown, rootMac: unknown, seals: unknown) => {
+    (table: unknown, scope: unknown, sealMac: unknown, rows: unknown, rootMac: unknown, seals: unknown, epoch: unknown) => {
       const k = key();
       const name = `${String(table)}:${String(scope)}`;
       // A scope with no rows has no seal (never sealed, or emptied before seals were kept for empty
@@ -121,6 +150,9 @@ export function registerStateFunctions(db: BetterSqlite3.Database): void {
       const scopeOk = rows === null ? sealMac === null || sameMac(sealMac, stateMac(k, ['scope', name, ''])) : sameMac(sealMac, stateMac(k, ['scope', name, rows]));
       if (!scopeOk) throw tampered(String(table), scope === '' ? '*' : scope);
       if (!sameMac(rootMac, stateMac(k, ['root', seals ?? '']))) throw tampered('state_seals', '*');
+      // The whole state put back from an older copy of the file: every seal matches, but its epoch
+      // is below the one the keychain holds.
+      if (slot.id === undefined || epochOf(epoch) < stateFloor(slot.id)) throw tampered('state_seals', EPOCH_SCOPE);
       return 1;
     },
   );

@@ -1,10 +1,12 @@
 import { AppError, isAppError } from '../../../src-shared/errors';
 import type { Database } from '../../platform/db/database';
 import { databaseId } from '../../platform/db/database';
-import { ROOT_RESEAL_SQL, liveExpr, resealSql, rowMacExpr, type SealedTable } from '../../platform/db/migrations/013-state-seals';
+import { EPOCH_SCOPE, ROOT_RESEAL_SQL, liveExpr, resealSql, rowMacExpr, type SealedTable } from '../../platform/db/migrations/013-state-seals';
 import { schemaVersion } from '../../platform/db/database';
 import {
+  epochOf,
   hasSealedState,
+  raiseStateFloor,
   rootMatches,
   sameMac,
   sealEmptyDatabase,
@@ -22,6 +24,14 @@ import type { AuditLog } from '../audit/audit.service';
 /** The state MAC key's keychain account, named after the database's own id like the audit anchor. */
 export function stateKeyAccount(id: string): string {
   return `state-mac:${id}`;
+}
+
+/**
+ * The keychain account holding the state epoch last seen committed (issue 13, item 4): a file put
+ * back from an older copy shows a lower one. Updated lazily, like the audit anchor.
+ */
+export function stateEpochAccount(id: string): string {
+  return `state-epoch:${id}`;
 }
 
 /** A sealed row or seal that does not match: what `doctor` names. */
@@ -116,6 +126,8 @@ export class StateSeal {
     if (stored === null) throw new AppError('ERR-STATE-TAMPERED', { table: 'keychain', row: account });
     const key = Buffer.from(stored, 'base64');
     if (key.length !== 32) throw new AppError('ERR-STATE-TAMPERED', { table: 'keychain', row: account });
+    // The epoch floor before the key: sealed writes start only once an older copy can be told.
+    raiseStateFloor(this.#id, await this.#keychainEpoch());
     // The keychain holds a key while this process made one of its own, as the database looked as if
     // nothing had ever been sealed. Either another process opened the new database too and stored
     // its key first (it then sealed what it wrote under it), or the MACs and seals were stripped
@@ -129,6 +141,54 @@ export class StateSeal {
     // A process that stored the key but stopped before adopting: nothing was sealed yet.
     this.#adopt();
     this.#adoptLive();
+  }
+
+  /** The epoch the keychain holds for this database (0 when none yet). */
+  async #keychainEpoch(): Promise<bigint> {
+    const stored = await this.#secrets.get(stateEpochAccount(this.#id));
+    return stored !== null && /^\d{1,19}$/.test(stored) ? BigInt(stored) : 0n;
+  }
+
+  /** The epoch of the state as committed in the file. */
+  #fileEpoch(): bigint {
+    return epochOf(this.#db.prepare('SELECT mac FROM state_seals WHERE scope = ?').pluck().get(EPOCH_SCOPE));
+  }
+
+  /** The epoch this process last put in (or found in) the keychain. */
+  #anchored = 0n;
+
+  /**
+   * Puts the committed state epoch in the keychain when it moved on (the tick, start and dispose
+   * call this), and raises this process's floor to it. Lazy, like the audit anchor: a copy of the
+   * file taken after the last anchoring is not told from the real one, an older one is. Several
+   * processes share the entry: each writes only an epoch the file has committed, so the entry
+   * never runs ahead of the file; two writers racing may leave it a little behind, never ahead.
+   * A keychain epoch above the file's is an older copy put back: the floor is raised to it, so
+   * every sealed change fails closed with ERR-STATE-TAMPERED, and doctor names it.
+   */
+  anchorEpoch(): Promise<void> {
+    // One keychain round trip at a time per process: the tick may come again before it answers.
+    this.#anchoring ??= this.#anchorEpoch().finally(() => {
+      this.#anchoring = undefined;
+    });
+    return this.#anchoring;
+  }
+
+  #anchoring: Promise<void> | undefined;
+
+  async #anchorEpoch(): Promise<void> {
+    if (!this.settled() || !this.#db.open) return;
+    if (this.#fileEpoch() <= this.#anchored) return;
+    const stored = await this.#keychainEpoch();
+    if (!this.#db.open) return;
+    const committed = this.#fileEpoch();
+    if (stored > committed) {
+      raiseStateFloor(this.#id, stored);
+      return;
+    }
+    if (committed > stored) await this.#secrets.set(stateEpochAccount(this.#id), committed.toString());
+    this.#anchored = committed;
+    raiseStateFloor(this.#id, committed);
   }
 
   /** The root alone, over no seal and no sealed row, protects nothing: it is sealed again under the key. */
@@ -254,7 +314,7 @@ export class StateSeal {
     // A seal whose rows are all gone: rows were deleted (the attempt row reset, the codes dropped),
     // unless it is the seal over no rows the app writes when it empties a scope itself.
     for (const [name, mac] of seals) {
-      if (name === '*' || expectedSeals.has(name)) continue;
+      if (name === '*' || name === EPOCH_SCOPE || expectedSeals.has(name)) continue;
       if (sameMac(mac, stateMac(key, ['scope', name, '']))) continue;
       const [table = name, ...rest] = name.split(':');
       const scope = rest.join(':');
@@ -263,6 +323,8 @@ export class StateSeal {
     const list = [...seals.entries()].filter(([n]) => n !== '*').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const sealsText = list.map(([n, m]) => `${n}=${m.toString('hex').toUpperCase()}`).join(',');
     if (!sameMac(seals.get('*'), stateMac(key, ['root', sealsText]))) found.push({ table: 'state_seals', row: '*' });
+    // An older copy of the whole file: every seal may match, but the keychain saw a later epoch.
+    if (epochOf(seals.get(EPOCH_SCOPE)) < (await this.#keychainEpoch())) found.push({ table: 'state_seals', row: EPOCH_SCOPE });
     return found;
   }
 

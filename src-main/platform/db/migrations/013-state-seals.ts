@@ -66,6 +66,14 @@ export function scopeRowsExpr(t: SealedTable, scopeValue: string): string {
   return `(SELECT group_concat(hex(row_mac), ',') FROM (SELECT row_mac FROM ${t.table} ${where} ORDER BY ${t.pk}))`;
 }
 
+/**
+ * The state's epoch (issue 13, item 4: whole-state rollback): a counter kept among the seals, so
+ * the root covers it, and moved forward by every sealed change. The keychain keeps the epoch last
+ * seen committed (StateSeal.anchorEpoch); a file whose epoch is below it is an older copy.
+ */
+export const EPOCH_SCOPE = '#epoch';
+const EPOCH_EXPR = `(SELECT mac FROM state_seals WHERE scope = '${EPOCH_SCOPE}')`;
+
 /** Every scope seal but the root, in name order, as one text. */
 export const SEALS_EXPR = `(SELECT group_concat(scope || '=' || hex(mac), ',') FROM (SELECT scope, mac FROM state_seals WHERE scope <> '*' ORDER BY scope))`;
 const ROOT_EXPR = `(SELECT mac FROM state_seals WHERE scope = '*')`;
@@ -77,11 +85,11 @@ function sealName(t: SealedTable, scopeValue: string): string {
 /** Before a change: the scope's rows are the ones its seal names, and the seals the root names. */
 function sealCheckExpr(t: SealedTable, alias: string): string {
   const s = scopeExpr(t, alias);
-  return `custodian_seal_check('${t.table}', ${s}, (SELECT mac FROM state_seals WHERE scope = ${sealName(t, s)}), ${scopeRowsExpr(t, s)}, ${ROOT_EXPR}, ${SEALS_EXPR})`;
+  return `custodian_seal_check('${t.table}', ${s}, (SELECT mac FROM state_seals WHERE scope = ${sealName(t, s)}), ${scopeRowsExpr(t, s)}, ${ROOT_EXPR}, ${SEALS_EXPR}, ${EPOCH_EXPR})`;
 }
 
 /**
- * After a change: the scope's seal and the root, written again in one statement (issue 13: the
+ * After a change: the scope's seal, the epoch moved on, and the root, written in one statement (issue 13: the
  * seals' cost on every check). The root is computed over the other seals as they are and the
  * scope's new seal; the seal's MAC is asked twice, the second time answered from the memo in
  * state-mac.ts. A scope left without rows keeps a seal over no rows: its rows deleted behind the
@@ -90,9 +98,12 @@ function sealCheckExpr(t: SealedTable, alias: string): string {
 export function resealSql(t: SealedTable, scopeValue: string, when = '1'): string {
   const name = sealName(t, scopeValue);
   const seal = `custodian_state_mac('scope', ${name}, coalesce(${scopeRowsExpr(t, scopeValue)}, ''))`;
-  const seals = `(SELECT group_concat(s || '=' || hex(m), ',') FROM (SELECT scope AS s, mac AS m FROM state_seals WHERE scope <> '*' AND scope <> ${name} UNION ALL SELECT ${name}, ${seal} ORDER BY 1))`;
+  const epoch = `custodian_epoch_next(${EPOCH_EXPR})`;
+  const seals = `(SELECT group_concat(s || '=' || hex(m), ',') FROM (SELECT scope AS s, mac AS m FROM state_seals WHERE scope NOT IN ('*', '${EPOCH_SCOPE}', ${name})
+      UNION ALL SELECT ${name}, ${seal} UNION ALL SELECT '${EPOCH_SCOPE}', ${epoch} ORDER BY 1))`;
   return `INSERT INTO state_seals (scope, mac)
       SELECT ${name}, ${seal} WHERE ${when}
+      UNION ALL SELECT '${EPOCH_SCOPE}', ${epoch} WHERE ${when}
       UNION ALL SELECT '*', custodian_state_mac('root', coalesce(${seals}, '')) WHERE ${when}
       ON CONFLICT (scope) DO UPDATE SET mac = excluded.mac;`;
 }

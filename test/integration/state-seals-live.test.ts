@@ -8,6 +8,8 @@ import { message } from '../../src-main/cli/cli-support';
 import { failsWith } from '../fixtures/fails-with';
 import { freePort, http, validRequest } from '../fixtures/gateway-client';
 import { oathtool } from '../fixtures/otp';
+import { runCli } from '../fixtures/run-cli';
+import { answerChain, twoFactorsThroughCli } from '../fixtures/two-factors';
 import { sqlite } from '../fixtures/sqlite-cli';
 import { stepUp } from '../fixtures/step-up';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
@@ -227,5 +229,49 @@ describe('an older copy of the whole database put back (every sealed table and i
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('custodian integrity reseal (the built CLI), after a restore from backup', () => {
+  it('after the critical chain, accepts the older copy, audits it, and doctor is OK again; an edited row it names and refuses', async () => {
+    const { copyFileSync, rmSync } = await import('node:fs');
+    await t.remove();
+    t = tempCustodian({ clock: 'following', env: { CUSTODIAN_MFA_WINDOW_STEPS: '2' } });
+    await t.close();
+    const env = {
+      CUSTODIAN_DATA_DIR: t.dir,
+      CUSTODIAN_KEYCHAIN_SERVICE: t.config.keychain.service,
+      CUSTODIAN_MFA_WINDOW_STEPS: '2',
+      CUSTODIAN_GATEWAY_PORT: String(port),
+    };
+    const codes = twoFactorsThroughCli(env);
+    copyFileSync(t.dbFile, `${t.dir}/backup.db`);
+    // Later work, anchored in the keychain as the command ends: a failed check counted.
+    expect(runCli(['verify'], env, '000000\n').status).not.toBe(0);
+
+    // The administrator restores the backup.
+    for (const f of ['', '-wal', '-shm']) rmSync(`${t.dbFile}${f}`, { force: true });
+    copyFileSync(`${t.dir}/backup.db`, t.dbFile);
+    const before = JSON.parse(runCli(['doctor', '--json'], env).stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
+    expect(before.checks.find((c) => c.name === 'state-seals')).toMatchObject({ ok: false, detail: expect.stringContaining('state_seals #epoch') });
+
+    const resealed = await answerChain(['integrity', 'reseal'], env, (label) => codes.get(label)?.() ?? '');
+    expect(resealed.stderr).toBe('');
+    expect(resealed.stdout).toMatch(/chain at the critical policy/);
+    expect(resealed.stdout).toMatch(/state re-sealed at epoch \d+ \(the keychain had \d+\)\n$/);
+    expect(resealed.status).toBe(0);
+    expect(sqlite(t.dbFile, "SELECT actor LIKE 'cli:%', json_extract(data, '$.epoch') > 0 FROM audit_log WHERE event = 'state_resealed'").trim()).toBe('1|1');
+    const after = JSON.parse(runCli(['doctor', '--json'], env).stdout) as { checks: { name: string; ok: boolean }[] };
+    expect(after.checks.find((c) => c.name === 'state-seals')).toMatchObject({ ok: true });
+    // Current: nothing to accept, no chain asked for.
+    expect(runCli(['integrity', 'reseal'], env)).toMatchObject({ status: 0, stdout: 'the sealed state is current; nothing changed\n' });
+
+    // An edit is not a restore: named and refused, no chain asked for, nothing blessed.
+    sqlite(t.dbFile, "UPDATE factors SET last_used_step = -1 WHERE label = 'Phone'");
+    const edited = runCli(['integrity', 'reseal'], env);
+    expect(edited.status).toBe(1);
+    expect(edited.stdout).toBe('');
+    expect(edited.stderr).toContain('factors');
+    expect(sqlite(t.dbFile, "SELECT count(*) FROM audit_log WHERE event = 'state_resealed'").trim()).toBe('1');
   });
 });

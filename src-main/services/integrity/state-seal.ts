@@ -7,6 +7,7 @@ import {
   epochOf,
   hasSealedState,
   raiseStateFloor,
+  resetStateFloor,
   rootMatches,
   sameMac,
   sealEmptyDatabase,
@@ -177,7 +178,7 @@ export class StateSeal {
   #anchoring: Promise<void> | undefined;
 
   async #anchorEpoch(): Promise<void> {
-    if (!this.settled() || !this.#db.open) return;
+    if (!this.settled() || !this.#db.open || this.#resealing) return;
     if (this.#fileEpoch() <= this.#anchored) return;
     const stored = await this.#keychainEpoch();
     if (!this.#db.open) return;
@@ -189,6 +190,44 @@ export class StateSeal {
     if (committed > stored) await this.#secrets.set(stateEpochAccount(this.#id), committed.toString());
     this.#anchored = committed;
     raiseStateFloor(this.#id, committed);
+  }
+
+  #resealing = false;
+
+  /**
+   * `custodian integrity reseal` (issue 13, item 4): after the administrator put back a copy of
+   * this database from a backup, its state is older than the epoch the keychain saw, and every
+   * sealed change is refused. Only that is accepted here: an older copy of this very database,
+   * every row and seal still matching its MAC. An edited row or seal is not blessed (ERR-STATE-
+   * TAMPERED naming it). `stepUp` runs the critical chain and spends its grant; while it runs, the
+   * epoch floor is lifted in this process alone (every MAC and seal is still checked), since the
+   * chain's own writes are sealed changes. Then the epoch the file has reached is recorded in the
+   * audit log (`state_resealed`) and put in the keychain as the new floor.
+   */
+  async resealAfterRestore(actor: string, stepUp: () => Promise<void>): Promise<{ changed: boolean; keychainEpoch: string; epoch: string }> {
+    const found = await this.findings();
+    const other = found.find((f) => !(f.table === 'state_seals' && f.row === EPOCH_SCOPE));
+    if (other) throw new AppError('ERR-STATE-TAMPERED', { table: other.table, row: other.row });
+    const before = await this.#keychainEpoch();
+    if (found.length === 0) return { changed: false, keychainEpoch: before.toString(), epoch: this.#fileEpoch().toString() };
+    this.#resealing = true;
+    resetStateFloor(this.#id);
+    try {
+      await stepUp();
+      const restored = this.#audit.transact(() => {
+        const epoch = this.#fileEpoch();
+        this.#audit.append({ event: 'state_resealed', actor, data: { keychainEpoch: before.toString(), epoch: epoch.toString() } });
+        return epoch;
+      });
+      await this.#secrets.set(stateEpochAccount(this.#id), restored.toString());
+      this.#anchored = restored;
+      raiseStateFloor(this.#id, restored);
+      return { changed: true, keychainEpoch: before.toString(), epoch: restored.toString() };
+    } finally {
+      this.#resealing = false;
+      // Refused or failed: the floor is the keychain's again (a success raised it past that).
+      raiseStateFloor(this.#id, before);
+    }
   }
 
   /** The root alone, over no seal and no sealed row, protects nothing: it is sealed again under the key. */

@@ -181,8 +181,8 @@ export function hasSealedState(db: BetterSqlite3.Database, options: { rows: bool
   const any = (sql: string): boolean => db.prepare(sql).get() !== undefined;
   // The root alone, over no seal, protects nothing: a new database's, which its first process may
   // not have put in the keychain yet (another process opening it then makes the key instead). So
-  // do the live sets' seals over no rows, written with it (migration 014).
-  const empty = ["'*'", ...LIVE_SEAL_NAMES.map((n) => `'${n}'`)].join(', ');
+  // do the live sets' seals over no rows, written with it (migration 014), and the epoch they moved.
+  const empty = ["'*'", `'${EPOCH_SCOPE}'`, ...LIVE_SEAL_NAMES.map((n) => `'${n}'`)].join(', ');
   if (any(`SELECT 1 FROM state_seals WHERE scope NOT IN (${empty}) LIMIT 1`)) return true;
   const rows = options.rows ? '' : 'WHERE row_mac IS NOT NULL';
   if (SEALED_TABLES_013.some((t) => any(`SELECT 1 FROM ${t.table} ${rows} LIMIT 1`))) return true;

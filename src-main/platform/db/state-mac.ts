@@ -35,9 +35,21 @@ export function resetStateFloor(databaseId: string): void {
   floors.delete(databaseId);
 }
 
-/** The epoch as the seals store it: 8 bytes, big-endian; none yet is 0. */
+/** The epoch as the seals store it: its decimal digits; none yet is 0. */
 export function epochOf(blob: unknown): bigint {
-  return Buffer.isBuffer(blob) && blob.length === 8 ? blob.readBigUInt64BE(0) : 0n;
+  if (!Buffer.isBuffer(blob)) return 0n;
+  const text = blob.toString('latin1');
+  return /^\d{1,19}$/.test(text) ? BigInt(text) : 0n;
+}
+
+/** SQLite's hex() of a blob. */
+function hexOf(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString('hex').toUpperCase() : '';
+}
+
+/** Orders names as SQLite's BINARY collation does: by their UTF-8 bytes. */
+function byBytes(a: readonly [string, string], b: readonly [string, string]): number {
+  return Buffer.compare(Buffer.from(a[0], 'utf8'), Buffer.from(b[0], 'utf8'));
 }
 
 /** Keys made in this process for a database with nothing sealed, not yet confirmed in the keychain. */
@@ -128,10 +140,18 @@ export function registerStateFunctions(db: BetterSqlite3.Database): void {
     return k;
   };
   db.function('custodian_state_mac', { varargs: true, deterministic: false }, (...values: SqlValue[]) => stateMac(key(), values));
-  db.function('custodian_epoch_next', { varargs: false, deterministic: true }, (epoch: unknown) => {
-    const next = Buffer.alloc(8);
-    next.writeBigUInt64BE(epochOf(epoch) + 1n, 0);
-    return next;
+  // (seal name, its rows, the other seals as [[name, hex]], the next epoch): the scope's new seal
+  // and the root over every seal with it and the epoch, side by side (64 bytes), in one call.
+  db.function('custodian_reseal', { varargs: false, deterministic: false }, (name: unknown, rows: unknown, others: unknown, epoch: unknown) => {
+    const k = key();
+    const seal = stateMac(k, ['scope', name, rows ?? '']);
+    const parsed: unknown = JSON.parse(typeof others === 'string' ? others : '[]');
+    if (!Array.isArray(parsed)) throw new AppError('ERR-INTERNAL');
+    const list = parsed.map((e): [string, string] => (Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string' ? [e[0], e[1]] : ['', '']));
+    list.push([String(name), hexOf(seal)], [EPOCH_SCOPE, hexOf(epoch)]);
+    list.sort(byBytes);
+    const root = stateMac(k, ['root', list.map(([n, h]) => `${n}=${h}`).join(',')]);
+    return Buffer.concat([seal, root]);
   });
   // (table, key, row_mac, ...columns): the row as stored is the row as the app last wrote it.
   db.function('custodian_state_check', { varargs: true, deterministic: false }, (table: unknown, pk: unknown, mac: unknown, ...columns: SqlValue[]) => {
@@ -139,21 +159,27 @@ export function registerStateFunctions(db: BetterSqlite3.Database): void {
     return 1;
   });
   // The scope's rows are those its seal was written over, and the seals those the root was.
+  const sealCheck = (table: unknown, scope: unknown, sealMac: unknown, rows: unknown, rootMac: unknown, seals: unknown, epoch: unknown): number => {
+    const k = key();
+    const name = `${String(table)}:${String(scope)}`;
+    // A scope with no rows has no seal (never sealed, or emptied before seals were kept for empty
+    // scopes), or its seal over no rows; the root says whether that seal should be there.
+    const scopeOk = rows === null ? sealMac === null || sameMac(sealMac, stateMac(k, ['scope', name, ''])) : sameMac(sealMac, stateMac(k, ['scope', name, rows]));
+    if (!scopeOk) throw tampered(String(table), scope === '' ? '*' : scope);
+    if (!sameMac(rootMac, stateMac(k, ['root', seals ?? '']))) throw tampered('state_seals', '*');
+    // The whole state put back from an older copy of the file: every seal matches, but its epoch
+    // is below the one the keychain holds.
+    if (slot.id === undefined || epochOf(epoch) < stateFloor(slot.id)) throw tampered('state_seals', EPOCH_SCOPE);
+    return 1;
+  };
+  db.function('custodian_seal_check', { varargs: false, deterministic: false }, sealCheck);
+  // The row check and the seal check before an update, in one call.
   db.function(
-    'custodian_seal_check',
-    { varargs: false, deterministic: false },
-    (table: unknown, scope: unknown, sealMac: unknown, rows: unknown, rootMac: unknown, seals: unknown, epoch: unknown) => {
-      const k = key();
-      const name = `${String(table)}:${String(scope)}`;
-      // A scope with no rows has no seal (never sealed, or emptied before seals were kept for empty
-      // scopes), or its seal over no rows; the root says whether that seal should be there.
-      const scopeOk = rows === null ? sealMac === null || sameMac(sealMac, stateMac(k, ['scope', name, ''])) : sameMac(sealMac, stateMac(k, ['scope', name, rows]));
-      if (!scopeOk) throw tampered(String(table), scope === '' ? '*' : scope);
-      if (!sameMac(rootMac, stateMac(k, ['root', seals ?? '']))) throw tampered('state_seals', '*');
-      // The whole state put back from an older copy of the file: every seal matches, but its epoch
-      // is below the one the keychain holds.
-      if (slot.id === undefined || epochOf(epoch) < stateFloor(slot.id)) throw tampered('state_seals', EPOCH_SCOPE);
-      return 1;
+    'custodian_check',
+    { varargs: true, deterministic: false },
+    (table: unknown, pk: unknown, mac: unknown, scope: unknown, sealMac: unknown, rows: unknown, rootMac: unknown, seals: unknown, epoch: unknown, ...columns: SqlValue[]) => {
+      if (!sameMac(mac, stateMac(key(), ['row', table, ...columns]))) throw tampered(String(table), pk);
+      return sealCheck(table, scope, sealMac, rows, rootMac, seals, epoch);
     },
   );
 }

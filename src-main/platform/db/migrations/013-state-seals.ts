@@ -82,29 +82,42 @@ function sealName(t: SealedTable, scopeValue: string): string {
   return `'${t.table}:' || ${scopeValue}`;
 }
 
-/** Before a change: the scope's rows are the ones its seal names, and the seals the root names. */
-function sealCheckExpr(t: SealedTable, alias: string): string {
+/** The seal check's arguments: the scope, its seal, its rows, the root, the seals and the epoch. */
+function sealArgs(t: SealedTable, alias: string): string {
   const s = scopeExpr(t, alias);
-  return `custodian_seal_check('${t.table}', ${s}, (SELECT mac FROM state_seals WHERE scope = ${sealName(t, s)}), ${scopeRowsExpr(t, s)}, ${ROOT_EXPR}, ${SEALS_EXPR}, ${EPOCH_EXPR})`;
+  return `${s}, (SELECT mac FROM state_seals WHERE scope = ${sealName(t, s)}), ${scopeRowsExpr(t, s)}, ${ROOT_EXPR}, ${SEALS_EXPR}, ${EPOCH_EXPR}`;
 }
 
+/** Before a change: the scope's rows are the ones its seal names, and the seals the root names. */
+function sealCheckExpr(t: SealedTable, alias: string): string {
+  return `custodian_seal_check('${t.table}', ${sealArgs(t, alias)})`;
+}
+
+/** Before an update: the old row against its MAC and its scope against the seals, in one call. */
+function rowAndSealCheckExpr(t: SealedTable, alias: string): string {
+  return `custodian_check('${t.table}', ${alias}.${t.pk}, ${alias}.row_mac, ${sealArgs(t, alias)}, ${t.columns.map((c) => `${alias}.${c}`).join(', ')})`;
+}
+
+/** The next epoch, as the seals store it: its decimal digits (computed in SQL, no function call). */
+const EPOCH_NEXT = `CAST(CAST(coalesce(CAST(CAST(${EPOCH_EXPR} AS TEXT) AS INTEGER), 0) + 1 AS TEXT) AS BLOB)`;
+
 /**
- * After a change: the scope's seal, the epoch moved on, and the root, written in one statement (issue 13: the
- * seals' cost on every check). The root is computed over the other seals as they are and the
- * scope's new seal; the seal's MAC is asked twice, the second time answered from the memo in
- * state-mac.ts. A scope left without rows keeps a seal over no rows: its rows deleted behind the
- * app's back no longer match it, and one statement never has to delete.
+ * After a change: the scope's seal, the epoch moved on, and the root, written in one statement
+ * with one function call (issue 13: each call from SQLite into JavaScript costs microseconds on
+ * every check). `custodian_reseal` answers the seal and the root side by side; the subquery that
+ * calls it has a LIMIT, so it is not flattened into the three rows and runs once. A scope left
+ * without rows keeps a seal over no rows: its rows deleted behind the app's back no longer match
+ * it, and one statement never has to delete.
  */
 export function resealSql(t: SealedTable, scopeValue: string, when = '1'): string {
   const name = sealName(t, scopeValue);
-  const seal = `custodian_state_mac('scope', ${name}, coalesce(${scopeRowsExpr(t, scopeValue)}, ''))`;
-  const epoch = `custodian_epoch_next(${EPOCH_EXPR})`;
-  const seals = `(SELECT group_concat(s || '=' || hex(m), ',') FROM (SELECT scope AS s, mac AS m FROM state_seals WHERE scope NOT IN ('*', '${EPOCH_SCOPE}', ${name})
-      UNION ALL SELECT ${name}, ${seal} UNION ALL SELECT '${EPOCH_SCOPE}', ${epoch} ORDER BY 1))`;
+  const others = `(SELECT json_group_array(json_array(scope, hex(mac))) FROM state_seals WHERE scope NOT IN ('*', '${EPOCH_SCOPE}', ${name}))`;
   return `INSERT INTO state_seals (scope, mac)
-      SELECT ${name}, ${seal} WHERE ${when}
-      UNION ALL SELECT '${EPOCH_SCOPE}', ${epoch} WHERE ${when}
-      UNION ALL SELECT '*', custodian_state_mac('root', coalesce(${seals}, '')) WHERE ${when}
+      SELECT CASE v.k WHEN 0 THEN ${name} WHEN 1 THEN '${EPOCH_SCOPE}' ELSE '*' END,
+             CASE v.k WHEN 0 THEN substr(x.b, 1, 32) WHEN 1 THEN x.e ELSE substr(x.b, 33, 32) END
+      FROM (SELECT custodian_reseal(${name}, ${scopeRowsExpr(t, scopeValue)}, ${others}, ${EPOCH_NEXT}) AS b, ${EPOCH_NEXT} AS e WHERE ${when} LIMIT 1) AS x
+      CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2) AS v
+      WHERE 1
       ON CONFLICT (scope) DO UPDATE SET mac = excluded.mac;`;
 }
 
@@ -127,7 +140,7 @@ function rowCheckExpr(t: SealedTable, alias: string): string {
  * an edited row; a TEMP trigger lives in the app's connection only.
  *
  * Each change costs one checking SELECT before it and two statements after it (the row's MAC; the
- * scope seal and the root together). A table with live rows (migration 014) seals only those: a
+ * scope seal, the epoch and the root together), three calls into JavaScript in all. A table with live rows (migration 014) seals only those: a
  * change that neither starts nor ends on a live row leaves its seal alone.
  */
 export function sealTriggersSql(t: SealedTable): string {
@@ -135,11 +148,12 @@ export function sealTriggersSql(t: SealedTable): string {
   const stamp = `UPDATE ${t.table} SET row_mac = ${rowMacExpr(t, 'NEW')} WHERE rowid = NEW.rowid;`;
   const sealed = t.scope !== null;
   const either = `(${liveExpr(t, 'OLD')} OR ${liveExpr(t, 'NEW')})`;
-  const checkUpdate = sealed ? `, CASE WHEN ${either} THEN ${sealCheckExpr(t, 'OLD')} END` : '';
+  // A dead row of a live table that stays dead changes no seal: its MAC alone is checked.
+  const checkUpdate = !sealed ? rowCheckExpr(t, 'OLD') : t.live ? `CASE WHEN ${either} THEN ${rowAndSealCheckExpr(t, 'OLD')} ELSE ${rowCheckExpr(t, 'OLD')} END` : rowAndSealCheckExpr(t, 'OLD');
   const when = (alias: string): string => (t.live ? ` WHEN ${liveExpr(t, alias)}` : '');
   return `
     CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_update BEFORE UPDATE OF ${cols} ON ${t.table}
-    BEGIN SELECT ${rowCheckExpr(t, 'OLD')}${checkUpdate}; END;
+    BEGIN SELECT ${checkUpdate}; END;
     CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_update AFTER UPDATE OF ${cols} ON ${t.table}
     BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'OLD'), t.live ? either : '1') : ''} END;
     CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_insert AFTER INSERT ON ${t.table}

@@ -301,6 +301,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   let lastEnrollmentSweep = 0;
   let lastAnchorRetry = 0;
   let lastSealRetry = 0;
+  let lastEpochAnchor = Number.NEGATIVE_INFINITY;
   let lastChainSweep = 0;
   let disposed = false;
 
@@ -341,8 +342,12 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       lastSealRetry = clock.now();
       void integrity.ready().catch(() => undefined);
     }
-    // The state epoch into the keychain, lazily (issue 13: an older copy of the file put back).
-    void integrity.anchorEpoch().catch(() => undefined);
+    // The state epoch into the keychain, lazily (issue 13: an older copy of the file put back):
+    // at most one keychain round trip every few seconds, however busy the desk.
+    if (clock.now() - lastEpochAnchor >= ANCHOR_RETRY_MS) {
+      lastEpochAnchor = clock.now();
+      void integrity.anchorEpoch().catch(() => undefined);
+    }
   };
 
   return {

@@ -302,6 +302,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
   let lastEnrollmentSweep = 0;
   let lastAnchorRetry = 0;
   let lastSealRetry = 0;
+  let lastEpochAnchor = Number.NEGATIVE_INFINITY;
   let lastChainSweep = 0;
   let disposed = false;
 
@@ -343,6 +344,12 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     if (!integrity.settled() && clock.now() - lastSealRetry >= ANCHOR_RETRY_MS) {
       lastSealRetry = clock.now();
       void integrity.ready().catch(() => undefined);
+    }
+    // The state epoch into the keychain, lazily (issue 13: an older copy of the file put back):
+    // at most one keychain round trip every few seconds, however busy the desk.
+    if (clock.now() - lastEpochAnchor >= ANCHOR_RETRY_MS) {
+      lastEpochAnchor = clock.now();
+      void integrity.anchorEpoch().catch(() => undefined);
     }
   };
 
@@ -406,6 +413,7 @@ export function createCustodian(deps: CustodianDeps): Custodian {
       // A key made here and not yet in the keychain: without it there, the sealed rows would read
       // as tampered to the next process (issue 13).
       await integrity.ready().catch(() => undefined);
+      await integrity.anchorEpoch().catch(() => undefined);
       if (db.open) db.close();
       deps.secrets.dispose?.();
     },

@@ -2,8 +2,13 @@ import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../config';
 import { describeIncremental, describeVerification } from './audit-verdict';
-import { EXIT, message, withCustodian, type Io } from './cli-support';
+import { AppError } from '../../src-shared/errors';
+import { runChain } from './chain.commands';
+import { EXIT, message, SECRET_HELP, shellActor, withCustodian, type Io } from './cli-support';
 import { runDoctor } from './doctor';
+
+/** The step-up purpose of `custodian integrity reseal`: its grant serves that alone. */
+const RESEAL_PURPOSE = 'integrity:reseal';
 
 /** `custodian doctor` and `custodian audit ...`: the checks an administrator runs on the data. */
 export function registerAuditCommands(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -17,6 +22,28 @@ export function registerAuditCommands(program: Command, io: Io, setExit: (code: 
       if (opts.json) io.out(`${JSON.stringify({ ok: checks.every((c) => c.ok), checks })}\n`);
       else for (const c of checks) io.out(`${c.ok ? 'OK  ' : 'FAIL'}  ${c.name.padEnd(13)} ${c.detail}\n`);
       setExit(checks.every((c) => c.ok) ? EXIT.ok : EXIT.failure);
+    });
+
+  // Issue 13, item 4: after a legitimate restore of the database from a backup, its state is older
+  // than the keychain's epoch and every sealed change is refused until an administrator accepts it.
+  const integrity = program.command('integrity').description('the sealed security state');
+  integrity
+    .command('reseal')
+    .description('accept this database as restored from a backup (its state older than the keychain saw), after a step-up chain at the critical policy')
+    .addOption(new Option('--json', 'print one JSON object'))
+    .addHelpText('after', `\nOnly an older copy of this database is accepted: a row or seal edited outside Custodian is named and refused (ERR-STATE-TAMPERED).${SECRET_HELP}`)
+    .action(async (opts: { json?: boolean }) => {
+      const code = await withCustodian(loadConfig(), async (c) => {
+        const result = await c.integrity.resealAfterRestore(shellActor(), async () => {
+          // With --json, stdout holds the one JSON object: the chain's lines go to stderr.
+          const chain = await runChain(c, io, RESEAL_PURPOSE, 'critical', opts.json ? io.err : io.out);
+          if (chain !== EXIT.ok || !c.chain.consumeGrant(RESEAL_PURPOSE, 'critical')) throw new AppError('ERR-MFA-REQUIRED');
+        });
+        if (opts.json) io.out(`${JSON.stringify(result)}\n`);
+        else io.out(result.changed ? `state re-sealed at epoch ${result.epoch} (the keychain had ${result.keychainEpoch})\n` : 'the sealed state is current; nothing changed\n');
+        return EXIT.ok;
+      });
+      setExit(code);
     });
 
   const audit = program.command('audit').description('the tamper-evident audit log');

@@ -39,6 +39,7 @@ export const COMMAND_GROUPS: readonly { load: () => Promise<Register>; commands:
     load: async () => (await import('./audit.commands')).registerAuditCommands,
     commands: [
       { name: 'doctor', term: 'doctor [options]', description: 'check the keychain, the database and the gateway port' },
+      { name: 'integrity', term: 'integrity', description: 'the sealed security state' },
       { name: 'audit', term: 'audit', description: 'the tamper-evident audit log' },
     ],
   },

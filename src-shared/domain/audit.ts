@@ -48,6 +48,8 @@ export const AUDIT_EVENTS = [
   'audit_anchor_caught_up',
   // Issue 13: rows written before the state seals, MACed once (migration 013).
   'state_sealed',
+  // Issue 13: the state epoch accepted again after a restore from backup (custodian integrity reseal).
+  'state_resealed',
   'integration_added',
   'integration_revoked',
   'integration_muted',

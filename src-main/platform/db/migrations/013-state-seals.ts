@@ -15,6 +15,13 @@ export interface SealedTable {
    * forward, and each move is checked against the row's MAC before it is made).
    */
   readonly scope: string | null;
+  /**
+   * For a table that grows with use (migration 014): which rows still carry power, as an SQL
+   * condition on `alias`. Only those are sealed as a set; a row that left it (a used grant, a
+   * redeemed token) is checked by its MAC alone, and written back as it was while live it no
+   * longer matches the set's seal.
+   */
+  readonly live?: (alias: string) => string;
 }
 
 export const SEALED_TABLES_013: readonly SealedTable[] = [
@@ -47,11 +54,25 @@ export function scopeExpr(t: SealedTable, alias: string): string {
   return t.scope ? `${alias}.${t.scope}` : `''`;
 }
 
+/** Whether the row under `alias` belongs to the table's sealed set (every row unless the table names its live rows). */
+export function liveExpr(t: SealedTable, alias: string): string {
+  return t.live ? `(${t.live(alias)})` : '1';
+}
+
 /** The scope's row MACs, in key order, as one text (NULL when the scope has no row). */
 export function scopeRowsExpr(t: SealedTable, scopeValue: string): string {
-  const where = t.scope ? `WHERE ${t.scope} IS ${scopeValue}` : '';
+  const terms = [...(t.scope ? [`${t.scope} IS ${scopeValue}`] : []), ...(t.live ? [t.live(t.table)] : [])];
+  const where = terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : '';
   return `(SELECT group_concat(hex(row_mac), ',') FROM (SELECT row_mac FROM ${t.table} ${where} ORDER BY ${t.pk}))`;
 }
+
+/**
+ * The state's epoch (issue 13, item 4: whole-state rollback): a counter kept among the seals, so
+ * the root covers it, and moved forward by every sealed change. The keychain keeps the epoch last
+ * seen committed (StateSeal.anchorEpoch); a file whose epoch is below it is an older copy.
+ */
+export const EPOCH_SCOPE = '#epoch';
+const EPOCH_EXPR = `(SELECT mac FROM state_seals WHERE scope = '${EPOCH_SCOPE}')`;
 
 /** Every scope seal but the root, in name order, as one text. */
 export const SEALS_EXPR = `(SELECT group_concat(scope || '=' || hex(mac), ',') FROM (SELECT scope, mac FROM state_seals WHERE scope <> '*' ORDER BY scope))`;
@@ -61,18 +82,43 @@ function sealName(t: SealedTable, scopeValue: string): string {
   return `'${t.table}:' || ${scopeValue}`;
 }
 
-/** Before a change: the scope's rows are the ones its seal names, and the seals the root names. */
-function checkSealSql(t: SealedTable, alias: string): string {
+/** The seal check's arguments: the scope, its seal, its rows, the root, the seals and the epoch. */
+function sealArgs(t: SealedTable, alias: string): string {
   const s = scopeExpr(t, alias);
-  return `SELECT custodian_seal_check('${t.table}', ${s}, (SELECT mac FROM state_seals WHERE scope = ${sealName(t, s)}), ${scopeRowsExpr(t, s)}, ${ROOT_EXPR}, ${SEALS_EXPR});`;
+  return `${s}, (SELECT mac FROM state_seals WHERE scope = ${sealName(t, s)}), ${scopeRowsExpr(t, s)}, ${ROOT_EXPR}, ${SEALS_EXPR}, ${EPOCH_EXPR}`;
 }
 
-/** After a change: the scope's seal (gone with its last row), then the root, written again. */
-export function resealSql(t: SealedTable, scopeValue: string): string {
-  return `DELETE FROM state_seals WHERE scope = ${sealName(t, scopeValue)};
-    INSERT INTO state_seals (scope, mac) SELECT ${sealName(t, scopeValue)}, custodian_state_mac('scope', ${sealName(t, scopeValue)}, l)
-      FROM (SELECT ${scopeRowsExpr(t, scopeValue)} AS l) WHERE l IS NOT NULL;
-    ${ROOT_RESEAL_SQL}`;
+/** Before a change: the scope's rows are the ones its seal names, and the seals the root names. */
+function sealCheckExpr(t: SealedTable, alias: string): string {
+  return `custodian_seal_check('${t.table}', ${sealArgs(t, alias)})`;
+}
+
+/** Before an update: the old row against its MAC and its scope against the seals, in one call. */
+function rowAndSealCheckExpr(t: SealedTable, alias: string): string {
+  return `custodian_check('${t.table}', ${alias}.${t.pk}, ${alias}.row_mac, ${sealArgs(t, alias)}, ${t.columns.map((c) => `${alias}.${c}`).join(', ')})`;
+}
+
+/** The next epoch, as the seals store it: its decimal digits (computed in SQL, no function call). */
+const EPOCH_NEXT = `CAST(CAST(coalesce(CAST(CAST(${EPOCH_EXPR} AS TEXT) AS INTEGER), 0) + 1 AS TEXT) AS BLOB)`;
+
+/**
+ * After a change: the scope's seal, the epoch moved on, and the root, written in one statement
+ * with one function call (issue 13: each call from SQLite into JavaScript costs microseconds on
+ * every check). `custodian_reseal` answers the seal and the root side by side; the subquery that
+ * calls it has a LIMIT, so it is not flattened into the three rows and runs once. A scope left
+ * without rows keeps a seal over no rows: its rows deleted behind the app's back no longer match
+ * it, and one statement never has to delete.
+ */
+export function resealSql(t: SealedTable, scopeValue: string, when = '1'): string {
+  const name = sealName(t, scopeValue);
+  const others = `(SELECT json_group_array(json_array(scope, hex(mac))) FROM state_seals WHERE scope NOT IN ('*', '${EPOCH_SCOPE}', ${name}))`;
+  return `INSERT INTO state_seals (scope, mac)
+      SELECT CASE v.k WHEN 0 THEN ${name} WHEN 1 THEN '${EPOCH_SCOPE}' ELSE '*' END,
+             CASE v.k WHEN 0 THEN substr(x.b, 1, 32) WHEN 1 THEN x.e ELSE substr(x.b, 33, 32) END
+      FROM (SELECT custodian_reseal(${name}, ${scopeRowsExpr(t, scopeValue)}, ${others}, ${EPOCH_NEXT}) AS b, ${EPOCH_NEXT} AS e WHERE ${when} LIMIT 1) AS x
+      CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2) AS v
+      WHERE 1
+      ON CONFLICT (scope) DO UPDATE SET mac = excluded.mac;`;
 }
 
 export const ROOT_RESEAL_SQL = `INSERT INTO state_seals (scope, mac) VALUES ('*', custodian_state_mac('root', coalesce(${SEALS_EXPR}, '')))
@@ -83,8 +129,8 @@ export function rowMacExpr(t: SealedTable, alias: string): string {
   return `custodian_state_mac('row', '${t.table}', ${t.columns.map((c) => `${alias}.${c}`).join(', ')})`;
 }
 
-function rowCheckSql(t: SealedTable, alias: string): string {
-  return `SELECT custodian_state_check('${t.table}', ${alias}.${t.pk}, ${alias}.row_mac, ${t.columns.map((c) => `${alias}.${c}`).join(', ')});`;
+function rowCheckExpr(t: SealedTable, alias: string): string {
+  return `custodian_state_check('${t.table}', ${alias}.${t.pk}, ${alias}.row_mac, ${t.columns.map((c) => `${alias}.${c}`).join(', ')})`;
 }
 
 /**
@@ -92,23 +138,31 @@ function rowCheckSql(t: SealedTable, alias: string): string {
  * connections when it opens (src-main/platform/db/database.ts), never stored in the file: someone
  * who can write the file could drop a stored trigger and then have the app's own writes build on
  * an edited row; a TEMP trigger lives in the app's connection only.
+ *
+ * Each change costs one checking SELECT before it and two statements after it (the row's MAC; the
+ * scope seal, the epoch and the root together), three calls into JavaScript in all. A table with live rows (migration 014) seals only those: a
+ * change that neither starts nor ends on a live row leaves its seal alone.
  */
 export function sealTriggersSql(t: SealedTable): string {
   const cols = t.columns.join(', ');
   const stamp = `UPDATE ${t.table} SET row_mac = ${rowMacExpr(t, 'NEW')} WHERE rowid = NEW.rowid;`;
   const sealed = t.scope !== null;
+  const either = `(${liveExpr(t, 'OLD')} OR ${liveExpr(t, 'NEW')})`;
+  // A dead row of a live table that stays dead changes no seal: its MAC alone is checked.
+  const checkUpdate = !sealed ? rowCheckExpr(t, 'OLD') : t.live ? `CASE WHEN ${either} THEN ${rowAndSealCheckExpr(t, 'OLD')} ELSE ${rowCheckExpr(t, 'OLD')} END` : rowAndSealCheckExpr(t, 'OLD');
+  const when = (alias: string): string => (t.live ? ` WHEN ${liveExpr(t, alias)}` : '');
   return `
     CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_update BEFORE UPDATE OF ${cols} ON ${t.table}
-    BEGIN ${rowCheckSql(t, 'OLD')} ${sealed ? checkSealSql(t, 'OLD') : ''} END;
+    BEGIN SELECT ${checkUpdate}; END;
     CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_update AFTER UPDATE OF ${cols} ON ${t.table}
-    BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'OLD')) : ''} END;
+    BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'OLD'), t.live ? either : '1') : ''} END;
     CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_insert AFTER INSERT ON ${t.table}
-    BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'NEW')) : ''} END;
+    BEGIN ${stamp} ${sealed ? resealSql(t, scopeExpr(t, 'NEW'), liveExpr(t, 'NEW')) : ''} END;
     ${
       sealed
-        ? `CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_insert BEFORE INSERT ON ${t.table} BEGIN ${checkSealSql(t, 'NEW')} END;
-    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_delete BEFORE DELETE ON ${t.table} BEGIN ${checkSealSql(t, 'OLD')} END;
-    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_delete AFTER DELETE ON ${t.table} BEGIN ${resealSql(t, scopeExpr(t, 'OLD'))} END;`
+        ? `CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_insert BEFORE INSERT ON ${t.table}${when('NEW')} BEGIN SELECT ${sealCheckExpr(t, 'NEW')}; END;
+    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_before_delete BEFORE DELETE ON ${t.table}${when('OLD')} BEGIN SELECT ${sealCheckExpr(t, 'OLD')}; END;
+    CREATE TEMP TRIGGER IF NOT EXISTS ${t.table}_seal_after_delete AFTER DELETE ON ${t.table}${when('OLD')} BEGIN ${resealSql(t, scopeExpr(t, 'OLD'))} END;`
         : ''
     }`;
 }

@@ -12,6 +12,7 @@ import { m010IncidentMode } from './010-incident-mode';
 import { m011SmsCodes } from './011-sms-codes';
 import { m012PushChallenges } from './012-push-challenges';
 import { m013StateSeals } from './013-state-seals';
+import { m014LiveSeals } from './014-live-seals';
 
 export interface Migration {
   readonly version: number;
@@ -34,4 +35,5 @@ export const migrations: readonly Migration[] = [
   m011SmsCodes,
   m012PushChallenges,
   m013StateSeals,
+  m014LiveSeals,
 ];

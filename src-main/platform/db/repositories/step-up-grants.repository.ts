@@ -9,6 +9,7 @@ export class StepUpGrantsRepository {
   readonly #insert;
   readonly #consume;
   readonly #live;
+  readonly #lapsed;
 
   constructor(db: Database) {
     this.#insert = db.prepare(
@@ -28,12 +29,21 @@ export class StepUpGrantsRepository {
          AND purpose = @purpose AND used_at IS NULL AND expires_at > @now
        RETURNING attempt_id AS attemptId, sensitivity`,
     );
+    this.#lapsed = db.prepare('DELETE FROM step_up_grants WHERE used_at IS NULL AND expires_at <= ?');
     this.#live = db.prepare(
       `SELECT 1 FROM step_up_grants
        WHERE purpose = @purpose AND used_at IS NULL AND expires_at > @now
          AND sensitivity IN (SELECT value FROM json_each(@accepted))
        LIMIT 1`,
     );
+  }
+
+  /**
+   * Drops the grants that lapsed unused (issue 13): they serve nothing, and the seal over the
+   * unused grants (migration 014) is rewritten on every grant, so they must not pile up.
+   */
+  purgeLapsed(nowMs: number): number {
+    return this.#lapsed.run(nowMs).changes;
   }
 
   /** Whether a live grant for `purpose` at one of `accepted` exists; uses nothing. */

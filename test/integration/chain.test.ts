@@ -405,6 +405,8 @@ describe('migration 007', () => {
     const lapsed = h.chain.start('approve:req_1', 'low', DESKTOP);
     const done = h.chain.start('approve:req_2', 'low', DESKTOP);
     await h.chain.verifyStep(done.attemptId, F1(), code(F1()), DESKTOP);
+    // A used grant stays with its attempt; one that lapsed unused goes at the sweep (issue 13).
+    expect(h.chain.consumeGrant('approve:req_2')).toBe(true);
     clock.advance(60_000 + ENDED_ATTEMPT_KEEP_MS - 1);
     expect(h.chain.sweep()).toBe(0);
     clock.advance(1);

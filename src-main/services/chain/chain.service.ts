@@ -267,10 +267,11 @@ export class ChainService implements StepUpGrants {
    * call it. Returns how many.
    */
   sweep(): number {
-    // Grants that lapsed unused a day ago go first (the audit log keeps the chain that earned
-    // them): the seal over unused grants is rewritten on every grant (issue 13, migration 014), so
-    // they must not pile up for good. Their attempts then age out like any other.
-    this.#grants.purgeLapsed(this.#clock.now() - ENDED_ATTEMPT_KEEP_MS);
+    // Grants that lapsed unused go first, at once: they serve nothing, the audit log keeps the
+    // chain that earned them, and the seal over unused grants is rewritten on every grant (issue
+    // 13, migration 014), so each one kept makes every later grant dearer. Their attempts then
+    // age out like any other.
+    this.#grants.purgeLapsed(this.#clock.now());
     return this.#attempts.purge(this.#clock.now() - ENDED_ATTEMPT_KEEP_MS);
   }
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKUP_STEP } from '../../src-shared/domain/policy';
 import { runCli } from '../../src-main/cli/main';
@@ -5,6 +6,7 @@ import { Interrupted, type SecretInput } from '../../src-main/cli/secret-input';
 import type { Custodian } from '../../src-main/composition';
 import type { StepContext } from '../../src-main/services/chain/chain-ports';
 import { oathtool } from '../fixtures/otp';
+import { CLI } from '../fixtures/run-cli';
 import { tempCustodian, type TempCustodian } from '../fixtures/temp-custodian';
 
 /**
@@ -186,5 +188,57 @@ describe('a backup code in place of a push step, in a shell (issue 12)', () => {
     expect(await shell.done).toBe(0);
     expect(readDuringWait).toBe(false);
     expect(shell.out()).toContain('chain completed: 2 of 2 steps passed');
+  });
+});
+
+/**
+ * The built CLI on a pseudo-terminal (util-linux `script`), as a person at a shell runs it: what
+ * the terminal displays so far, keys typed into it, and the exit status.
+ */
+function inTerminal(args: string[], env: NodeJS.ProcessEnv) {
+  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (screen += chunk));
+  const done = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+  return { screen: () => screen, type: (keys: string) => child.stdin.write(keys), done };
+}
+
+describe('the same at a real terminal (the built command on a pseudo-terminal)', () => {
+  const envOf = (): NodeJS.ProcessEnv => ({ CUSTODIAN_DATA_DIR: process.env.CUSTODIAN_DATA_DIR, CUSTODIAN_KEYCHAIN_SERVICE: process.env.CUSTODIAN_KEYCHAIN_SERVICE });
+
+  it('a backup code typed while the push waits is not echoed, and completes the chain', async () => {
+    const d = await desk();
+    atLow(d, [d.pushId]);
+    const code = d.backupCodes[0] ?? '';
+    const term = inTerminal(['verify', '--sensitivity', 'low'], envOf());
+    await waitFor(() => term.screen().includes('or type a backup code and press Enter'));
+    expect(d.c.push.pending()).toHaveLength(1);
+    term.type(`${code}\r`);
+    expect(await term.done).toBe(0);
+    expect(term.screen()).toContain('chain completed: 1 of 1 steps passed');
+    expect(term.screen()).not.toContain(code);
+    expect(d.c.push.pending()).toEqual([]);
+  });
+
+  it('a push answered first withdraws the question; the next step is read hidden as before', async () => {
+    const d = await desk();
+    atLow(d, [d.pushId, d.totpId]);
+    const term = inTerminal(['verify', '--sensitivity', 'low'], envOf());
+    const number = Number(await waitFor(() => /pick (\d{2}) there/.exec(term.screen())?.[1]));
+    await waitFor(() => term.screen().includes('or type a backup code and press Enter'));
+    // Typed at the withdrawn question: dropped with it, never part of the next step's code.
+    term.type('zqzq');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const prompt = await waitFor(() => d.c.push.pending()[0]);
+    await d.c.push.answer(prompt.id, number, DESKTOP);
+    await waitFor(() => term.screen().includes('Step 2 of 2, Authenticator'));
+    const code = oathtool(d.secret, Date.now() + 30_000);
+    term.type(`${code}\r`);
+    expect(await term.done).toBe(0);
+    expect(term.screen()).toContain('chain completed: 2 of 2 steps passed');
+    // Echo was off for both questions: neither the dropped keys nor the code is on the screen.
+    expect(term.screen()).not.toContain(code);
+    expect(term.screen()).not.toContain('zq');
   });
 });

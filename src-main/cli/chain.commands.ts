@@ -5,6 +5,7 @@ import { isAppError } from '../../src-shared/errors';
 import type { StepContext } from '../services/chain/chain-ports';
 import type { Custodian } from '../composition';
 import { EXIT, message, readSecret, type Io } from './cli-support';
+import { processSecretInput } from './secret-input';
 
 const CLI: StepContext = { source: 'cli' };
 
@@ -47,7 +48,7 @@ export async function runChain(c: Custodian, io: Io, purpose: string, sensitivit
     }
     try {
       if (challenge.kind === 'push') {
-        view = await awaitPush(c, view.attemptId, current.id, challenge.number);
+        view = await awaitPushOrBackup(c, io, view.attemptId, current.id, challenge.number, backup);
       } else {
         const code = (
           await readSecret(io, {
@@ -82,17 +83,89 @@ export const PUSH_POLL_MS = 250;
 /**
  * Waits for the push's answer in the window (issue 12), submitting the step with the number shown
  * here: ERR-MFA-PUSH-PENDING (nothing counted, nothing changed) means ask again shortly. Every
- * other answer ends the wait: the step passed, or its error (denied, mismatched, ignored).
+ * other answer ends the wait: the step passed, or its error (denied, mismatched, ignored). Null
+ * when `stop` ends the wait first; a check already sent is answered before that.
  */
-async function awaitPush(c: Custodian, attemptId: string, factorId: string, number: number): Promise<ChainAttemptView> {
+async function awaitPush(c: Custodian, attemptId: string, factorId: string, number: number, stop?: AbortSignal): Promise<ChainAttemptView | null> {
   for (;;) {
+    if (stop?.aborted) return null;
     try {
       return await c.chain.verifyStep(attemptId, factorId, String(number), CLI);
     } catch (error) {
       if (!isAppError(error) || error.code !== 'ERR-MFA-PUSH-PENDING') throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, PUSH_POLL_MS));
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        stop?.removeEventListener('abort', wake);
+        resolve();
+      }, PUSH_POLL_MS);
+      stop?.addEventListener('abort', wake, { once: true });
+    });
   }
+}
+
+/** How a push wait ended: the step's answer (or its error), or what was typed meanwhile. */
+type PushRace = { kind: 'push'; view: ChainAttemptView | null } | { kind: 'push-failed'; error: unknown } | { kind: 'line'; line: string } | { kind: 'read-failed'; error: unknown };
+
+/**
+ * A push step in a shell, as the window's chain prompt has it (issue 12): where the chain admits a
+ * backup code and a person is at the terminal, one typed there (hidden) stands in for the push,
+ * and the service withdraws the push with the step. Whichever comes first decides: a push answered
+ * in the window withdraws the question here, leaving the terminal as it was. An empty line keeps
+ * waiting. A script's stdin is never read during the wait: it holds one line per code step, and
+ * reading here would take the next step's code.
+ */
+async function awaitPushOrBackup(c: Custodian, io: Io, attemptId: string, factorId: string, number: number, backup: boolean): Promise<ChainAttemptView> {
+  const input = io.secrets ?? processSecretInput();
+  if (!backup || !input.interactive) return (await awaitPush(c, attemptId, factorId, number)) ?? neverStopped();
+  const stopPush = new AbortController();
+  const push: Promise<PushRace> = awaitPush(c, attemptId, factorId, number, stopPush.signal).then(
+    (view) => ({ kind: 'push', view }),
+    (error: unknown) => ({ kind: 'push-failed', error }),
+  );
+  for (;;) {
+    const stopRead = new AbortController();
+    const read: Promise<PushRace> = input.readHidden('…or type a backup code and press Enter: ', stopRead.signal).then(
+      (line) => ({ kind: 'line', line: line.trim() }),
+      (error: unknown) => ({ kind: 'read-failed', error }),
+    );
+    const first = await Promise.race([push, read]);
+    switch (first.kind) {
+      case 'push':
+      case 'push-failed':
+        // The window answered (or the push failed): the question here is withdrawn.
+        stopRead.abort(new Error('the push was answered'));
+        await read;
+        if (first.kind === 'push-failed') throw first.error;
+        return first.view ?? neverStopped();
+      case 'read-failed':
+        // Ctrl+C (exit 130) or a terminal gone: the wait ends with it.
+        stopPush.abort();
+        await push;
+        throw first.error;
+      case 'line': {
+        if (first.line === '') continue;
+        stopPush.abort();
+        // A check in flight when the line came may have found the push answered: that answer
+        // stands, and the backup code is not used up for a step already passed.
+        const settled = await push;
+        if (settled.kind === 'push-failed') throw settled.error;
+        if (settled.kind === 'push' && settled.view) return settled.view;
+        return c.chain.verifyStep(attemptId, BACKUP_STEP, first.line, CLI);
+      }
+      default:
+        return assertNever(first);
+    }
+  }
+}
+
+function neverStopped(): never {
+  // awaitPush returns null only when stopped, and this wait never stops it.
+  throw new Error('the push wait was stopped');
 }
 
 /** What the shell says of a step's challenge: where an SMS code went (masked); nothing for a code to type. */

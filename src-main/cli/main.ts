@@ -47,7 +47,7 @@ export const COMMAND_GROUPS: readonly { load: () => Promise<Register>; commands:
     load: async () => (await import('./mfa.commands')).registerMfaCommands,
     commands: [
       { name: 'profile', term: 'profile', description: "the approver's profile" },
-      { name: 'factors', term: 'factors', description: 'TOTP and SMS factors' },
+      { name: 'factors', term: 'factors', description: 'TOTP, SMS and push factors' },
       { name: 'backup-codes', term: 'backup-codes', description: 'backup codes' },
       {
         name: 'verify',

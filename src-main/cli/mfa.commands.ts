@@ -82,7 +82,7 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
       io.out('next: custodian factors enroll --label "Authenticator app"\n');
     });
 
-  const factors = program.command('factors').description('TOTP and SMS factors');
+  const factors = program.command('factors').description('TOTP, SMS and push factors');
   factors
     .command('enroll')
     .description('start enrolling an authenticator app, a phone with --sms, or this desktop for push with --push; confirm it with `factors confirm`')
@@ -118,9 +118,10 @@ export function registerMfaCommands(program: Command, io: Io, setExit: (code: nu
 
   factors
     .command('resume <id>')
-    .description('show a pending factor\'s QR code and key URI again, within its 10 minutes')
-    .option('--qr-out <file>', 'also write the QR code as a PNG file')
-    .option('--json', 'print {"id", "uri", "secretMasked"}')
+    // What "again" means follows the method (issue 12): the enrollment's own next move, as `enroll` printed it.
+    .description('show a pending factor\'s enrollment again, within its 10 minutes: a TOTP factor\'s QR code and key URI, an SMS factor\'s code sent again, a push factor\'s push raised again')
+    .option('--qr-out <file>', 'also write the QR code as a PNG file (a TOTP factor)')
+    .option('--json', 'print {"id", "uri", "secretMasked"} (an SMS factor: {"id", "phoneMasked", "resendAfter"}; a push factor: {"id", "number", "expiresAt"})')
     .addHelpText('after', `\nOnce MFA is on, a step-up chain at the critical policy runs first.${SECRET_HELP}`)
     .action(async (id: string, opts: { qrOut?: string; json?: boolean }) => {
       const factorId = parseArg(factorIdSchema, id, 'id');

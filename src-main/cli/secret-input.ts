@@ -9,8 +9,12 @@ export interface SecretInput {
   readonly interactive: boolean;
   /** A person is at a terminal (stdin or stderr is one): an argument deserves a warning. */
   readonly attended: boolean;
-  /** Prompts on stderr and reads one line from the terminal with echo off. */
-  readHidden(prompt: string): Promise<string>;
+  /**
+   * Prompts on stderr and reads one line from the terminal with echo off. `signal` withdraws the
+   * question (a push answered in the window while a backup code could be typed, issue 12): the
+   * read rejects with the signal's reason and the terminal is as it was before.
+   */
+  readHidden(prompt: string, signal?: AbortSignal): Promise<string>;
   /** Reads one line from stdin (a pipe or a file), as a script passes it. */
   readLine(): Promise<string>;
 }
@@ -31,22 +35,29 @@ export function processSecretInput(): SecretInput {
   return {
     interactive: stdin.isTTY === true,
     attended: stdin.isTTY === true || process.stderr.isTTY === true,
-    readHidden: (prompt) => readHidden(stdin as ReadStream, prompt),
+    readHidden: (prompt, signal) => readHidden(stdin as ReadStream, prompt, signal),
     readLine: () => readLine(stdin),
   };
 }
 
-function readHidden(input: ReadStream, prompt: string): Promise<string> {
+/** Exported for the tests, which give it a stand-in terminal and output. */
+export function readHidden(input: ReadStream, prompt: string, signal?: AbortSignal, output: Pick<NodeJS.WriteStream, 'write'> = process.stderr): Promise<string> {
   return new Promise((resolve, reject) => {
+    // Withdrawn before it was asked: the terminal is never touched.
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
     let value = '';
     const wasRaw = input.isRaw;
-    const finish = (error: Error | null): void => {
+    const finish = (error: unknown): void => {
+      signal?.removeEventListener('abort', onAbort);
       input.removeListener('data', onData);
       input.setRawMode(wasRaw);
       input.pause();
-      // The Enter the approver typed was not echoed either.
-      process.stderr.write('\n');
-      if (error) reject(error);
+      // The Enter the approver typed was not echoed either (and a withdrawn prompt's line ends too).
+      output.write('\n');
+      if (error !== null) reject(error);
       else resolve(value);
     };
     const onData = (chunk: string): void => {
@@ -58,13 +69,16 @@ function readHidden(input: ReadStream, prompt: string): Promise<string> {
         else if (ch >= ' ' && value.length < MAX_LINE) value += ch;
       }
     };
+    // What was typed so far is dropped with the question: it was for a step already decided.
+    const onAbort = (): void => finish(signal?.reason ?? new Error('aborted'));
     // Raw mode turns the terminal's echo off: nothing typed is shown or left in the scrollback.
     // It is on before the prompt appears, so a code pasted the instant the prompt shows is not
     // echoed either.
     input.setRawMode(true);
-    process.stderr.write(prompt);
+    output.write(prompt);
     input.setEncoding('utf8');
     input.on('data', onData);
+    signal?.addEventListener('abort', onAbort, { once: true });
     input.resume();
   });
 }

@@ -53,7 +53,8 @@ export function ChainPrompt({ onStartAgain, onClose, stepUp = false }: ChainProm
         </h3>
         {attempt.status === 'open' ? <ChainCountdown key={attempt.attemptId} attempt={attempt} /> : null}
       </div>
-      <p className="muted">{t('chain.intro', { count: attempt.steps.length })}</p>
+      {/* A push step takes no code (issue 12): the intro says how each kind of step is passed. */}
+      <p className="muted">{t(attempt.steps.some((s) => s.type === 'push') ? 'chain.introPush' : 'chain.intro', { count: attempt.steps.length })}</p>
       {notice ? <NoticeLine notice={notice} code={failure?.code ?? null} /> : null}
       <ol className="chain-steps" aria-label={t('chain.stepsLabel')}>
         {attempt.steps.map((step, index) => {

@@ -103,7 +103,7 @@ export function FactorRow({ factor, isLastActive, onMessage, onResume }: FactorR
                 })
               : factor.type === 'sms'
                 ? factor.phoneMasked
-                : t('factors.pushDevice')}
+                : t('factors.pushAnswer')}
           </span>
         </p>
         {factor.type === 'sms' ? (

@@ -165,13 +165,12 @@ function PushStep({ step, index, backupAllowed }: { step: ChainFactor; index: nu
   const useBackup = backup && backupAllowed;
   const push = useChainStore((s) => (s.challenge?.factorId === step.id && s.challenge.challenge.kind === 'push' ? s.challenge.challenge : null));
   const putAside = usePushStore((s) => s.putAside);
-  const promptOpen = usePushStore(selectPromptOpen);
   const expiresAt = push?.expiresAt ?? null;
   useEffect(() => (useBackup && expiresAt ? putAside({ factorId: step.id, expiresAt }) : undefined), [useBackup, expiresAt, putAside, step.id]);
   const onBackup = useCallback(() => setBackup(true), []);
   if (useBackup) {
     // The prompt, modal, held the focus: the code field takes it once the prompt has gone.
-    return <StepForm step={step} index={index} backupAllowed backup={{ onFactor: () => setBackup(false), focusAgain: promptOpen }} />;
+    return <StepForm step={step} index={index} backupAllowed backup={{ onFactor: () => setBackup(false) }} />;
   }
   return <PushStepWait step={step} index={index} onBackup={backupAllowed ? onBackup : undefined} />;
 }
@@ -182,10 +181,9 @@ interface StepFormProps {
   backupAllowed: boolean;
   /**
    * A push step taking a backup code instead (`PushStep`): the form has no code of its own, and
-   * "Use <factor> instead" goes back to the push. `focusAgain` changes when the field should
-   * take the focus again.
+   * "Use <factor> instead" goes back to the push.
    */
-  backup?: { onFactor(): void; focusAgain: unknown } | undefined;
+  backup?: { onFactor(): void } | undefined;
 }
 
 function StepForm({ step, index, backupAllowed, backup: standIn }: StepFormProps) {
@@ -205,10 +203,14 @@ function StepForm({ step, index, backupAllowed, backup: standIn }: StepFormProps
 
   // Keyboard use (issue 10): the focus follows the current step, after a pass and after a reset;
   // on an SMS step it rests on "Send code" until the code is sent, then on the code field, and
-  // there again after each "Send again".
+  // there again after each "Send again". While a push prompt is open (modal) the chain behind it
+  // is inert and cannot take the focus: the step takes it once the prompt has gone (a push step
+  // passed, then an SMS or code step; or a push step's backup code).
+  const promptOpen = usePushStore(selectPromptOpen);
   useEffect(() => {
+    if (promptOpen) return;
     document.getElementById(codeShown ? codeId : sendId)?.focus();
-  }, [codeId, sendId, codeShown, sent?.resendAfter, step.id, index, resets, useBackup, standIn?.focusAgain]);
+  }, [codeId, sendId, codeShown, sent?.resendAfter, step.id, index, resets, useBackup, promptOpen]);
 
   const ready = useBackup ? normalizeCode(code).length >= 8 : normalizeCode(code).length === step.digits;
   const codeEntry = codeShown ? (

@@ -126,6 +126,11 @@ async function violations(c: Custodian, said: Announced, now: number): Promise<s
   const tokens = db.prepare('SELECT id, request_id AS requestId, token_hash AS hash, redeemed_at AS redeemedAt FROM restore_tokens').all() as Tok[];
   const tokenOf = new Map(tokens.map((tk) => [tk.requestId, tk]));
 
+  // The token issued for each request, read in one pass over the log (one pass per request was
+  // quadratic in the log, which a hundred kills make long).
+  const issuedFor = new Map<string, string>();
+  for (const e of c.audit.export()) if (e.event === 'restore_token_issued' && typeof e.data.requestId === 'string') issuedFor.set(e.data.requestId, e.subject);
+
   for (const [id, status] of requests) {
     if (!has('restore_request_received', id)) found.push(`request ${id} without its audit row`);
     if (status === 'approved') {
@@ -133,8 +138,8 @@ async function violations(c: Custodian, said: Announced, now: number): Promise<s
       // Tokens are purged after expiry; the clock here moves fast, so a missing one must be purged.
       const token = tokenOf.get(id);
       if (!token && !has('restore_token_purged', id)) {
-        const issued = [...c.audit.export()].find((e) => e.event === 'restore_token_issued' && e.data.requestId === id);
-        if (!issued || !has('restore_token_purged', issued.subject)) found.push(`approved ${id} without a token row`);
+        const issued = issuedFor.get(id);
+        if (!issued || !has('restore_token_purged', issued)) found.push(`approved ${id} without a token row`);
       }
     }
     if (status === 'denied' && !has('restore_request_denied', id) && !has('restore_approval_denied', id)) found.push(`denied ${id} without its audit row`);

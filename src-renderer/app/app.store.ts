@@ -50,12 +50,16 @@ export const useAppStore = create<AppState>()((set, get) => ({
 
   load: async () => {
     // allSettled: a failing info call must not keep the saved language from applying.
+    // The info call's own round trip bounds the offset's error (half of it): timed alone, not
+    // until the settings call answers too (on a loaded machine that put countdowns a second out).
     const before = Date.now();
+    let after = before;
     const [info, settings] = await Promise.allSettled([
-      window.custodian.app.info(),
+      window.custodian.app.info().finally(() => {
+        after = Date.now();
+      }),
       window.custodian.settings.get(),
     ]);
-    const after = Date.now();
     const failed = [info, settings].find((result) => result.status === 'rejected');
     set((state) => ({
       loadState: 'ready',

@@ -45,6 +45,10 @@ describe('soak, a few seconds of it', () => {
       },
     });
     expect(report.counts.waitersLeft).toBeGreaterThan(0);
-    expect(report.failures).toEqual([`${report.counts.waitersLeft} long-poll waiters left after every requester hung up`]);
+    const leak = `${report.counts.waitersLeft} long-poll waiters left after every requester hung up`;
+    expect(report.failures).toContain(leak);
+    // The leaked waiters may also show in a six-second run's RSS (it did once, under faketime);
+    // nothing else may fail.
+    expect(report.failures.filter((f) => f !== leak && !f.startsWith('RSS grew'))).toEqual([]);
   }, 120_000);
 });
